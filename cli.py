@@ -1,0 +1,9 @@
+"""Run provenance from a checkout: ``python cli.py scan samples/``.
+
+The installed ``provenance`` command runs the same typer app.
+"""
+
+from provenance.cli import app
+
+if __name__ == "__main__":
+    app()

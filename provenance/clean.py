@@ -1,0 +1,283 @@
+"""Boilerplate removal with an audit: ``Document`` -> ``CleanDoc``.
+
+Two kinds of rule run on every document:
+
+* **Line rules** (plain text and HTML alike: an HTML page's text holds one
+  block a line) match phrases from ``data/boilerplate.json``: a "Skip to
+  main content" line, share bars, cookie and subscription prompts, tag
+  lists, and the headings of comment threads and teaser lists. A heading
+  takes its whole section with it: in the last 60 % of a page everything up
+  to the next recognised heading (or the end), elsewhere only the short,
+  list-like lines that follow it. Teasers quote other articles, so a teaser
+  list left in would look like copying.
+* **Structure rules** (HTML only) use each block's context: ``nav``,
+  page-level ``header`` and ``footer``, ``aside``, ``form``; ids and classes
+  that name comments, related/popular posts, share bars, sidebars, widgets,
+  menus, cookie banners or adverts; and link-dense blocks.
+
+Every removed span is kept with its reason, in offsets of ``Document.text``,
+so that the kept spans plus the removed ones rebuild the text exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from .config import CleanConfig
+from .records import CleanDoc, Document, Removal, Span
+
+_EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
+
+#: Sections that a heading opens: the heading takes the section with it.
+SECTION_REASONS = ("comments", "teaser-list")
+
+#: Class/id words -> reason (HTML). Matched against the parts of a class or
+#: id split on ``-`` and ``_``, so ``related-posts`` and ``post_comments`` match.
+CLASS_WORDS: dict[str, str] = {
+    "comment": "comments", "comments": "comments", "disqus": "comments", "replies": "comments",
+    "related": "teaser-list", "popular": "teaser-list", "recommended": "teaser-list",
+    "trending": "teaser-list", "teaser": "teaser-list", "teasers": "teaser-list",
+    "share": "share", "sharing": "share", "social": "share", "sharebar": "share",
+    "sidebar": "sidebar", "widget": "sidebar", "widgets": "sidebar", "blogroll": "sidebar",
+    "nav": "navigation", "navbar": "navigation", "navigation": "navigation", "menu": "navigation",
+    "breadcrumb": "navigation", "breadcrumbs": "navigation", "pagination": "navigation",
+    "pager": "navigation", "skip": "navigation",
+    "newsletter": "subscribe", "subscribe": "subscribe", "subscription": "subscribe", "signup": "subscribe",
+    "cookie": "cookie", "cookies": "cookie", "consent": "cookie", "gdpr": "cookie",
+    "ad": "advert", "ads": "advert", "advert": "advert", "advertisement": "advert",
+    "sponsored": "advert", "promo": "advert", "banner": "advert",
+    "footer": "footer", "masthead": "header", "tags": "tags", "labels": "tags",
+}
+
+#: Tags -> reason (HTML). ``header`` and ``footer`` count only outside an article.
+TAG_REASONS = {"nav": "navigation", "aside": "sidebar", "form": "subscribe", "menu": "navigation"}
+_CONTENT_CONTAINERS = {"article", "main", "@main", ".post-body", ".entry-content", ".article-body"}
+
+
+@dataclass(frozen=True)
+class _Rules:
+    exact: dict[str, str]
+    prefix: tuple[tuple[str, str], ...]
+    contains: tuple[tuple[str, str], ...]
+    regex: tuple[tuple[re.Pattern[str], str], ...]
+    share_words: frozenset[str]
+    share_requires: frozenset[str]
+
+
+@lru_cache(maxsize=8)
+def load_rules(path: str | None = None) -> _Rules:
+    """Load the phrase rules, all languages merged (cached)."""
+    if path is None:
+        raw = resources.files("provenance").joinpath("data/boilerplate.json").read_text("utf-8")
+    else:
+        with open(path, encoding="utf-8") as handle:
+            raw = handle.read()
+    data: dict[str, Any] = json.loads(raw)
+    exact: dict[str, str] = {}
+    prefix: list[tuple[str, str]] = []
+    contains: list[tuple[str, str]] = []
+    regex: list[tuple[re.Pattern[str], str]] = []
+    words: set[str] = set()
+    requires: set[str] = set()
+    for lang, reasons in sorted(data.items()):
+        if lang.startswith("_"):
+            continue
+        for reason, spec in sorted(reasons.items()):
+            for phrase in spec.get("exact", []):
+                exact.setdefault(_norm(phrase), reason)
+            prefix += [(_norm_prefix(p), reason) for p in spec.get("prefix", [])]
+            contains += [(p.lower(), reason) for p in spec.get("contains", [])]
+            regex += [(re.compile(p), reason) for p in spec.get("regex", [])]
+            if reason == "share":
+                words |= {w.lower() for w in spec.get("words", [])}
+                requires |= {w.lower() for w in spec.get("requires", [])}
+    return _Rules(exact, tuple(prefix), tuple(contains), tuple(regex),
+                  frozenset(words), frozenset(requires))
+
+
+def _norm(line: str) -> str:
+    return _EDGE_PUNCT.sub("", _SPACE.sub(" ", line.lower()).strip())
+
+
+def _norm_prefix(text: str) -> str:
+    return _SPACE.sub(" ", text.lower()).strip()
+
+
+def classify_line(line: str, rules: _Rules | None = None) -> str | None:
+    """The boilerplate reason for one line of text, or None if it may be content.
+
+    Example:
+        >>> classify_line("Skip to main content")
+        'skip-link'
+        >>> classify_line("Popular posts from this blog")
+        'teaser-list'
+    """
+    rules = rules or load_rules()
+    norm = _norm(line)
+    if not norm:
+        return None
+    if norm in rules.exact:
+        return rules.exact[norm]
+    low = _norm_prefix(line)
+    for pattern, reason in rules.regex:
+        if pattern.search(norm) or pattern.search(low):
+            return reason
+    for start, reason in rules.prefix:
+        if low.startswith(start):
+            return reason
+    words = _WORD.findall(norm)
+    if len(words) <= 25:
+        for needle, reason in rules.contains:
+            if needle in low:
+                return reason
+    if words and len(words) <= 12 and all(w in rules.share_words for w in words) \
+            and any(w in rules.share_requires for w in words):
+        return "share"
+    return None
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line, the end including its newline."""
+    spans, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        spans.append((pos, pos + len(line)))
+        pos += len(line)
+    return spans
+
+
+def _list_like(line: str) -> bool:
+    """A line that reads as a list item or teaser rather than prose."""
+    stripped = line.strip()
+    return (not stripped or len(_WORD.findall(stripped)) < 20
+            or stripped.endswith(("...", "…", "»", "›")))
+
+
+def line_removals(text: str, rules: _Rules | None = None) -> list[Removal]:
+    """Removals found by the line rules, sections included."""
+    rules = rules or load_rules()
+    lines = _lines(text)
+    reasons = [classify_line(text[s:e], rules) for s, e in lines]
+    out: list[Removal] = []
+    n, total = len(lines), max(len(text), 1)
+    i = 0
+    while i < n:
+        reason = reasons[i]
+        if reason is None:
+            i += 1
+            continue
+        start, end = lines[i]
+        j = i + 1
+        if reason in SECTION_REASONS:
+            late = start >= 0.4 * total
+            while j < n and (reasons[j] is None or reasons[j] not in SECTION_REASONS + ("skip-link",)):
+                body = text[lines[j][0]:lines[j][1]]
+                if not late and not _list_like(body):
+                    break
+                if not late and j - i > 40:
+                    break
+                j += 1
+            # do not swallow trailing blank lines that belong to the next section
+            while j > i + 1 and not text[lines[j - 1][0]:lines[j - 1][1]].strip():
+                j -= 1
+            end = lines[j - 1][1]
+        out.append(Removal(start, end, reason))
+        i = j
+    return out
+
+
+def _context_reason(context: tuple[str, ...]) -> str | None:
+    """The structural reason a block's ancestors give, if any."""
+    inside_content = any(c in _CONTENT_CONTAINERS for c in context)
+    for item in context:
+        if item[:1] in "#.":
+            for part in re.split(r"[-_\s]+", item[1:]):
+                reason = CLASS_WORDS.get(part)
+                if reason in ("header", "footer") and inside_content:
+                    continue
+                if reason is not None:
+                    return reason
+        elif item in TAG_REASONS:
+            return TAG_REASONS[item]
+        elif item in ("header", "footer") and not inside_content:
+            return item
+        elif item == "@navigation":
+            return "navigation"
+    return None
+
+
+def html_removals(doc: Document, cfg: CleanConfig) -> list[Removal]:
+    """Removals found by the structure rules of an HTML page."""
+    out: list[Removal] = []
+    text = doc.text
+    for block in doc.blocks or ():
+        reason = _context_reason(block.context)
+        length = block.end - block.start
+        if reason is None and length and block.link_chars / length > cfg.link_density \
+                and len(_WORD.findall(text[block.start:block.end])) < 40:
+            reason = "link-dense"
+        if reason is not None:
+            end = block.end + 1 if text[block.end:block.end + 1] == "\n" else block.end
+            out.append(Removal(block.start, end, reason))
+    return out
+
+
+def _merge(removals: Iterable[Removal]) -> list[Removal]:
+    """Sort and merge overlapping removals; the earlier span's reason wins."""
+    merged: list[Removal] = []
+    for r in sorted(removals, key=lambda r: (r.start, -r.end)):
+        if merged and r.start < merged[-1].end:
+            last = merged[-1]
+            if r.end > last.end:
+                if r.reason == last.reason:
+                    merged[-1] = Removal(last.start, r.end, last.reason)
+                else:
+                    merged.append(Removal(last.end, r.end, r.reason))
+            continue
+        if merged and r.start == merged[-1].end and r.reason == merged[-1].reason:
+            merged[-1] = Removal(merged[-1].start, r.end, r.reason)
+            continue
+        merged.append(r)
+    return merged
+
+
+def clean_document(doc: Document, cfg: CleanConfig | None = None) -> CleanDoc:
+    """Strip boilerplate from one document and keep the audit.
+
+    Args:
+        doc: a document as ingested.
+        cfg: which reasons to keep (``cfg.keep``) and the link-density cut.
+
+    Returns:
+        A ``CleanDoc`` whose ``removed`` spans plus ``kept`` spans rebuild
+        ``doc.text`` exactly.
+    """
+    cfg = cfg or CleanConfig()
+    rules = load_rules(cfg.rules_file)
+    found = line_removals(doc.text, rules)
+    if doc.kind == "html":
+        found += html_removals(doc, cfg)
+    removed = [r for r in _merge(found) if r.reason not in cfg.keep and r.end > r.start]
+    kept: list[Span] = []
+    pos = 0
+    for r in removed:
+        if r.start > pos:
+            kept.append((pos, r.start))
+        pos = r.end
+    if pos < len(doc.text):
+        kept.append((pos, len(doc.text)))
+    text = "".join(doc.text[s:e] for s, e in kept)
+    return CleanDoc(doc=doc, kept=kept, removed=removed, text=text)
+
+
+def clean(docs: Iterable[Document], cfg: CleanConfig | None = None) -> Iterator[CleanDoc]:
+    """Clean a stream of documents (a pipeline stage)."""
+    for doc in docs:
+        yield clean_document(doc, cfg)

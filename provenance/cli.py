@@ -1,0 +1,231 @@
+"""The command line: a thin typer layer over the library.
+
+Parses options, calls ``provenance.*``, renders, and maps outcomes to exit
+codes: 0 success, 1 duplicates found (``check``, later), 2 usage error or
+nothing readable. Everything it writes is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rapidfuzz import fuzz
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from . import __version__
+from .config import CleanConfig, Config, MatchConfig, SignConfig
+from .errors import ProvenanceError
+from .lineage import keeper
+from .output import MANIFEST, AtomicFolder, atomic_write_text, check_disjoint, safe_relpath
+from .pipeline import Report, find, ingest_and_clean
+from .report import document_dict, render_table, to_csv, to_json
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Strip page furniture from scraped text, find copies, and say who published first.")
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class CleanFormat(str, Enum):
+    text = "text"
+    jsonl = "jsonl"
+
+
+Paths = Annotated[list[Path], typer.Argument(help="Files or folders (.txt, .html, .jsonl, .warc, .warc.gz).",
+                                             show_default=False)]
+ShingleOpt = Annotated[int, typer.Option("--shingle-size", min=1, max=32, help="Words per shingle.")]
+PermOpt = Annotated[int, typer.Option("--num-perm", min=16, max=1024, help="MinHash permutations.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Hash seed (fixed, so runs are reproducible).")]
+ThresholdOpt = Annotated[float, typer.Option("--threshold", min=0.01, max=0.99,
+                                             help="LSH threshold for near-duplicate documents (Jaccard).")]
+KeepOpt = Annotated[Optional[list[str]], typer.Option("--keep", help="Keep spans of this reason "
+                                                      "(e.g. comments); repeat for more.")]
+RulesOpt = Annotated[Optional[Path], typer.Option("--rules", exists=True, dir_okay=False,
+                                                  help="A JSON phrase-rules file to use instead of the built-in one.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+def _config(shingle_size: int, num_perm: int, seed: int, threshold: float,
+            keep: list[str] | None, rules: Path | None) -> Config:
+    return Config(
+        clean=CleanConfig(keep=tuple(sorted(set(keep or ()))), rules_file=str(rules) if rules else None),
+        sign=SignConfig(shingle_size=shingle_size, num_perm=num_perm, seed=seed),
+        match=MatchConfig(doc_threshold=threshold),
+    )
+
+
+class _Bar:
+    """A rich progress bar on stderr, one task per stage."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                                 transient=True, disable=not enabled)
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+    def __enter__(self) -> _Bar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/bold red] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def _read(paths: list[Path], config: Config, quiet: bool) -> tuple[list, list]:
+    with _Bar(not quiet and err.is_terminal) as bar:
+        cleaned, skipped = ingest_and_clean(paths, config, bar)
+    for s in skipped:
+        err.print(f"skipped: {s.path}: {s.reason}", markup=False, highlight=False)
+    if not cleaned:
+        raise _fail("nothing readable in " + ", ".join(str(p) for p in paths)
+                    + (f" ({len(skipped)} skipped)" if skipped else ""))
+    return cleaned, skipped
+
+
+@app.command()
+def scan(
+    paths: Paths,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (atomically) "
+                                                   "instead of standard output.")] = None,
+    shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
+    threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Find boilerplate, near-duplicate groups, republished passages and their origins."""
+    try:
+        config = _config(shingle_size, num_perm, seed, threshold, keep, rules)
+        cleaned, skipped = _read(paths, config, quiet)
+        with _Bar(not quiet and err.is_terminal) as bar:
+            groups, matches = find(cleaned, config, bar)
+        report = Report(__version__, config.as_dict(), cleaned, skipped, groups, matches)
+        if fmt is Format.table:
+            if output is None:
+                render_table(report, Console(highlight=False, soft_wrap=False))
+                return
+            buffer = Console(record=True, width=140, file=open("/dev/null", "w"), highlight=False)  # noqa: SIM115
+            render_table(report, buffer)
+            text = buffer.export_text()
+        else:
+            text = to_json(report) if fmt is Format.json else to_csv(report)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            atomic_write_text(output, text)
+    except ProvenanceError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command("clean")
+def clean_cmd(
+    paths: Paths,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the cleaned corpus to this new "
+                                                "folder, with each document's audit beside it.")] = None,
+    fmt: Annotated[CleanFormat, typer.Option("--format", "-f", help="jsonl: one {id, text, removed} "
+                                             "a line on standard output (or --output).")] = CleanFormat.text,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="With --format jsonl: write "
+                                                   "here instead of standard output.")] = None,
+    dedup: Annotated[bool, typer.Option("--dedup", help="Keep one copy of each near-duplicate group "
+                                        "(origin, else earliest, else longest) and map what was dropped.")] = False,
+    shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
+    threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Strip boilerplate; write the cleaned corpus and an audit of every cut."""
+    if out is None and fmt is CleanFormat.text:
+        raise _fail("say where the cleaned corpus goes: --out DIR, or --format jsonl")
+    if out is not None and fmt is CleanFormat.jsonl and output is None:
+        output = out / "cleaned.jsonl" if False else None  # --out wins; jsonl also goes there
+    try:
+        config = _config(shingle_size, num_perm, seed, threshold, keep, rules)
+        if out is not None:
+            check_disjoint(out, paths)
+        cleaned, skipped = _read(paths, config, quiet)
+        dropped: dict[str, dict[str, object]] = {}
+        if dedup:
+            with _Bar(not quiet and err.is_terminal) as bar:
+                groups, _ = find(cleaned, config, bar)
+            for group in groups:
+                kept, rule = keeper(group, cleaned)
+                for m in group.members:
+                    if m == kept:
+                        continue
+                    pair = next((p for p in group.pairs if {p.a, p.b} == {m, kept}), None)
+                    similarity = pair.similarity if pair else round(
+                        fuzz.ratio(cleaned[m].text, cleaned[kept].text), 2)
+                    dropped[cleaned[m].doc.id] = {"kept": cleaned[kept].doc.id, "rule": rule,
+                                                  "similarity": similarity}
+        survivors = [c for c in cleaned if c.doc.id not in dropped]
+        if out is None:
+            lines = "".join(json.dumps({"id": c.doc.id, "text": c.text, "removed": document_dict(c)["removed"]},
+                                       ensure_ascii=False, sort_keys=True) + "\n" for c in survivors)
+            if output is None:
+                sys.stdout.write(lines)
+            else:
+                atomic_write_text(output, lines)
+        else:
+            _write_corpus(out, survivors, skipped, dropped, config, fmt)
+            err.print(f"wrote {len(survivors)} cleaned documents to {out}"
+                      + (f" ({len(dropped)} duplicates dropped, see {out / 'dedup.json'})" if dedup else ""),
+                      markup=False, highlight=False)
+    except ProvenanceError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _write_corpus(out: Path, survivors: list, skipped: list, dropped: dict[str, dict[str, object]],
+                  config: Config, fmt: CleanFormat) -> None:
+    folder = AtomicFolder(out)
+    try:
+        taken: set[str] = {MANIFEST, "dedup.json", "cleaned.jsonl"}
+        entries = []
+        for c in survivors:
+            rel = safe_relpath(c.doc.id, taken)
+            audit_rel = rel[: -len(".txt")] + ".audit.json"
+            taken.add(audit_rel.lower())
+            folder.write(rel, c.text)
+            audit = document_dict(c)
+            audit["removed_text"] = [c.doc.text[r.start:r.end] for r in c.removed]
+            folder.write(audit_rel, json.dumps(audit, ensure_ascii=False, sort_keys=True, indent=2) + "\n")
+            entries.append({"id": c.doc.id, "text": rel, "audit": audit_rel})
+        if fmt is CleanFormat.jsonl:
+            folder.write("cleaned.jsonl", "".join(
+                json.dumps({"id": c.doc.id, "text": c.text, "removed": document_dict(c)["removed"]},
+                           ensure_ascii=False, sort_keys=True) + "\n" for c in survivors))
+        if dropped:
+            folder.write("dedup.json", json.dumps(dropped, ensure_ascii=False, sort_keys=True, indent=2) + "\n")
+        manifest = {"version": __version__, "params": config.as_dict(), "documents": entries,
+                    "dropped": sorted(dropped), "skipped": [{"path": s.path, "reason": s.reason} for s in skipped]}
+        folder.write(MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n")
+        folder.commit()
+    except BaseException:
+        folder.abort()
+        raise
+
+
+@app.callback(invoke_without_command=True)
+def main(version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
+    """provenance: deduplication and provenance for scraped text."""
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit(0)

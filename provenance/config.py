@@ -1,0 +1,114 @@
+"""Parameters of every stage, as frozen dataclasses.
+
+One ``Config`` is passed to every stage so that signing, matching and
+verification agree (as datatrove's ``MinhashConfig`` does), and
+``asdict(config)`` is written into every report so a result can be
+reproduced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+
+#: Bumped whenever cleaning rules change what is kept, so stored results can tell.
+CLEANING_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """Limits that keep hostile input from exhausting the machine."""
+
+    max_file_bytes: int = 64 * 1024 * 1024
+    """Files (and decompressed WARC records) larger than this are skipped."""
+    max_record_bytes: int = 16 * 1024 * 1024
+    """A JSONL line or WARC payload larger than this is skipped."""
+    max_records_per_file: int = 1_000_000
+    max_html_depth: int = 400
+    """Deeper element nesting than this is flattened rather than recursed into."""
+
+
+@dataclass(frozen=True)
+class CleanConfig:
+    """Which boilerplate rules run; see ``provenance.clean``."""
+
+    keep: tuple[str, ...] = ()
+    """Reasons whose spans are kept instead of removed (e.g. ``("comments",)``)."""
+    rules_file: str | None = None
+    """A JSON file of phrase rules used instead of the built-in ``data/boilerplate.json``."""
+    link_density: float = 0.5
+    """HTML blocks whose text is more than this share of link text are dropped."""
+    version: str = CLEANING_VERSION
+
+
+@dataclass(frozen=True)
+class SignConfig:
+    """Shingling and MinHash parameters (datasketch's names)."""
+
+    shingle_size: int = 5
+    num_perm: int = 128
+    seed: int = 1
+    passage_min_words: int = 15
+    """Consecutive short paragraphs are joined until a passage has this many words."""
+    passage_max_words: int = 120
+    """Longer paragraphs are cut into overlapping windows of this many words."""
+    passage_stride: int = 60
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """LSH thresholds (estimated Jaccard of shingle sets)."""
+
+    doc_threshold: float = 0.5
+    passage_threshold: float = 0.4
+    max_candidates_per_item: int = 200
+    """A passage in more buckets than this is furniture, not a copy; it is capped."""
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    """rapidfuzz cut-offs on a 0-100 scale."""
+
+    doc_score_cutoff: float = 80.0
+    """A document pair is a near-duplicate when its similarity reaches this."""
+    passage_score_cutoff: float = 85.0
+    """A passage pair is a copy when its aligned similarity reaches this."""
+    passage_min_chars: int = 120
+    """Aligned passages shorter than this are not reported."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """All parameters of a run."""
+
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    clean: CleanConfig = field(default_factory=CleanConfig)
+    sign: SignConfig = field(default_factory=SignConfig)
+    match: MatchConfig = field(default_factory=MatchConfig)
+    verify: VerifyConfig = field(default_factory=VerifyConfig)
+
+    def __post_init__(self) -> None:
+        s, m = self.sign, self.match
+        if s.shingle_size < 1:
+            raise ConfigError(f"shingle_size must be at least 1, got {s.shingle_size}")
+        if s.num_perm < 16:
+            raise ConfigError(f"num_perm must be at least 16, got {s.num_perm}")
+        if not 0 < s.passage_stride <= s.passage_max_words:
+            raise ConfigError(
+                f"passage_stride must be in 1..passage_max_words ({s.passage_max_words}),"
+                f" got {s.passage_stride}"
+            )
+        for name, value in (("doc_threshold", m.doc_threshold),
+                            ("passage_threshold", m.passage_threshold)):
+            if not 0.0 < value < 1.0:
+                raise ConfigError(f"{name} must be between 0 and 1 (exclusive), got {value}")
+        for name, value in (("doc_score_cutoff", self.verify.doc_score_cutoff),
+                            ("passage_score_cutoff", self.verify.passage_score_cutoff)):
+            if not 0.0 <= value <= 100.0:
+                raise ConfigError(f"{name} is on rapidfuzz's 0-100 scale, got {value}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every parameter, for the report's ``params``."""
+        return asdict(self)

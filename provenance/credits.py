@@ -1,0 +1,115 @@
+"""What the text itself says about where it came from: credits, datelines, dates.
+
+Runs on cleaned text only, so that a teaser or a footer that was stripped
+can never be read as a credit ("05 March 2018 Iran Focus London, 05 Mar -"
+inside a "Popular posts" list names another article, not this one's source).
+Offsets are mapped back to ``Document.text``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .dates import find_dates
+from .records import CleanDoc, Credit
+
+_CREDIT = re.compile(
+    r"^\s*(?:"
+    r"source\s*:|sources?\s*-|originally\s+(?:published|appeared|posted)\s+(?:by|at|in|on)|"
+    r"(?:this\s+(?:article|story|post|piece)\s+)?(?:was\s+)?first\s+(?:appeared|published|posted)\s+"
+    r"(?:in|on|at|by)|"
+    r"reprinted\s+(?:from|with\s+permission\s+(?:from|of))|courtesy\s+(?:of\s+)?|"
+    r"via\s*:?|read\s+(?:more|the\s+original|the\s+full\s+article)\s+(?:at|on)|"
+    r"republished\s+(?:from|with\s+permission\s+(?:from|of))|credit\s*:|"
+    r"\(c\)|©"
+    r")\s*(?P<outlet>.+?)\s*$",
+    re.I,
+)
+# "London, 19 Dec -" / "TEHRAN, Jan. 3 (Reuters) -": a dateline's place and date.
+_DATELINE = re.compile(
+    r"^\s*[A-Z][A-Za-z .'-]{1,40},\s+(?:\d{1,2}\s+[A-Z][a-z]{2,9}\.?|[A-Z][a-z]{2,9}\.?\s+\d{1,2})"
+    r"(?:,?\s+\d{4})?\s*(?:\((?P<agency>[^)]{2,40})\))?\s*[-–—]"
+)
+_OUTLET_STOP = re.compile(r"\s+(?:on|at)\s+(?:https?://|\d)|\s+[-–—|]\s+|[,;]|\.\s|\s+https?://")
+_NAME = re.compile(r"^[A-Z0-9][\w&.'’-]*(?:\s+(?:[A-Z0-9][\w&.'’-]*|of|the|and|for|de|du))*$")
+
+#: How far into the cleaned text a publication date is looked for.
+DATE_WINDOW = 400
+
+
+def _outlet_name(raw: str) -> str | None:
+    raw = _OUTLET_STOP.split(raw, maxsplit=1)[0].strip(" .:\"'“”")
+    if raw.lower().startswith("the "):
+        raw = raw[4:]
+    words = raw.split()
+    if not 1 <= len(words) <= 8 or len(raw) > 80:
+        return None
+    return raw
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    out, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        out.append((pos, line.rstrip("\n")))
+        pos += len(line)
+    return out
+
+
+def find_credits(clean: CleanDoc) -> list[Credit]:
+    """Credit lines and datelines in the kept text, in text order.
+
+    Example: seed 004's ``Iran Focus`` line followed by ``London, 19 Dec -``
+    gives ``Credit(outlet="Iran Focus", kind="dateline", ...)``.
+    """
+    text = clean.text
+    lines = [(p, line) for p, line in _lines(text)]
+    credits: list[Credit] = []
+    previous: tuple[int, str] | None = None
+    for pos, line in lines:
+        if not line.strip():
+            continue
+        m = _CREDIT.match(line)
+        if m and len(line) <= 200:
+            outlet = _outlet_name(m["outlet"])
+            if outlet:
+                start, end = clean.span_to_original(pos, pos + len(line))
+                credits.append(Credit(outlet, start, end, "credit", line.strip()))
+        d = _DATELINE.match(line)
+        if d:
+            outlet = None
+            if d["agency"]:
+                outlet = _outlet_name(d["agency"])
+            elif previous is not None:
+                prev_line = previous[1].strip()
+                if len(prev_line) <= 60 and _NAME.match(prev_line) and not find_dates(prev_line):
+                    outlet = prev_line
+            if outlet:
+                span_start = previous[0] if previous and not d["agency"] else pos
+                start, end = clean.span_to_original(span_start, pos + d.end())
+                shown = (f"{outlet} / {d.group(0).strip()}" if not d["agency"] else d.group(0).strip())
+                credits.append(Credit(outlet, start, end, "dateline", shown))
+        previous = (pos, line)
+    return credits
+
+
+def find_text_date(clean: CleanDoc) -> tuple[str, str] | None:
+    """The publication date the top of the text states, as ``(iso, the words)``."""
+    head = clean.text[:DATE_WINDOW]
+    for iso, start, end in find_dates(head):
+        return iso, head[start:end]
+    m = re.search(r"(?im)^\s*(?:posted|published)\s+(?:on\s+)?(.{6,40})$", clean.text)
+    if m:
+        found = find_dates(m[1])
+        if found:
+            return found[0][0], m[0].strip()
+    return None
+
+
+def annotate(clean: CleanDoc) -> CleanDoc:
+    """Fill in what the text says: credits always, the date when metadata gave none."""
+    clean.credits = find_credits(clean)
+    if clean.doc.date is None:
+        found = find_text_date(clean)
+        if found:
+            clean.doc.date, clean.doc.date_source = found[0], f"text: {found[1]!r}"
+    return clean

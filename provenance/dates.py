@@ -1,0 +1,64 @@
+"""Publication dates: parsed from metadata values and found in text.
+
+Dates are returned as ISO ``YYYY-MM-DD`` strings so that they sort and
+compare as text and serialise identically everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+MONTHS = {
+    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3,
+    "apr": 4, "april": 4, "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7,
+    "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9, "oct": 10,
+    "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+}
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+
+_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+_DMY = re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?,?\s+(\d{{4}})(?!\d)", re.I)
+_MDY = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)", re.I)
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    if not 1900 <= year <= 2100:
+        return None
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_date(value: str) -> str | None:
+    """Parse a metadata date value (ISO 8601, ``19 December 2017``...) to ISO."""
+    value = value.strip()[:100]
+    if m := _ISO.search(value):
+        return _iso(int(m[1]), int(m[2]), int(m[3]))
+    found = find_dates(value)
+    return found[0][0] if found else None
+
+
+def find_dates(text: str) -> list[tuple[str, int, int]]:
+    """Every date written out in ``text``: ``(iso, start, end)`` in text order.
+
+    Example:
+        >>> find_dates("People19 December 2017 and date 2017-07-28")
+        [('2017-12-19', 6, 22), ('2017-07-28', 32, 42)]
+    """
+    found: list[tuple[str, int, int]] = []
+    for m in _ISO.finditer(text):
+        iso = _iso(int(m[1]), int(m[2]), int(m[3]))
+        if iso:
+            found.append((iso, m.start(), m.end()))
+    for m in _DMY.finditer(text):
+        iso = _iso(int(m[3]), MONTHS[m[2].lower()], int(m[1]))
+        if iso:
+            found.append((iso, m.start(), m.end()))
+    for m in _MDY.finditer(text):
+        iso = _iso(int(m[3]), MONTHS[m[1].lower()], int(m[2]))
+        if iso:
+            found.append((iso, m.start(), m.end()))
+    found.sort(key=lambda item: (item[1], item[2]))
+    return found

@@ -1,0 +1,385 @@
+"""Sources -> ``Document`` records (or ``Skipped`` ones, with the reason).
+
+Every input is treated as hostile: only regular files are opened (a pipe or
+a device would never end), reads are bounded, encodings are detected rather
+than assumed, JSON nesting and WARC payloads are capped, and a file that
+fails yields one ``Skipped`` record while the run goes on with the rest.
+Inputs are opened read-only and never modified.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+import os
+import re
+import stat
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from charset_normalizer import from_bytes
+
+from .config import IngestConfig
+from .dates import parse_date
+from .errors import InputError
+from .htmltext import parse_html
+from .records import Document, Skipped
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = (".txt", ".text")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+SUPPORTED = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]{2,40})""", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def kind_of(path: str) -> str | None:
+    """The reader a file name calls for: ``text``, ``html``, ``jsonl``, ``warc`` or None."""
+    name = path.lower()
+    if name.endswith(WARC_SUFFIXES):
+        return "warc"
+    if name.endswith(HTML_SUFFIXES):
+        return "html"
+    if name.endswith(JSONL_SUFFIXES):
+        return "jsonl"
+    if name.endswith(TEXT_SUFFIXES):
+        return "text"
+    return None
+
+
+def decode_bytes(data: bytes, where: str, declared: str | None = None) -> str:
+    """Decode scraped bytes, detecting the encoding; newlines become ``\\n``.
+
+    Raises:
+        InputError: empty, binary or undecodable data.
+    """
+    if not data.strip():
+        return _nonempty("", where)
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _nonempty(data.decode(encoding), where)
+            except UnicodeDecodeError as exc:
+                raise InputError(where, f"undecodable: bad {encoding} after its byte-order mark") from exc
+    if b"\x00" in data[:8192]:
+        raise InputError(where, "binary file (NUL bytes), not text")
+    text: str | None = None
+    for encoding in (declared, "utf-8"):
+        if not encoding:
+            continue
+        try:
+            text = data.decode(encoding)
+            break
+        except (UnicodeDecodeError, LookupError):
+            continue
+    if text is None:
+        best = from_bytes(data[:1_000_000]).best()
+        if best is None:
+            raise InputError(where, "undecodable: not valid UTF-8 and no known encoding fits")
+        try:
+            text = data.decode(best.encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InputError(where, f"undecodable: not valid UTF-8 nor {best.encoding}") from exc
+    sample = text[:20000]
+    if sample and len(_CONTROL.findall(sample)) > 0.05 * len(sample):
+        raise InputError(where, "binary file (control characters), not text")
+    return _nonempty(text, where)
+
+
+def _nonempty(text: str, where: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise InputError(where, "empty file")
+    return text
+
+
+def read_bounded(path: Path, limit: int, where: str) -> bytes:
+    """Read a regular file of at most ``limit`` bytes; refuse pipes, devices, giants."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError as exc:
+        raise InputError(where, "no such file") from exc
+    except PermissionError as exc:
+        raise InputError(where, "unreadable: permission denied") from exc
+    except OSError as exc:
+        raise InputError(where, f"unreadable: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(where, "not a regular file (a pipe, device or socket is never read)")
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise InputError(where, f"unreadable: {exc.strerror or exc}") from exc
+    if len(data) > limit:
+        raise InputError(where, f"too large: over {limit} bytes")
+    return data
+
+
+def iter_files(root: Path) -> Iterator[Path]:
+    """Files below ``root`` in a stable (sorted) order; links to folders are not followed."""
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def read_paths(paths: Iterable[str | os.PathLike[str]],
+               cfg: IngestConfig | None = None) -> Iterator[Document | Skipped]:
+    """Read files and folders (recursively) into documents, in a stable order.
+
+    In a folder, files of unsupported types are passed over silently (and
+    counted by the caller through ``supported``); a file named explicitly
+    that cannot be read yields a ``Skipped`` record.
+
+    Args:
+        paths: files or folders.
+        cfg: limits; defaults apply when omitted.
+
+    Yields:
+        ``Document`` for each readable source, ``Skipped`` for each that is not.
+    """
+    cfg = cfg or IngestConfig()
+    seen: set[str] = set()
+    for raw in paths:
+        root = Path(raw)
+        if not root.exists() and not root.is_symlink():
+            yield Skipped(str(raw), "no such file or folder")
+            continue
+        if root.is_dir():
+            for file in iter_files(root):
+                if kind_of(file.name) is None:
+                    continue
+                rel = file.relative_to(root).as_posix()
+                yield from _read_file(file, rel, cfg, seen)
+        else:
+            yield from _read_file(root, root.name, cfg, seen)
+
+
+def _unique(doc_id: str, seen: set[str]) -> str:
+    candidate, n = doc_id, 1
+    while candidate in seen:
+        n += 1
+        candidate = f"{doc_id}~{n}"
+    seen.add(candidate)
+    return candidate
+
+
+def _read_file(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:
+    kind = kind_of(file.name)
+    path = str(file)
+    try:
+        if kind is None:
+            raise InputError(path, "unsupported file type (expected " + ", ".join(SUPPORTED) + ")")
+        if kind == "jsonl":
+            yield from _read_jsonl(file, rel, cfg, seen)
+        elif kind == "warc":
+            yield from _read_warc(file, rel, cfg, seen)
+        else:
+            data = read_bounded(file, cfg.max_file_bytes, path)
+            declared = _sniff_charset(data) if kind == "html" else None
+            text = decode_bytes(data, path, declared)
+            if kind == "html":
+                yield _html_document(_unique(rel, seen), path, text, cfg)
+            else:
+                yield Document(id=_unique(rel, seen), path=path, text=text, kind="text")
+    except InputError as exc:
+        log.info("skipped %s", exc)
+        yield Skipped(exc.path, exc.reason)
+
+
+def _sniff_charset(data: bytes) -> str | None:
+    m = _META_CHARSET.search(data[:4096])
+    return m.group(1).decode("ascii", "replace") if m else None
+
+
+def _html_document(doc_id: str, path: str, html: str, cfg: IngestConfig) -> Document:
+    try:
+        page = parse_html(html, cfg.max_html_depth)
+    except (RecursionError, ValueError, AssertionError) as exc:
+        raise InputError(path, f"malformed HTML: {type(exc).__name__}") from exc
+    if not page.text.strip():
+        raise InputError(path, "malformed or empty HTML: no visible text")
+    meta = page.meta
+    return Document(id=doc_id, path=path, text=page.text, kind="html", blocks=page.blocks,
+                   title=meta.get("title"), outlet=meta.get("outlet"),
+                   outlet_source=meta.get("outlet_source"), url=meta.get("url"),
+                   date=meta.get("date"), date_source=meta.get("date_source"))
+
+
+def _read_jsonl(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:
+    path = str(file)
+    try:
+        handle = _open_regular(file, path)
+    except InputError as exc:
+        yield Skipped(exc.path, exc.reason)
+        return
+    read_any = False
+    with handle:
+        for lineno in range(1, cfg.max_records_per_file + 1):
+            line = handle.readline(cfg.max_record_bytes + 1)
+            if not line:
+                break
+            where = f"{path}#{lineno}"
+            if len(line) > cfg.max_record_bytes and not line.endswith(b"\n"):
+                yield Skipped(where, f"line too long: over {cfg.max_record_bytes} bytes")
+                while line and not line.endswith(b"\n"):  # discard the rest of the line
+                    line = handle.readline(1 << 20)
+                continue
+            if not line.strip():
+                continue
+            read_any = True
+            try:
+                yield _jsonl_record(line, lineno, rel, path, cfg, seen)
+            except InputError as exc:
+                yield Skipped(exc.path, exc.reason)
+        else:
+            yield Skipped(path, f"stopped after {cfg.max_records_per_file} records")
+    if not read_any:
+        yield Skipped(path, "empty file")
+
+
+def _open_regular(file: Path, path: str) -> Any:
+    try:
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError as exc:
+        raise InputError(path, "no such file") from exc
+    except OSError as exc:
+        raise InputError(path, f"unreadable: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError(path, "not a regular file (a pipe, device or socket is never read)")
+    return os.fdopen(fd, "rb")
+
+
+def _field(record: dict[str, Any], key: str) -> str | None:
+    value = record.get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _jsonl_record(line: bytes, lineno: int, rel: str, path: str, cfg: IngestConfig,
+                  seen: set[str]) -> Document:
+    where = f"{path}#{lineno}"
+    try:
+        text_line = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(where, f"invalid UTF-8 at byte {exc.start} (JSON Lines must be UTF-8)") from exc
+    try:
+        record = json.loads(text_line)
+    except RecursionError as exc:
+        raise InputError(where, "malformed JSON: nested too deeply") from exc
+    except ValueError as exc:
+        raise InputError(where, f"malformed JSON: {exc}") from exc
+    if not isinstance(record, dict):
+        raise InputError(where, "malformed record: expected a JSON object")
+    rec_id = _field(record, "id") or str(lineno)
+    doc_id = _unique(f"{rel}#{rec_id}", seen)
+    where = f"{path}#{rec_id}"
+    date_raw = _field(record, "date")
+    fields: dict[str, Any] = {
+        "url": _field(record, "url"), "title": _field(record, "title"),
+        "outlet": _field(record, "outlet"), "outlet_source": "jsonl" if _field(record, "outlet") else None,
+        "date": parse_date(date_raw) if date_raw else None,
+        "date_source": "jsonl" if date_raw and parse_date(date_raw) else None,
+    }
+    html, text = record.get("html"), record.get("text")
+    if isinstance(html, str) and html.strip():
+        doc = _html_document(doc_id, where, _nonempty(html, where), cfg)
+        for key, value in fields.items():
+            if value is not None:  # the dump's own fields win over page metadata
+                setattr(doc, key, value)
+        return doc
+    if isinstance(text, str) and text.strip():
+        return Document(id=doc_id, path=where, text=_nonempty(text, where), kind="text", **fields)
+    raise InputError(where, "record has no non-empty 'text' or 'html' string")
+
+
+def _host_outlet(url: str | None) -> str | None:
+    if not url:
+        return None
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host or None
+
+
+def _read_warc(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    path = str(file)
+    try:
+        handle = _open_regular(file, path)
+    except InputError as exc:
+        yield Skipped(exc.path, exc.reason)
+        return
+    records = number = 0  # all records read; response records (the documents' numbers)
+    read_any = False
+    with handle:
+        try:
+            for record in ArchiveIterator(handle, arc2warc=True):
+                records += 1
+                read_any = True
+                if records > cfg.max_records_per_file:
+                    yield Skipped(path, f"stopped after {cfg.max_records_per_file} records")
+                    break
+                if record.rec_type != "response":
+                    continue
+                number += 1
+                item = _warc_record(record, number, rel, path, cfg, seen)
+                if item is not None:
+                    yield item
+        except (ArchiveLoadFailed, EOFError, OSError, ValueError, Exception) as exc:  # noqa: BLE001
+            # warcio and zlib raise a wide range of types on a truncated or
+            # corrupt stream; any of them ends this file, not the run.
+            detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            yield Skipped(path, f"truncated or malformed WARC after {records} records: {detail}")
+            return
+    if not read_any:
+        yield Skipped(path, "empty or not a WARC file: no records")
+
+
+def _warc_record(record: Any, number: int, rel: str, path: str, cfg: IngestConfig,
+                 seen: set[str]) -> Document | Skipped | None:
+    where = f"{path}#{number}"
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    ctype = ""
+    if record.http_headers is not None:
+        ctype = (record.http_headers.get_header("Content-Type") or "").lower()
+    mime = ctype.split(";")[0].strip()
+    if mime and mime not in ("text/html", "application/xhtml+xml"):
+        return Skipped(where, f"not an HTML response ({mime})")
+    data = record.content_stream().read(cfg.max_record_bytes + 1)
+    if len(data) > cfg.max_record_bytes:
+        return Skipped(where, f"too large: over {cfg.max_record_bytes} bytes")
+    declared = None
+    if "charset=" in ctype:
+        declared = ctype.split("charset=")[1].split(";")[0].strip(" \"'")
+    try:
+        html = decode_bytes(data, where, declared or _sniff_charset(data))
+        doc = _html_document(_unique(f"{rel}#{number}", seen), where, html, cfg)
+    except InputError as exc:
+        return Skipped(exc.path, exc.reason)
+    if url:
+        doc.url = doc.url or url
+        if doc.outlet is None and (host := _host_outlet(url)):
+            doc.outlet, doc.outlet_source = host, "warc target host"
+    warc_date = record.rec_headers.get_header("WARC-Date")
+    if warc_date:
+        doc.crawl_date = parse_date(warc_date)
+    return doc

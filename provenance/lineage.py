@@ -1,0 +1,294 @@
+"""Provenance: group copies, decide who copied whom, and say why.
+
+Groups are the connected components of *verified* near-duplicate pairs, so
+an LSH false positive can never chain unrelated documents together.
+
+Direction is decided by weighing evidence, never by file order or id:
+
+====================  ======  =============================================
+evidence              weight  meaning
+====================  ======  =============================================
+credit / dateline     3       a copy names the outlet of another document
+                              ("Source: Iran Focus", "Iran Focus / London,
+                              19 Dec -"); 2 when that outlet has no document
+                              here but the credit sits beside the shared text
+date                  2       one document was published strictly first
+                              (publication dates only; crawl dates are not)
+boilerplate           0.5     a plain-text copy holds the same text plus
+                              furniture of its own (a repost's blog chrome);
+                              it supports, but can never decide alone
+crawl date            1       fetched strictly first; used only when
+                              nothing else speaks
+====================  ======  =============================================
+
+The origin is the document with the highest total when it leads every other
+by at least 1; otherwise the origin is ``None`` ("unknown"), with the
+evidence that was found. ``confidence`` is the winner's share of all
+weight, damped for thin evidence: ``top / (total + 1)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .records import CleanDoc, Credit, DocPair, Evidence, Group, PassageMatch
+
+#: How close (in characters) a credit line must be to a shared passage to speak for it.
+CREDIT_REACH = 400
+
+_TLD = re.compile(r"\.(com|org|net|info|co\.uk|co|uk|de|fr|es|ir|io|news|blogspot\.com)$")
+
+
+def outlet_key(name: str | None) -> str:
+    """A comparable form of an outlet name: ``www.IranFocus.com`` ~ ``Iran Focus``."""
+    if not name:
+        return ""
+    low = name.strip().lower()
+    low = re.sub(r"^https?://", "", low).split("/")[0] if "." in low and " " not in low else low
+    low = low[4:] if low.startswith("www.") else low
+    low = _TLD.sub("", low)
+    return re.sub(r"[^\w]", "", low)
+
+
+class _Find:
+    """Union-find over document indices."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def build_groups(pairs: Sequence[DocPair]) -> list[Group]:
+    """Connected components of verified pairs, members sorted, groups in a stable order."""
+    uf = _Find()
+    for p in pairs:
+        uf.union(p.a, p.b)
+    members: dict[int, list[int]] = defaultdict(list)
+    for x in sorted(uf.parent):
+        members[uf.find(x)].append(x)
+    by_root: dict[int, list[DocPair]] = defaultdict(list)
+    for p in pairs:
+        by_root[uf.find(p.a)].append(p)
+    return [Group(members=m, pairs=sorted(by_root[root], key=lambda p: (p.a, p.b)))
+            for root, m in sorted(members.items(), key=lambda kv: kv[1][0])]
+
+
+@dataclass
+class _Tally:
+    evidence: list[Evidence]
+    scores: dict[int, float]
+
+    def add(self, ev: Evidence, who: int | None) -> None:
+        self.evidence.append(ev)
+        if who is not None and ev.weight > 0:
+            self.scores[who] = self.scores.get(who, 0.0) + ev.weight
+
+
+def _decide(tally: _Tally) -> tuple[int | None, float]:
+    if not tally.scores:
+        return None, 0.0
+    ranked = sorted(tally.scores.items(), key=lambda kv: -kv[1])
+    top_who, top = ranked[0]
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    if top - second < 1.0:
+        return None, 0.0
+    total = sum(tally.scores.values())
+    return top_who, round(top / (total + 1.0), 2)
+
+
+def _date_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence[int]) -> None:
+    dated = sorted((cleaned[m].doc.date, m) for m in members if cleaned[m].doc.date)
+    if not dated or len(members) < 2:
+        return
+    first_date = dated[0][0]
+    firsts = [m for d, m in dated if d == first_date]
+    later = [(d, m) for d, m in dated if d != first_date]
+    undated = [m for m in members if not cleaned[m].doc.date]
+    if len(firsts) == 1 and later:
+        m = firsts[0]
+        others = ", ".join(f"{cleaned[o].doc.id} {d}" for d, o in later)
+        detail = (f"{cleaned[m].doc.id} was published {first_date} ({cleaned[m].doc.date_source}),"
+                  f" before {others}")
+        if undated:
+            detail += f"; undated: {', '.join(cleaned[u].doc.id for u in undated)}"
+        tally.add(Evidence("date", cleaned[m].doc.id, detail, 2.0), m)
+    elif len(firsts) > 1:
+        ids = ", ".join(cleaned[m].doc.id for m in firsts)
+        tally.add(Evidence("date", None, f"{ids} share the earliest date {first_date}", 0.0), None)
+
+
+def _crawl_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence[int]) -> None:
+    crawled = sorted((cleaned[m].doc.crawl_date, m) for m in members if cleaned[m].doc.crawl_date)
+    if len(crawled) >= 2 and crawled[0][0] < crawled[1][0]:
+        d, m = crawled[0]
+        tally.add(Evidence("crawl date", cleaned[m].doc.id,
+                           f"{cleaned[m].doc.id} was fetched first ({d}); a crawl date says when"
+                           " a page was fetched, not written", 1.0), m)
+
+
+def _credit_target(credit: Credit, cleaned: Sequence[CleanDoc], candidates: Sequence[int]) -> int | None:
+    key = outlet_key(credit.outlet)
+    hits = [m for m in candidates if key and outlet_key(cleaned[m].doc.outlet) == key]
+    if not hits:
+        return None
+    return min(hits, key=lambda m: (cleaned[m].doc.date or "9999", cleaned[m].doc.id))
+
+
+def attribute_group(group: Group, cleaned: Sequence[CleanDoc]) -> Group:
+    """Decide a group's origin and keep every piece of evidence."""
+    tally = _Tally([], {})
+    external: dict[str, str] = {}
+    for m in group.members:
+        clean = cleaned[m]
+        for credit in clean.credits:
+            target = _credit_target(credit, cleaned, group.members)
+            if target is None:
+                external.setdefault(outlet_key(credit.outlet), credit.outlet)
+                tally.add(Evidence(credit.kind, None,
+                                   f"{clean.doc.id} names {credit.outlet} ({credit.line!r}), which has"
+                                   " no document in this group", 0.0), None)
+            elif target == m:
+                tally.add(Evidence(credit.kind, clean.doc.id,
+                                   f"{clean.doc.id} names its own outlet ({credit.line!r})", 1.0), m)
+            else:
+                tally.add(Evidence(credit.kind, cleaned[target].doc.id,
+                                   f"{clean.doc.id} names {credit.outlet} ({credit.line!r}), the outlet"
+                                   f" of {cleaned[target].doc.id}", 3.0), target)
+    _date_evidence(tally, cleaned, group.members)
+    _boilerplate_evidence(tally, cleaned, group)
+    if not tally.scores:
+        _crawl_evidence(tally, cleaned, group.members)
+    origin, confidence = _decide(tally)
+    group.origin, group.confidence = origin, confidence
+    group.evidence = tally.evidence
+    if origin is not None:
+        group.origin_outlet = cleaned[origin].doc.outlet or _own_credit(cleaned[origin])
+    elif len(external) == 1 and not tally.scores:
+        # Every credit names one outlet that is not here: the copies came from it.
+        group.origin_outlet = next(iter(external.values()))
+        group.confidence = 0.5
+    if not group.evidence:
+        group.evidence = [Evidence("none", None, "no credit, date or containment decides", 0.0)]
+    return group
+
+
+def _own_credit(clean: CleanDoc) -> str | None:
+    return clean.credits[0].outlet if clean.credits else None
+
+
+def _boilerplate_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], group: Group) -> None:
+    """A plain-text member with stripped furniture vs one without: the bare one is nearer the source."""
+    bare = [m for m in group.members if cleaned[m].doc.kind == "text" and not cleaned[m].removed]
+    dressed = [m for m in group.members if cleaned[m].doc.kind == "text" and cleaned[m].removed]
+    if len(bare) == 1 and dressed:
+        m = bare[0]
+        ids = ", ".join(cleaned[d].doc.id for d in dressed)
+        tally.add(Evidence("boilerplate", cleaned[m].doc.id,
+                           f"{ids} hold the same text plus page furniture of their own;"
+                           f" {cleaned[m].doc.id} holds it bare", 0.5), m)
+
+
+def _near(credit: Credit, span: tuple[int, int]) -> bool:
+    return credit.end >= span[0] - CREDIT_REACH and credit.start <= span[1] + CREDIT_REACH
+
+
+def attribute_match(match: PassageMatch, cleaned: Sequence[CleanDoc]) -> PassageMatch:
+    """Decide which side of a shared passage is the origin, with evidence."""
+    tally = _Tally([], {})
+    sides = {match.a: (match.a_span, match.b), match.b: (match.b_span, match.a)}
+    named: str | None = None
+    for me, (span, other) in sides.items():
+        clean, other_doc = cleaned[me], cleaned[other].doc
+        for credit in clean.credits:
+            if not _near(credit, span):
+                continue
+            same = outlet_key(credit.outlet) == outlet_key(other_doc.outlet) or any(
+                outlet_key(c.outlet) == outlet_key(credit.outlet) for c in cleaned[other].credits)
+            weight = 3.0 if same else 2.0
+            what = "the outlet of" if same else "beside the text it shares with"
+            tally.add(Evidence(credit.kind, other_doc.id,
+                               f"{clean.doc.id} names {credit.outlet} ({credit.line!r}) {what}"
+                               f" {other_doc.id}", weight), other)
+            named = named or credit.outlet
+    _date_evidence(tally, cleaned, [match.a, match.b])
+    if not tally.scores:
+        _crawl_evidence(tally, cleaned, [match.a, match.b])
+    origin, confidence = _decide(tally)
+    match.confidence = confidence
+    match.evidence = tally.evidence or [Evidence("none", None, "no credit or date decides", 0.0)]
+    if origin is not None:
+        match.origin = "a" if origin == match.a else "b"
+        doc = cleaned[origin]
+        match.origin_outlet = doc.doc.outlet or _own_credit(doc) or named
+    return match
+
+
+def collapse_matches(matches: Sequence[PassageMatch], groups: Sequence[Group],
+                     cleaned: Sequence[CleanDoc]) -> list[PassageMatch]:
+    """One match per passage and group: a passage that several copies hold
+    is reported once, against the group's origin where there is one."""
+    group_of: dict[int, int] = {}
+    origin_of: dict[int, int | None] = {}
+    for g, group in enumerate(groups):
+        for m in group.members:
+            group_of[m] = g
+        origin_of[g] = group.origin
+    buckets: dict[tuple[int, int], list[tuple[PassageMatch, int, tuple[int, int], int]]] = defaultdict(list)
+    for match in matches:
+        for me, span, other in ((match.a, match.a_span, match.b), (match.b, match.b_span, match.a)):
+            if other in group_of and me not in group_of:
+                buckets[(me, group_of[other])].append((match, me, span, other))
+    dropped: set[int] = set()
+    for (me, g), items in buckets.items():
+        items.sort(key=lambda t: t[2])
+        clusters: list[list[tuple[PassageMatch, int, tuple[int, int], int]]] = []
+        for item in items:
+            if clusters and item[2][0] < max(x[2][1] for x in clusters[-1]):
+                clusters[-1].append(item)
+            else:
+                clusters.append([item])
+        for cluster in clusters:
+            if len(cluster) < 2:
+                continue
+            credited = {outlet_key(c.outlet) for c in cleaned[me].credits
+                        if any(_near(c, x[2]) for x in cluster)}
+
+            def rank(x: tuple[PassageMatch, int, tuple[int, int], int]) -> tuple[object, ...]:
+                doc = cleaned[x[3]].doc
+                return (x[3] != origin_of[g], outlet_key(doc.outlet) not in credited,
+                        doc.date or "9999", -x[0].similarity, doc.id)
+            keep = min(cluster, key=rank)
+            dropped.update(id(x[0]) for x in cluster if x[0] is not keep[0])
+    return [m for m in matches if id(m) not in dropped]
+
+
+def keeper(group: Group, cleaned: Sequence[CleanDoc]) -> tuple[int, str]:
+    """The member ``clean --dedup`` keeps, and the rule that chose it.
+
+    The rule, in order: the origin where one is known; else the earliest
+    publication date; else the longest cleaned text; ties by id.
+    """
+    if group.origin is not None:
+        return group.origin, "origin"
+    dated = [m for m in group.members if cleaned[m].doc.date]
+    if dated:
+        first = min(cleaned[m].doc.date or "" for m in dated)
+        firsts = [m for m in dated if cleaned[m].doc.date == first]
+        if len(firsts) == 1:
+            return firsts[0], "earliest date"
+    chosen = min(group.members, key=lambda m: (-len(cleaned[m].text), cleaned[m].doc.id))
+    return chosen, "longest"

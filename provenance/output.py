@@ -1,0 +1,134 @@
+"""Writing results safely: atomic files and folders, and ids that cannot escape.
+
+A crash while writing leaves the old file or folder, or the new one, never
+half of either: files are written to a temporary sibling and renamed into
+place; a folder of outputs is built beside its destination and swapped in.
+Document ids come from scraped data (JSONL ``id`` fields, paths inside
+archives), so they are reduced to safe relative paths before they name a file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from .errors import OutputError
+
+#: The file that marks a folder as written by ``provenance clean``.
+MANIFEST = "manifest.json"
+
+_UNSAFE = re.compile(r"[^\w.#~+=@,-]+", re.UNICODE)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temporary file + ``os.replace``)."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def safe_relpath(doc_id: str, taken: set[str], suffix: str = ".txt") -> str:
+    """A relative file path for a document id that stays inside its folder.
+
+    ``..``, absolute parts, drive letters and odd characters are removed;
+    each part is shortened; clashes get ``~2``, ``~3``... appended.
+
+    Example:
+        >>> safe_relpath("../../etc/passwd#1", set())
+        'etc/passwd#1.txt'
+    """
+    parts = []
+    for part in re.split(r"[\\/]+", doc_id):
+        part = _UNSAFE.sub("_", part).strip("._ ")
+        if part and part not in (".", ".."):
+            parts.append(part[:120])
+    base = "/".join(parts[-8:]) or "document"
+    candidate, n = base + suffix, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{base}~{n}{suffix}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def check_disjoint(out: Path, inputs: list[Path]) -> None:
+    """Refuse an output folder that holds, or is inside, an input."""
+    out_real = out.resolve()
+    for item in inputs:
+        real = item.resolve()
+        if out_real == real or out_real in real.parents or real in out_real.parents:
+            raise OutputError(f"{out}: the output folder overlaps the input {item};"
+                              " choose a folder outside the inputs (inputs are never modified)")
+
+
+class AtomicFolder:
+    """Build a folder beside ``dest`` and swap it in on ``commit()``.
+
+    An existing ``dest`` is replaced only if it is empty or was written by
+    this tool (it holds ``manifest.json``); anything else is refused.
+    """
+
+    def __init__(self, dest: Path) -> None:
+        self.dest = dest
+        if dest.exists():
+            if not dest.is_dir():
+                raise OutputError(f"{dest}: exists and is not a folder")
+            if any(dest.iterdir()) and not (dest / MANIFEST).is_file():
+                raise OutputError(f"{dest}: folder is not empty and was not written by provenance;"
+                                  " refusing to replace it")
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            self.tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+        except OSError as exc:
+            raise OutputError(f"{dest}: cannot write: {exc.strerror or exc}") from exc
+
+    def path(self, rel: str) -> Path:
+        """Where ``rel`` goes inside the folder being built (checked to stay inside)."""
+        target = (self.tmp / rel).resolve()
+        if self.tmp.resolve() not in target.parents:
+            raise OutputError(f"{rel}: would be written outside {self.dest}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def write(self, rel: str, text: str) -> None:
+        with open(self.path(rel), "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+
+    def commit(self) -> None:
+        """Swap the new folder in; the old one (if any) is removed after."""
+        old = None
+        try:
+            if self.dest.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{self.dest.name}.", suffix=".old",
+                                            dir=self.dest.parent))
+                os.rmdir(old)
+                os.replace(self.dest, old)
+            os.replace(self.tmp, self.dest)
+        except OSError as exc:
+            if old is not None and old.exists() and not self.dest.exists():
+                os.replace(old, self.dest)
+            raise OutputError(f"{self.dest}: cannot replace: {exc.strerror or exc}") from exc
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)

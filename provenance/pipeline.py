@@ -1,0 +1,97 @@
+"""The whole pipeline: paths -> ``Report``.
+
+Each stage is a function over records (see ``records``); this module only
+chains them and reports progress through an optional callback, so the
+library never prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from . import __version__
+from .clean import clean_document
+from .config import Config
+from .credits import annotate
+from .ingest import read_paths
+from .lineage import attribute_group, attribute_match, build_groups, collapse_matches
+from .match import document_candidates, passage_candidates
+from .records import CleanDoc, Document, Group, PassageMatch, Skipped
+from .sign import sign
+from .verify import verify_documents, verify_passages
+
+#: ``progress(stage, done, total)``; ``total`` is None while unknown.
+Progress = Callable[[str, int, "int | None"], None]
+
+
+@dataclass
+class Report:
+    """Everything a run found."""
+
+    version: str
+    params: dict[str, object]
+    cleaned: list[CleanDoc]
+    skipped: list[Skipped] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    matches: list[PassageMatch] = field(default_factory=list)
+
+
+def _noop(stage: str, done: int, total: int | None) -> None:
+    return None
+
+
+def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
+                     progress: Progress = _noop) -> tuple[list[CleanDoc], list[Skipped]]:
+    """Read, clean and annotate every document; collect what was skipped."""
+    cleaned: list[CleanDoc] = []
+    skipped: list[Skipped] = []
+    for n, item in enumerate(read_paths(paths, config.ingest), start=1):
+        if isinstance(item, Skipped):
+            skipped.append(item)
+        else:
+            assert isinstance(item, Document)
+            cleaned.append(annotate(clean_document(item, config.clean)))
+        progress("read and clean", n, None)
+    return cleaned, skipped
+
+
+def find(cleaned: list[CleanDoc], config: Config,
+         progress: Progress = _noop) -> tuple[list[Group], list[PassageMatch]]:
+    """Sign, match, verify and attribute over cleaned documents."""
+    progress("sign", 0, len(cleaned))
+    sigs = sign(cleaned, config.sign)
+    progress("sign", len(cleaned), len(cleaned))
+    doc_pairs = document_candidates(sigs, config.match, config.sign)
+    progress("verify documents", 0, len(doc_pairs))
+    verified = verify_documents(cleaned, doc_pairs, config.verify)
+    progress("verify documents", len(doc_pairs), len(doc_pairs))
+    groups = [attribute_group(g, cleaned) for g in build_groups(verified)]
+    in_group = {m: g for g, group in enumerate(groups) for m in group.members}
+    same_group = {(i, j) for i in in_group for j in in_group if i < j and in_group[i] == in_group[j]}
+    passage_pairs = passage_candidates(sigs, config.match, config.sign)
+    progress("verify passages", 0, len(passage_pairs))
+    matches = verify_passages(cleaned, sigs, passage_pairs, config.verify, exclude=same_group)
+    progress("verify passages", len(passage_pairs), len(passage_pairs))
+    matches = collapse_matches(matches, groups, cleaned)
+    matches = [attribute_match(m, cleaned) for m in matches]
+    return groups, matches
+
+
+def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
+        progress: Progress = _noop) -> Report:
+    """Run the whole pipeline over files and folders.
+
+    Args:
+        paths: files or folders of .txt, .html, .jsonl and .warc(.gz).
+        config: parameters; defaults when omitted.
+        progress: called as stages advance (for a progress bar).
+
+    Returns:
+        A ``Report``; render it with ``provenance.report``.
+    """
+    config = config or Config()
+    cleaned, skipped = ingest_and_clean(paths, config, progress)
+    groups, matches = find(cleaned, config, progress)
+    return Report(__version__, config.as_dict(), cleaned, skipped, groups, matches)

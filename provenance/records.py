@@ -1,0 +1,175 @@
+"""The records that flow between stages.
+
+Every stage is a function over these records (``Iterable[X] -> Iterator[Y]``
+or a list in, a list out), so that a distributed engine can run the stages
+later without this package's driver. All offsets are character offsets into
+``Document.text``: the text extracted from the source *before* cleaning, so
+that removed spans, matched spans and credits share one coordinate system.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of an HTML page's visible text, with the structure around it.
+
+    Args:
+        start, end: the block's offsets in ``Document.text``.
+        tag: the block element's tag name (``p``, ``li``, ``h2``, ``div``...).
+        context: ancestor tags, ids and classes, innermost last, lower-case,
+            e.g. ``("body", "aside", "aside.related-posts", "li")``.
+        link_chars: how many of the block's characters are link text.
+    """
+
+    start: int
+    end: int
+    tag: str
+    context: tuple[str, ...]
+    link_chars: int = 0
+
+
+@dataclass
+class Document:
+    """A source document as read, before cleaning.
+
+    ``text`` is the file's decoded text (plain text) or the page's visible
+    text, one block a line (HTML). ``blocks`` is set for HTML only.
+    """
+
+    id: str
+    path: str
+    text: str
+    kind: str  # "text" or "html"
+    blocks: tuple[Block, ...] | None = None
+    title: str | None = None
+    outlet: str | None = None
+    outlet_source: str | None = None  # "jsonl", "og:site_name", "json-ld", "warc", ...
+    url: str | None = None
+    date: str | None = None  # ISO publication date, YYYY-MM-DD
+    date_source: str | None = None
+    crawl_date: str | None = None  # when it was fetched (WARC-Date): never a publication date
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A span cut from ``Document.text`` and why."""
+
+    start: int
+    end: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Credit:
+    """An outlet that the text names as its source (dateline or credit line)."""
+
+    outlet: str
+    start: int
+    end: int
+    kind: str  # "dateline", "credit"
+    line: str
+
+
+@dataclass
+class CleanDoc:
+    """A document after boilerplate removal.
+
+    ``kept`` lists the spans of ``doc.text`` that survive, in order; the
+    cleaned text is their concatenation, so ``removed`` plus ``kept``
+    rebuild ``doc.text`` exactly.
+    """
+
+    doc: Document
+    kept: list[Span]
+    removed: list[Removal]
+    text: str
+    credits: list[Credit] = field(default_factory=list)
+
+    def to_original(self, pos: int) -> int:
+        """Map an offset in the cleaned text to an offset in ``doc.text``."""
+        consumed = 0
+        for start, end in self.kept:
+            length = end - start
+            if pos < consumed + length or (pos == consumed + length and end == self.kept[-1][1]):
+                return start + (pos - consumed)
+            consumed += length
+        return len(self.doc.text) if not self.kept else self.kept[-1][1]
+
+    def span_to_original(self, start: int, end: int) -> Span:
+        """Map a half-open span of the cleaned text to ``doc.text`` offsets."""
+        if end <= start:
+            p = self.to_original(start)
+            return (p, p)
+        return (self.to_original(start), self.to_original(end - 1) + 1)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A source that was not read, and the one-line reason."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A unit of text matched across documents: a paragraph or a window of one."""
+
+    doc_index: int
+    number: int
+    start: int  # offsets in the cleaned text
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of evidence about the direction of copying."""
+
+    kind: str  # "credit", "dateline", "date", "containment", "boilerplate", "none"
+    favours: str | None  # document id it points to as the origin, or None
+    detail: str
+    weight: float
+
+
+@dataclass
+class DocPair:
+    """A verified near-duplicate pair of documents (indices into the corpus)."""
+
+    a: int
+    b: int
+    similarity: float
+    a_span: Span
+    b_span: Span
+
+
+@dataclass
+class PassageMatch:
+    """Text shared by two documents that are otherwise different."""
+
+    a: int
+    b: int
+    a_span: Span  # offsets in each Document.text
+    b_span: Span
+    similarity: float
+    origin: str | None = None  # "a", "b" or None
+    origin_outlet: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    confidence: float = 0.0
+
+
+@dataclass
+class Group:
+    """Near-duplicate documents, joined by verified pairs only."""
+
+    members: list[int]
+    pairs: list[DocPair]
+    origin: int | None = None
+    origin_outlet: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    confidence: float = 0.0

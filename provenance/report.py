@@ -1,0 +1,241 @@
+"""``Report`` -> JSON, CSV and terminal tables.
+
+The JSON form is the contract (documented in the README): keys may be
+added, never renamed. It is canonical (sorted keys, stable ordering, no
+timestamps), so the same input and parameters give byte-identical output.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from .lineage import outlet_key
+from .pipeline import Report
+from .records import CleanDoc, Evidence
+
+UNKNOWN_OUTLET = "(unknown)"
+
+
+def _evidence(items: list[Evidence]) -> list[dict[str, Any]]:
+    return [{"kind": e.kind, "favours": e.favours, "detail": e.detail, "weight": e.weight}
+            for e in items]
+
+
+def document_dict(clean: CleanDoc) -> dict[str, Any]:
+    """One document's entry in the report."""
+    d = clean.doc
+    return {
+        "id": d.id, "path": d.path, "kind": d.kind, "title": d.title,
+        "outlet": d.outlet, "outlet_source": d.outlet_source, "url": d.url,
+        "date": d.date, "date_source": d.date_source, "crawl_date": d.crawl_date,
+        "chars": len(d.text), "chars_clean": len(clean.text),
+        "removed": [{"start": r.start, "end": r.end, "reason": r.reason} for r in clean.removed],
+        "credits": [{"outlet": c.outlet, "kind": c.kind, "line": c.line, "start": c.start,
+                     "end": c.end} for c in clean.credits],
+    }
+
+
+def syndication(report: Report) -> list[dict[str, Any]]:
+    """Rows of (source outlet, republisher outlet) with counts and the copies' dates."""
+    docs = report.cleaned
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def add(source: str, copy: int, what: str) -> None:
+        republisher = docs[copy].doc.outlet or UNKNOWN_OUTLET
+        if outlet_key(republisher) == outlet_key(source):
+            return
+        row = rows.setdefault((source, republisher), {
+            "source": source, "republisher": republisher, "documents": 0, "passages": 0,
+            "first_date": None, "last_date": None})
+        row[what] += 1
+        date = docs[copy].doc.date
+        if date:
+            row["first_date"] = min(filter(None, (row["first_date"], date)))
+            row["last_date"] = max(filter(None, (row["last_date"], date)))
+
+    for g in report.groups:
+        if g.origin_outlet:
+            for m in g.members:
+                if m != g.origin:
+                    add(g.origin_outlet, m, "documents")
+    for m in report.matches:
+        if m.origin and m.origin_outlet:
+            add(m.origin_outlet, m.b if m.origin == "a" else m.a, "passages")
+    return [rows[k] for k in sorted(rows)]
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """The report as the documented JSON structure."""
+    docs = report.cleaned
+    ids = [c.doc.id for c in docs]
+    groups = []
+    for n, g in enumerate(report.groups, start=1):
+        groups.append({
+            "id": f"g{n}", "documents": [ids[m] for m in g.members],
+            "origin": ids[g.origin] if g.origin is not None else None,
+            "origin_outlet": g.origin_outlet, "confidence": g.confidence,
+            "evidence": _evidence(g.evidence),
+            "pairs": [{"a": ids[p.a], "b": ids[p.b], "similarity": p.similarity,
+                       "a_span": list(p.a_span), "b_span": list(p.b_span)} for p in g.pairs],
+        })
+    matches = []
+    for m in sorted(report.matches, key=lambda m: (ids[m.a], ids[m.b], m.a_span)):
+        matches.append({
+            "a": ids[m.a], "b": ids[m.b], "a_span": list(m.a_span), "b_span": list(m.b_span),
+            "similarity": m.similarity, "origin": m.origin, "origin_outlet": m.origin_outlet,
+            "confidence": m.confidence, "evidence": _evidence(m.evidence),
+        })
+    return {
+        "version": report.version,
+        "params": report.params,
+        "documents": sorted((document_dict(c) for c in docs), key=lambda d: d["id"]),
+        "groups": groups,
+        "matches": matches,
+        "syndication": syndication(report),
+        "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+    }
+
+
+def to_json(report: Report) -> str:
+    """Canonical JSON: sorted keys, two-space indent, a final newline."""
+    return json.dumps(to_dict(report), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+CSV_COLUMNS = ["finding", "id", "document", "outlet", "date", "other", "other_outlet",
+               "similarity", "span", "other_span", "origin", "confidence", "evidence"]
+
+
+def to_csv(report: Report) -> str:
+    """One row per group member, passage match, syndication row and skipped file."""
+    data = to_dict(report)
+    docs = {d["id"]: d for d in data["documents"]}
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+
+    def ev(items: list[dict[str, Any]]) -> str:
+        return " | ".join(f"{e['kind']}: {e['detail']}" for e in items)
+
+    for g in data["groups"]:
+        for member in g["documents"]:
+            pair = next((p for p in g["pairs"] if member in (p["a"], p["b"]) and
+                         g["origin"] in (p["a"], p["b"]) and member != g["origin"]), None)
+            writer.writerow({
+                "finding": "group", "id": g["id"], "document": member,
+                "outlet": docs[member]["outlet"], "date": docs[member]["date"],
+                "other": g["origin"], "other_outlet": g["origin_outlet"],
+                "similarity": pair["similarity"] if pair else "",
+                "origin": "yes" if member == g["origin"] else ("unknown" if g["origin"] is None else "no"),
+                "confidence": g["confidence"], "evidence": ev(g["evidence"]),
+            })
+    for n, m in enumerate(data["matches"], start=1):
+        writer.writerow({
+            "finding": "passage", "id": f"m{n}", "document": m["a"], "outlet": docs[m["a"]]["outlet"],
+            "date": docs[m["a"]]["date"], "other": m["b"], "other_outlet": docs[m["b"]]["outlet"],
+            "similarity": m["similarity"], "span": f"{m['a_span'][0]}-{m['a_span'][1]}",
+            "other_span": f"{m['b_span'][0]}-{m['b_span'][1]}", "origin": m["origin"] or "unknown",
+            "confidence": m["confidence"], "evidence": ev(m["evidence"]),
+        })
+    for row in data["syndication"]:
+        writer.writerow({
+            "finding": "syndication", "outlet": row["source"], "other_outlet": row["republisher"],
+            "date": row["first_date"], "evidence": f"{row['documents']} documents,"
+            f" {row['passages']} passages, last {row['last_date']}",
+        })
+    for s in data["skipped"]:
+        writer.writerow({"finding": "skipped", "document": s["path"], "evidence": s["reason"]})
+    return out.getvalue()
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _evidence_summary(items: list[dict[str, Any]]) -> str:
+    """Evidence kinds for a table cell: deciding ones first, the rest in brackets."""
+    counts: dict[str, int] = defaultdict(int)
+    for e in items:
+        if e["weight"] > 0:
+            counts[e["kind"]] += 1
+    if not counts:
+        return "none decides" + (f" ({items[0]['kind']}: {_short(items[0]['detail'], 50)})"
+                                 if items and items[0]["kind"] != "none" else "")
+    return ", ".join(k if n == 1 else f"{k} x{n}" for k, n in counts.items())
+
+
+def render_table(report: Report, console: Console) -> None:
+    """A readable summary for the terminal (rich tables)."""
+    data = to_dict(report)
+    docs = data["documents"]
+    removed = sum(len(d["removed"]) for d in docs)
+    removed_chars = sum(d["chars"] - d["chars_clean"] for d in docs)
+    by_reason: dict[str, int] = defaultdict(int)
+    for d in docs:
+        for r in d["removed"]:
+            by_reason[r["reason"]] += 1
+    console.print(Text.assemble(
+        ("provenance ", "bold"), f"{report.version}: ",
+        (f"{len(docs)}", "bold"), " documents read, ",
+        (f"{len(data['skipped'])}", "bold yellow" if data["skipped"] else "bold"), " skipped, ",
+        (f"{removed}", "bold"), f" boilerplate spans removed ({removed_chars:,} characters), ",
+        (f"{len(data['groups'])}", "bold"), " near-duplicate groups, ",
+        (f"{len(data['matches'])}", "bold"), " republished passages"))
+    if by_reason:
+        console.print("Removed: " + ", ".join(f"{k} {v}" for k, v in sorted(by_reason.items())))
+
+    if data["groups"]:
+        table = Table(title="Near-duplicate groups", show_lines=True)
+        for col in ("group", "documents", "origin", "confidence", "deciding evidence"):
+            table.add_column(col, overflow="fold")
+        for g in data["groups"]:
+            members = "\n".join(escape(m) + (" [bold](origin)[/bold]" if m == g["origin"] else "")
+                                 for m in g["documents"])
+            origin = g["origin"] or (f"unknown; credited: {g['origin_outlet']}" if g["origin_outlet"]
+                                     else "unknown")
+            if g["origin"] and g["origin_outlet"]:
+                origin += f"\n({g['origin_outlet']})"
+            table.add_row(g["id"], members, escape(origin), f"{g['confidence']:.2f}",
+                          escape(_evidence_summary(g["evidence"])))
+        console.print(table)
+    if data["matches"]:
+        table = Table(title="Republished passages", show_lines=True)
+        for col in ("origin", "copy", "similarity", "passage", "evidence"):
+            table.add_column(col, overflow="fold")
+        texts = {c.doc.id: c.doc.text for c in report.cleaned}
+        for m in data["matches"]:
+            if m["origin"] == "b":
+                src, dst = (m["b"], m["b_span"]), (m["a"], m["a_span"])
+            else:
+                src, dst = (m["a"], m["a_span"]), (m["b"], m["b_span"])
+            origin = src[0] if m["origin"] else f"unknown: {src[0]}"
+            passage = _short(texts[src[0]][src[1][0]:src[1][1]], 80)
+            table.add_row(escape(f"{origin}\n[{src[1][0]}:{src[1][1]}]"),
+                          escape(f"{dst[0]}\n[{dst[1][0]}:{dst[1][1]}]"),
+                          f"{m['similarity']:.1f}", escape(passage),
+                          escape(_evidence_summary(m["evidence"])))
+        console.print(table)
+    if data["syndication"]:
+        table = Table(title="Syndication: who republished whom")
+        for col in ("source", "republisher", "documents", "passages", "first date", "last date"):
+            table.add_column(col)
+        for row in data["syndication"]:
+            table.add_row(escape(row["source"]), escape(row["republisher"]), str(row["documents"]),
+                          str(row["passages"]), row["first_date"] or "-", row["last_date"] or "-")
+        console.print(table)
+    if data["skipped"]:
+        table = Table(title="Skipped")
+        table.add_column("path", overflow="fold")
+        table.add_column("reason", overflow="fold")
+        for s in data["skipped"]:
+            table.add_row(escape(s["path"]), escape(s["reason"]))
+        console.print(table)

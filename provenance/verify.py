@@ -1,0 +1,145 @@
+"""Verify candidates with rapidfuzz and align them: true similarity, exact spans.
+
+LSH only says two signatures share a bucket. Here each candidate is checked
+on the text itself: a document pair by ``fuzz.ratio`` over the cleaned
+texts, a passage pair by a local alignment built from rapidfuzz's LCS
+matching blocks (the densest run of shared blocks around the longest one),
+scored with ``fuzz.ratio`` on the aligned regions. Candidates below the
+cut-off are dropped: they are LSH's false positives.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import LCSseq
+
+from .config import VerifyConfig
+from .records import CleanDoc, DocPair, PassageMatch, Span
+from .sign import DocSignature
+
+#: Above this many characters a side, LCS alignment would need too much
+#: memory (it keeps a bit matrix); such pairs are aligned passage by passage.
+MAX_ALIGN_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Aligned regions of two texts and their similarity (0-100)."""
+
+    a: Span
+    b: Span
+    score: float
+
+
+def align(a: str, b: str, max_gap: int = 40, min_block: int = 4) -> Alignment | None:
+    """The densest aligned region of ``a`` and ``b``, or None when nothing is shared.
+
+    Starting from the longest block the two texts share, neighbouring
+    shared blocks are taken in while the gap before them is at most
+    ``max_gap`` characters on both sides.
+    """
+    if not a or not b:
+        return None
+    blocks = [m for m in LCSseq.opcodes(a, b).as_matching_blocks() if m.size >= min_block]
+    if not blocks:
+        return None
+    anchor = max(range(len(blocks)), key=lambda k: (blocks[k].size, -k))
+    lo = hi = anchor
+    while lo > 0:
+        prev, cur = blocks[lo - 1], blocks[lo]
+        if cur.a - (prev.a + prev.size) > max_gap or cur.b - (prev.b + prev.size) > max_gap:
+            break
+        lo -= 1
+    while hi < len(blocks) - 1:
+        cur, nxt = blocks[hi], blocks[hi + 1]
+        if nxt.a - (cur.a + cur.size) > max_gap or nxt.b - (cur.b + cur.size) > max_gap:
+            break
+        hi += 1
+    first, last = blocks[lo], blocks[hi]
+    span_a = (first.a, last.a + last.size)
+    span_b = (first.b, last.b + last.size)
+    score = fuzz.ratio(a[span_a[0]:span_a[1]], b[span_b[0]:span_b[1]])
+    return Alignment(span_a, span_b, round(score, 2))
+
+
+def verify_documents(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int]],
+                     cfg: VerifyConfig) -> list[DocPair]:
+    """Keep the candidate document pairs that really are near-duplicates.
+
+    Returns:
+        Verified pairs with their similarity (``fuzz.ratio`` of the cleaned
+        texts, 0-100) and the aligned span in each original text.
+    """
+    out: list[DocPair] = []
+    for i, j in pairs:
+        a, b = cleaned[i], cleaned[j]
+        score = fuzz.ratio(a.text, b.text, score_cutoff=cfg.doc_score_cutoff)
+        if not score:
+            continue
+        a_span: Span = (0, len(a.text))
+        b_span: Span = (0, len(b.text))
+        if len(a.text) <= MAX_ALIGN_CHARS and len(b.text) <= MAX_ALIGN_CHARS:
+            aligned = align(a.text, b.text, max_gap=400)
+            if aligned is not None:
+                a_span, b_span = aligned.a, aligned.b
+        out.append(DocPair(i, j, round(score, 2), a.span_to_original(*a_span),
+                           b.span_to_original(*b_span)))
+    return out
+
+
+def verify_passages(cleaned: Sequence[CleanDoc], sigs: Sequence[DocSignature],
+                    pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]],
+                    cfg: VerifyConfig, exclude: set[tuple[int, int]] | None = None,
+                    ) -> list[PassageMatch]:
+    """Verify passage candidates, merge neighbouring hits, and align them.
+
+    Args:
+        exclude: document pairs ``(i, j)``, ``i < j``, already reported as
+            near-duplicates; their shared passages are not reported again.
+
+    Returns:
+        One ``PassageMatch`` per run of shared text between two documents,
+        spans in each document's original text.
+    """
+    exclude = exclude or set()
+    hits: dict[tuple[int, int], list[tuple[Span, Span]]] = defaultdict(list)
+    for (i, pi), (j, pj) in pairs:
+        if (i, j) in exclude:
+            continue
+        pa, pb = sigs[i].passages[pi], sigs[j].passages[pj]
+        aligned = align(pa.text, pb.text)
+        if aligned is None or aligned.score < cfg.passage_score_cutoff:
+            continue
+        span_a = (pa.start + aligned.a[0], pa.start + aligned.a[1])
+        span_b = (pb.start + aligned.b[0], pb.start + aligned.b[1])
+        hits[(i, j)].append((span_a, span_b))
+    out: list[PassageMatch] = []
+    for (i, j), found in sorted(hits.items()):
+        a, b = cleaned[i], cleaned[j]
+        for span_a, span_b in _merge_hits(found):
+            if min(span_a[1] - span_a[0], span_b[1] - span_b[0]) < cfg.passage_min_chars:
+                continue
+            score = fuzz.ratio(a.text[span_a[0]:span_a[1]], b.text[span_b[0]:span_b[1]])
+            if score < cfg.passage_score_cutoff:
+                continue
+            out.append(PassageMatch(i, j, a.span_to_original(*span_a),
+                                    b.span_to_original(*span_b), round(score, 2)))
+    return out
+
+
+def _merge_hits(found: list[tuple[Span, Span]], gap: int = 60) -> list[tuple[Span, Span]]:
+    """Merge hits that overlap or nearly touch on both sides."""
+    merged: list[tuple[Span, Span]] = []
+    for sa, sb in sorted(found):
+        if merged:
+            ma, mb = merged[-1]
+            if sa[0] <= ma[1] + gap and sb[0] <= mb[1] + gap and sb[1] >= mb[0] - gap:
+                merged[-1] = ((ma[0], max(ma[1], sa[1])),
+                              (min(mb[0], sb[0]), max(mb[1], sb[1])))
+                continue
+        merged.append((sa, sb))
+    return merged
