@@ -88,15 +88,15 @@ class _Bar:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/bold red] {message}", markup=True, highlight=False)
+    sys.stderr.write(f"error: {message}\n")
     return typer.Exit(code)
 
 
 def _read(paths: list[Path], config: Config, quiet: bool) -> tuple[list, list]:
     with _Bar(not quiet and err.is_terminal) as bar:
         cleaned, skipped = ingest_and_clean(paths, config, bar)
-    for s in skipped:
-        err.print(f"skipped: {s.path}: {s.reason}", markup=False, highlight=False)
+    for s in skipped:  # one plain line each, never wrapped, for logs and grep
+        sys.stderr.write(f"skipped: {s.path}: {s.reason}\n")
     if not cleaned:
         raise _fail("nothing readable in " + ", ".join(str(p) for p in paths)
                     + (f" ({len(skipped)} skipped)" if skipped else ""))
@@ -186,9 +186,9 @@ def clean_cmd(
                 atomic_write_text(output, lines)
         else:
             _write_corpus(out, survivors, skipped, dropped, config, fmt)
-            err.print(f"wrote {len(survivors)} cleaned documents to {out}"
-                      + (f" ({len(dropped)} duplicates dropped, see {out / 'dedup.json'})" if dedup else ""),
-                      markup=False, highlight=False)
+            sys.stderr.write(f"wrote {len(survivors)} cleaned documents to {out}"
+                             + (f" ({len(dropped)} duplicates dropped, see {out / 'dedup.json'})"
+                                if dedup else "") + "\n")
     except ProvenanceError as exc:
         raise _fail(str(exc)) from exc
 

@@ -42,6 +42,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]{2,40})""", re.I)
+#: Highest charset-normalizer "chaos" accepted for a detected encoding.
+MAX_CHAOS = 0.1
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
@@ -86,7 +88,9 @@ def decode_bytes(data: bytes, where: str, declared: str | None = None) -> str:
             continue
     if text is None:
         best = from_bytes(data[:1_000_000]).best()
-        if best is None:
+        # chaos measures how garbled the decoded text looks (0 = clean); bytes
+        # that only decode into noise are not text in any encoding.
+        if best is None or best.chaos > MAX_CHAOS:
             raise InputError(where, "undecodable: not valid UTF-8 and no known encoding fits")
         try:
             text = data.decode(best.encoding)
@@ -211,7 +215,7 @@ def _html_document(doc_id: str, path: str, html: str, cfg: IngestConfig) -> Docu
         page = parse_html(html, cfg.max_html_depth)
     except (RecursionError, ValueError, AssertionError) as exc:
         raise InputError(path, f"malformed HTML: {type(exc).__name__}") from exc
-    if not page.text.strip():
+    if not re.search(r"\w", page.text):
         raise InputError(path, "malformed or empty HTML: no visible text")
     meta = page.meta
     return Document(id=doc_id, path=path, text=page.text, kind="html", blocks=page.blocks,
@@ -339,9 +343,16 @@ def _read_warc(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Itera
                     yield Skipped(path, f"stopped after {cfg.max_records_per_file} records")
                     break
                 if record.rec_type != "response":
+                    if _truncated(record):
+                        yield Skipped(path, f"truncated WARC: record {records} ends early")
+                        return
                     continue
                 number += 1
                 item = _warc_record(record, number, rel, path, cfg, seen)
+                if _truncated(record):
+                    yield Skipped(path, f"truncated WARC: record {records} (response #{number})"
+                                        " ends early")
+                    return
                 if item is not None:
                     yield item
         except (ArchiveLoadFailed, EOFError, OSError, ValueError, Exception) as exc:  # noqa: BLE001
@@ -352,6 +363,14 @@ def _read_warc(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Itera
             return
     if not read_any:
         yield Skipped(path, "empty or not a WARC file: no records")
+
+
+def _truncated(record: Any) -> bool:
+    """Read what is left of a record's block; True when the file ends before it does."""
+    raw = record.raw_stream
+    while raw.read(1 << 16):
+        pass
+    return bool(getattr(raw, "limit", 0))
 
 
 def _warc_record(record: Any, number: int, rel: str, path: str, cfg: IngestConfig,
