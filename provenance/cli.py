@@ -155,8 +155,9 @@ def clean_cmd(
     """Strip boilerplate; write the cleaned corpus and an audit of every cut."""
     if out is None and fmt is CleanFormat.text:
         raise _fail("say where the cleaned corpus goes: --out DIR, or --format jsonl")
-    if out is not None and fmt is CleanFormat.jsonl and output is None:
-        output = out / "cleaned.jsonl" if False else None  # --out wins; jsonl also goes there
+    if out is not None and output is not None:
+        raise _fail("use --out DIR or --output FILE, not both (with --out, --format jsonl"
+                    " also writes DIR/cleaned.jsonl)")
     try:
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules)
         if out is not None:
