@@ -62,7 +62,7 @@ class MatchConfig:
     """LSH thresholds (estimated Jaccard of shingle sets)."""
 
     doc_threshold: float = 0.5
-    passage_threshold: float = 0.4
+    passage_threshold: float = 0.3
     max_candidates_per_item: int = 200
     """A passage in more buckets than this is furniture, not a copy; it is capped."""
 

@@ -68,11 +68,10 @@ def find(cleaned: list[CleanDoc], config: Config,
     verified = verify_documents(cleaned, doc_pairs, config.verify)
     progress("verify documents", len(doc_pairs), len(doc_pairs))
     groups = [attribute_group(g, cleaned) for g in build_groups(verified)]
-    in_group = {m: g for g, group in enumerate(groups) for m in group.members}
-    same_group = {(i, j) for i in in_group for j in in_group if i < j and in_group[i] == in_group[j]}
+    group_of = {m: g for g, group in enumerate(groups) for m in group.members}
     passage_pairs = passage_candidates(sigs, config.match, config.sign)
     progress("verify passages", 0, len(passage_pairs))
-    matches = verify_passages(cleaned, sigs, passage_pairs, config.verify, exclude=same_group)
+    matches = verify_passages(cleaned, sigs, passage_pairs, config.verify, group_of=group_of)
     progress("verify passages", len(passage_pairs), len(passage_pairs))
     matches = collapse_matches(matches, groups, cleaned)
     matches = [attribute_match(m, cleaned) for m in matches]

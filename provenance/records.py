@@ -125,6 +125,8 @@ class Passage:
     start: int  # offsets in the cleaned text
     end: int
     text: str
+    first: int = 0  # word positions [first, last) in the document's words
+    last: int = 0
 
 
 @dataclass(frozen=True)

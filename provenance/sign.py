@@ -37,23 +37,48 @@ def words_with_spans(text: str) -> list[tuple[str, int, int]]:
     """Normalised words of ``text`` with their character spans in ``text``."""
     out = []
     for m in _WORD.finditer(text):
-        word = normalise(m.group(0))
+        word = m.group(0)
+        word = word.lower() if word.isascii() else normalise(word)
         if word:
             out.append((word, m.start(), m.end()))
     return out
 
 
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finaliser: spreads the bits of a combined hash."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+def word_hashes(words: Sequence[str], seed: int) -> np.ndarray:
+    """One seeded 32-bit xxhash per word (each word is hashed once)."""
+    return np.fromiter((xxhash.xxh32_intdigest(w.encode("utf-8"), seed) for w in words),
+                       dtype=np.uint32, count=len(words))
+
+
+def shingle_array(hashes: np.ndarray, size: int) -> np.ndarray:
+    """Hashes of every run of ``size`` consecutive words, in order (vectorised).
+
+    Position ``i`` holds the shingle that starts at word ``i``; a text shorter
+    than ``size`` words gives one shingle of all its words.
+    """
+    n = len(hashes)
+    if n == 0:
+        return np.empty(0, dtype=np.uint32)
+    k = min(size, n)
+    out = np.zeros(n - k + 1, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for j in range(k):  # polynomial combination, wrapping at 2**32
+            out = out * np.uint32(0x01000193) + _fmix32(hashes[j:n - k + 1 + j] + np.uint32(j))
+        return _fmix32(out)
+
+
 def shingle_hashes(words: Sequence[str], size: int, seed: int) -> np.ndarray:
     """32-bit hashes of the distinct word ``size``-grams (one gram when shorter)."""
-    if not words:
-        return np.empty(0, dtype=np.uint32)
-    if len(words) <= size:
-        grams = [" ".join(words)]
-    else:
-        grams = [" ".join(words[i:i + size]) for i in range(len(words) - size + 1)]
-    hashes = np.fromiter((xxhash.xxh32_intdigest(g.encode("utf-8"), seed) for g in grams),
-                         dtype=np.uint32, count=len(grams))
-    return np.unique(hashes)
+    return np.unique(shingle_array(word_hashes(words, seed), size))
 
 
 def _identity(value: int) -> int:
@@ -75,50 +100,59 @@ class DocSignature:
     passage_minhashes: list[MinHash]
 
 
-def passages_of(clean: CleanDoc, doc_index: int, cfg: SignConfig) -> list[Passage]:
-    """Cut the cleaned text into passages: paragraphs, short ones joined, long ones windowed."""
+def passages_of(clean: CleanDoc, doc_index: int, cfg: SignConfig,
+                tokens: list[tuple[str, int, int]] | None = None) -> list[Passage]:
+    """Cut the cleaned text into passages: paragraphs, short ones joined, long ones windowed.
+
+    Returns passages with ``first``/``last`` word positions in ``tokens`` so that
+    their shingles are slices of the document's.
+    """
     text = clean.text
-    paragraphs: list[list[tuple[str, int, int]]] = []
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        words = [(w, s + pos, e + pos) for w, s, e in words_with_spans(line)]
-        if words:
-            paragraphs.append(words)
-        pos += len(line)
-    chunks: list[list[tuple[str, int, int]]] = []
-    buffer: list[tuple[str, int, int]] = []
-    for para in paragraphs:
-        if len(para) > cfg.passage_max_words:
+    tokens = words_with_spans(text) if tokens is None else tokens
+    paragraphs: list[tuple[int, int]] = []  # [first word, end word) per line
+    first = 0
+    for k in range(1, len(tokens) + 1):
+        if k == len(tokens) or "\n" in text[tokens[k - 1][2]:tokens[k][1]]:
+            paragraphs.append((first, k))
+            first = k
+    chunks: list[tuple[int, int]] = []
+    buffer: tuple[int, int] | None = None
+    lo, hi, stride = cfg.passage_min_words, cfg.passage_max_words, cfg.passage_stride
+    for a, b in paragraphs:
+        if b - a > hi:
             if buffer:
                 chunks.append(buffer)
-                buffer = []
-            starts = list(range(0, len(para) - cfg.passage_max_words + 1, cfg.passage_stride))
-            if starts[-1] + cfg.passage_max_words < len(para):
-                starts.append(len(para) - cfg.passage_max_words)
-            chunks.extend(para[s:s + cfg.passage_max_words] for s in starts)
+                buffer = None
+            starts = list(range(a, b - hi + 1, stride))
+            if starts[-1] + hi < b:
+                starts.append(b - hi)
+            chunks.extend((s, s + hi) for s in starts)
             continue
-        if buffer and len(buffer) + len(para) > cfg.passage_max_words:
+        if buffer and (b - buffer[0]) > hi:
             chunks.append(buffer)
-            buffer = []
-        buffer = buffer + para
-        if len(buffer) >= cfg.passage_min_words:
+            buffer = None
+        buffer = (buffer[0], b) if buffer else (a, b)
+        if buffer[1] - buffer[0] >= lo:
             chunks.append(buffer)
-            buffer = []
+            buffer = None
     if buffer:
-        if chunks and len(buffer) < cfg.passage_min_words and \
-                len(chunks[-1]) + len(buffer) <= cfg.passage_max_words:
-            chunks[-1] = chunks[-1] + buffer
+        if chunks and buffer[1] - buffer[0] < lo and buffer[1] - chunks[-1][0] <= hi \
+                and chunks[-1][1] == buffer[0]:
+            chunks[-1] = (chunks[-1][0], buffer[1])
         else:
             chunks.append(buffer)
     out = []
-    for number, chunk in enumerate(chunks):
-        start, end = chunk[0][1], chunk[-1][2]
-        out.append(Passage(doc_index, number, start, end, text[start:end]))
+    for number, (a, b) in enumerate(chunks):
+        start, end = tokens[a][1], tokens[b - 1][2]
+        out.append(Passage(doc_index, number, start, end, text[start:end], a, b))
     return out
 
 
 def sign(cleaned: Sequence[CleanDoc], cfg: SignConfig) -> list[DocSignature]:
     """Signatures for every document and its passages.
+
+    Each word is hashed once; shingle hashes are combined from word hashes
+    with numpy, and a passage's shingles are a slice of its document's.
 
     Args:
         cleaned: cleaned documents; their position is their index in matches.
@@ -127,19 +161,24 @@ def sign(cleaned: Sequence[CleanDoc], cfg: SignConfig) -> list[DocSignature]:
     doc_sets: list[np.ndarray] = []
     all_passages: list[list[Passage]] = []
     passage_sets: list[np.ndarray] = []
+    k = cfg.shingle_size
     for index, clean in enumerate(cleaned):
-        words = [w for w, _, _ in words_with_spans(clean.text)]
-        doc_sets.append(shingle_hashes(words, cfg.shingle_size, cfg.seed))
-        passages = passages_of(clean, index, cfg)
+        tokens = words_with_spans(clean.text)
+        shingles = shingle_array(word_hashes([t[0] for t in tokens], cfg.seed), k)
+        doc_sets.append(np.unique(shingles))
+        passages = passages_of(clean, index, cfg, tokens)
         all_passages.append(passages)
         for p in passages:
-            passage_sets.append(shingle_hashes([w for w, _, _ in words_with_spans(p.text)],
-                                               cfg.shingle_size, cfg.seed))
+            if p.last - p.first >= k:
+                passage_sets.append(np.unique(shingles[p.first:p.last - k + 1]))
+            else:  # shorter than one shingle: hash its words as one gram
+                passage_sets.append(shingle_hashes([t[0] for t in tokens[p.first:p.last]],
+                                                   k, cfg.seed))
     doc_mh = minhashes(doc_sets, cfg)
     passage_mh = minhashes(passage_sets, cfg)
-    out, k = [], 0
+    out, j = [], 0
     for index, passages in enumerate(all_passages):
         n = len(passages)
-        out.append(DocSignature(doc_sets[index], doc_mh[index], passages, passage_mh[k:k + n]))
-        k += n
+        out.append(DocSignature(doc_sets[index], doc_mh[index], passages, passage_mh[j:j + n]))
+        j += n
     return out

@@ -93,22 +93,23 @@ def verify_documents(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int
 
 def verify_passages(cleaned: Sequence[CleanDoc], sigs: Sequence[DocSignature],
                     pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]],
-                    cfg: VerifyConfig, exclude: set[tuple[int, int]] | None = None,
+                    cfg: VerifyConfig, group_of: dict[int, int] | None = None,
                     ) -> list[PassageMatch]:
     """Verify passage candidates, merge neighbouring hits, and align them.
 
     Args:
-        exclude: document pairs ``(i, j)``, ``i < j``, already reported as
-            near-duplicates; their shared passages are not reported again.
+        group_of: document index -> near-duplicate group; documents of the
+            same group are already reported as copies, so their shared
+            passages are not reported again.
 
     Returns:
         One ``PassageMatch`` per run of shared text between two documents,
         spans in each document's original text.
     """
-    exclude = exclude or set()
+    group_of = group_of or {}
     hits: dict[tuple[int, int], list[tuple[Span, Span]]] = defaultdict(list)
     for (i, pi), (j, pj) in pairs:
-        if (i, j) in exclude:
+        if i in group_of and group_of.get(j) == group_of[i]:
             continue
         pa, pb = sigs[i].passages[pi], sigs[j].passages[pj]
         aligned = align(pa.text, pb.text)
