@@ -4,9 +4,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .config import Config  # noqa: E402  (after __version__, which pipeline imports)
-from .errors import ConfigError, InputError, OutputError, ProvenanceError  # noqa: E402
-from .pipeline import Report, run  # noqa: E402
+from .config import Config
+from .errors import ConfigError, InputError, OutputError, ProvenanceError
+from .pipeline import Report, run
 
 __all__ = [
     "Config",

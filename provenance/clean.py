@@ -177,7 +177,7 @@ def line_removals(text: str, rules: _Rules | None = None) -> list[Removal]:
         j = i + 1
         if reason in SECTION_REASONS:
             late = start >= 0.4 * total
-            while j < n and (reasons[j] is None or reasons[j] not in SECTION_REASONS + ("skip-link",)):
+            while j < n and (reasons[j] is None or reasons[j] not in (*SECTION_REASONS, "skip-link")):
                 body = text[lines[j][0]:lines[j][1]]
                 if not late and not _list_like(body):
                     break

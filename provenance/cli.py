@@ -11,12 +11,19 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rapidfuzz import fuzz
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from . import __version__
 from .config import CleanConfig, Config, MatchConfig, SignConfig
@@ -49,9 +56,9 @@ PermOpt = Annotated[int, typer.Option("--num-perm", min=16, max=1024, help="MinH
 SeedOpt = Annotated[int, typer.Option("--seed", help="Hash seed (fixed, so runs are reproducible).")]
 ThresholdOpt = Annotated[float, typer.Option("--threshold", min=0.01, max=0.99,
                                              help="LSH threshold for near-duplicate documents (Jaccard).")]
-KeepOpt = Annotated[Optional[list[str]], typer.Option("--keep", help="Keep spans of this reason "
+KeepOpt = Annotated[list[str] | None, typer.Option("--keep", help="Keep spans of this reason "
                                                       "(e.g. comments); repeat for more.")]
-RulesOpt = Annotated[Optional[Path], typer.Option("--rules", exists=True, dir_okay=False,
+RulesOpt = Annotated[Path | None, typer.Option("--rules", exists=True, dir_okay=False,
                                                   help="A JSON phrase-rules file to use instead of the built-in one.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
@@ -107,7 +114,7 @@ def _read(paths: list[Path], config: Config, quiet: bool) -> tuple[list, list]:
 def scan(
     paths: Paths,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (atomically) "
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (atomically) "
                                                    "instead of standard output.")] = None,
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
@@ -140,11 +147,11 @@ def scan(
 @app.command("clean")
 def clean_cmd(
     paths: Paths,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write the cleaned corpus to this new "
+    out: Annotated[Path | None, typer.Option("--out", help="Write the cleaned corpus to this new "
                                                 "folder, with each document's audit beside it.")] = None,
     fmt: Annotated[CleanFormat, typer.Option("--format", "-f", help="jsonl: one {id, text, removed} "
                                              "a line on standard output (or --output).")] = CleanFormat.text,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="With --format jsonl: write "
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="With --format jsonl: write "
                                                    "here instead of standard output.")] = None,
     dedup: Annotated[bool, typer.Option("--dedup", help="Keep one copy of each near-duplicate group "
                                         "(origin, else earliest, else longest) and map what was dropped.")] = False,

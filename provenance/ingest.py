@@ -355,7 +355,7 @@ def _read_warc(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Itera
                     return
                 if item is not None:
                     yield item
-        except (ArchiveLoadFailed, EOFError, OSError, ValueError, Exception) as exc:  # noqa: BLE001
+        except (ArchiveLoadFailed, EOFError, OSError, ValueError, Exception) as exc:
             # warcio and zlib raise a wide range of types on a truncated or
             # corrupt stream; any of them ends this file, not the run.
             detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__

@@ -267,9 +267,10 @@ def collapse_matches(matches: Sequence[PassageMatch], groups: Sequence[Group],
             credited = {outlet_key(c.outlet) for c in cleaned[me].credits
                         if any(_near(c, x[2]) for x in cluster)}
 
-            def rank(x: tuple[PassageMatch, int, tuple[int, int], int]) -> tuple[object, ...]:
+            def rank(x: tuple[PassageMatch, int, tuple[int, int], int],
+                     origin: int | None = origin_of[g], named: set[str] = credited) -> tuple[object, ...]:
                 doc = cleaned[x[3]].doc
-                return (x[3] != origin_of[g], outlet_key(doc.outlet) not in credited,
+                return (x[3] != origin, outlet_key(doc.outlet) not in named,
                         doc.date or "9999", -x[0].similarity, doc.id)
             keep = min(cluster, key=rank)
             dropped.update(id(x[0]) for x in cluster if x[0] is not keep[0])

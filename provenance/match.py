@@ -38,7 +38,7 @@ def passage_candidates(sigs: Sequence[DocSignature], match: MatchConfig,
     pairs: set[tuple[tuple[int, int], tuple[int, int]]] = set()
     for i, sig in enumerate(sigs):
         keys = []
-        for passage, mh in zip(sig.passages, sig.passage_minhashes):
+        for passage, mh in zip(sig.passages, sig.passage_minhashes, strict=False):
             if mh.is_empty():
                 continue
             key = (i, passage.number)

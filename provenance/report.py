@@ -173,6 +173,32 @@ def _evidence_summary(items: list[dict[str, Any]]) -> str:
     return ", ".join(k if n == 1 else f"{k} x{n}" for k, n in counts.items())
 
 
+#: Rows of the per-document table in the terminal; the JSON report has them all.
+MAX_DOCUMENT_ROWS = 25
+
+
+def _documents_table(data: dict[str, Any], console: Console) -> None:
+    """Per document: what was removed and what the text names as its source."""
+    docs = data["documents"]
+    shown = [d for d in docs if d["removed"] or d["credits"]]
+    if not shown:
+        return
+    table = Table(title="Boilerplate removed and credited sources, per document")
+    for col in ("document", "outlet", "date", "kept / chars", "removed", "names as source"):
+        table.add_column(col, overflow="fold")
+    for d in shown[:MAX_DOCUMENT_ROWS]:
+        counts: dict[str, int] = defaultdict(int)
+        for r in d["removed"]:
+            counts[r["reason"]] += 1
+        removed = ", ".join(k if n == 1 else f"{k} x{n}" for k, n in counts.items()) or "-"
+        credits = "; ".join(f"{c['outlet']} ({c['kind']})" for c in d["credits"]) or "-"
+        table.add_row(escape(d["id"]), escape(d["outlet"] or "-"), d["date"] or "-",
+                      f"{d['chars_clean']:,} / {d['chars']:,}", removed, escape(credits))
+    if len(shown) > MAX_DOCUMENT_ROWS:
+        table.caption = f"{len(shown) - MAX_DOCUMENT_ROWS} more documents: see --format json"
+    console.print(table)
+
+
 def render_table(report: Report, console: Console) -> None:
     """A readable summary for the terminal (rich tables)."""
     data = to_dict(report)
@@ -193,6 +219,7 @@ def render_table(report: Report, console: Console) -> None:
     if by_reason:
         console.print("Removed: " + ", ".join(f"{k} {v}" for k, v in sorted(by_reason.items())))
 
+    _documents_table(data, console)
     if data["groups"]:
         table = Table(title="Near-duplicate groups", show_lines=True)
         for col in ("group", "documents", "origin", "confidence", "deciding evidence"):
