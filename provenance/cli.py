@@ -26,12 +26,14 @@ from rich.progress import (
 )
 
 from . import __version__
-from .config import CleanConfig, Config, MatchConfig, SignConfig
+from .config import CleanConfig, Config, IngestConfig, MatchConfig, SignConfig
 from .errors import ProvenanceError
 from .lineage import keeper
 from .output import MANIFEST, AtomicFolder, atomic_write_text, check_disjoint, safe_relpath
-from .pipeline import Report, find, ingest_and_clean
-from .report import document_dict, render_table, to_csv, to_json
+from .pipeline import Report, find, ingest_and_clean, params
+from .graph import edges_from, nodes_of, to_dot, to_graphml
+from .html_report import to_html
+from .report import document_dict, render_table, to_csv, to_dict, to_json
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Strip page furniture from scraped text, find copies, and say who published first.")
@@ -61,11 +63,16 @@ KeepOpt = Annotated[list[str] | None, typer.Option("--keep", help="Keep spans of
 RulesOpt = Annotated[Path | None, typer.Option("--rules", exists=True, dir_okay=False,
                                                   help="A JSON phrase-rules file to use instead of the built-in one.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+OutletsOpt = Annotated[Path | None, typer.Option(
+    "--outlets", exists=True, dir_okay=False,
+    help="An outlets file: aliases, and path or URL patterns naming outlets (outlets.json atop a"
+         " scanned folder is read too).")]
 
 
 def _config(shingle_size: int, num_perm: int, seed: int, threshold: float,
-            keep: list[str] | None, rules: Path | None) -> Config:
+            keep: list[str] | None, rules: Path | None, outlets: Path | None = None) -> Config:
     return Config(
+        ingest=IngestConfig(outlets_file=str(outlets) if outlets else None),
         clean=CleanConfig(keep=tuple(sorted(set(keep or ()))), rules_file=str(rules) if rules else None),
         sign=SignConfig(shingle_size=shingle_size, num_perm=num_perm, seed=seed),
         match=MatchConfig(doc_threshold=threshold),
@@ -110,6 +117,14 @@ def _read(paths: list[Path], config: Config, quiet: bool) -> tuple[list, list]:
     return cleaned, skipped
 
 
+def _scan(paths: list[Path], config: Config, quiet: bool) -> Report:
+    """The whole pipeline with progress on stderr."""
+    cleaned, skipped = _read(paths, config, quiet)
+    with _Bar(not quiet and err.is_terminal) as bar:
+        groups, matches = find(cleaned, config, bar)
+    return Report(__version__, params(paths, config), cleaned, skipped, groups, matches)
+
+
 @app.command()
 def scan(
     paths: Paths,
@@ -118,15 +133,12 @@ def scan(
                                                    "instead of standard output.")] = None,
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
-    quiet: QuietOpt = False,
+    outlets: OutletsOpt = None, quiet: QuietOpt = False,
 ) -> None:
     """Find boilerplate, near-duplicate groups, republished passages and their origins."""
     try:
-        config = _config(shingle_size, num_perm, seed, threshold, keep, rules)
-        cleaned, skipped = _read(paths, config, quiet)
-        with _Bar(not quiet and err.is_terminal) as bar:
-            groups, matches = find(cleaned, config, bar)
-        report = Report(__version__, config.as_dict(), cleaned, skipped, groups, matches)
+        config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
+        report = _scan(paths, config, quiet)
         if fmt is Format.table:
             if output is None:
                 render_table(report, Console(highlight=False, soft_wrap=False))
@@ -157,7 +169,7 @@ def clean_cmd(
                                         "(origin, else earliest, else longest) and map what was dropped.")] = False,
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
-    quiet: QuietOpt = False,
+    outlets: OutletsOpt = None, quiet: QuietOpt = False,
 ) -> None:
     """Strip boilerplate; write the cleaned corpus and an audit of every cut."""
     if out is None and fmt is CleanFormat.text:
@@ -166,7 +178,7 @@ def clean_cmd(
         raise _fail("use --out DIR or --output FILE, not both (with --out, --format jsonl"
                     " also writes DIR/cleaned.jsonl)")
     try:
-        config = _config(shingle_size, num_perm, seed, threshold, keep, rules)
+        config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
         if out is not None:
             check_disjoint(out, paths)
         cleaned, skipped = _read(paths, config, quiet)
@@ -193,7 +205,7 @@ def clean_cmd(
             else:
                 atomic_write_text(output, lines)
         else:
-            _write_corpus(out, survivors, skipped, dropped, config, fmt)
+            _write_corpus(out, survivors, skipped, dropped, params(paths, config), fmt)
             sys.stderr.write(f"wrote {len(survivors)} cleaned documents to {out}"
                              + (f" ({len(dropped)} duplicates dropped, see {out / 'dedup.json'})"
                                 if dedup else "") + "\n")
@@ -202,7 +214,7 @@ def clean_cmd(
 
 
 def _write_corpus(out: Path, survivors: list, skipped: list, dropped: dict[str, dict[str, object]],
-                  config: Config, fmt: CleanFormat) -> None:
+                  run_params: dict[str, object], fmt: CleanFormat) -> None:
     folder = AtomicFolder(out)
     try:
         taken: set[str] = {MANIFEST, "dedup.json", "cleaned.jsonl"}
@@ -222,13 +234,54 @@ def _write_corpus(out: Path, survivors: list, skipped: list, dropped: dict[str, 
                            ensure_ascii=False, sort_keys=True) + "\n" for c in survivors))
         if dropped:
             folder.write("dedup.json", json.dumps(dropped, ensure_ascii=False, sort_keys=True, indent=2) + "\n")
-        manifest = {"version": __version__, "params": config.as_dict(), "documents": entries,
+        manifest = {"version": __version__, "params": run_params, "documents": entries,
                     "dropped": sorted(dropped), "skipped": [{"path": s.path, "reason": s.reason} for s in skipped]}
         folder.write(MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n")
         folder.commit()
     except BaseException:
         folder.abort()
         raise
+
+
+@app.command()
+def report(
+    paths: Paths,
+    html: Annotated[Path, typer.Option("--html", help="Write a self-contained HTML report here.")],
+    shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
+    threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
+    outlets: OutletsOpt = None, quiet: QuietOpt = False,
+) -> None:
+    """Scan, then write one HTML page: syndication, the outlet network, passages side by side."""
+    try:
+        config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
+        atomic_write_text(html, to_html(_scan(paths, config, quiet)))
+        sys.stderr.write(f"wrote {html}\n")
+    except ProvenanceError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def graph(
+    paths: Paths,
+    graphml: Annotated[Path | None, typer.Option("--graphml", help="Write GraphML here.")] = None,
+    dot: Annotated[Path | None, typer.Option("--dot", help="Write Graphviz DOT here.")] = None,
+    shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
+    threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
+    outlets: OutletsOpt = None, quiet: QuietOpt = False,
+) -> None:
+    """Scan, then export the outlet network (source -> republisher, weighted) as GraphML and/or DOT."""
+    if graphml is None and dot is None:
+        raise _fail("say where the graph goes: --graphml FILE and/or --dot FILE")
+    try:
+        config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
+        edges = edges_from(to_dict(_scan(paths, config, quiet))["syndication"])
+        if graphml is not None:
+            atomic_write_text(graphml, to_graphml(edges))
+        if dot is not None:
+            atomic_write_text(dot, to_dot(edges))
+        sys.stderr.write(f"{len(edges)} edges between {len(nodes_of(edges))} outlets\n")
+    except ProvenanceError as exc:
+        raise _fail(str(exc)) from exc
 
 
 @app.callback(invoke_without_command=True)

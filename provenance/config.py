@@ -28,6 +28,8 @@ class IngestConfig:
     max_records_per_file: int = 1_000_000
     max_html_depth: int = 400
     """Deeper element nesting than this is flattened rather than recursed into."""
+    outlets_file: str | None = None
+    """An outlets file (aliases, path and URL patterns); see ``provenance.outlets``."""
 
 
 @dataclass(frozen=True)

@@ -34,23 +34,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .outlets import outlet_key
 from .records import CleanDoc, Credit, DocPair, Evidence, Group, PassageMatch
 
 #: How close (in characters) a credit line must be to a shared passage to speak for it.
 CREDIT_REACH = 400
 
-_TLD = re.compile(r"\.(com|org|net|info|co\.uk|co|uk|de|fr|es|ir|io|news|blogspot\.com)$")
-
-
-def outlet_key(name: str | None) -> str:
-    """A comparable form of an outlet name: ``www.IranFocus.com`` ~ ``Iran Focus``."""
-    if not name:
-        return ""
-    low = name.strip().lower()
-    low = re.sub(r"^https?://", "", low).split("/")[0] if "." in low and " " not in low else low
-    low = low[4:] if low.startswith("www.") else low
-    low = _TLD.sub("", low)
-    return re.sub(r"[^\w]", "", low)
 
 
 class _Find:
@@ -140,54 +129,111 @@ def _crawl_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequenc
                            " a page was fetched, not written", 1.0), m)
 
 
-def _credit_target(credit: Credit, cleaned: Sequence[CleanDoc], candidates: Sequence[int]) -> int | None:
-    key = outlet_key(credit.outlet)
-    hits = [m for m in candidates if key and outlet_key(cleaned[m].doc.outlet) == key]
+def _publisher_of(outlet: str, cleaned: Sequence[CleanDoc], candidates: Sequence[int],
+                  exclude: int) -> int | None:
+    """The candidate published by ``outlet`` (by metadata, not by its own text), if any."""
+    key = outlet_key(outlet)
+    hits = [m for m in candidates if m != exclude and key
+            and outlet_key(cleaned[m].doc.outlet) == key
+            and not (cleaned[m].doc.outlet_source or "").startswith("text")]
     if not hits:
         return None
     return min(hits, key=lambda m: (cleaned[m].doc.date or "9999", cleaned[m].doc.id))
 
 
-def attribute_group(group: Group, cleaned: Sequence[CleanDoc]) -> Group:
-    """Decide a group's origin and keep every piece of evidence."""
-    tally = _Tally([], {})
-    external: dict[str, str] = {}
-    for m in group.members:
+def _credit_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence[int],
+                     spans: dict[int, tuple[int, int]] | None = None) -> dict[str, set[int]]:
+    """Credits and datelines; returns, per outlet not found here, who names it.
+
+    With ``spans`` (passages), only a credit within ``CREDIT_REACH`` of the
+    shared text speaks, and a credit naming an outlet that the other side is
+    not known to be still points to the other side (weight 2).
+    """
+    external: dict[str, set[int]] = defaultdict(set)
+    names: dict[str, str] = {}
+    for m in members:
         clean = cleaned[m]
         for credit in clean.credits:
-            target = _credit_target(credit, cleaned, group.members)
-            if target is None:
-                external.setdefault(outlet_key(credit.outlet), credit.outlet)
-                tally.add(Evidence(credit.kind, None,
-                                   f"{clean.doc.id} names {credit.outlet} ({credit.line!r}), which has"
-                                   " no document in this group", 0.0), None)
-            elif target == m:
-                tally.add(Evidence(credit.kind, clean.doc.id,
-                                   f"{clean.doc.id} names its own outlet ({credit.line!r})", 1.0), m)
-            else:
+            if spans is not None and not _near(credit, spans[m]):
+                continue
+            target = _publisher_of(credit.outlet, cleaned, members, exclude=m)
+            own = outlet_key(clean.doc.outlet) == outlet_key(credit.outlet)
+            if target is not None:
                 tally.add(Evidence(credit.kind, cleaned[target].doc.id,
                                    f"{clean.doc.id} names {credit.outlet} ({credit.line!r}), the outlet"
                                    f" of {cleaned[target].doc.id}", 3.0), target)
+            elif own and not (clean.doc.outlet_source or "").startswith("text"):
+                tally.add(Evidence(credit.kind, clean.doc.id,
+                                   f"{clean.doc.id} names its own outlet ({credit.line!r})", 1.0), m)
+            elif spans is not None and len(members) == 2 and not own:
+                other = members[1] if members[0] == m else members[0]
+                tally.add(Evidence(credit.kind, cleaned[other].doc.id,
+                                   f"{clean.doc.id} names {credit.outlet} ({credit.line!r}) beside the"
+                                   f" text it shares with {cleaned[other].doc.id}", 2.0), other)
+                external[outlet_key(credit.outlet)].add(m)
+                names[outlet_key(credit.outlet)] = credit.outlet
+            else:
+                tally.add(Evidence(credit.kind, None,
+                                   f"{clean.doc.id} names {credit.outlet} ({credit.line!r}), which has"
+                                   " no document here", 0.0), None)
+                external[outlet_key(credit.outlet)].add(m)
+                names[outlet_key(credit.outlet)] = credit.outlet
+    return {names[k]: v for k, v in external.items()}
+
+
+def _containment_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], pairs: Sequence[DocPair]) -> None:
+    """A copy that holds only part of the other's text (trimmed, excerpted) points to the fuller one."""
+    for p in pairs:
+        la, lb = len(cleaned[p.a].text), len(cleaned[p.b].text)
+        short, long_ = (p.a, p.b) if la < lb else (p.b, p.a)
+        ls, ll = min(la, lb), max(la, lb)
+        matched = p.similarity / 100.0 * (la + lb) / 2.0  # Indel similarity -> matched characters
+        if ll and ls < 0.9 * ll and matched >= 0.9 * ls:
+            tally.add(Evidence("containment", cleaned[long_].doc.id,
+                               f"{cleaned[short].doc.id} holds only part of the text of"
+                               f" {cleaned[long_].doc.id} ({ls:,} of {ll:,} characters)", 1.0), long_)
+
+
+def _common_source(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence[int],
+                   external: dict[str, set[int]]) -> str | None:
+    """When the copies most likely share a source that is not here, say so."""
+    for outlet, namers in sorted(external.items()):
+        if len(namers) >= 2:
+            tally.add(Evidence("common source", None,
+                               f"{', '.join(sorted(cleaned[m].doc.id for m in namers))} all name {outlet},"
+                               " which has no document here: they most likely copied it", 0.0), None)
+            return outlet
+    dated = {cleaned[m].doc.date for m in members}
+    outlets = {outlet_key(cleaned[m].doc.outlet) for m in members if cleaned[m].doc.outlet}
+    if len(dated) == 1 and None not in dated and len(outlets) >= 2 and not tally.scores:
+        tally.add(Evidence("common source", None,
+                           f"published the same day ({dated.pop()}) by {len(outlets)} outlets, none"
+                           " crediting another: most likely the same story from a source not here",
+                           0.0), None)
+        return "unnamed"
+    return None
+
+
+def attribute_group(group: Group, cleaned: Sequence[CleanDoc]) -> Group:
+    """Decide a group's origin and keep every piece of evidence."""
+    tally = _Tally([], {})
+    external = _credit_evidence(tally, cleaned, group.members)
     _date_evidence(tally, cleaned, group.members)
+    _containment_evidence(tally, cleaned, group.pairs)
     _boilerplate_evidence(tally, cleaned, group)
     if not tally.scores:
         _crawl_evidence(tally, cleaned, group.members)
     origin, confidence = _decide(tally)
     group.origin, group.confidence = origin, confidence
-    group.evidence = tally.evidence
     if origin is not None:
-        group.origin_outlet = cleaned[origin].doc.outlet or _own_credit(cleaned[origin])
-    elif len(external) == 1 and not tally.scores:
-        # Every credit names one outlet that is not here: the copies came from it.
-        group.origin_outlet = next(iter(external.values()))
-        group.confidence = 0.5
-    if not group.evidence:
-        group.evidence = [Evidence("none", None, "no credit, date or containment decides", 0.0)]
+        group.origin_outlet = cleaned[origin].doc.outlet
+    else:
+        group.common_source = _common_source(tally, cleaned, group.members, external)
+        if group.common_source and group.common_source != "unnamed":
+            group.origin_outlet = group.common_source
+    group.evidence = tally.evidence or [
+        Evidence("none", None, "no credit, date or containment decides", 0.0)]
     return group
-
-
-def _own_credit(clean: CleanDoc) -> str | None:
-    return clean.credits[0].outlet if clean.credits else None
 
 
 def _boilerplate_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], group: Group) -> None:
@@ -209,31 +255,21 @@ def _near(credit: Credit, span: tuple[int, int]) -> bool:
 def attribute_match(match: PassageMatch, cleaned: Sequence[CleanDoc]) -> PassageMatch:
     """Decide which side of a shared passage is the origin, with evidence."""
     tally = _Tally([], {})
-    sides = {match.a: (match.a_span, match.b), match.b: (match.b_span, match.a)}
-    named: str | None = None
-    for me, (span, other) in sides.items():
-        clean, other_doc = cleaned[me], cleaned[other].doc
-        for credit in clean.credits:
-            if not _near(credit, span):
-                continue
-            same = outlet_key(credit.outlet) == outlet_key(other_doc.outlet) or any(
-                outlet_key(c.outlet) == outlet_key(credit.outlet) for c in cleaned[other].credits)
-            weight = 3.0 if same else 2.0
-            what = "the outlet of" if same else "beside the text it shares with"
-            tally.add(Evidence(credit.kind, other_doc.id,
-                               f"{clean.doc.id} names {credit.outlet} ({credit.line!r}) {what}"
-                               f" {other_doc.id}", weight), other)
-            named = named or credit.outlet
-    _date_evidence(tally, cleaned, [match.a, match.b])
+    members = [match.a, match.b]
+    external = _credit_evidence(tally, cleaned, members, {match.a: match.a_span, match.b: match.b_span})
+    _date_evidence(tally, cleaned, members)
     if not tally.scores:
-        _crawl_evidence(tally, cleaned, [match.a, match.b])
+        _crawl_evidence(tally, cleaned, members)
     origin, confidence = _decide(tally)
     match.confidence = confidence
-    match.evidence = tally.evidence or [Evidence("none", None, "no credit or date decides", 0.0)]
     if origin is not None:
         match.origin = "a" if origin == match.a else "b"
-        doc = cleaned[origin]
-        match.origin_outlet = doc.doc.outlet or _own_credit(doc) or named
+        doc = cleaned[origin].doc
+        named = [o for o, namers in external.items() if origin not in namers]
+        match.origin_outlet = doc.outlet or (named[0] if named else None)
+    else:
+        match.common_source = _common_source(tally, cleaned, members, external)
+    match.evidence = tally.evidence or [Evidence("none", None, "no credit or date decides", 0.0)]
     return match
 
 

@@ -8,6 +8,7 @@ library never prints.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -16,7 +17,9 @@ from .clean import clean_document
 from .config import Config
 from .credits import annotate
 from .ingest import read_paths
+from .errors import ConfigError
 from .lineage import attribute_group, attribute_match, build_groups, collapse_matches
+from .outlets import Outlets, find_outlets_files, resolve
 from .match import document_candidates, passage_candidates
 from .records import CleanDoc, Document, Group, PassageMatch, Skipped
 from .sign import sign
@@ -45,6 +48,8 @@ def _noop(stage: str, done: int, total: int | None) -> None:
 def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
                      progress: Progress = _noop) -> tuple[list[CleanDoc], list[Skipped]]:
     """Read, clean and annotate every document; collect what was skipped."""
+    paths = [Path(p) for p in paths]
+    outlets = load_outlets(paths, config)
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
     for n, item in enumerate(read_paths(paths, config.ingest), start=1):
@@ -52,9 +57,27 @@ def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
             skipped.append(item)
         else:
             assert isinstance(item, Document)
-            cleaned.append(annotate(clean_document(item, config.clean)))
+            cleaned.append(resolve(annotate(clean_document(item, config.clean)), outlets))
         progress("read and clean", n, None)
     return cleaned, skipped
+
+
+def outlets_files(paths: Iterable[str | os.PathLike[str]], config: Config) -> list[str]:
+    """The outlets files a run uses: ``outlets.json`` atop each folder, then the named one."""
+    found = [str(p) for p in find_outlets_files([Path(p) for p in paths])]
+    if config.ingest.outlets_file:
+        found.append(config.ingest.outlets_file)
+    return found
+
+
+def load_outlets(paths: Iterable[str | os.PathLike[str]], config: Config) -> Outlets:
+    """Merge every outlets file of the run (a malformed one is a ``ConfigError``)."""
+    outlets = Outlets()
+    for file in outlets_files(paths, config):
+        if not Path(file).is_file():
+            raise ConfigError(f"{file}: no such outlets file")
+        outlets = outlets.merge(Outlets.load(file))
+    return outlets
 
 
 def find(cleaned: list[CleanDoc], config: Config,
@@ -91,6 +114,14 @@ def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
         A ``Report``; render it with ``provenance.report``.
     """
     config = config or Config()
+    paths = list(paths)
     cleaned, skipped = ingest_and_clean(paths, config, progress)
     groups, matches = find(cleaned, config, progress)
-    return Report(__version__, config.as_dict(), cleaned, skipped, groups, matches)
+    return Report(__version__, params(paths, config), cleaned, skipped, groups, matches)
+
+
+def params(paths: Iterable[str | os.PathLike[str]], config: Config) -> dict[str, object]:
+    """Every parameter that shaped a run: the config plus the outlets files it read."""
+    out = config.as_dict()
+    out["ingest"]["outlets_files"] = outlets_files(paths, config)
+    return out

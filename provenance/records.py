@@ -163,6 +163,7 @@ class PassageMatch:
     origin_outlet: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
     confidence: float = 0.0
+    common_source: str | None = None
 
 
 @dataclass
@@ -175,3 +176,4 @@ class Group:
     origin_outlet: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
     confidence: float = 0.0
+    common_source: str | None = None

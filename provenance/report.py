@@ -25,9 +25,41 @@ from .records import CleanDoc, Evidence
 UNKNOWN_OUTLET = "(unknown)"
 
 
-def _evidence(items: list[Evidence]) -> list[dict[str, Any]]:
-    return [{"kind": e.kind, "favours": e.favours, "detail": e.detail, "weight": e.weight}
-            for e in items]
+def _evidence(items: list[Evidence], origin: str | None) -> list[dict[str, Any]]:
+    """Evidence with its stance towards the decided origin: for, against or neutral."""
+    def stance(e: Evidence) -> str:
+        if origin is None or e.favours is None or e.weight <= 0:
+            return "neutral"
+        return "for" if e.favours == origin else "against"
+    return [{"kind": e.kind, "favours": e.favours, "detail": e.detail, "weight": e.weight,
+             "stance": stance(e)} for e in items]
+
+
+def _attribution(report: Report) -> dict[str, dict[str, Any]]:
+    """Per document id: where its text came from, as far as the evidence says."""
+    docs = report.cleaned
+    out: dict[str, dict[str, Any]] = {}
+    for n, g in enumerate(report.groups, start=1):
+        if g.origin is None and not g.origin_outlet:
+            continue
+        origin = docs[g.origin] if g.origin is not None else None
+        for m in g.members:
+            out[docs[m].doc.id] = {
+                "group": f"g{n}", "origin": origin.doc.id if origin else None,
+                "outlet": g.origin_outlet, "date": origin.doc.date if origin else None,
+                "confidence": g.confidence,
+                "evidence": sorted({e.kind for e in g.evidence if e.weight > 0}),
+            }
+    for clean in docs:
+        if clean.doc.id in out or not clean.credits:
+            continue
+        credit = clean.credits[0]
+        out[clean.doc.id] = {
+            "group": None, "origin": None, "outlet": credit.outlet, "date": clean.doc.date,
+            "confidence": None, "evidence": [credit.kind],
+            "detail": f"the text names {credit.outlet}: {credit.line!r}",
+        }
+    return out
 
 
 def document_dict(clean: CleanDoc) -> dict[str, Any]:
@@ -77,13 +109,15 @@ def to_dict(report: Report) -> dict[str, Any]:
     """The report as the documented JSON structure."""
     docs = report.cleaned
     ids = [c.doc.id for c in docs]
+    attribution = _attribution(report)
     groups = []
     for n, g in enumerate(report.groups, start=1):
         groups.append({
             "id": f"g{n}", "documents": [ids[m] for m in g.members],
             "origin": ids[g.origin] if g.origin is not None else None,
             "origin_outlet": g.origin_outlet, "confidence": g.confidence,
-            "evidence": _evidence(g.evidence),
+            "common_source": g.common_source,
+            "evidence": _evidence(g.evidence, ids[g.origin] if g.origin is not None else None),
             "pairs": [{"a": ids[p.a], "b": ids[p.b], "similarity": p.similarity,
                        "a_span": list(p.a_span), "b_span": list(p.b_span)} for p in g.pairs],
         })
@@ -92,12 +126,15 @@ def to_dict(report: Report) -> dict[str, Any]:
         matches.append({
             "a": ids[m.a], "b": ids[m.b], "a_span": list(m.a_span), "b_span": list(m.b_span),
             "similarity": m.similarity, "origin": m.origin, "origin_outlet": m.origin_outlet,
-            "confidence": m.confidence, "evidence": _evidence(m.evidence),
+            "confidence": m.confidence, "common_source": m.common_source,
+            "evidence": _evidence(m.evidence, ids[m.a] if m.origin == "a" else
+                                  ids[m.b] if m.origin == "b" else None),
         })
     return {
         "version": report.version,
         "params": report.params,
-        "documents": sorted((document_dict(c) for c in docs), key=lambda d: d["id"]),
+        "documents": sorted(({**document_dict(c), "attribution": attribution.get(c.doc.id)}
+                             for c in docs), key=lambda d: d["id"]),
         "groups": groups,
         "matches": matches,
         "syndication": syndication(report),

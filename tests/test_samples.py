@@ -62,7 +62,11 @@ def test_group_b_is_decided_by_the_earliest_date(data: dict) -> None:
     g = _group_of(data, NCRI_US)
     assert sorted(g["documents"]) == sorted([NCRI_US, INU_SANCTIONS, SEED[0]])
     assert g["origin"] == NCRI_US
-    assert _kinds(g["evidence"]) == {"date"}
+    assert _kinds(g["evidence"]) == {"date", "containment"}
+    date = next(e for e in g["evidence"] if e["kind"] == "date")
+    assert date["favours"] == NCRI_US and "2017-07-31" in date["detail"]
+    trimmed = [e for e in g["evidence"] if e["kind"] == "containment"]
+    assert all(INU_SANCTIONS in e["detail"] for e in trimmed)  # the trimmed copy points away from itself
 
 
 def test_group_c_uses_publication_dates_not_crawl_order(data: dict) -> None:
@@ -138,7 +142,7 @@ def test_syndication_table(data: dict) -> None:
     rows = {(r["source"], r["republisher"]): (r["documents"], r["passages"], r["first_date"],
                                               r["last_date"]) for r in data["syndication"]}
     assert rows == {
-        ("Iran Focus", "(unknown)"): (2, 0, "2017-12-19", "2017-12-21"),
+        ("Iran Focus", "Free Iran Now"): (1, 0, "2017-12-21", "2017-12-21"),
         ("Iran Focus", "Iran Weekly Digest"): (0, 1, "2017-12-23", "2017-12-23"),
         ("Iran News Update", "Iran Weekly Digest"): (0, 1, "2017-12-23", "2017-12-23"),
         ("NCRI", "(unknown)"): (1, 0, None, None),
@@ -164,3 +168,13 @@ def test_seed_004_alone_keeps_its_article_and_names_iran_focus() -> None:
     assert seed.doc.date == "2017-12-19"
     assert [(c.outlet, c.kind) for c in seed.credits] == [("Iran Focus", "dateline")]
     assert seed.credits[0].line == "Iran Focus / London, 19 Dec -"
+    # with no publisher metadata, the masthead and dateline name the outlet
+    assert (seed.doc.outlet, seed.doc.outlet_source) == ("Iran Focus", "text: masthead and dateline")
+
+
+def test_outlets_file_names_blogs_and_merges_aliases(data: dict) -> None:
+    docs = {d["id"]: d for d in data["documents"]}
+    assert docs[FREE_IRAN]["outlet"] == "Free Iran Now"
+    assert docs[FREE_IRAN]["outlet_source"] == "outlets file"
+    assert docs[PERSIAN]["outlet"] == "Persian Voices"
+    assert data["params"]["ingest"]["outlets_files"] == [str(SAMPLES / "outlets.json")]

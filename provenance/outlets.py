@@ -1,0 +1,141 @@
+"""Who published a document: outlet resolution and name normalisation.
+
+Sources, first match wins:
+
+1. explicit fields: a JSONL record's ``outlet``; then an outlets file's
+   ``paths`` and ``urls`` patterns (glob patterns on the document id and URL);
+2. the page's metadata: ``og:site_name``, JSON-LD publisher, the canonical
+   URL's host;
+3. the WARC record's target URI host;
+4. the text itself: a masthead line followed by a dateline
+   (``Iran Focus`` / ``London, 19 Dec -``).
+
+Names are compared by ``outlet_key`` (case, ``www.``, a domain's suffix and
+punctuation folded: ``www.IranFocus.com`` ~ ``Iran Focus``), and an outlets
+file's ``aliases`` merge names that differ in more than that, reporting the
+canonical name. The outlets file is JSON::
+
+    {"aliases": {"Iran Focus": ["iranfocus.com", "IF News"]},
+     "paths":   {"blogs/free-iran-now/*": "Free Iran Now"},
+     "urls":    {"https://*.blogspot.com/*": "Blogger"}}
+
+A folder being scanned may hold one as ``outlets.json``; ``--outlets FILE``
+names one explicitly.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .records import CleanDoc
+
+OUTLETS_FILE = "outlets.json"
+
+_TLD = re.compile(r"\.(com|org|net|info|co\.uk|org\.uk|co|uk|de|fr|es|ir|io|news|eu|us)$")
+_HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+
+
+def outlet_key(name: str | None) -> str:
+    """A comparable form of an outlet name: ``www.IranFocus.com`` ~ ``Iran Focus``.
+
+    Example:
+        >>> outlet_key("https://www.iranfocus.com/en/") == outlet_key("Iran Focus")
+        True
+    """
+    if not name:
+        return ""
+    low = name.strip().lower()
+    low = re.sub(r"^https?://", "", low)
+    host = low.split("/")[0]
+    if _HOST.match(host):
+        low = host[4:] if host.startswith("www.") else host
+        low = _TLD.sub("", low)
+    return re.sub(r"[\W_]+", "", low)
+
+
+def host_of(url: str | None) -> str | None:
+    """The host of a URL without ``www.``, or None."""
+    if not url:
+        return None
+    m = re.match(r"^[a-z][a-z0-9+.-]*://([^/?#:]+)", url.strip(), re.I)
+    if not m:
+        return None
+    host = m.group(1).lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+@dataclass
+class Outlets:
+    """Aliases and path/URL patterns from an outlets file (all optional)."""
+
+    aliases: dict[str, str] = field(default_factory=dict)  # key -> canonical name
+    paths: list[tuple[str, str]] = field(default_factory=list)
+    urls: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Outlets:
+        """Read an outlets file; malformed ones raise ``ConfigError`` naming the file."""
+        try:
+            data: Any = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: not a readable outlets file: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: an outlets file is a JSON object with aliases, paths, urls")
+        out = cls()
+        for canonical, names in sorted((data.get("aliases") or {}).items()):
+            if not isinstance(names, list):
+                raise ConfigError(f"{path}: aliases of {canonical!r} must be a list of names")
+            for name in [canonical, *names]:
+                out.aliases[outlet_key(str(name))] = canonical
+        for key, target in (("paths", out.paths), ("urls", out.urls)):
+            patterns = data.get(key) or {}
+            if not isinstance(patterns, dict):
+                raise ConfigError(f"{path}: {key} must map glob patterns to outlet names")
+            target.extend((str(p), str(o)) for p, o in patterns.items())
+        return out
+
+    def merge(self, other: Outlets) -> Outlets:
+        return Outlets({**self.aliases, **other.aliases}, self.paths + other.paths,
+                       self.urls + other.urls)
+
+    def canonical(self, name: str) -> str:
+        """The name to report for ``name`` (its alias group's canonical name, else itself)."""
+        return self.aliases.get(outlet_key(name), name)
+
+    def explicit(self, doc_id: str, url: str | None) -> str | None:
+        for pattern, outlet in self.paths:
+            if fnmatch.fnmatchcase(doc_id, pattern):
+                return outlet
+        for pattern, outlet in self.urls:
+            if url and fnmatch.fnmatchcase(url, pattern):
+                return outlet
+        return None
+
+
+def find_outlets_files(paths: list[Path]) -> list[Path]:
+    """``outlets.json`` at the top of each scanned folder."""
+    return [p / OUTLETS_FILE for p in paths if p.is_dir() and (p / OUTLETS_FILE).is_file()]
+
+
+def resolve(clean: CleanDoc, outlets: Outlets) -> CleanDoc:
+    """Set the document's outlet by the order above, and its canonical name."""
+    doc = clean.doc
+    if doc.outlet_source != "jsonl":
+        explicit = outlets.explicit(doc.id, doc.url)
+        if explicit:
+            doc.outlet, doc.outlet_source = explicit, "outlets file"
+    if doc.outlet is None and doc.url and (host := host_of(doc.url)):
+        doc.outlet, doc.outlet_source = host, "url host"
+    if doc.outlet is None:
+        for credit in clean.credits[:1]:
+            if credit.kind == "dateline" and credit.start < 400:
+                doc.outlet, doc.outlet_source = credit.outlet, "text: masthead and dateline"
+    if doc.outlet:
+        doc.outlet = outlets.canonical(doc.outlet)
+    return clean

@@ -1,0 +1,463 @@
+"""The command line: commands, formats, exit codes, and safe writing."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from provenance import Config
+from provenance.cli import app
+from provenance.output import MANIFEST
+from provenance.pipeline import ingest_and_clean
+from provenance.report import CSV_COLUMNS
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+SEED_004_ID = "seeds/004_c7de8c5f71fa409e.txt"
+IRANFOCUS_ID = "iranfocus/tackle-iran-by-supporting-the-iranian-people.html"
+FREE_IRAN_NOW_ID = "blogs/free-iran-now/2017-12-21-tackle-iran.txt"
+TOP_LEVEL_KEYS = {"version", "params", "documents", "groups", "matches", "syndication", "skipped"}
+GOOD_TEXT = "An ordinary article about the weather in Tabriz on a Tuesday, with nothing copied.\n"
+
+runner = CliRunner()
+
+
+def invoke(*args: str | Path):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file below ``folder``, hidden ones included."""
+    out = {}
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            p = Path(dirpath) / name
+            out[p.relative_to(folder).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def skipped_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("skipped: ")]
+
+
+@pytest.fixture(scope="module")
+def scan_json() -> str:
+    res = invoke("scan", SAMPLES, "--format", "json", "-q")
+    assert res.exit_code == 0, res.stderr
+    return res.stdout
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A folder with good files and bad ones; bad path -> expected reason."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "good.txt").write_text(GOOD_TEXT)
+    (folder / "page.html").write_text("<html><body><p>A small page with some visible words.</p></body></html>")
+    (folder / "blob.txt").write_bytes(b"\x00\x01\x02binary\x00")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "nothing.html").write_text("<html><body><div></div></body></html>")
+    (folder / "d.jsonl").write_text('{"id": "ok", "text": "a fine record"}\n{broken\n')
+    bad = {
+        str(folder / "blob.txt"): "binary file (NUL bytes), not text",
+        str(folder / "empty.txt"): "empty file",
+        str(folder / "nothing.html"): "malformed or empty HTML: no visible text",
+        f"{folder / 'd.jsonl'}#2": "malformed JSON: Expecting property name enclosed in double quotes:"
+                                   " line 1 column 2 (char 1)",
+    }
+    return folder, bad
+
+
+# --------------------------------------------------------------------------
+# help, version, usage errors
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["--help"], ["scan", "--help"], ["clean", "--help"]])
+def test_help(args: list[str]) -> None:
+    res = invoke(*args)
+    assert res.exit_code == 0
+    assert "Usage" in res.stdout
+    if args[0] == "--help":
+        assert "scan" in res.stdout and "clean" in res.stdout
+    else:
+        assert "--format" in res.stdout and "--keep" in res.stdout
+
+
+def test_version() -> None:
+    res = invoke("--version")
+    assert res.exit_code == 0
+    assert res.stdout.strip() == "0.1.0"
+
+
+@pytest.mark.parametrize("args", [
+    ["scan", str(SAMPLES), "--bogus"],
+    ["clean", str(SAMPLES), "--format", "jsonl", "--no-such-option"],
+    ["scan", str(SAMPLES), "--format", "yaml"],
+    ["scan", str(SAMPLES), "--threshold", "1.5"],
+    ["scan"],
+])
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    res = invoke(*args)
+    assert res.exit_code == 2, res.output
+
+
+def test_clean_without_destination_exits_2() -> None:
+    res = invoke("clean", SAMPLES, "-q")
+    assert res.exit_code == 2
+    assert "--out DIR, or --format jsonl" in res.stderr
+
+
+# --------------------------------------------------------------------------
+# scan formats
+# --------------------------------------------------------------------------
+
+
+def test_scan_table() -> None:
+    res = invoke("scan", SAMPLES, "-q")
+    assert res.exit_code == 0, res.stderr
+    assert "17 documents read, 1 skipped" in res.stdout
+    for title in ("Near-duplicate groups", "Republished passages", "Syndication", "Skipped"):
+        assert title in res.stdout
+    assert skipped_lines(res.stderr) == [
+        f"skipped: {SAMPLES / 'crawl' / 'network-2020.warc.gz'}#4: not an HTML response (image/png)"]
+
+
+def test_scan_json(scan_json: str) -> None:
+    data = json.loads(scan_json)
+    assert set(data) == TOP_LEVEL_KEYS
+    assert data["version"] == "0.1.0"
+    defaults = json.loads(json.dumps(Config().as_dict()))
+    for section, values in defaults.items():  # every parameter of the run is recorded
+        for key, value in values.items():
+            assert data["params"][section][key] == value, (section, key)
+    assert len(data["documents"]) == 17
+    assert [d["id"] for d in data["documents"]] == sorted(d["id"] for d in data["documents"])
+    assert len(data["groups"]) == 5
+    assert len(data["matches"]) == 3
+    assert data["skipped"] == [{"path": f"{SAMPLES / 'crawl' / 'network-2020.warc.gz'}#4",
+                                "reason": "not an HTML response (image/png)"}]
+    group_a = next(g for g in data["groups"] if IRANFOCUS_ID in g["documents"])
+    assert sorted(group_a["documents"]) == sorted([IRANFOCUS_ID, SEED_004_ID, FREE_IRAN_NOW_ID])
+    assert group_a["origin"] == IRANFOCUS_ID
+    assert scan_json.endswith("}\n")
+
+
+def test_scan_csv() -> None:
+    res = invoke("scan", SAMPLES, "--format", "csv", "-q")
+    assert res.exit_code == 0, res.stderr
+    reader = csv.DictReader(io.StringIO(res.stdout))
+    assert reader.fieldnames == CSV_COLUMNS
+    rows = list(reader)
+    kinds = [r["finding"] for r in rows]
+    assert kinds.count("group") == 13  # 3 + 2 + 3 + 3 + 2 members
+    assert kinds.count("passage") == 3
+    assert kinds.count("syndication") >= 3
+    assert kinds.count("skipped") == 1
+    origin_rows = [r for r in rows if r["finding"] == "group" and r["document"] == IRANFOCUS_ID]
+    assert origin_rows and origin_rows[0]["origin"] == "yes"
+    copy_row = next(r for r in rows if r["finding"] == "group" and r["document"] == SEED_004_ID)
+    assert copy_row["origin"] == "no" and copy_row["other"] == IRANFOCUS_ID
+    assert float(copy_row["similarity"]) >= 80
+
+
+def test_scan_json_subprocess_matches_in_process(scan_json: str) -> None:
+    env = {**os.environ, "PYTHONHASHSEED": "4321", "COLUMNS": "80"}
+    proc = subprocess.run([sys.executable, str(ROOT / "cli.py"), "scan", str(SAMPLES), "--format", "json", "-q"],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert set(json.loads(proc.stdout)) == TOP_LEVEL_KEYS
+    assert proc.stdout == scan_json  # another process, another hash seed: same bytes
+    assert skipped_lines(proc.stderr) == [
+        f"skipped: {SAMPLES / 'crawl' / 'network-2020.warc.gz'}#4: not an HTML response (image/png)"]
+
+
+def test_scan_json_is_byte_identical_across_runs(scan_json: str) -> None:
+    again = invoke("scan", SAMPLES, "--format", "json", "-q")
+    assert again.exit_code == 0
+    assert again.stdout == scan_json
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("json", "report.json"), ("csv", "report.csv"),
+                                           ("table", "report.txt")])
+def test_scan_output_file(tmp_path: Path, fmt: str, name: str, scan_json: str) -> None:
+    out = tmp_path / "results" / name
+    res = invoke("scan", SAMPLES, "--format", fmt, "--output", out, "-q")
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout == ""
+    assert sorted(os.listdir(out.parent)) == [name]  # no temporary file left behind
+    assert sorted(os.listdir(tmp_path)) == ["results"]
+    text = out.read_text(encoding="utf-8")
+    if fmt == "json":
+        assert text == scan_json
+    elif fmt == "csv":
+        assert next(csv.reader(io.StringIO(text))) == CSV_COLUMNS
+    else:
+        assert "Near-duplicate groups" in text
+
+
+def test_scan_output_replaces_existing_file(tmp_path: Path, scan_json: str) -> None:
+    out = tmp_path / "report.json"
+    out.write_text("old contents")
+    res = invoke("scan", SAMPLES, "--format", "json", "-o", out, "-q")
+    assert res.exit_code == 0
+    assert out.read_text(encoding="utf-8") == scan_json
+    assert os.listdir(tmp_path) == ["report.json"]
+
+
+# --------------------------------------------------------------------------
+# exit codes and skipped lines
+# --------------------------------------------------------------------------
+
+
+def test_nothing_readable_exits_2(tmp_path: Path, mixed: tuple[Path, dict[str, str]]) -> None:
+    folder, _ = mixed
+    bad_only = tmp_path / "bad"
+    bad_only.mkdir()
+    for name in ("blob.txt", "empty.txt", "nothing.html"):
+        shutil.copy(folder / name, bad_only / name)
+    out = tmp_path / "r.json"
+    res = invoke("scan", bad_only, "--format", "json", "-o", out, "-q")
+    assert res.exit_code == 2
+    assert res.stdout == ""
+    assert len(skipped_lines(res.stderr)) == 3
+    assert f"error: nothing readable in {bad_only} (3 skipped)" in res.stderr
+    assert not out.exists()
+    assert sorted(os.listdir(tmp_path)) == ["bad", "mixed"]
+
+
+def test_empty_folder_exits_2(tmp_path: Path) -> None:
+    res = invoke("scan", tmp_path, "-q")
+    assert res.exit_code == 2
+    assert f"error: nothing readable in {tmp_path}" in res.stderr
+
+
+def test_missing_path_alone_exits_2(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    res = invoke("scan", missing, "-q")
+    assert res.exit_code == 2
+    assert skipped_lines(res.stderr) == [f"skipped: {missing}: no such file or folder"]
+    res = invoke("clean", missing, "--format", "jsonl", "-q")
+    assert res.exit_code == 2
+
+
+def test_missing_path_with_a_good_one_exits_0(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text(GOOD_TEXT)
+    res = invoke("scan", tmp_path / "missing.txt", tmp_path / "good.txt", "--format", "json", "-q")
+    assert res.exit_code == 0
+    assert [d["id"] for d in json.loads(res.stdout)["documents"]] == ["good.txt"]
+    assert skipped_lines(res.stderr) == [f"skipped: {tmp_path / 'missing.txt'}: no such file or folder"]
+
+
+def test_mixed_good_and_bad_exits_0_with_one_line_per_bad_file(mixed: tuple[Path, dict[str, str]]) -> None:
+    folder, bad = mixed
+    res = invoke("scan", folder, "--format", "json", "-q")
+    assert res.exit_code == 0, res.stderr
+    lines = skipped_lines(res.stderr)
+    assert sorted(lines) == sorted(f"skipped: {path}: {reason}" for path, reason in bad.items())
+    data = json.loads(res.stdout)
+    assert [d["id"] for d in data["documents"]] == ["d.jsonl#ok", "good.txt", "page.html"]
+    assert {s["path"]: s["reason"] for s in data["skipped"]} == bad
+
+
+# --------------------------------------------------------------------------
+# clean
+# --------------------------------------------------------------------------
+
+
+def test_clean_out_writes_text_audit_and_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "cleaned"
+    res = invoke("clean", SAMPLES, "--out", out, "-q")
+    assert res.exit_code == 0, res.stderr
+    assert f"wrote 17 cleaned documents to {out}" in res.stderr
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    cleaned, _ = ingest_and_clean([SAMPLES], Config())
+    expected = {c.doc.id: c for c in cleaned}
+    assert [e["id"] for e in manifest["documents"]] == [c.doc.id for c in cleaned]
+    files = tree(out)
+    assert len(files) == 2 * 17 + 1
+    assert sum(f.endswith(".audit.json") for f in files) == 17
+    for entry in manifest["documents"]:
+        clean = expected[entry["id"]]
+        assert entry["text"].endswith(".txt") and entry["audit"].endswith(".audit.json")
+        assert (out / entry["text"]).read_text(encoding="utf-8") == clean.text
+        audit = json.loads((out / entry["audit"]).read_text(encoding="utf-8"))
+        assert audit["id"] == entry["id"]
+        assert audit["removed"] == [{"start": r.start, "end": r.end, "reason": r.reason} for r in clean.removed]
+        assert audit["removed_text"] == [clean.doc.text[r.start:r.end] for r in clean.removed]
+        assert audit["chars_clean"] == len(clean.text)
+    seed = next(e for e in manifest["documents"] if e["id"] == SEED_004_ID)
+    assert "Popular posts from this blog" not in (out / seed["text"]).read_text(encoding="utf-8")
+    assert manifest["skipped"] == [{"path": f"{SAMPLES / 'crawl' / 'network-2020.warc.gz'}#4",
+                                    "reason": "not an HTML response (image/png)"}]
+    assert manifest["dropped"] == []
+    assert not (out / "dedup.json").exists()
+    assert os.listdir(tmp_path) == ["cleaned"]  # no temporary folder left beside it
+
+
+def test_clean_jsonl_on_stdout() -> None:
+    res = invoke("clean", SAMPLES, "--format", "jsonl", "-q")
+    assert res.exit_code == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert len(lines) == 17
+    cleaned, _ = ingest_and_clean([SAMPLES], Config())
+    expected = {c.doc.id: c for c in cleaned}
+    for line in lines:
+        record = json.loads(line)
+        assert set(record) == {"id", "text", "removed"}
+        clean = expected[record["id"]]
+        assert record["text"] == clean.text
+        assert record["removed"] == [{"start": r.start, "end": r.end, "reason": r.reason}
+                                     for r in clean.removed]
+
+
+def test_clean_dedup_on_samples(tmp_path: Path) -> None:
+    out = tmp_path / "dedup"
+    res = invoke("clean", SAMPLES, "--out", out, "--dedup", "-q")
+    assert res.exit_code == 0, res.stderr
+    dedup = json.loads((out / "dedup.json").read_text(encoding="utf-8"))
+    for dropped in (SEED_004_ID, FREE_IRAN_NOW_ID):
+        assert dedup[dropped]["kept"] == IRANFOCUS_ID
+        assert dedup[dropped]["rule"] == "origin"
+        assert dedup[dropped]["similarity"] >= 80
+    assert IRANFOCUS_ID not in dedup
+    assert dedup["crawl/network-2020.warc.gz#1"]["kept"] == "crawl/network-2020.warc.gz#2"
+    assert dedup["seeds/000_0d593d3c2b046724.txt"]["kept"] == "dumps/network-2017.jsonl#ncri-us-2017-07-31-shafiee"
+    assert len(dedup) == 8
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    kept_ids = {e["id"] for e in manifest["documents"]}
+    assert len(kept_ids) == 9
+    assert not kept_ids & set(dedup)
+    assert manifest["dropped"] == sorted(dedup)
+    for info in dedup.values():
+        assert info["kept"] in kept_ids
+    assert "8 duplicates dropped" in res.stderr
+
+
+@pytest.mark.parametrize("where", ["inside", "same", "parent"])
+def test_clean_refuses_out_overlapping_an_input(tmp_path: Path, where: str) -> None:
+    src = tmp_path / "corpus"
+    src.mkdir()
+    (src / "a.txt").write_text(GOOD_TEXT)
+    (src / "sub").mkdir()
+    (src / "sub" / "b.txt").write_text("Another small text file, different from the first one.\n")
+    out = {"inside": src / "sub" / "cleaned", "same": src, "parent": tmp_path}[where]
+    before = tree(tmp_path)
+    res = invoke("clean", src, "--out", out, "-q")
+    assert res.exit_code == 2
+    assert "overlaps the input" in res.stderr
+    assert tree(tmp_path) == before
+    assert sorted(os.listdir(tmp_path)) == ["corpus"]
+    assert not (src / "sub" / "cleaned").exists()
+
+
+def test_clean_refuses_non_empty_folder_not_written_by_provenance(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text(GOOD_TEXT)
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "notes.txt").write_text("my own notes")
+    res = invoke("clean", src, "--out", out, "-q")
+    assert res.exit_code == 2
+    assert "not written by provenance" in res.stderr
+    assert tree(out) == {"notes.txt": hashlib.sha256(b"my own notes").hexdigest()}
+    assert sorted(os.listdir(tmp_path)) == ["in", "precious"]
+
+
+def test_clean_into_empty_existing_folder(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text(GOOD_TEXT)
+    out = tmp_path / "empty"
+    out.mkdir()
+    res = invoke("clean", src, "--out", out, "-q")
+    assert res.exit_code == 0, res.stderr
+    assert sorted(tree(out)) == ["a.txt.audit.json", "a.txt.txt", MANIFEST]
+
+
+def test_clean_rerun_replaces_the_folder(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / "a.txt").write_text(GOOD_TEXT)
+    (first / "b.txt").write_text("Skip to main content\nA second text file about something else.\n")
+    (second / "c.txt").write_text("A third file that only the second run sees.\n")
+    out = tmp_path / "out"
+    assert invoke("clean", first, "--out", out, "-q").exit_code == 0
+    assert sorted(tree(out)) == ["a.txt.audit.json", "a.txt.txt", "b.txt.audit.json", "b.txt.txt", MANIFEST]
+    assert (out / "b.txt.txt").read_text() == "A second text file about something else.\n"
+    res = invoke("clean", second, "--out", out, "-q")
+    assert res.exit_code == 0, res.stderr
+    assert sorted(tree(out)) == ["c.txt.audit.json", "c.txt.txt", MANIFEST]
+    assert [e["id"] for e in json.loads((out / MANIFEST).read_text())["documents"]] == ["c.txt"]
+    assert sorted(os.listdir(tmp_path)) == ["first", "out", "second"]  # no .tmp / .old left
+
+
+def test_clean_jsonl_id_cannot_escape_out(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    records = [
+        {"id": "../../../../tmp/evil", "text": "evil text one"},
+        {"id": "/etc/passwd", "text": "evil text two"},
+        {"id": "..\\..\\windows\\evil", "text": "evil text three"},
+        {"id": "..", "text": "evil text four"},
+    ]
+    (src / "x.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    out = tmp_path / "out"
+    before_tmp = {p for p in ("/tmp/evil", "/tmp/evil.txt", "/tmp/evil.audit.json") if os.path.exists(p)}
+    before_in = tree(src)
+    res = invoke("clean", src, "--out", out, "-q")
+    assert res.exit_code == 0, res.stderr
+    assert sorted(os.listdir(tmp_path)) == ["in", "out"]
+    assert tree(src) == before_in
+    assert {p for p in ("/tmp/evil", "/tmp/evil.txt", "/tmp/evil.audit.json") if os.path.exists(p)} == before_tmp
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert [e["id"] for e in manifest["documents"]] == [f"x.jsonl#{r['id']}" for r in records]
+    texts = set()
+    for entry in manifest["documents"]:
+        for rel in (entry["text"], entry["audit"]):
+            target = (out / rel).resolve()
+            assert out.resolve() in target.parents, rel
+            assert target.is_file()
+        texts.add((out / entry["text"]).read_text())
+    assert texts == {r["text"] for r in records}
+    assert len(tree(out)) == 2 * len(records) + 1
+
+
+def test_keep_comments_changes_removed_spans() -> None:
+    plain = invoke("clean", SAMPLES, "--format", "jsonl", "-q")
+    keep = invoke("clean", SAMPLES, "--format", "jsonl", "--keep", "comments", "-q")
+    assert plain.exit_code == keep.exit_code == 0
+    a = {r["id"]: r for r in map(json.loads, plain.stdout.splitlines())}
+    b = {r["id"]: r for r in map(json.loads, keep.stdout.splitlines())}
+    assert [x["reason"] for x in a[SEED_004_ID]["removed"]] == ["skip-link", "comments", "teaser-list"]
+    assert [x["reason"] for x in b[SEED_004_ID]["removed"]] == ["skip-link", "teaser-list"]
+    assert "\nComments\n" in b[SEED_004_ID]["text"]
+    assert "Spot on. Sanctions on their own" not in a[IRANFOCUS_ID]["text"]
+    assert "Spot on. Sanctions on their own" in b[IRANFOCUS_ID]["text"]
+    for doc_id in a:
+        assert not [x for x in b[doc_id]["removed"] if x["reason"] == "comments"]
+
+
+def test_scan_keep_comments_changes_removed_spans(scan_json: str) -> None:
+    res = invoke("scan", SAMPLES, "--format", "json", "--keep", "comments", "-q")
+    assert res.exit_code == 0
+    kept = json.loads(res.stdout)
+    plain = json.loads(scan_json)
+    assert kept["params"]["clean"]["keep"] == ["comments"]
+    before = {d["id"]: d["removed"] for d in plain["documents"]}
+    after = {d["id"]: d["removed"] for d in kept["documents"]}
+    assert before[SEED_004_ID] != after[SEED_004_ID]
+    assert sum(r["reason"] == "comments" for rs in before.values() for r in rs) == 7
+    assert sum(r["reason"] == "comments" for rs in after.values() for r in rs) == 0
