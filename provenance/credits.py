@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .dates import find_dates
+from .dates import date_from_url, find_dates
 from .records import CleanDoc, Credit
 
 _CREDIT = re.compile(
@@ -105,11 +105,28 @@ def find_text_date(clean: CleanDoc) -> tuple[str, str] | None:
     return None
 
 
+_BYLINE = re.compile(r"(?:^|\b|(?<=\d))By\s+(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3})")
+
+
+def find_byline(clean: CleanDoc) -> str | None:
+    """The author a byline near the top names (``By Jubin Katiraie``)."""
+    m = _BYLINE.search(clean.text[:DATE_WINDOW])
+    return m["name"].strip() if m else None
+
+
 def annotate(clean: CleanDoc) -> CleanDoc:
-    """Fill in what the text says: credits always, the date when metadata gave none."""
+    """Fill in what the text says: credits always; date and author when metadata gave none.
+
+    A date comes from the top of the text, else from the URL's path.
+    """
+    doc = clean.doc
     clean.credits = find_credits(clean)
-    if clean.doc.date is None:
+    if doc.date is None:
         found = find_text_date(clean)
         if found:
-            clean.doc.date, clean.doc.date_source = found[0], f"text: {found[1]!r}"
+            doc.date, doc.date_source = found[0], f"text: {found[1]!r}"
+        elif url_date := date_from_url(doc.url):
+            doc.date, doc.date_source = url_date, "url path"
+    if doc.author is None:
+        doc.author = find_byline(clean)
     return clean

@@ -62,3 +62,19 @@ def find_dates(text: str) -> list[tuple[str, int, int]]:
             found.append((iso, m.start(), m.end()))
     found.sort(key=lambda item: (item[1], item[2]))
     return found
+
+
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)")
+
+
+def date_from_url(url: str | None) -> str | None:
+    """A publication date written into a URL path (``/2017/12/19/``, ``/2017-12-19-slug``).
+
+    Example:
+        >>> date_from_url("https://www.iranweeklydigest.com/2017/12/23/weekly-digest/")
+        '2017-12-23'
+    """
+    if not url:
+        return None
+    m = _URL_DATE.search(url)
+    return _iso(int(m[1]), int(m[2]), int(m[3])) if m else None

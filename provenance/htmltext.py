@@ -223,6 +223,18 @@ def _metadata(soup: BeautifulSoup) -> dict[str, str]:
             date = parse_date(str(time.get("datetime")))
             if date:
                 meta["date"], meta["date_source"] = date, "time element"
+    author = _content(soup, name="author") or _content(soup, property="article:author")
+    for item in _jsonld(soup):
+        if author:
+            break
+        value = item.get("author")
+        value = value[0] if isinstance(value, list) and value else value
+        if isinstance(value, dict):
+            value = value.get("name")
+        if isinstance(value, str) and value.strip():
+            author = value.strip()
+    if author and not author.startswith("http"):
+        meta["author"] = _SPACE.sub(" ", author)[:100]
     title = _content(soup, property="og:title")
     if not title and soup.title and soup.title.string:
         title = soup.title.string.strip()

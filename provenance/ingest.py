@@ -218,10 +218,31 @@ def _html_document(doc_id: str, path: str, html: str, cfg: IngestConfig) -> Docu
     if not re.search(r"\w", page.text):
         raise InputError(path, "malformed or empty HTML: no visible text")
     meta = page.meta
+    if "date" not in meta:
+        found = _htmldate(html, meta.get("url"))
+        if found:
+            meta["date"], meta["date_source"] = found, "htmldate"
     return Document(id=doc_id, path=path, text=page.text, kind="html", blocks=page.blocks,
                    title=meta.get("title"), outlet=meta.get("outlet"),
                    outlet_source=meta.get("outlet_source"), url=meta.get("url"),
-                   date=meta.get("date"), date_source=meta.get("date_source"))
+                   date=meta.get("date"), date_source=meta.get("date_source"),
+                   author=meta.get("author"))
+
+
+def _htmldate(html: str, url: str | None) -> str | None:
+    """htmldate's publication date, when the page's own metadata gave none.
+
+    Only its quick, structural search runs (no guessing from free text), and
+    only the original publication date is asked for, never an update date.
+    """
+    from htmldate import find_date
+
+    try:
+        found = find_date(html, url=url, original_date=True, extensive_search=False,
+                          outputformat="%Y-%m-%d")
+    except Exception:  # noqa: BLE001 - a date helper must never end the run
+        return None
+    return found if isinstance(found, str) else None
 
 
 def _read_jsonl(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:

@@ -12,6 +12,8 @@ credit / dateline     3       a copy names the outlet of another document
                               ("Source: Iran Focus", "Iran Focus / London,
                               19 Dec -"); 2 when that outlet has no document
                               here but the credit sits beside the shared text
+byline                2       a copy carries the byline of an author who
+                              writes for another document's outlet
 date                  2       one document was published strictly first
                               (publication dates only; crawl dates are not)
 boilerplate           0.5     a plain-text copy holds the same text plus
@@ -214,10 +216,50 @@ def _common_source(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence
     return None
 
 
-def attribute_group(group: Group, cleaned: Sequence[CleanDoc]) -> Group:
+#: author key -> outlet key -> documents of that outlet (by metadata) whose byline names the author
+AuthorHomes = dict[str, dict[str, set[int]]]
+
+
+def _author_key(name: str) -> str:
+    return re.sub(r"[\W_]+", "", name.casefold())
+
+
+def author_homes(cleaned: Sequence[CleanDoc]) -> AuthorHomes:
+    """Which outlets each byline's author writes for, from documents whose outlet metadata is known."""
+    homes: AuthorHomes = defaultdict(lambda: defaultdict(set))
+    for i, clean in enumerate(cleaned):
+        doc = clean.doc
+        if doc.author and doc.outlet and not (doc.outlet_source or "").startswith("text"):
+            homes[_author_key(doc.author)][outlet_key(doc.outlet)].add(i)
+    return homes
+
+
+def _byline_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence[int],
+                     homes: AuthorHomes | None) -> None:
+    """A byline naming an author who writes for another outlet points to that outlet's copy."""
+    if not homes:
+        return
+    for m in members:
+        doc = cleaned[m].doc
+        if not doc.author:
+            continue
+        elsewhere = {o for o, docs in homes.get(_author_key(doc.author), {}).items() if docs - {m}}
+        if len(elsewhere) != 1 or outlet_key(doc.outlet) in elsewhere:
+            continue
+        home = next(iter(elsewhere))
+        target = next((t for t in members if t != m and outlet_key(cleaned[t].doc.outlet) == home
+                       and not (cleaned[t].doc.outlet_source or "").startswith("text")), None)
+        if target is not None:
+            tally.add(Evidence("byline", cleaned[target].doc.id,
+                               f"{doc.id} carries the byline of {doc.author}, who writes for"
+                               f" {cleaned[target].doc.outlet}", 2.0), target)
+
+
+def attribute_group(group: Group, cleaned: Sequence[CleanDoc], homes: AuthorHomes | None = None) -> Group:
     """Decide a group's origin and keep every piece of evidence."""
     tally = _Tally([], {})
     external = _credit_evidence(tally, cleaned, group.members)
+    _byline_evidence(tally, cleaned, group.members, homes)
     _date_evidence(tally, cleaned, group.members)
     _containment_evidence(tally, cleaned, group.pairs)
     _boilerplate_evidence(tally, cleaned, group)
@@ -252,11 +294,13 @@ def _near(credit: Credit, span: tuple[int, int]) -> bool:
     return credit.end >= span[0] - CREDIT_REACH and credit.start <= span[1] + CREDIT_REACH
 
 
-def attribute_match(match: PassageMatch, cleaned: Sequence[CleanDoc]) -> PassageMatch:
+def attribute_match(match: PassageMatch, cleaned: Sequence[CleanDoc],
+                    homes: AuthorHomes | None = None) -> PassageMatch:
     """Decide which side of a shared passage is the origin, with evidence."""
     tally = _Tally([], {})
     members = [match.a, match.b]
     external = _credit_evidence(tally, cleaned, members, {match.a: match.a_span, match.b: match.b_span})
+    _byline_evidence(tally, cleaned, members, homes)
     _date_evidence(tally, cleaned, members)
     if not tally.scores:
         _crawl_evidence(tally, cleaned, members)

@@ -18,7 +18,7 @@ from .config import Config
 from .credits import annotate
 from .ingest import read_paths
 from .errors import ConfigError
-from .lineage import attribute_group, attribute_match, build_groups, collapse_matches
+from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
 from .outlets import Outlets, find_outlets_files, resolve
 from .match import document_candidates, passage_candidates
 from .records import CleanDoc, Document, Group, PassageMatch, Skipped
@@ -90,14 +90,15 @@ def find(cleaned: list[CleanDoc], config: Config,
     progress("verify documents", 0, len(doc_pairs))
     verified = verify_documents(cleaned, doc_pairs, config.verify)
     progress("verify documents", len(doc_pairs), len(doc_pairs))
-    groups = [attribute_group(g, cleaned) for g in build_groups(verified)]
+    homes = author_homes(cleaned)
+    groups = [attribute_group(g, cleaned, homes) for g in build_groups(verified)]
     group_of = {m: g for g, group in enumerate(groups) for m in group.members}
     passage_pairs = passage_candidates(sigs, config.match, config.sign)
     progress("verify passages", 0, len(passage_pairs))
     matches = verify_passages(cleaned, sigs, passage_pairs, config.verify, group_of=group_of)
     progress("verify passages", len(passage_pairs), len(passage_pairs))
     matches = collapse_matches(matches, groups, cleaned)
-    matches = [attribute_match(m, cleaned) for m in matches]
+    matches = [attribute_match(m, cleaned, homes) for m in matches]
     return groups, matches
 
 

@@ -53,6 +53,7 @@ class Document:
     date: str | None = None  # ISO publication date, YYYY-MM-DD
     date_source: str | None = None
     crawl_date: str | None = None  # when it was fetched (WARC-Date): never a publication date
+    author: str | None = None  # the byline's name, from metadata or the text
 
 
 @dataclass(frozen=True)

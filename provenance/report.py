@@ -68,7 +68,7 @@ def document_dict(clean: CleanDoc) -> dict[str, Any]:
     return {
         "id": d.id, "path": d.path, "kind": d.kind, "title": d.title,
         "outlet": d.outlet, "outlet_source": d.outlet_source, "url": d.url,
-        "date": d.date, "date_source": d.date_source, "crawl_date": d.crawl_date,
+        "date": d.date, "date_source": d.date_source, "crawl_date": d.crawl_date, "author": d.author,
         "chars": len(d.text), "chars_clean": len(clean.text),
         "removed": [{"start": r.start, "end": r.end, "reason": r.reason} for r in clean.removed],
         "credits": [{"outlet": c.outlet, "kind": c.kind, "line": c.line, "start": c.start,
