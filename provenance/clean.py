@@ -194,9 +194,14 @@ def line_removals(text: str, rules: _Rules | None = None) -> list[Removal]:
 
 
 def _context_reason(context: tuple[str, ...]) -> str | None:
-    """The structural reason a block's ancestors give, if any."""
+    """The structural reason a block's ancestors give, if any.
+
+    Ids and classes say more than tags (``aside.related-posts`` is a teaser
+    list, not just a sidebar), and nearer ancestors more than farther ones.
+    """
     inside_content = any(c in _CONTENT_CONTAINERS for c in context)
-    for item in context:
+    tag_reason = None
+    for item in reversed(context):
         if item[:1] in "#.":
             for part in re.split(r"[-_\s]+", item[1:]):
                 reason = CLASS_WORDS.get(part)
@@ -204,13 +209,14 @@ def _context_reason(context: tuple[str, ...]) -> str | None:
                     continue
                 if reason is not None:
                     return reason
-        elif item in TAG_REASONS:
-            return TAG_REASONS[item]
-        elif item in ("header", "footer") and not inside_content:
-            return item
-        elif item == "@navigation":
-            return "navigation"
-    return None
+        elif tag_reason is None:
+            if item in TAG_REASONS:
+                tag_reason = TAG_REASONS[item]
+            elif item in ("header", "footer") and not inside_content:
+                tag_reason = item
+            elif item == "@navigation":
+                tag_reason = "navigation"
+    return tag_reason
 
 
 def html_removals(doc: Document, cfg: CleanConfig) -> list[Removal]:
@@ -248,6 +254,22 @@ def _merge(removals: Iterable[Removal]) -> list[Removal]:
     return merged
 
 
+def _overlay(primary: list[Removal], secondary: list[Removal]) -> list[Removal]:
+    """``primary`` spans as they are, plus the parts of ``secondary`` they do not cover."""
+    out = list(primary)
+    for r in secondary:
+        pos = r.start
+        for p in primary:
+            if p.end <= pos or p.start >= r.end:
+                continue
+            if p.start > pos:
+                out.append(Removal(pos, p.start, r.reason))
+            pos = max(pos, p.end)
+        if pos < r.end:
+            out.append(Removal(pos, r.end, r.reason))
+    return _merge(out)
+
+
 def clean_document(doc: Document, cfg: CleanConfig | None = None) -> CleanDoc:
     """Strip boilerplate from one document and keep the audit.
 
@@ -261,10 +283,15 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None) -> CleanDoc:
     """
     cfg = cfg or CleanConfig()
     rules = load_rules(cfg.rules_file)
-    found = line_removals(doc.text, rules)
+    found = _merge(line_removals(doc.text, rules))
     if doc.kind == "html":
-        found += html_removals(doc, cfg)
-    removed = [r for r in _merge(found) if r.reason not in cfg.keep and r.end > r.start]
+        # Where rules overlap, the most specific reason names the span: a line's
+        # own phrase ("Skip to main content") first, then the block's structure
+        # (footer, form, aside), then a text section running over it.
+        lines = [r for r in found if r.reason not in SECTION_REASONS]
+        sections = [r for r in found if r.reason in SECTION_REASONS]
+        found = _overlay(_overlay(lines, _merge(html_removals(doc, cfg))), sections)
+    removed = [r for r in found if r.reason not in cfg.keep and r.end > r.start]
     kept: list[Span] = []
     pos = 0
     for r in removed:

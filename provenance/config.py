@@ -22,9 +22,9 @@ class IngestConfig:
     """Limits that keep hostile input from exhausting the machine."""
 
     max_file_bytes: int = 64 * 1024 * 1024
-    """Files (and decompressed WARC records) larger than this are skipped."""
+    """A .txt or .html file larger than this is skipped (JSONL and WARC files are streamed)."""
     max_record_bytes: int = 16 * 1024 * 1024
-    """A JSONL line or WARC payload larger than this is skipped."""
+    """A JSONL line or a WARC record's (decompressed) payload larger than this is skipped."""
     max_records_per_file: int = 1_000_000
     max_html_depth: int = 400
     """Deeper element nesting than this is flattened rather than recursed into."""

@@ -87,7 +87,13 @@ def decode_bytes(data: bytes, where: str, declared: str | None = None) -> str:
         except (UnicodeDecodeError, LookupError):
             continue
     if text is None:
-        best = from_bytes(data[:1_000_000]).best()
+        matches = from_bytes(data[:1_000_000])
+        best = matches.best()
+        if best is not None:
+            # Single-byte code pages often tie; windows-1252 is by far the
+            # commonest on the web, so it wins a tie.
+            tied = [m for m in matches if m.chaos == best.chaos and m.coherence == best.coherence]
+            best = next((m for m in tied if m.encoding == "cp1252"), best)
         # chaos measures how garbled the decoded text looks (0 = clean); bytes
         # that only decode into noise are not text in any encoding.
         if best is None or best.chaos > MAX_CHAOS:
@@ -260,7 +266,8 @@ def _read_jsonl(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iter
                 break
             where = f"{path}#{lineno}"
             if len(line) > cfg.max_record_bytes and not line.endswith(b"\n"):
-                yield Skipped(where, f"line too long: over {cfg.max_record_bytes} bytes")
+                read_any = True
+                yield Skipped(where, f"too large: a line over {cfg.max_record_bytes} bytes")
                 while line and not line.endswith(b"\n"):  # discard the rest of the line
                     line = handle.readline(1 << 20)
                 continue
@@ -353,6 +360,10 @@ def _read_warc(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Itera
     except InputError as exc:
         yield Skipped(exc.path, exc.reason)
         return
+    if not _looks_like_warc(handle):
+        handle.close()
+        yield Skipped(path, "not a WARC file (it does not start with a WARC/ or ARC header)")
+        return
     records = number = 0  # all records read; response records (the documents' numbers)
     read_any = False
     with handle:
@@ -384,6 +395,29 @@ def _read_warc(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Itera
             return
     if not read_any:
         yield Skipped(path, "empty or not a WARC file: no records")
+
+
+def _looks_like_warc(handle: Any) -> bool:
+    """True when the stream starts like a WARC or ARC file (gzipped or not); rewinds it.
+
+    warcio also reads the old ARC format, whose header is any line with
+    spaces, so a text file named .warc would otherwise yield made-up records.
+    """
+    import gzip
+    import zlib
+
+    head = handle.read(2)
+    handle.seek(0)
+    try:
+        if head == b"\x1f\x8b":
+            with gzip.GzipFile(fileobj=handle) as gz:
+                start = gz.read(16)
+        else:
+            start = handle.read(16)
+    except (OSError, EOFError, zlib.error):
+        start = b""
+    handle.seek(0)
+    return start.startswith((b"WARC/", b"filedesc://"))
 
 
 def _truncated(record: Any) -> bool:

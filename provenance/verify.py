@@ -60,8 +60,13 @@ def align(a: str, b: str, max_gap: int = 40, min_block: int = 4) -> Alignment | 
             break
         hi += 1
     first, last = blocks[lo], blocks[hi]
-    span_a = (first.a, last.a + last.size)
-    span_b = (first.b, last.b + last.size)
+    a0, b0, a1, b1 = first.a, first.b, last.a + last.size, last.b + last.size
+    # LCS may pair a few edge characters with noise; grow the region while both sides agree.
+    while a0 > 0 and b0 > 0 and a[a0 - 1] == b[b0 - 1]:
+        a0, b0 = a0 - 1, b0 - 1
+    while a1 < len(a) and b1 < len(b) and a[a1] == b[b1]:
+        a1, b1 = a1 + 1, b1 + 1
+    span_a, span_b = (a0, a1), (b0, b1)
     score = fuzz.ratio(a[span_a[0]:span_a[1]], b[span_b[0]:span_b[1]])
     return Alignment(span_a, span_b, round(score, 2))
 

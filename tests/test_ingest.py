@@ -12,7 +12,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import stat
 import threading
 from pathlib import Path
@@ -73,7 +72,7 @@ def only_skip(skipped: list[Skipped], path: Path | str) -> Skipped:
 
 def html_page(body: str, head: str = "") -> bytes:
     return (f"<!DOCTYPE html><html><head>{head}</head><body><article>"
-            f"<p>{body}</p></article></body></html>").encode("utf-8")
+            f"<p>{body}</p></article></body></html>").encode()
 
 
 WarcItem = tuple[str, str, str, bytes, str]  # (record type, url, content type, body, WARC-Date)
@@ -151,7 +150,7 @@ def call_with_timeout(fn, seconds: float):
     def target() -> None:
         try:
             result["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             result["error"] = exc
 
     worker = threading.Thread(target=target, daemon=True)
@@ -202,9 +201,12 @@ def test_ids_are_relative_to_the_folder_and_unsupported_files_are_passed_over(tm
 
 def test_unsupported_file_named_explicitly_is_skipped(tmp_path: Path) -> None:
     (tmp_path / "notes.md").write_text("# hello")
-    docs, skipped = read(tmp_path / "notes.md", tmp_path / "notes.md")
-    assert docs == {}
-    assert skipped and skipped[0].reason.startswith("unsupported file type")
+    (tmp_path / "good.txt").write_text(GOOD_TEXT)
+    docs, skipped = read(tmp_path / "notes.md", tmp_path / "good.txt")
+    assert list(docs) == ["good.txt"]
+    assert [s.path for s in skipped] == [str(tmp_path / "notes.md")]
+    assert skipped[0].reason == ("unsupported file type (expected .txt, .text, .html, .htm, .xhtml,"
+                                 " .jsonl, .ndjson, .warc, .warc.gz)")
 
 
 # --------------------------------------------------------------------------
@@ -660,7 +662,7 @@ def test_file_over_the_size_limit(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("kind", ["jsonl", "warc.gz"])
 def test_size_limit_applies_to_jsonl_and_warc_as_documented(tmp_path: Path, kind: str) -> None:
-    """``IngestConfig.max_file_bytes``: "Files (and decompressed WARC records) larger than this are skipped"."""
+    """``IngestConfig.max_record_bytes``: a JSONL line or decompressed WARC payload over it is skipped."""
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "good.txt").write_text("small and fine")
@@ -669,8 +671,8 @@ def test_size_limit_applies_to_jsonl_and_warc_as_documented(tmp_path: Path, kind
     else:
         write_warc(folder / "big.warc.gz", [("response", "https://a.example.org/", "text/html",
                                              html_page("word " * 400), "2020-02-15T12:00:00Z")])
-    docs, skipped = read(folder, cfg=IngestConfig(max_file_bytes=1000))
-    assert list(docs) == ["good.txt"], "a file/record over max_file_bytes was read"
+    docs, skipped = read(folder, cfg=IngestConfig(max_record_bytes=1000))
+    assert list(docs) == ["good.txt"], "a record over max_record_bytes was read"
     assert len(skipped) == 1 and "too large" in skipped[0].reason
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -102,7 +103,7 @@ def test_shingle_hashes_deterministic_across_processes() -> None:
 def test_signatures_are_deterministic() -> None:
     docs = [bare(SEED[0], "a"), bare(SEED[1], "b")]
     s1, s2 = sign(docs, SIGN), sign(docs, SIGN)
-    for x, y in zip(s1, s2):
+    for x, y in zip(s1, s2, strict=True):
         assert np.array_equal(x.minhash.hashvalues, y.minhash.hashvalues)
         assert [p.text for p in x.passages] == [p.text for p in y.passages]
 
@@ -199,7 +200,7 @@ def test_long_paragraph_is_cut_into_overlapping_windows_that_cover_it() -> None:
     for p in windows:
         assert len(words(p.text)) == SIGN.passage_max_words
         assert p.text == clean.text[p.start:p.end]
-    for prev, nxt in zip(windows, windows[1:]):
+    for prev, nxt in itertools.pairwise(windows):
         assert prev.start < nxt.start < prev.end  # overlapping, advancing
     # every word of the paragraph is in some window
     covered = set()
@@ -219,7 +220,7 @@ def test_windows_cover_a_real_paragraph_with_small_windows(max_words: int, strid
     assert passages[0].start == spans[0][1] == 0
     assert passages[-1].end == spans[-1][2]  # the paragraph's last word ("missiles")
     assert para[passages[-1].end:] == ".\n" or para[passages[-1].end:] == "."
-    for prev, nxt in zip(passages, passages[1:]):
+    for prev, nxt in itertools.pairwise(passages):
         assert nxt.start <= prev.end
         assert nxt.start > prev.start
     assert all(len(words(p.text)) == max_words for p in passages)
@@ -358,8 +359,15 @@ def test_pipeline_groups_unchanged_when_every_pair_is_a_candidate(
     cleaned = samples_report.cleaned
     n = len(cleaned)
     every_pair = [(i, j) for i in range(n) for j in range(i + 1, n)]
-    monkeypatch.setattr(pipeline_mod, "document_candidates", lambda *_a, **_k: every_pair)
+    calls = []
+
+    def flood(*_args: object, **_kwargs: object) -> list[tuple[int, int]]:
+        calls.append(1)
+        return every_pair
+
+    monkeypatch.setattr(pipeline_mod, "document_candidates", flood)
     groups, _ = pipeline_mod.find(cleaned, Config())
+    assert calls == [1]  # the flood really went through verification
     ids = [c.doc.id for c in cleaned]
     got = sorted(sorted(ids[m] for m in g.members) for g in groups)
     expected = sorted(sorted(ids[m] for m in g.members) for g in samples_report.groups)

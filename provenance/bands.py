@@ -1,0 +1,67 @@
+"""LSH band keys computed from MinHash values, so an index can store and query them.
+
+datasketch's ``MinHashLSH`` keeps its buckets in memory (or in its own Redis
+layout) and keys each band by the raw bytes of ``r`` hash values. A stored
+index needs the keys themselves: rows ``(key, item)`` that a query looks up
+for a new document's keys only. The banding is datasketch's: the same
+``(b, r)`` that ``MinHashLSH`` picks for a threshold and ``num_perm``, band
+``i`` covering hash values ``[i*r, (i+1)*r)``. Each band's values are folded
+into one signed 64-bit integer (splitmix64 steps, seeded by the band number),
+so a key fits an SQLite ``INTEGER`` and two bands never share a key. Two
+signatures share a key exactly when they agree on a whole band (barring a
+64-bit collision, which only adds a candidate that verification drops).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+# datasketch's own parameter search (private, but it is the definition of what
+# MinHashLSH does; reusing it keeps a stored index and a scan banding alike).
+from datasketch.lsh import _optimal_param
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MUL1 = np.uint64(0xBF58476D1CE4E5B9)
+_MUL2 = np.uint64(0x94D049BB133111EB)
+
+
+@lru_cache(maxsize=32)
+def banding(threshold: float, num_perm: int) -> tuple[int, int]:
+    """``(b, r)``: bands and rows per band, as ``MinHashLSH(threshold, num_perm)`` picks them."""
+    b, r = _optimal_param(threshold, num_perm, 0.5, 0.5)
+    return int(b), int(r)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser over an array of uint64 (wrapping arithmetic)."""
+    h = (h ^ (h >> np.uint64(30))) * _MUL1
+    h = (h ^ (h >> np.uint64(27))) * _MUL2
+    return h ^ (h >> np.uint64(31))
+
+
+def band_keys(signatures: np.ndarray, b: int, r: int) -> np.ndarray:
+    """Band keys of each signature: an ``int64`` array of shape ``(n, b)``.
+
+    Args:
+        signatures: MinHash hash values, shape ``(n, num_perm)``, any unsigned dtype.
+        b, r: bands and rows per band (see ``banding``); ``b * r <= num_perm``.
+
+    Example:
+        >>> sig = np.arange(128, dtype=np.uint32).reshape(1, 128)
+        >>> band_keys(sig, *banding(0.5, 128)).shape
+        (1, 25)
+    """
+    sigs = np.asarray(signatures)
+    if sigs.ndim != 2 or sigs.shape[1] < b * r:
+        raise ValueError(f"signatures must have shape (n, >= {b * r}), got {sigs.shape}")
+    values = sigs.astype(np.uint64, copy=False)
+    out = np.empty((sigs.shape[0], b), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(b):
+            h = np.full(sigs.shape[0], np.uint64(band + 1) * _GOLDEN, dtype=np.uint64)
+            for col in range(band * r, band * r + r):
+                h = _mix(h ^ values[:, col])
+            out[:, band] = h
+    return out.view(np.int64)

@@ -1,0 +1,492 @@
+"""A stored index of a corpus: documents, signatures and LSH band keys.
+
+``open_store(spec)`` opens one: a file path is an SQLite index (the embedded
+default), a ``redis://`` URL a Redis one (``store_redis``). Both hold, for
+every document, its id, outlet, url, date, the sha256 of its cleaned text,
+its metadata (the report's document entry plus the kept spans), the cleaned
+text (zlib), the MinHash values of the document and of its passages (numpy
+``tobytes``, dtype recorded in the parameters: nothing is pickled), the
+passages' spans, and one row per LSH band key. A query reads only the
+buckets of the keys it asks for, never the whole corpus.
+
+SQLite schema (one file, WAL)::
+
+    meta(key TEXT PRIMARY KEY, value TEXT)     format, schema, params (JSON), counts
+    docs(rowid INTEGER PRIMARY KEY, id TEXT UNIQUE, outlet, url, date, hash,
+         npass, meta TEXT, text BLOB, sig BLOB, psig BLOB, pspans BLOB)
+    dband(key INTEGER, doc INTEGER, PRIMARY KEY (key, doc)) WITHOUT ROWID
+    pband(key INTEGER, doc INTEGER, passage INTEGER,
+          PRIMARY KEY (key, doc, passage)) WITHOUT ROWID
+
+Every ``add`` is one transaction (``BEGIN IMMEDIATE``): rows are first staged
+in connection-private TEMP tables without any lock on the index, then copied
+in, sorted by key, under the write lock. Concurrent adds wait for each other
+(``busy_timeout``); readers never wait (WAL). A process killed during an add
+leaves the index as it was. ``build`` writes a new file beside the target and
+renames it into place when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+import zlib
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import numpy as np
+
+from . import __version__
+from .bands import band_keys, banding
+from .errors import ProvenanceError
+
+#: Written into every index; a file without it is not a provenance index.
+FORMAT = "provenance-index"
+#: Bumped when the stored layout changes; an index of another schema is refused.
+SCHEMA = "1"
+#: Test-only hook: when set to a file path, ``add`` creates that file inside its
+#: transaction, after writing the documents' rows, and sleeps, so that a test can
+#: kill the process there (see tests/test_index.py). Never set it otherwise.
+PAUSE_ENV = "PROVENANCE_TEST_PAUSE_IN_ADD"
+#: The value of an empty MinHash slot (datasketch's ``_max_hash``).
+EMPTY_VALUE = 0xFFFFFFFF
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class IndexStoreError(ProvenanceError):
+    """An index that is missing, unreadable, not an index, or unreachable."""
+
+
+@dataclass
+class Entry:
+    """One document as the index stores it."""
+
+    id: str
+    hash: str  # sha256 of the cleaned text
+    outlet: str | None
+    url: str | None
+    date: str | None
+    meta: dict[str, Any]  # report.document_dict() plus "kept"
+    text: str  # the cleaned text
+    sig: np.ndarray  # (num_perm,)
+    psig: np.ndarray  # (passages, num_perm)
+    pspans: np.ndarray  # (passages, 2) uint32: start, end in the cleaned text
+    dkeys: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # (b,) or empty
+    pkeys: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.int64))  # (passages, b)
+    pvalid: np.ndarray = field(default_factory=lambda: np.empty(0, bool))  # passages with keys
+
+
+@dataclass(frozen=True)
+class StoredDoc:
+    """A document read back from the index for verification."""
+
+    rowid: int
+    id: str
+    meta: dict[str, Any]
+    text: str
+    pspans: np.ndarray
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What one ``add`` did."""
+
+    added: int
+    replaced: int
+    unchanged: int
+    total: int
+
+
+class IndexStore(Protocol):
+    """What ``check`` needs of a stored index; ``SQLiteStore`` and ``RedisStore`` implement it."""
+
+    spec: str
+    backend: str
+
+    def create(self, params: dict[str, Any], force: bool = False) -> None: ...
+    def commit(self) -> None: ...
+    def abort(self) -> None: ...
+    def params(self) -> dict[str, Any]: ...
+    def add(self, entries: Iterable[Entry]) -> AddResult: ...
+    def count(self) -> int: ...
+    def stats(self) -> dict[str, Any]: ...
+    def snapshot(self) -> contextlib.AbstractContextManager[None]: ...
+    def find_hashes(self, hashes: Collection[str]) -> dict[str, list[int]]: ...
+    def doc_buckets(self, keys: Collection[int], cap: int) -> dict[int, list[int]]: ...
+    def passage_buckets(self, keys: Collection[int], cap: int) -> dict[int, list[tuple[int, int]]]: ...
+    def load(self, rowids: Collection[int]) -> list[StoredDoc]: ...
+    def close(self) -> None: ...
+
+
+def open_store(spec: str | os.PathLike[str], *, create: bool = False,
+               timeout: float = 600.0) -> IndexStore:
+    """Open the index at ``spec``: a file path (SQLite) or a ``redis://`` URL.
+
+    Args:
+        spec: ``corpus.db`` or ``redis://host:6379/0`` (``?prefix=NAME`` keeps
+            several indexes in one Redis database).
+        create: open for ``create()`` (``index build``); otherwise the index
+            must exist and be valid.
+        timeout: seconds to wait for another writer's lock.
+
+    Raises:
+        IndexStoreError: missing, not an index, of another schema, or unreachable.
+    """
+    text = os.fspath(spec)
+    if text.startswith(("redis://", "rediss://", "unix://")):
+        from .store_redis import RedisStore  # imports redis only when it is used
+        return RedisStore(text, create=create, timeout=timeout)
+    return SQLiteStore(text, create=create, timeout=timeout)
+
+
+# -- shared helpers ---------------------------------------------------------
+
+def decode_array(blob: bytes, dtype: str, width: int) -> np.ndarray:
+    """A 2-D array from ``tobytes()`` output, ``width`` columns."""
+    arr = np.frombuffer(blob, dtype=np.dtype(dtype))
+    return arr.reshape(-1, width) if width else arr
+
+
+def keys_of(sig: np.ndarray, psig: np.ndarray, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray,
+                                                                                    np.ndarray]:
+    """Band keys of a document and of its passages under ``params``; empty signatures get none.
+
+    Returns ``(doc_keys, passage_keys, passage_has_keys)``.
+    """
+    num_perm = int(params["sign"]["num_perm"])
+    db, dr = banding(float(params["match"]["doc_threshold"]), num_perm)
+    pb, pr = banding(float(params["match"]["passage_threshold"]), num_perm)
+    dkeys = (np.empty(0, np.int64) if np.all(sig == EMPTY_VALUE)
+             else band_keys(sig.reshape(1, -1), db, dr)[0])
+    valid = ~np.all(psig == EMPTY_VALUE, axis=1) if len(psig) else np.empty(0, bool)
+    pkeys = band_keys(psig, pb, pr) if len(psig) else np.empty((0, pb), np.int64)
+    return dkeys, pkeys, valid
+
+
+def pause_for_test() -> None:
+    """The test-only hook of ``PAUSE_ENV``: signal, then sleep inside the transaction."""
+    marker = os.environ.get(PAUSE_ENV)
+    if marker:
+        Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(120)
+
+
+def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    for k in range(0, len(items), size):
+        yield items[k:k + size]
+
+
+# -- SQLite -----------------------------------------------------------------
+
+_SCHEMA_SQL = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE docs (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, outlet TEXT, url TEXT,
+                   date TEXT, hash TEXT NOT NULL, npass INTEGER NOT NULL, meta TEXT NOT NULL,
+                   text BLOB NOT NULL, sig BLOB NOT NULL, psig BLOB NOT NULL, pspans BLOB NOT NULL);
+CREATE INDEX docs_hash ON docs (hash);
+CREATE TABLE dband (key INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (key, doc)) WITHOUT ROWID;
+CREATE TABLE pband (key INTEGER NOT NULL, doc INTEGER NOT NULL, passage INTEGER NOT NULL,
+                    PRIMARY KEY (key, doc, passage)) WITHOUT ROWID;
+"""
+
+_STAGE_SQL = """
+CREATE TEMP TABLE IF NOT EXISTS s_docs (n INTEGER PRIMARY KEY, id TEXT, outlet TEXT, url TEXT, date TEXT,
+    hash TEXT, npass INTEGER, meta TEXT, text BLOB, sig BLOB, psig BLOB, pspans BLOB);
+CREATE TEMP TABLE IF NOT EXISTS s_dband (key INTEGER, n INTEGER);
+CREATE TEMP TABLE IF NOT EXISTS s_pband (key INTEGER, n INTEGER, passage INTEGER);
+DELETE FROM temp.s_docs; DELETE FROM temp.s_dband; DELETE FROM temp.s_pband;
+"""
+
+
+class SQLiteStore:
+    """An index in one SQLite file (WAL mode)."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str, *, create: bool = False, timeout: float = 600.0) -> None:
+        self.spec = path
+        self.path = Path(path)
+        self.timeout = timeout
+        self._con: sqlite3.Connection | None = None
+        self._building: Path | None = None
+        self._params: dict[str, Any] | None = None
+        self._exists = self.path.exists()
+        if self.path.is_dir():
+            raise IndexStoreError(f"{path} is a folder, not an index file")
+        if not self._exists:
+            if create:
+                return
+            raise IndexStoreError(f"{path}: no such index; create it first with: "
+                                  f"provenance index build PATH... --index {path}")
+        self._con = self._connect(self.path, must_be_index=True)
+
+    # opening and creating
+
+    def _connect(self, path: Path, must_be_index: bool) -> sqlite3.Connection:
+        if must_be_index:
+            _check_header(path)
+        try:
+            con = sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True, timeout=self.timeout,
+                                  isolation_level=None, check_same_thread=False)
+            con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            if must_be_index:
+                self._params = _read_meta(con, path)
+                if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    con.execute("PRAGMA journal_mode = WAL")
+            con.execute("PRAGMA synchronous = NORMAL")
+            con.execute("PRAGMA cache_size = -131072")  # 128 MiB of page cache for sorted inserts
+        except sqlite3.DatabaseError as exc:
+            raise IndexStoreError(f"{path}: not a provenance index ({exc})") from exc
+        return con
+
+    def create(self, params: dict[str, Any], force: bool = False) -> None:
+        """Start a new index in a file beside the target; ``commit()`` renames it into place."""
+        if self._exists and not force:
+            raise IndexStoreError(f"{self.spec} already exists; extend it with: provenance index add"
+                                  f" PATH... --index {self.spec}, or rebuild it with --force")
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.build-{os.getpid()}")
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+        con = sqlite3.connect(tmp, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+        con.execute("PRAGMA journal_mode = OFF")  # a new file: atomic by rename, not by journal
+        con.execute("PRAGMA synchronous = OFF")
+        con.execute("PRAGMA cache_size = -262144")
+        con.executescript(_SCHEMA_SQL)
+        meta = {"format": FORMAT, "schema": SCHEMA, "params": json.dumps(params, sort_keys=True),
+                "created_with": __version__, "documents": "0", "passages": "0"}
+        con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
+        self._con, self._building, self._params = con, tmp, params
+
+    def commit(self) -> None:
+        """Finish a build: switch the new file to WAL and rename it over the target."""
+        if self._building is None or self._con is None:
+            return
+        con, tmp = self._con, self._building
+        con.execute("PRAGMA synchronous = FULL")
+        con.execute("PRAGMA journal_mode = WAL")
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.close()
+        for suffix in ("-wal", "-shm"):  # a stale log of the old file must not meet the new one
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        Path(f"{tmp}-wal").unlink(missing_ok=True)
+        Path(f"{tmp}-shm").unlink(missing_ok=True)
+        os.replace(tmp, self.path)
+        self._building = None
+        self._exists = True
+        self._con = self._connect(self.path, must_be_index=True)
+
+    def abort(self) -> None:
+        """Drop a build that did not finish; the target is untouched."""
+        if self._building is not None:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                Path(f"{self._building}{suffix}").unlink(missing_ok=True)
+            self._building = None
+
+    def close(self) -> None:
+        self.abort()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    @property
+    def con(self) -> sqlite3.Connection:
+        if self._con is None:
+            raise IndexStoreError(f"{self.spec}: the index is not open")
+        return self._con
+
+    def params(self) -> dict[str, Any]:
+        assert self._params is not None
+        return self._params
+
+    # writing
+
+    def _stage(self, entries: Iterable[Entry]) -> int:
+        """Copy entries into TEMP tables (no lock on the index); returns how many."""
+        con = self.con
+        con.executescript(_STAGE_SQL)
+        n = 0
+        con.execute("BEGIN")
+        try:
+            for entry in entries:
+                n += 1
+                con.execute("INSERT INTO temp.s_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", (
+                    n, entry.id, entry.outlet, entry.url, entry.date, entry.hash, len(entry.psig),
+                    json.dumps(entry.meta, sort_keys=True, ensure_ascii=False),
+                    zlib.compress(entry.text.encode("utf-8"), 6), entry.sig.tobytes(),
+                    np.ascontiguousarray(entry.psig).tobytes(),
+                    np.ascontiguousarray(entry.pspans, dtype=np.uint32).tobytes()))
+                con.executemany("INSERT INTO temp.s_dband VALUES (?, ?)",
+                                ((int(k), n) for k in entry.dkeys))
+                rows = np.nonzero(entry.pvalid)[0]
+                if len(rows):
+                    con.executemany("INSERT INTO temp.s_pband VALUES (?, ?, ?)",
+                                    ((int(k), n, int(p)) for p in rows for k in entry.pkeys[p]))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return n
+
+    def add(self, entries: Iterable[Entry]) -> AddResult:
+        """Add (or replace, by id) documents in one transaction."""
+        con = self.con
+        staged = self._stage(entries)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise IndexStoreError(f"{self.spec}: the index stayed locked by another writer for"
+                                  f" {self.timeout:.0f} s ({exc})") from exc
+        try:
+            base = con.execute("SELECT coalesce(max(rowid), 0) FROM docs").fetchone()[0]
+            same = con.execute("SELECT s.n, d.rowid, d.hash = s.hash FROM temp.s_docs s"
+                               " JOIN docs d ON d.id = s.id").fetchall()
+            unchanged = [(n,) for n, _, equal in same if equal]
+            for table in ("s_docs", "s_dband", "s_pband"):
+                con.executemany(f"DELETE FROM temp.{table} WHERE n = ?", unchanged)
+            dropped_passages = sum(self._delete(rowid) for _, rowid, equal in same if not equal)
+            con.execute("INSERT INTO docs (rowid, id, outlet, url, date, hash, npass, meta, text, sig,"
+                        " psig, pspans) SELECT n + ?, id, outlet, url, date, hash, npass, meta, text, sig,"
+                        " psig, pspans FROM temp.s_docs ORDER BY n", (base,))
+            pause_for_test()
+            con.execute("INSERT OR IGNORE INTO dband (key, doc) SELECT key, n + ? FROM temp.s_dband"
+                        " ORDER BY key, n", (base,))
+            con.execute("INSERT OR IGNORE INTO pband (key, doc, passage) SELECT key, n + ?, passage"
+                        " FROM temp.s_pband ORDER BY key, n, passage", (base,))
+            inserted, passages = con.execute("SELECT count(*), coalesce(sum(npass), 0)"
+                                             " FROM temp.s_docs").fetchone()
+            replaced = len(same) - len(unchanged)
+            counts = dict(con.execute("SELECT key, value FROM meta WHERE key IN"
+                                      " ('documents', 'passages')").fetchall())
+            total = int(counts.get("documents", 0)) + inserted - replaced
+            con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
+                ("documents", str(total)),
+                ("passages", str(int(counts.get("passages", 0)) + passages - dropped_passages))])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.executescript("DELETE FROM temp.s_docs; DELETE FROM temp.s_dband; DELETE FROM temp.s_pband;")
+        return AddResult(added=inserted - replaced, replaced=replaced, unchanged=len(unchanged),
+                         total=total)
+
+    def _delete(self, rowid: int) -> int:
+        """Remove one document and its band rows (inside the caller's transaction)."""
+        con, params = self.con, self.params()
+        sig_blob, psig_blob, npass = con.execute(
+            "SELECT sig, psig, npass FROM docs WHERE rowid = ?", (rowid,)).fetchone()
+        dtype, width = params["sign"]["dtype"], int(params["sign"]["num_perm"])
+        dkeys, pkeys, valid = keys_of(decode_array(sig_blob, dtype, 0),
+                                      decode_array(psig_blob, dtype, width), params)
+        con.executemany("DELETE FROM dband WHERE key = ? AND doc = ?", ((int(k), rowid) for k in dkeys))
+        con.executemany("DELETE FROM pband WHERE key = ? AND doc = ? AND passage = ?",
+                        ((int(k), rowid, int(p)) for p in np.nonzero(valid)[0] for k in pkeys[p]))
+        con.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
+        return int(npass)
+
+    # reading
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the index, whatever writers commit meanwhile."""
+        con = self.con
+        con.execute("BEGIN")
+        try:
+            yield
+        finally:
+            con.execute("COMMIT")
+
+    def count(self) -> int:
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'documents'").fetchone()
+        return int(row[0]) if row else 0
+
+    def stats(self) -> dict[str, Any]:
+        con = self.con
+        counts = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        size = sum(Path(f"{self.path}{s}").stat().st_size for s in ("", "-wal")
+                   if Path(f"{self.path}{s}").exists())
+        return {"backend": self.backend, "index": self.spec, "documents": int(counts["documents"]),
+                "passages": int(counts["passages"]), "created_with": counts.get("created_with"),
+                "schema": counts["schema"], "bytes": size, "params": self.params()}
+
+    def find_hashes(self, hashes: Collection[str]) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for chunk in _chunks(sorted(set(hashes))):
+            marks = ",".join("?" * len(chunk))
+            for h, rowid in self.con.execute(
+                    f"SELECT hash, rowid FROM docs WHERE hash IN ({marks}) ORDER BY rowid", chunk):
+                out.setdefault(h, []).append(rowid)
+        return out
+
+    def doc_buckets(self, keys: Collection[int], cap: int) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        for key in sorted(set(keys)):
+            rows = self.con.execute("SELECT doc FROM dband WHERE key = ? LIMIT ?", (key, cap)).fetchall()
+            if rows:
+                out[key] = [r[0] for r in rows]
+        return out
+
+    def passage_buckets(self, keys: Collection[int], cap: int) -> dict[int, list[tuple[int, int]]]:
+        out: dict[int, list[tuple[int, int]]] = {}
+        for key in sorted(set(keys)):
+            rows = self.con.execute("SELECT doc, passage FROM pband WHERE key = ? LIMIT ?",
+                                    (key, cap)).fetchall()
+            if rows:
+                out[key] = [(r[0], r[1]) for r in rows]
+        return out
+
+    def load(self, rowids: Collection[int]) -> list[StoredDoc]:
+        out = []
+        for chunk in _chunks(sorted(set(rowids))):
+            marks = ",".join("?" * len(chunk))
+            for rowid, doc_id, meta, text, pspans in self.con.execute(
+                    f"SELECT rowid, id, meta, text, pspans FROM docs WHERE rowid IN ({marks})", chunk):
+                out.append(StoredDoc(rowid, doc_id, json.loads(meta),
+                                     zlib.decompress(text).decode("utf-8"),
+                                     decode_array(pspans, "uint32", 2)))
+        return out
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise IndexStoreError(f"{path}: cannot read the index: {exc.strerror or exc}") from exc
+    if not head:
+        raise IndexStoreError(f"{path}: not a provenance index (empty file)")
+    if head != _SQLITE_MAGIC:
+        raise IndexStoreError(f"{path}: not a provenance index (not an SQLite database); "
+                              "build one with: provenance index build PATH... --index FILE")
+
+
+def _read_meta(con: sqlite3.Connection, path: Path) -> dict[str, Any]:
+    try:
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.DatabaseError as exc:
+        raise IndexStoreError(f"{path}: an SQLite database, but not a provenance index"
+                              f" ({exc})") from exc
+    if meta.get("format") != FORMAT:
+        raise IndexStoreError(f"{path}: an SQLite database, but not a provenance index"
+                              f" (format {meta.get('format')!r}, expected {FORMAT!r})")
+    if meta.get("schema") != SCHEMA:
+        raise IndexStoreError(f"{path}: index schema {meta.get('schema')}, this provenance reads schema"
+                              f" {SCHEMA}; rebuild it with: provenance index build ... --force")
+    try:
+        params: dict[str, Any] = json.loads(meta["params"])
+    except (KeyError, ValueError) as exc:
+        raise IndexStoreError(f"{path}: the index's parameters are unreadable ({exc})") from exc
+    return params

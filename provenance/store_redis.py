@@ -1,0 +1,306 @@
+"""The index in Redis: a shared index for a fleet of CI runners.
+
+Selected by a ``redis://host:port/db`` URL (``rediss://`` and ``unix://`` too);
+``?prefix=NAME`` keeps several indexes in one database. Keys, all under
+``provenance:v1:NAME:`` (``v1`` is the schema)::
+
+    meta             hash: format, schema, params (JSON), created_with, documents, passages
+    next             counter that numbers documents
+    docs             set of document numbers
+    id:<doc id>      the number of the document with that id
+    doc:<n>          hash: id, outlet, url, date, hash, npass, meta (JSON), text (zlib),
+                     sig, psig, pspans (numpy tobytes)
+    h:<sha256>       set of numbers of documents with that cleaned text
+    d:<band key>     set of document numbers in that bucket
+    p:<band key>     set of "n:passage" in that bucket
+
+Every ``add`` is one ``MULTI``/``EXEC`` transaction, under ``WATCH`` of the ids it
+writes: two adds of different documents both land; two that write the same id
+retry in turn; a client that dies before ``EXEC`` leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import zlib
+from collections.abc import Collection, Iterable, Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import numpy as np
+import redis
+from redis.exceptions import RedisError, WatchError
+
+from . import __version__
+from .store import (
+    FORMAT,
+    SCHEMA,
+    AddResult,
+    Entry,
+    IndexStoreError,
+    StoredDoc,
+    decode_array,
+    keys_of,
+    pause_for_test,
+)
+
+_BATCH = 5000
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (for messages)."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+class RedisStore:
+    """An index in a Redis database."""
+
+    backend = "redis"
+
+    def __init__(self, url: str, *, create: bool = False, timeout: float = 600.0) -> None:
+        self.spec = safe_url(url)
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        name = (query.pop("prefix", [""])[0] or "default").strip(":")
+        self.prefix = f"provenance:v{SCHEMA}:{name}:"
+        clean_url = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+        self._pending: dict[str, Any] | None = None
+        try:
+            self.r = redis.Redis.from_url(clean_url, socket_connect_timeout=5, socket_timeout=timeout)
+            self.r.ping()
+            meta = self.r.hgetall(self.k("meta"))
+        except (RedisError, OSError, ValueError) as exc:
+            raise IndexStoreError(f"cannot reach Redis at {self.spec}: {_reason(exc)}") from exc
+        self._meta = {k.decode(): v.decode() for k, v in meta.items()}
+        self._params: dict[str, Any] | None = None
+        if self._meta:
+            self._params = self._validate(self._meta)
+        elif not create:
+            raise IndexStoreError(f"no provenance index at {self.spec} (prefix {self.prefix!r}); create"
+                                  f" it first with: provenance index build PATH... --index {self.spec}")
+
+    def k(self, *parts: object) -> str:
+        """A key under this index's prefix."""
+        return self.prefix + ":".join(str(p) for p in parts)
+
+    def _validate(self, meta: dict[str, str]) -> dict[str, Any]:
+        if meta.get("format") != FORMAT:
+            raise IndexStoreError(f"{self.spec}: keys under {self.prefix!r} are not a provenance index")
+        if meta.get("schema") != SCHEMA:
+            raise IndexStoreError(f"{self.spec}: index schema {meta.get('schema')}, this provenance reads"
+                                  f" schema {SCHEMA}; rebuild it with --force")
+        params: dict[str, Any] = json.loads(meta["params"])
+        return params
+
+    def _call(self, what: str, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except WatchError:
+            raise
+        except (RedisError, OSError) as exc:
+            raise IndexStoreError(f"Redis at {self.spec}: {what} failed: {_reason(exc)}") from exc
+
+    # creating
+
+    def create(self, params: dict[str, Any], force: bool = False) -> None:
+        """A new index: written by the first ``add``'s transaction. ``force`` deletes an old one first."""
+        if self._params is not None:
+            if not force:
+                raise IndexStoreError(f"{self.spec} already holds an index (prefix {self.prefix!r});"
+                                      f" extend it with: provenance index add PATH... --index {self.spec},"
+                                      " or rebuild it with --force")
+            self._call("deleting the old index", self._delete_all)
+            self._params = None
+        self._pending = params
+
+    def _delete_all(self) -> None:
+        batch: list[bytes] = []
+        for key in self.r.scan_iter(match=self.prefix.replace("*", r"\*") + "*", count=5000):
+            batch.append(key)
+            if len(batch) >= _BATCH:
+                self.r.unlink(*batch)
+                batch = []
+        if batch:
+            self.r.unlink(*batch)
+
+    def commit(self) -> None:
+        return None
+
+    def abort(self) -> None:
+        self._pending = None
+
+    def close(self) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            self.r.close()
+
+    def params(self) -> dict[str, Any]:
+        params = self._params if self._params is not None else self._pending
+        assert params is not None
+        return params
+
+    # writing
+
+    def add(self, entries: Iterable[Entry]) -> AddResult:
+        """Add (or replace, by id) documents in one MULTI/EXEC transaction."""
+        staged: dict[str, Entry] = {}
+        for e in entries:
+            staged[e.id] = e
+        ids = sorted(staged)
+        for _attempt in range(50):
+            try:
+                return self._call("add", self._add_once, ids, staged)
+            except WatchError:
+                continue
+        raise IndexStoreError(f"{self.spec}: gave up after 50 tries: other writers kept changing"
+                              " the same documents")
+
+    def _add_once(self, ids: list[str], staged: dict[str, Entry]) -> AddResult:
+        params = self.params()
+        dtype, width = params["sign"]["dtype"], int(params["sign"]["num_perm"])
+        with self.r.pipeline(transaction=True) as pipe:
+            id_keys = [self.k("id", i) for i in ids]
+            pipe.watch(self.k("meta"), *id_keys)
+            if self._pending is not None and pipe.exists(self.k("meta")):
+                raise IndexStoreError(f"{self.spec}: another process built an index here meanwhile")
+            current = [] if not ids else [x for chunk in _chunks(id_keys) for x in pipe.mget(chunk)]
+            old: dict[str, int] = {i: int(n) for i, n in zip(ids, current, strict=True) if n is not None}
+            old_docs = {i: pipe.hmget(self.k("doc", n), "hash", "sig", "psig", "npass")
+                        for i, n in old.items()}
+            unchanged = {i for i, (h, *_rest) in old_docs.items()
+                         if h is not None and h.decode() == staged[i].hash}
+            todo = [i for i in ids if i not in unchanged]
+            base = int(self.r.incrby(self.k("next"), len(todo))) - len(todo) if todo else 0
+            pipe.multi()
+            if self._pending is not None:
+                pipe.hset(self.k("meta"), mapping={
+                    "format": FORMAT, "schema": SCHEMA, "created_with": __version__,
+                    "params": json.dumps(self._pending, sort_keys=True), "documents": 0, "passages": 0})
+            dropped_passages = 0
+            for i in todo:
+                if i in old_docs:
+                    h, sig, psig, npass = old_docs[i]
+                    n = old[i]
+                    pipe.delete(self.k("doc", n))
+                    if h is None:
+                        continue  # a number without a document: nothing else to remove
+                    dkeys, pkeys, valid = keys_of(decode_array(sig, dtype, 0),
+                                                  decode_array(psig, dtype, width), params)
+                    for key in dkeys:
+                        pipe.srem(self.k("d", int(key)), n)
+                    for p in np.nonzero(valid)[0]:
+                        for key in pkeys[p]:
+                            pipe.srem(self.k("p", int(key)), f"{n}:{int(p)}")
+                    pipe.srem(self.k("h", h.decode()), n)
+                    pipe.srem(self.k("docs"), n)
+                    dropped_passages += int(npass)
+            passages = 0
+            for offset, i in enumerate(todo, start=1):
+                e, n = staged[i], base + offset
+                passages += len(e.psig)
+                pipe.hset(self.k("doc", n), mapping={
+                    "id": e.id, "outlet": e.outlet or "", "url": e.url or "", "date": e.date or "",
+                    "hash": e.hash, "npass": len(e.psig),
+                    "meta": json.dumps(e.meta, sort_keys=True, ensure_ascii=False),
+                    "text": zlib.compress(e.text.encode("utf-8"), 6), "sig": e.sig.tobytes(),
+                    "psig": np.ascontiguousarray(e.psig).tobytes(),
+                    "pspans": np.ascontiguousarray(e.pspans, dtype=np.uint32).tobytes()})
+                pipe.set(self.k("id", i), n)
+                pipe.sadd(self.k("docs"), n)
+                pipe.sadd(self.k("h", e.hash), n)
+                for key in e.dkeys:
+                    pipe.sadd(self.k("d", int(key)), n)
+                for p in np.nonzero(e.pvalid)[0]:
+                    for key in e.pkeys[p]:
+                        pipe.sadd(self.k("p", int(key)), f"{n}:{int(p)}")
+            replaced = len(old_docs) - len(unchanged)
+            added = len(todo) - replaced
+            pipe.hincrby(self.k("meta"), "documents", added)
+            pipe.hincrby(self.k("meta"), "passages", passages - dropped_passages)
+            pipe.scard(self.k("docs"))
+            pause_for_test()
+            results = pipe.execute()
+        if self._pending is not None:
+            self._params, self._pending = self._pending, None
+        return AddResult(added=added, replaced=replaced, unchanged=len(unchanged), total=int(results[-1]))
+
+    # reading
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        yield  # each read is one pipeline; a replaced document is skipped if it vanished meanwhile
+
+    def count(self) -> int:
+        return int(self._call("count", self.r.scard, self.k("docs")))
+
+    def stats(self) -> dict[str, Any]:
+        def read() -> dict[str, Any]:
+            meta = {k.decode(): v.decode() for k, v in self.r.hgetall(self.k("meta")).items()}
+            memory = self.r.info("memory").get("used_memory")
+            return {"backend": self.backend, "index": self.spec, "prefix": self.prefix,
+                    "documents": int(self.r.scard(self.k("docs"))), "passages": int(meta["passages"]),
+                    "created_with": meta.get("created_with"), "schema": meta.get("schema"),
+                    "bytes": memory, "bytes_note": "used_memory of the whole Redis server",
+                    "params": self.params()}
+        return dict(self._call("stats", read))
+
+    def _members(self, keys: list[str]) -> list[set[bytes]]:
+        out: list[set[bytes]] = []
+        for chunk in _chunks(keys):
+            pipe = self.r.pipeline(transaction=False)
+            for key in chunk:
+                pipe.smembers(key)
+            out.extend(self._call("reading buckets", pipe.execute))
+        return out
+
+    def find_hashes(self, hashes: Collection[str]) -> dict[str, list[int]]:
+        wanted = sorted(set(hashes))
+        found = self._members([self.k("h", h) for h in wanted])
+        return {h: sorted(int(x) for x in members) for h, members in zip(wanted, found, strict=True)
+                if members}
+
+    def doc_buckets(self, keys: Collection[int], cap: int) -> dict[int, list[int]]:
+        wanted = sorted(set(keys))
+        found = self._members([self.k("d", key) for key in wanted])
+        return {key: sorted(int(x) for x in members)[:cap]
+                for key, members in zip(wanted, found, strict=True) if members}
+
+    def passage_buckets(self, keys: Collection[int], cap: int) -> dict[int, list[tuple[int, int]]]:
+        wanted = sorted(set(keys))
+        found = self._members([self.k("p", key) for key in wanted])
+        out: dict[int, list[tuple[int, int]]] = {}
+        for key, members in zip(wanted, found, strict=True):
+            if members:
+                pairs = sorted(tuple(int(v) for v in x.split(b":")) for x in members)
+                out[key] = [(a, b) for a, b in pairs[:cap]]
+        return out
+
+    def load(self, rowids: Collection[int]) -> list[StoredDoc]:
+        wanted = sorted(set(rowids))
+        out = []
+        for chunk in _chunks(wanted):
+            pipe = self.r.pipeline(transaction=False)
+            for n in chunk:
+                pipe.hmget(self.k("doc", n), "id", "meta", "text", "pspans")
+            for n, (doc_id, meta, text, pspans) in zip(chunk, self._call("loading", pipe.execute),
+                                                      strict=True):
+                if doc_id is None:
+                    continue  # replaced by a concurrent add since its bucket was read
+                out.append(StoredDoc(n, doc_id.decode(), json.loads(meta),
+                                     zlib.decompress(text).decode("utf-8"),
+                                     decode_array(pspans, "uint32", 2)))
+        return out
+
+
+def _chunks(items: list[Any], size: int = _BATCH) -> Iterator[list[Any]]:
+    for k in range(0, len(items), size):
+        yield items[k:k + size]
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
