@@ -3,7 +3,7 @@
 Two kinds of rule run on every document:
 
 * **Line rules** (plain text and HTML alike: an HTML page's text holds one
-  block a line) match phrases from ``data/boilerplate.json``: a "Skip to
+  block a line) match phrases from the language files in ``data/lang/``: a "Skip to
   main content" line, share bars, cookie and subscription prompts, tag
   lists, and the headings of comment threads and teaser lists. A heading
   takes its whole section with it: in the last 60 % of a page everything up
@@ -21,15 +21,13 @@ so that the kept spans plus the removed ones rebuild the text exactly.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from typing import Any
 
 from .config import CleanConfig
+from .lang import load_languages
 from .records import CleanDoc, Document, Removal, Span
 
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
@@ -38,24 +36,6 @@ _WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
 
 #: Sections that a heading opens: the heading takes the section with it.
 SECTION_REASONS = ("comments", "teaser-list")
-
-#: Class/id words -> reason (HTML). Matched against the parts of a class or
-#: id split on ``-`` and ``_``, so ``related-posts`` and ``post_comments`` match.
-CLASS_WORDS: dict[str, str] = {
-    "comment": "comments", "comments": "comments", "disqus": "comments", "replies": "comments",
-    "related": "teaser-list", "popular": "teaser-list", "recommended": "teaser-list",
-    "trending": "teaser-list", "teaser": "teaser-list", "teasers": "teaser-list",
-    "share": "share", "sharing": "share", "social": "share", "sharebar": "share",
-    "sidebar": "sidebar", "widget": "sidebar", "widgets": "sidebar", "blogroll": "sidebar",
-    "nav": "navigation", "navbar": "navigation", "navigation": "navigation", "menu": "navigation",
-    "breadcrumb": "navigation", "breadcrumbs": "navigation", "pagination": "navigation",
-    "pager": "navigation", "skip": "navigation",
-    "newsletter": "subscribe", "subscribe": "subscribe", "subscription": "subscribe", "signup": "subscribe",
-    "cookie": "cookie", "cookies": "cookie", "consent": "cookie", "gdpr": "cookie",
-    "ad": "advert", "ads": "advert", "advert": "advert", "advertisement": "advert",
-    "sponsored": "advert", "promo": "advert", "banner": "advert",
-    "footer": "footer", "masthead": "header", "tags": "tags", "labels": "tags",
-}
 
 #: Tags -> reason (HTML). ``header`` and ``footer`` count only outside an article.
 TAG_REASONS = {"nav": "navigation", "aside": "sidebar", "form": "subscribe", "menu": "navigation"}
@@ -70,37 +50,30 @@ class _Rules:
     regex: tuple[tuple[re.Pattern[str], str], ...]
     share_words: frozenset[str]
     share_requires: frozenset[str]
+    classes: dict[str, str]
 
 
 @lru_cache(maxsize=8)
 def load_rules(path: str | None = None) -> _Rules:
-    """Load the phrase rules, all languages merged (cached)."""
-    if path is None:
-        raw = resources.files("provenance").joinpath("data/boilerplate.json").read_text("utf-8")
-    else:
-        with open(path, encoding="utf-8") as handle:
-            raw = handle.read()
-    data: dict[str, Any] = json.loads(raw)
+    """The phrase rules of every language (``provenance.lang``), merged; cached."""
+    langs = load_languages(path)
     exact: dict[str, str] = {}
     prefix: list[tuple[str, str]] = []
     contains: list[tuple[str, str]] = []
     regex: list[tuple[re.Pattern[str], str]] = []
     words: set[str] = set()
     requires: set[str] = set()
-    for lang, reasons in sorted(data.items()):
-        if lang.startswith("_"):
-            continue
-        for reason, spec in sorted(reasons.items()):
-            for phrase in spec.get("exact", []):
-                exact.setdefault(_norm(phrase), reason)
-            prefix += [(_norm_prefix(p), reason) for p in spec.get("prefix", [])]
-            contains += [(p.lower(), reason) for p in spec.get("contains", [])]
-            regex += [(re.compile(p), reason) for p in spec.get("regex", [])]
-            if reason == "share":
-                words |= {w.lower() for w in spec.get("words", [])}
-                requires |= {w.lower() for w in spec.get("requires", [])}
+    for reason, spec in sorted(langs.phrases.items()):
+        for phrase in spec.get("exact", []):
+            exact.setdefault(_norm(phrase), reason)
+        prefix += [(_norm_prefix(p), reason) for p in spec.get("prefix", [])]
+        contains += [(p.lower(), reason) for p in spec.get("contains", [])]
+        regex += [(re.compile(p), reason) for p in spec.get("regex", [])]
+        if reason == "share":
+            words |= {w.lower() for w in spec.get("words", [])}
+            requires |= {w.lower() for w in spec.get("requires", [])}
     return _Rules(exact, tuple(prefix), tuple(contains), tuple(regex),
-                  frozenset(words), frozenset(requires))
+                  frozenset(words), frozenset(requires), dict(langs.classes))
 
 
 def _norm(line: str) -> str:
@@ -193,7 +166,7 @@ def line_removals(text: str, rules: _Rules | None = None) -> list[Removal]:
     return out
 
 
-def _context_reason(context: tuple[str, ...]) -> str | None:
+def _context_reason(context: tuple[str, ...], classes: dict[str, str]) -> str | None:
     """The structural reason a block's ancestors give, if any.
 
     Ids and classes say more than tags (``aside.related-posts`` is a teaser
@@ -204,7 +177,7 @@ def _context_reason(context: tuple[str, ...]) -> str | None:
     for item in reversed(context):
         if item[:1] in "#.":
             for part in re.split(r"[-_\s]+", item[1:]):
-                reason = CLASS_WORDS.get(part)
+                reason = classes.get(part)
                 if reason in ("header", "footer") and inside_content:
                     continue
                 if reason is not None:
@@ -219,12 +192,13 @@ def _context_reason(context: tuple[str, ...]) -> str | None:
     return tag_reason
 
 
-def html_removals(doc: Document, cfg: CleanConfig) -> list[Removal]:
+def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) -> list[Removal]:
     """Removals found by the structure rules of an HTML page."""
+    classes = (rules or load_rules(cfg.rules_file)).classes
     out: list[Removal] = []
     text = doc.text
     for block in doc.blocks or ():
-        reason = _context_reason(block.context)
+        reason = _context_reason(block.context, classes)
         length = block.end - block.start
         if reason is None and length and block.link_chars / length > cfg.link_density \
                 and len(_WORD.findall(text[block.start:block.end])) < 40:
@@ -290,7 +264,7 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None) -> CleanDoc:
         # (footer, form, aside), then a text section running over it.
         lines = [r for r in found if r.reason not in SECTION_REASONS]
         sections = [r for r in found if r.reason in SECTION_REASONS]
-        found = _overlay(_overlay(lines, _merge(html_removals(doc, cfg))), sections)
+        found = _overlay(_overlay(lines, _merge(html_removals(doc, cfg, rules))), sections)
     removed = [r for r in found if r.reason not in cfg.keep and r.end > r.start]
     kept: list[Span] = []
     pos = 0

@@ -290,3 +290,4 @@ def main(version: Annotated[bool, typer.Option("--version", help="Print the vers
     if version:
         typer.echo(__version__)
         raise typer.Exit(0)
+from .cli_index import register; register(app)  # noqa: E402  (index and check commands)

@@ -9,17 +9,18 @@ from __future__ import annotations
 import re
 from datetime import date
 
-MONTHS = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3,
-    "apr": 4, "april": 4, "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7,
-    "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9, "oct": 10,
-    "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
-}
-_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+from .lang import load_languages
+
+#: Month names of every language file (``data/lang/*.json``), lower-case -> 1..12.
+MONTHS = load_languages().months
+_MONTH = "|".join(re.escape(m) for m in sorted(MONTHS, key=len, reverse=True))
 
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
-_DMY = re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?,?\s+(\d{{4}})(?!\d)", re.I)
-_MDY = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)", re.I)
+# 19 December 2017, 19. Dezember 2017, 19 de diciembre de 2017, 19th Dec. 2017
+_DMY = re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+(?:de\s+)?({_MONTH})\.?,?\s+(?:de\s+)?(\d{{4}})(?!\d)",
+                  re.I)
+# December 19, 2017
+_MDY = re.compile(rf"(?<!\w)({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)", re.I)
 
 
 def _iso(year: int, month: int, day: int) -> str | None:

@@ -274,7 +274,6 @@ class SQLiteStore:
         con, tmp = self._con, self._building
         con.execute("PRAGMA synchronous = FULL")
         con.execute("PRAGMA journal_mode = WAL")
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         con.close()
         for suffix in ("-wal", "-shm"):  # a stale log of the old file must not meet the new one
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)

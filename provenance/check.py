@@ -1,0 +1,504 @@
+"""Index a corpus, and check new files against the index (``provenance index``, ``provenance check``).
+
+``build`` and ``add`` clean and sign documents exactly as ``scan`` does and
+store them (``store``). ``check`` cleans and signs only the new files, reads
+the index's buckets for their band keys (never the whole corpus), loads the
+candidate documents, and runs the pipeline's own verification and lineage
+over the new files plus those candidates: near-duplicates and republished
+passages against the corpus and among the new files themselves. Exact
+re-adds (the same sha256 of the cleaned text) are found by hash, at once.
+
+The library never prints: it returns records, and reports progress through
+an optional callback.
+
+Example::
+
+    store = open_store("corpus.db", create=True)
+    build(["corpus/"], store, Config())
+    result = check(["new/"], open_store("corpus.db"), Config())
+    result.verdict.passed
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from datasketch import MinHash
+
+from . import __version__
+from .clean import clean_document
+from .config import CleanConfig, Config, MatchConfig, SignConfig
+from .credits import annotate
+from .errors import ConfigError
+from .ingest import read_paths
+from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
+from .outlets import Outlets, resolve
+from .pipeline import Progress, Report, ingest_and_clean, load_outlets
+from .pipeline import params as run_params
+from .records import CleanDoc, Credit, DocPair, Document, Passage, Removal, Skipped
+from .report import document_dict
+from .sign import DocSignature, sign
+from .store import AddResult, Entry, IndexStore, StoredDoc, keys_of
+from .verify import verify_documents, verify_passages
+
+#: Ids of indexed documents carry this prefix in a check's report, so that a
+#: new file and an indexed one never share an id.
+INDEX_PREFIX = "index:"
+FAIL_ON = ("documents", "passages", "none")
+_CHUNK = 400
+
+
+def _noop(stage: str, done: int, total: int | None) -> None:
+    return None
+
+
+# -- parameters ---------------------------------------------------------------
+
+def _minhash_kind() -> tuple[str, str]:
+    probe = MinHash(num_perm=16)
+    return f"datasketch {getattr(probe, 'scheme', 'legacy')}", str(probe.hashvalues.dtype)
+
+
+def index_params(config: Config) -> dict[str, Any]:
+    """The parameters that shape what an index holds: cleaning, signing, banding."""
+    clean = config.clean
+    rules_sha = None
+    if clean.rules_file:
+        try:
+            rules_sha = hashlib.sha256(Path(clean.rules_file).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise ConfigError(f"{clean.rules_file}: cannot read the rules file: {exc.strerror}") from exc
+    minhash, dtype = _minhash_kind()
+    return {
+        "clean": {"keep": sorted(clean.keep), "link_density": clean.link_density,
+                  "version": clean.version, "rules_sha256": rules_sha, "rules_file": clean.rules_file},
+        "sign": {**asdict(config.sign), "minhash": minhash, "dtype": dtype},
+        "match": {"doc_threshold": config.match.doc_threshold,
+                  "passage_threshold": config.match.passage_threshold},
+    }
+
+
+#: Stored for information only: the same rules at another path are the same rules.
+_NOT_COMPARED = {"clean.rules_file"}
+
+
+def _flat(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def param_differences(stored: dict[str, Any], requested: dict[str, Any]) -> list[str]:
+    """``"sign.num_perm: index 128, requested 64"`` for each parameter that differs."""
+    a, b = _flat(stored), _flat(requested)
+    return [f"{k}: index {a.get(k)!r}, requested {b.get(k)!r}"
+            for k in sorted(set(a) | set(b)) if k not in _NOT_COMPARED and a.get(k) != b.get(k)]
+
+
+def ensure_params(store: IndexStore, config: Config) -> dict[str, Any]:
+    """The index's parameters, after checking that ``config`` agrees with them.
+
+    Raises:
+        ConfigError: naming each parameter that differs, stored vs requested.
+    """
+    stored = store.params()
+    diffs = param_differences(stored, index_params(config))
+    if diffs:
+        raise ConfigError(f"the index {store.spec} was built with other parameters: " + "; ".join(diffs)
+                          + ". Leave those options out to use the index's, or rebuild the index with"
+                          " `provenance index build ... --force`")
+    return stored
+
+
+def config_from_params(params: dict[str, Any], *, shingle_size: int | None = None,
+                       num_perm: int | None = None, seed: int | None = None,
+                       threshold: float | None = None, keep: Iterable[str] | None = None,
+                       rules_file: str | None = None) -> Config:
+    """A ``Config`` with an index's parameters, where the caller gave none of its own."""
+    c, s, m = params["clean"], params["sign"], params["match"]
+    rules = rules_file if rules_file is not None else c.get("rules_file")
+    if rules_file is None and c.get("rules_sha256") and not (rules and Path(rules).is_file()):
+        raise ConfigError(f"the index was built with the rules file {c.get('rules_file')!r}, which is"
+                          " not here; pass it with --rules FILE")
+    sign_fields = {k: s[k] for k in ("shingle_size", "num_perm", "seed", "passage_min_words",
+                                     "passage_max_words", "passage_stride")}
+    sign_fields.update({k: v for k, v in (("shingle_size", shingle_size), ("num_perm", num_perm),
+                                          ("seed", seed)) if v is not None})
+    return Config(
+        clean=CleanConfig(keep=tuple(sorted(set(keep))) if keep is not None else tuple(c["keep"]),
+                          rules_file=rules, link_density=c["link_density"]),
+        sign=SignConfig(**sign_fields),
+        match=MatchConfig(doc_threshold=threshold if threshold is not None else m["doc_threshold"],
+                          passage_threshold=m["passage_threshold"]),
+    )
+
+
+# -- entries --------------------------------------------------------------------
+
+def text_hash(text: str) -> str:
+    """The content hash of a cleaned text: sha256, hex."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def make_entry(clean: CleanDoc, sig: DocSignature, params: dict[str, Any]) -> Entry:
+    """What the index stores for one cleaned, signed document."""
+    num_perm = int(params["sign"]["num_perm"])
+    values = sig.minhash.hashvalues.copy()
+    psig = (np.stack([mh.hashvalues for mh in sig.passage_minhashes]) if sig.passage_minhashes
+            else np.empty((0, num_perm), values.dtype))
+    pspans = np.array([(p.start, p.end) for p in sig.passages], dtype=np.uint32).reshape(-1, 2)
+    dkeys, pkeys, valid = keys_of(values, psig, params)
+    meta = document_dict(clean)
+    meta["kept"] = [list(k) for k in clean.kept]
+    d = clean.doc
+    return Entry(d.id, text_hash(clean.text), d.outlet, d.url, d.date, meta, clean.text, values, psig,
+                 pspans, dkeys, pkeys, valid)
+
+
+def _entries(docs: list[Document], config: Config, params: dict[str, Any], outlets: Outlets) -> list[Entry]:
+    # The body of pipeline.ingest_and_clean, per chunk, so that a large corpus streams.
+    cleaned = [resolve(annotate(clean_document(d, config.clean)), outlets) for d in docs]
+    return [make_entry(c, s, params) for c, s in zip(cleaned, sign(cleaned, config.sign), strict=True)]
+
+
+def iter_entries(paths: Iterable[str | os.PathLike[str]], config: Config, skipped: list[Skipped],
+                 *, workers: int = 1, progress: Progress = _noop) -> Iterator[Entry]:
+    """Read, clean and sign documents in chunks (in ``workers`` processes); skips go to ``skipped``."""
+    paths = [Path(p) for p in paths]
+    params = index_params(config)
+    outlets = load_outlets(paths, config)
+
+    def chunks() -> Iterator[list[Document]]:
+        chunk: list[Document] = []
+        for item in read_paths(paths, config.ingest):
+            if isinstance(item, Skipped):
+                skipped.append(item)
+                continue
+            chunk.append(item)
+            if len(chunk) >= _CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    done = 0
+    if workers <= 1:
+        for chunk in chunks():
+            yield from _entries(chunk, config, params, outlets)
+            done += len(chunk)
+            progress("index", done, None)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[list[Entry]]] = deque()
+        for chunk in chunks():
+            pending.append(pool.submit(_entries, chunk, config, params, outlets))
+            if len(pending) >= 2 * workers:
+                batch = pending.popleft().result()
+                done += len(batch)
+                progress("index", done, None)
+                yield from batch
+        while pending:
+            batch = pending.popleft().result()
+            done += len(batch)
+            progress("index", done, None)
+            yield from batch
+
+
+class NothingReadable(ConfigError):
+    """No input could be read as a document."""
+
+
+def _counted(entries: Iterator[Entry], seen: list[int]) -> Iterator[Entry]:
+    for e in entries:
+        seen[0] += 1
+        yield e
+
+
+def build(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Config, *,
+          force: bool = False, workers: int = 1,
+          progress: Progress = _noop) -> tuple[AddResult, list[Skipped]]:
+    """Create an index of ``paths`` (one transaction; a file is renamed into place when complete).
+
+    Raises:
+        IndexStoreError: the index exists (without ``force``) or cannot be written.
+        NothingReadable: no input was readable; nothing is written.
+    """
+    paths = list(paths)
+    skipped: list[Skipped] = []
+    store.create(index_params(config), force=force)
+    try:
+        seen = [0]
+        result = store.add(_counted(iter_entries(paths, config, skipped, workers=workers,
+                                                 progress=progress), seen))
+        if not seen[0]:
+            raise NothingReadable(_nothing(paths, skipped))
+        store.commit()
+    except BaseException:
+        store.abort()
+        raise
+    return result, skipped
+
+
+def add(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Config, *,
+        workers: int = 1, progress: Progress = _noop) -> tuple[AddResult, list[Skipped]]:
+    """Add documents to an existing index in one transaction (replacing those with the same id)."""
+    paths = list(paths)
+    ensure_params(store, config)
+    skipped: list[Skipped] = []
+    entries = list(iter_entries(paths, config, skipped, workers=workers, progress=progress))
+    if not entries:
+        raise NothingReadable(_nothing(paths, skipped))
+    return store.add(entries), skipped
+
+
+def _nothing(paths: Iterable[str | os.PathLike[str]], skipped: list[Skipped]) -> str:
+    return ("nothing readable in " + ", ".join(str(p) for p in paths)
+            + (f" ({len(skipped)} skipped)" if skipped else ""))
+
+
+# -- check --------------------------------------------------------------------------
+
+@dataclass
+class Finding:
+    """One copy that involves a new file, from that file's side."""
+
+    file: str  # the new file's document id
+    path: str  # the new file's path (for a JSONL or WARC record, with #record)
+    kind: str  # "exact", "document" or "passage"
+    other: str  # the other document's id (``index:...`` when it is in the index)
+    in_index: bool
+    similarity: float
+    span: tuple[int, int]  # in the new file's text
+    other_span: tuple[int, int]
+    outlet: str | None
+    other_outlet: str | None
+    date: str | None
+    other_date: str | None
+    direction: str  # "copy" (this file copies), "original" (it was first) or "unknown"
+    origin: str | None  # the id of the origin, when one is decided
+    confidence: float
+    evidence: list[str]
+    fails: bool = False
+
+
+@dataclass
+class Verdict:
+    """Whether the new files may be added, by the rule the caller chose."""
+
+    fail_on: str
+    threshold: float | None
+    files: int
+    failing: list[str]
+    counts: dict[str, int]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failing
+
+
+@dataclass
+class CheckReport:
+    """Everything a check found: a scan ``Report`` over the new files and the indexed ones they copy."""
+
+    report: Report
+    new: list[str]
+    findings: list[Finding]
+    verdict: Verdict
+    index: dict[str, Any]
+    exact: set[tuple[int, int]] = field(default_factory=set)
+    entries: list[Entry] = field(default_factory=list, repr=False)
+
+
+def _restore(stored: StoredDoc) -> CleanDoc:
+    """A ``CleanDoc`` for an indexed document; removed text (not stored) reads as spaces."""
+    m = stored.meta
+    kept = [(int(a), int(b)) for a, b in m["kept"]]
+    pieces, pos, used = [], 0, 0
+    for a, b in kept:
+        pieces.append(" " * (a - pos))
+        pieces.append(stored.text[used:used + b - a])
+        used, pos = used + b - a, b
+    pieces.append(" " * max(0, int(m["chars"]) - pos))
+    doc = Document(id=INDEX_PREFIX + stored.id, path=m["path"], text="".join(pieces), kind=m["kind"],
+                   title=m["title"], outlet=m["outlet"], outlet_source=m["outlet_source"], url=m["url"],
+                   date=m["date"], date_source=m["date_source"], crawl_date=m["crawl_date"],
+                   author=m.get("author"))
+    return CleanDoc(doc=doc, kept=kept, text=stored.text,
+                    removed=[Removal(r["start"], r["end"], r["reason"]) for r in m["removed"]],
+                    credits=[Credit(c["outlet"], c["start"], c["end"], c["kind"], c["line"])
+                             for c in m["credits"]])
+
+
+def _stub_signature(index: int, clean: CleanDoc, pspans: np.ndarray, empty: MinHash) -> DocSignature:
+    passages = [Passage(index, n, int(a), int(b), clean.text[int(a):int(b)])
+                for n, (a, b) in enumerate(pspans)]
+    return DocSignature(np.empty(0, np.uint32), empty, passages, [])
+
+
+def _capped(hits: Iterable[Any], cap: int) -> list[Any]:
+    return sorted(set(hits))[:cap]
+
+
+def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Config, *,
+          fail_on: str = "documents", threshold: float | None = None,
+          progress: Progress = _noop) -> CheckReport:
+    """Check new files against an index and among themselves.
+
+    Args:
+        paths: the new files or folders.
+        store: an open index (``open_store``); its parameters must match ``config``.
+        config: parameters; the verify cut-offs decide what is reported.
+        fail_on: ``documents`` (near-duplicates and exact copies fail), ``passages``
+            (republished passages fail too) or ``none``.
+        threshold: the similarity (0-100) a finding needs to fail; None: any finding.
+
+    Returns:
+        A ``CheckReport``; ``report.verdict.passed`` says whether the files may go in.
+    """
+    if fail_on not in FAIL_ON:
+        raise ConfigError(f"fail_on must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
+    paths = [Path(p) for p in paths]
+    params = ensure_params(store, config)
+    cleaned, skipped = ingest_and_clean(paths, config, progress)
+    sigs = sign(cleaned, config.sign)
+    entries = [make_entry(c, s, params) for c, s in zip(cleaned, sigs, strict=True)]
+    n, cap = len(cleaned), config.match.max_candidates_per_item
+    progress("query index", 0, n)
+    with store.snapshot():
+        by_hash = store.find_hashes({e.hash for e in entries})
+        exact_rows = {i: by_hash[e.hash][:cap] for i, e in enumerate(entries) if e.hash in by_hash}
+        fuzzy = [i for i in range(n) if i not in exact_rows]
+        dhits = store.doc_buckets({int(k) for i in fuzzy for k in entries[i].dkeys}, cap + 1)
+        phits = store.passage_buckets({int(k) for i in fuzzy for k in entries[i].pkeys[entries[i].pvalid]
+                                       .ravel()}, cap + 1)
+        doc_rows = {i: _capped((r for k in entries[i].dkeys for r in dhits.get(int(k), ())), cap)
+                    for i in fuzzy}
+        passage_rows = {(i, p): _capped((h for k in entries[i].pkeys[p] for h in phits.get(int(k), ())), cap)
+                        for i in fuzzy for p in np.nonzero(entries[i].pvalid)[0].tolist()}
+        wanted = ({r for rows in exact_rows.values() for r in rows} | {r for rows in doc_rows.values()
+                  for r in rows} | {r for rows in passage_rows.values() for r, _ in rows})
+        stored = sorted(store.load(wanted), key=lambda s: s.id)
+        index_info = {"backend": store.backend, "documents": store.count()}
+    progress("query index", n, n)
+    combined = list(cleaned) + [_restore(s) for s in stored]
+    at = {s.rowid: n + k for k, s in enumerate(stored)}
+    empty = MinHash(num_perm=config.sign.num_perm, seed=config.sign.seed)
+    all_sigs = list(sigs) + [_stub_signature(n + k, combined[n + k], s.pspans, empty)
+                             for k, s in enumerate(stored)]
+
+    # document pairs: exact by hash, the rest from shared band keys
+    exact: set[tuple[int, int]] = {(i, at[r]) for i, rows in exact_rows.items() for r in rows if r in at}
+    first_of: dict[str, int] = {}
+    for i, e in enumerate(entries):
+        if e.hash in first_of:
+            exact.add((first_of[e.hash], i))
+        else:
+            first_of[e.hash] = i
+    pairs = {(i, at[r]) for i, rows in doc_rows.items() for r in rows if r in at}
+    buckets: dict[int, list[int]] = defaultdict(list)
+    for i in range(n):
+        for k in entries[i].dkeys:
+            buckets[int(k)].append(i)
+    pairs |= {(a, b) for members in buckets.values() for a in members for b in members if a < b}
+    pairs -= exact
+    verified = verify_documents(combined, sorted(pairs), config.verify)
+    for i, j in sorted(exact):
+        a, b = combined[i], combined[j]
+        verified.append(DocPair(i, j, 100.0, a.span_to_original(0, len(a.text)),
+                                b.span_to_original(0, len(b.text))))
+    homes = author_homes(combined)
+    groups = [attribute_group(g, combined, homes) for g in build_groups(verified)]
+    group_of = {m: g for g, group in enumerate(groups) for m in group.members}
+
+    # passage pairs: new passages against indexed ones and against other new files
+    ppairs: set[tuple[tuple[int, int], tuple[int, int]]] = {
+        ((i, p), (at[r], q)) for (i, p), rows in passage_rows.items() for r, q in rows if r in at}
+    pbuckets: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for i in fuzzy:
+        for p in np.nonzero(entries[i].pvalid)[0].tolist():
+            for k in entries[i].pkeys[p]:
+                pbuckets[int(k)].append((i, p))
+    for members in pbuckets.values():
+        for x in members[:cap]:
+            ppairs.update((x, y) for y in members[:cap] if x[0] < y[0])
+    progress("verify", 0, len(pairs) + len(ppairs))
+    matches = verify_passages(combined, all_sigs, sorted(ppairs), config.verify, group_of=group_of)
+    matches = [attribute_match(m, combined, homes) for m in collapse_matches(matches, groups, combined)]
+    progress("verify", len(pairs) + len(ppairs), len(pairs) + len(ppairs))
+    report = Report(__version__, run_params(paths, config), combined, skipped, groups, matches)
+    findings = _findings(report, n, exact)
+    verdict = _verdict(findings, [c.doc.id for c in cleaned], fail_on, threshold)
+    return CheckReport(report, [c.doc.id for c in cleaned], findings, verdict, index_info, exact, entries)
+
+
+def _findings(report: Report, n: int, exact: set[tuple[int, int]]) -> list[Finding]:
+    docs = report.cleaned
+    out: list[Finding] = []
+
+    def add(me: int, other: int, kind: str, similarity: float, span: tuple[int, int],
+            other_span: tuple[int, int], origin: int | None, confidence: float, evidence: list[str]) -> None:
+        a, b = docs[me].doc, docs[other].doc
+        direction = "unknown" if origin is None else ("original" if origin == me else "copy")
+        out.append(Finding(a.id, a.path, kind, b.id, other >= n, similarity, span, other_span,
+                           a.outlet, b.outlet, a.date, b.date, direction,
+                           docs[origin].doc.id if origin is not None else None, confidence, evidence))
+
+    for g in report.groups:
+        ev = [e.detail for e in g.evidence if e.weight > 0]
+        for p in g.pairs:
+            kind = "exact" if (p.a, p.b) in exact else "document"
+            for me, other, span, ospan in ((p.a, p.b, p.a_span, p.b_span), (p.b, p.a, p.b_span, p.a_span)):
+                if me < n:
+                    add(me, other, kind, p.similarity, span, ospan, g.origin, g.confidence, ev)
+    for m in report.matches:
+        origin = {"a": m.a, "b": m.b}.get(m.origin or "")
+        ev = [e.detail for e in m.evidence if e.weight > 0]
+        for me, other, span, ospan in ((m.a, m.b, m.a_span, m.b_span), (m.b, m.a, m.b_span, m.a_span)):
+            if me < n:
+                add(me, other, "passage", m.similarity, span, ospan, origin, m.confidence, ev)
+    order = {"exact": 0, "document": 1, "passage": 2}
+    out.sort(key=lambda f: (f.file, order[f.kind], -f.similarity, f.other, f.span))
+    return out
+
+
+def _verdict(findings: list[Finding], new: list[str], fail_on: str, threshold: float | None) -> Verdict:
+    kinds = {"documents": {"exact", "document"}, "passages": {"exact", "document", "passage"},
+             "none": set()}[fail_on]
+    for f in findings:
+        # A new file that another new file copies is not itself the duplicate.
+        first = f.direction == "original" and not f.in_index
+        f.fails = (f.kind in kinds and not first
+                   and (threshold is None or f.similarity >= threshold))
+    failing = sorted({f.file for f in findings if f.fails})
+    counts = {k: len({(f.file, f.other) for f in findings if f.kind == k})
+              for k in ("exact", "document", "passage")}
+    return Verdict(fail_on, threshold, len(new), failing, counts)
+
+
+def update(result: CheckReport, store: IndexStore) -> AddResult:
+    """Add a checked batch's new files to the index (one transaction), without re-reading them."""
+    return store.add(result.entries)
+
+
+def with_overrides(config: Config, **verify: float) -> Config:
+    """``config`` with verify cut-offs replaced (``doc_score_cutoff=...``)."""
+    return replace(config, verify=replace(config.verify, **verify))
+
+
+__all__ = ["FAIL_ON", "INDEX_PREFIX", "CheckReport", "Finding", "NothingReadable", "Verdict", "add",
+           "build", "check", "config_from_params", "ensure_params", "index_params", "iter_entries",
+           "make_entry", "param_differences", "text_hash", "update"]
+
+ProgressFn = Callable[[str, int, "int | None"], None]

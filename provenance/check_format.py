@@ -1,0 +1,200 @@
+"""``CheckReport`` -> table, JSON, GitHub annotations, JUnit XML, Markdown.
+
+JSON keeps ``scan``'s contract (``version``, ``params``, ``documents``,
+``groups``, ``matches``, ``syndication``, ``skipped``) over the new files and
+the indexed documents they copy, and adds ``verdict``, ``findings``, ``new``
+and ``index``. Indexed documents' ids start with ``index:``.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from .check import CheckReport, Finding
+from .report import to_dict
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    """One finding as JSON."""
+    return {"file": f.file, "path": f.path, "kind": f.kind, "other": f.other, "in_index": f.in_index,
+            "similarity": f.similarity, "span": list(f.span), "other_span": list(f.other_span),
+            "outlet": f.outlet, "other_outlet": f.other_outlet, "date": f.date,
+            "other_date": f.other_date, "direction": f.direction, "origin": f.origin,
+            "confidence": f.confidence, "evidence": f.evidence, "fails": f.fails}
+
+
+def verdict_dict(result: CheckReport) -> dict[str, Any]:
+    v = result.verdict
+    return {"status": "pass" if v.passed else "fail", "fail_on": v.fail_on, "threshold": v.threshold,
+            "files": v.files, "failing": v.failing, "counts": v.counts}
+
+
+def check_dict(result: CheckReport) -> dict[str, Any]:
+    """The documented JSON structure: scan's keys plus ``verdict``, ``findings``, ``new``, ``index``."""
+    data = to_dict(result.report)
+    new = set(result.new)
+    referenced = new | {f.other for f in result.findings} | {f.origin for f in result.findings if f.origin}
+    data["documents"] = [d for d in data["documents"] if d["id"] in referenced]
+    exact_ids = {(result.report.cleaned[a].doc.id, result.report.cleaned[b].doc.id)
+                 for a, b in result.exact}
+    for g in data["groups"]:
+        for p in g["pairs"]:
+            p["exact"] = (p["a"], p["b"]) in exact_ids
+    data["verdict"] = verdict_dict(result)
+    data["findings"] = [finding_dict(f) for f in result.findings]
+    data["new"] = sorted(new)
+    data["index"] = result.index
+    return data
+
+
+def to_json(result: CheckReport) -> str:
+    """Canonical JSON: sorted keys, two-space indent, a final newline."""
+    return json.dumps(check_dict(result), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def _what(f: Finding) -> str:
+    kind = {"exact": "exact copy of", "document": "near-duplicate of",
+            "passage": "shares a passage with"}[f.kind]
+    where = "the indexed document" if f.in_index else "the new file"
+    return f"{kind} {where} {f.other.removeprefix('index:') if f.in_index else f.other}"
+
+
+def _direction(f: Finding) -> str:
+    if f.direction == "copy":
+        return f"this file copies {f.origin}" if f.origin != f.other else "this file is the copy"
+    if f.direction == "original":
+        return "this file was first"
+    return "who was first is unknown"
+
+
+def message(f: Finding) -> str:
+    """One line about a finding, for logs and annotations."""
+    own = " ".join(x for x in (f.outlet, f.date) if x) or "no outlet or date"
+    other = " ".join(x for x in (f.other_outlet, f.other_date) if x) or "no outlet or date"
+    return (f"{_what(f)} (similarity {f.similarity:.1f}, chars {f.span[0]}-{f.span[1]} here,"
+            f" {f.other_span[0]}-{f.other_span[1]} there; this: {own}; other: {other});"
+            f" {_direction(f)}")
+
+
+def _file_of(path: str) -> str:
+    """The file part of a document path (a JSONL or WARC record is ``file#record``)."""
+    return path.split("#", 1)[0]
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def to_github(result: CheckReport) -> str:
+    """GitHub Actions workflow commands: an ``::error`` per failing finding, ``::warning`` for the rest."""
+    texts = {c.doc.id: c.doc for c in result.report.cleaned}
+    lines = []
+    for f in result.findings:
+        level = "error" if f.fails else "warning"
+        doc = texts[f.file]
+        props = [f"file={_gh_property(_file_of(f.path))}"]
+        if doc.kind == "text" and "#" not in f.path:
+            props.append(f"line={doc.text.count(chr(10), 0, f.span[0]) + 1}")
+            props.append(f"endLine={doc.text.count(chr(10), 0, max(f.span[0], f.span[1] - 1)) + 1}")
+        title = {"exact": "Exact copy", "document": "Near-duplicate", "passage": "Republished passage"}[f.kind]
+        props.append(f"title={_gh_property(f'provenance: {title}')}")
+        lines.append(f"::{level} {','.join(props)}::{_gh_data(f.file + ': ' + message(f))}")
+    for s in result.report.skipped:
+        lines.append(f"::warning file={_gh_property(_file_of(s.path))},title=provenance%3A skipped::"
+                     f"{_gh_data(s.reason)}")
+    v = result.verdict
+    summary = (f"provenance check: {len(v.failing)} of {v.files} new files fail (--fail-on {v.fail_on});"
+               f" {v.counts['exact']} exact, {v.counts['document']} near-duplicate,"
+               f" {v.counts['passage']} passage findings")
+    lines.append(f"::{'notice' if v.passed else 'error'} title=provenance check::{_gh_data(summary)}")
+    return "\n".join(lines) + "\n"
+
+
+def to_junit(result: CheckReport) -> str:
+    """JUnit XML: one ``<testcase>`` per new file, with a ``<failure>`` when it fails the check."""
+    by_file: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        by_file.setdefault(f.file, []).append(f)
+    docs = {c.doc.id: c.doc for c in result.report.cleaned}
+    suite = ET.Element("testsuite", name="provenance check", tests=str(len(result.new) + len(result.report.skipped)),
+                       failures=str(len(result.verdict.failing)), errors="0",
+                       skipped=str(len(result.report.skipped)))
+    for doc_id in result.new:
+        case = ET.SubElement(suite, "testcase", classname="provenance.check", name=doc_id,
+                             file=_file_of(docs[doc_id].path))
+        found = by_file.get(doc_id, [])
+        failing = [f for f in found if f.fails]
+        if failing:
+            failure = ET.SubElement(case, "failure", type=failing[0].kind,
+                                    message=f"{doc_id}: {_what(failing[0])}")
+            failure.text = "\n".join(message(f) for f in failing)
+        others = [f for f in found if not f.fails]
+        if others:
+            ET.SubElement(case, "system-out").text = "\n".join(message(f) for f in others)
+    for s in result.report.skipped:
+        case = ET.SubElement(suite, "testcase", classname="provenance.check", name=s.path)
+        ET.SubElement(case, "skipped", message=s.reason)
+    root = ET.Element("testsuites", name="provenance", tests=suite.get("tests", "0"),
+                      failures=suite.get("failures", "0"), errors="0")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _md(text: str | None) -> str:
+    return (text or "-").replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "\\`")
+
+
+def to_markdown(result: CheckReport) -> str:
+    """A pull-request comment: the verdict, then a table of findings."""
+    v = result.verdict
+    head = (f"### provenance check: {'passed' if v.passed else 'failed'}\n\n"
+            f"{len(v.failing)} of {v.files} new files fail (`--fail-on {v.fail_on}`"
+            + (f", similarity >= {v.threshold:g}" if v.threshold is not None else "") + "); "
+            f"{v.counts['exact']} exact, {v.counts['document']} near-duplicate and {v.counts['passage']}"
+            f" passage findings against {result.index.get('documents', 0):,} indexed documents.\n")
+    if not result.findings:
+        return head + "\nNo copies found.\n"
+    rows = ["", "| | file | finding | matched document | similarity | outlets | dates | direction |",
+            "|---|---|---|---|---|---|---|---|"]
+    for f in result.findings:
+        rows.append("| " + " | ".join([
+            "❌" if f.fails else "⚠️", _md(f.file), f.kind, _md(f.other), f"{f.similarity:.1f}",
+            f"{_md(f.outlet)} / {_md(f.other_outlet)}", f"{_md(f.date)} / {_md(f.other_date)}",
+            _md(_direction(f))]) + " |")
+    return head + "\n".join(rows) + "\n"
+
+
+def render_table(result: CheckReport, console: Console) -> None:
+    """A terminal summary: verdict line, then a table of findings."""
+    v = result.verdict
+    console.print(Text.assemble(
+        ("provenance check: ", "bold"), ("PASSED" if v.passed else "FAILED", "bold green" if v.passed
+                                        else "bold red"),
+        f" - {len(v.failing)} of {v.files} new files fail (--fail-on {v.fail_on}); ",
+        f"{v.counts['exact']} exact, {v.counts['document']} near-duplicate, {v.counts['passage']} passage"
+        f" findings; {result.index.get('documents', 0):,} documents in the index"))
+    if result.findings:
+        table = Table(title="Findings", show_lines=True)
+        for col in ("file", "finding", "matched", "similarity", "spans", "outlets", "dates", "direction"):
+            table.add_column(col, overflow="fold")
+        for f in result.findings:
+            mark = "[bold red]fail[/] " if f.fails else ""
+            table.add_row(escape(f.file), mark + f.kind, escape(f.other), f"{f.similarity:.1f}",
+                          f"{f.span[0]}-{f.span[1]}\n{f.other_span[0]}-{f.other_span[1]}",
+                          escape(f"{f.outlet or '-'}\n{f.other_outlet or '-'}"),
+                          f"{f.date or '-'}\n{f.other_date or '-'}", escape(_direction(f)))
+        console.print(table)
+    for s in result.report.skipped:
+        console.print(f"skipped: {escape(s.path)}: {escape(s.reason)}")

@@ -1,0 +1,234 @@
+"""``provenance index build|add|stats`` and ``provenance check``: a thin typer layer over ``check``.
+
+Exit codes: 0 success (for ``check``: the new files pass), 1 ``check`` found
+duplicates that ``--fail-on`` counts, 2 usage error, a missing or invalid
+index, mismatched parameters, an unreachable Redis, or nothing readable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import check as checking
+from .check_format import render_table, to_github, to_json, to_junit, to_markdown
+from .cli import KeepOpt, Paths, QuietOpt, RulesOpt, _Bar, _fail, err
+from .config import CleanConfig, Config, MatchConfig, SignConfig
+from .errors import ProvenanceError
+from .output import atomic_write_text
+from .store import IndexStore, open_store
+
+index_app = typer.Typer(no_args_is_help=True, help="Build, extend and inspect a stored index of a corpus.")
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+    github = "github"
+    junit = "junit"
+    markdown = "markdown"
+
+
+class FailOn(str, Enum):
+    documents = "documents"
+    passages = "passages"
+    none = "none"
+
+
+class StatsFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+IndexOpt = Annotated[str, typer.Option("--index", "-i", help="The index: a file (SQLite) or a redis:// URL.",
+                                       show_default=False)]
+WorkersOpt = Annotated[int, typer.Option("--workers", "-j", min=1, max=64,
+                                         help="Processes that clean and sign documents.")]
+# For add and check, None means "the index's own value"; a different value is refused.
+ShingleOpt = Annotated[int | None, typer.Option("--shingle-size", min=1, max=32, show_default=False,
+                                                help="Words per shingle (default: the index's).")]
+PermOpt = Annotated[int | None, typer.Option("--num-perm", min=16, max=1024, show_default=False,
+                                             help="MinHash permutations (default: the index's).")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", show_default=False,
+                                             help="Hash seed (default: the index's).")]
+LshOpt = Annotated[float | None, typer.Option("--threshold", min=0.01, max=0.99, show_default=False,
+                                              help="LSH threshold for near-duplicate documents"
+                                                   " (default: the index's).")]
+
+
+def _stderr_skipped(skipped: list) -> None:
+    for s in skipped:
+        sys.stderr.write(f"skipped: {s.path}: {s.reason}\n")
+
+
+def _open(spec: str, create: bool = False) -> IndexStore:
+    return open_store(spec, create=create)
+
+
+def _config_for(store: IndexStore, shingle_size: int | None, num_perm: int | None, seed: int | None,
+                threshold: float | None, keep: list[str] | None, rules: Path | None) -> Config:
+    return checking.config_from_params(store.params(), shingle_size=shingle_size, num_perm=num_perm,
+                                       seed=seed, threshold=threshold, keep=keep,
+                                       rules_file=str(rules) if rules else None)
+
+
+@index_app.command("build")
+def build_cmd(
+    paths: Paths, index: IndexOpt,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing index.")] = False,
+    workers: WorkersOpt = 1,
+    shingle_size: Annotated[int, typer.Option("--shingle-size", min=1, max=32, help="Words per shingle.")] = 5,
+    num_perm: Annotated[int, typer.Option("--num-perm", min=16, max=1024, help="MinHash permutations.")] = 128,
+    seed: Annotated[int, typer.Option("--seed", help="Hash seed.")] = 1,
+    threshold: Annotated[float, typer.Option("--threshold", min=0.01, max=0.99,
+                                             help="LSH threshold for near-duplicate documents.")] = 0.5,
+    keep: KeepOpt = None, rules: RulesOpt = None, quiet: QuietOpt = False,
+) -> None:
+    """Create an index of PATHS (files or folders), cleaned and signed as scan does them."""
+    store = None
+    try:
+        config = Config(clean=CleanConfig(keep=tuple(sorted(set(keep or ()))),
+                                          rules_file=str(rules) if rules else None),
+                        sign=SignConfig(shingle_size=shingle_size, num_perm=num_perm, seed=seed),
+                        match=MatchConfig(doc_threshold=threshold))
+        store = _open(index, create=True)
+        with _Bar(not quiet and err.is_terminal) as bar:
+            result, skipped = checking.build(paths, store, config, force=force, workers=workers,
+                                             progress=bar)
+        _stderr_skipped(skipped)
+        sys.stdout.write(f"built {index}: {result.added} documents indexed\n")
+    except ProvenanceError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        if store is not None:
+            store.close()
+
+
+@index_app.command("add")
+def add_cmd(
+    paths: Paths, index: IndexOpt, workers: WorkersOpt = 1,
+    shingle_size: ShingleOpt = None, num_perm: PermOpt = None, seed: SeedOpt = None,
+    threshold: LshOpt = None, keep: KeepOpt = None, rules: RulesOpt = None, quiet: QuietOpt = False,
+) -> None:
+    """Add PATHS to an index in one transaction; a document with an indexed id replaces it."""
+    store = None
+    try:
+        store = _open(index)
+        config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules)
+        with _Bar(not quiet and err.is_terminal) as bar:
+            result, skipped = checking.add(paths, store, config, workers=workers, progress=bar)
+        _stderr_skipped(skipped)
+        sys.stdout.write(f"added to {index}: {result.added} new, {result.replaced} replaced,"
+                         f" {result.unchanged} unchanged; {result.total} documents in the index\n")
+    except ProvenanceError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        if store is not None:
+            store.close()
+
+
+@index_app.command("stats")
+def stats_cmd(
+    index: IndexOpt,
+    fmt: Annotated[StatsFormat, typer.Option("--format", "-f", help="Output format.")] = StatsFormat.table,
+) -> None:
+    """What an index holds: documents, passages, size, and the parameters it was built with."""
+    store = None
+    try:
+        store = _open(index)
+        stats = store.stats()
+    except ProvenanceError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        if store is not None:
+            store.close()
+    if fmt is StatsFormat.json:
+        sys.stdout.write(json.dumps(stats, sort_keys=True, indent=2) + "\n")
+        return
+    table = Table(title=f"provenance index {index}", show_header=False)
+    table.add_column("what")
+    table.add_column("value", overflow="fold")
+    for key in ("backend", "documents", "passages", "bytes", "schema", "created_with"):
+        value = stats.get(key)
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    for key, value in sorted(checking._flat(stats["params"]).items()):
+        table.add_row(key, json.dumps(value))
+    Console(highlight=False).print(table)
+
+
+def check_cmd(
+    paths: Paths, index: IndexOpt,
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (atomically) instead"
+                                                " of standard output.")] = None,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="What fails the check (exit 1): documents"
+                                            " (near-duplicates and exact copies), passages (those and"
+                                            " republished passages) or none.")] = FailOn.documents,
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", min=1.0, max=100.0, show_default=False,
+        help="Similarity (rapidfuzz, 0-100) a finding needs to fail the check; below it a finding is"
+             " reported only. Default: every reported finding counts.")] = None,
+    update: Annotated[bool, typer.Option("--update", help="When the check passes, add the new files to"
+                                         " the index (one transaction).")] = False,
+    shingle_size: ShingleOpt = None, num_perm: PermOpt = None, seed: SeedOpt = None,
+    keep: KeepOpt = None, rules: RulesOpt = None, quiet: QuietOpt = False,
+) -> None:
+    """Check new files against an index and among themselves (exit 0 clean, 1 duplicates, 2 error)."""
+    store = None
+    try:
+        store = _open(index)
+        config = _config_for(store, shingle_size, num_perm, seed, None, keep, rules)
+        with _Bar(not quiet and err.is_terminal) as bar:
+            result = checking.check(paths, store, config, fail_on=fail_on.value, threshold=threshold,
+                                    progress=bar)
+        _stderr_skipped(result.report.skipped)
+        if not result.new:
+            raise _fail("nothing readable in " + ", ".join(str(p) for p in paths)
+                        + (f" ({len(result.report.skipped)} skipped)" if result.report.skipped else ""))
+        text = _render(result, fmt, output)
+        if text is not None:
+            if output is None:
+                sys.stdout.write(text)
+            else:
+                atomic_write_text(output, text)
+        if update and result.verdict.passed:
+            added = checking.update(result, store)
+            sys.stderr.write(f"updated {index}: {added.added} new, {added.replaced} replaced,"
+                             f" {added.unchanged} unchanged; {added.total} documents in the index\n")
+        elif update:
+            sys.stderr.write(f"not updating {index}: the check failed\n")
+    except ProvenanceError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        if store is not None:
+            store.close()
+    if not result.verdict.passed:
+        raise typer.Exit(1)
+
+
+def _render(result: checking.CheckReport, fmt: CheckFormat, output: Path | None) -> str | None:
+    if fmt is CheckFormat.table:
+        if output is None:
+            render_table(result, Console(highlight=False, soft_wrap=False))
+            return None
+        with open(os.devnull, "w") as sink:
+            buffer = Console(record=True, width=140, file=sink, highlight=False)
+            render_table(result, buffer)
+            return buffer.export_text()
+    render = {CheckFormat.json: to_json, CheckFormat.github: to_github, CheckFormat.junit: to_junit,
+              CheckFormat.markdown: to_markdown}[fmt]
+    return render(result)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``index`` and ``check`` to the main app (called from ``provenance/cli.py``)."""
+    app.add_typer(index_app, name="index")
+    app.command("check")(check_cmd)

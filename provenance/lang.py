@@ -1,0 +1,85 @@
+"""Language data: boilerplate phrases, class/id words and month names.
+
+Each language is one JSON file in ``data/lang/`` (``en.json``, ``fr.json``...),
+so adding a language is adding a file, not code. Every language applies to
+every page: a German page with an English cookie banner is cleaned of both.
+
+A file holds any of::
+
+    {"phrases": {REASON: {"exact": [...], "prefix": [...], "contains": [...],
+                          "regex": [...], "words": [...], "requires": [...]}},
+     "classes": {"kommentare": "comments"},
+     "months":  {"dezember": 12}}
+
+A user's rules file (``--rules FILE``) has the same shape and is added to the
+built-in languages; it may also say ``"drop": {"exact": [...], "classes": [...]}``
+to remove built-in phrases or class words, or ``"replace": true`` to use
+only itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from .errors import ConfigError
+
+
+@dataclass
+class Languages:
+    """Everything the language files say, merged."""
+
+    phrases: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    classes: dict[str, str] = field(default_factory=dict)
+    months: dict[str, int] = field(default_factory=dict)
+    codes: list[str] = field(default_factory=list)
+
+    def add(self, code: str, data: dict[str, Any]) -> None:
+        for reason, spec in (data.get("phrases") or {}).items():
+            target = self.phrases.setdefault(reason, {})
+            for kind, items in spec.items():
+                target.setdefault(kind, []).extend(str(i) for i in items)
+        self.classes.update({str(k).lower(): str(v) for k, v in (data.get("classes") or {}).items()})
+        self.months.update({str(k).lower(): int(v) for k, v in (data.get("months") or {}).items()})
+        self.codes.append(code)
+
+    def drop(self, data: dict[str, Any]) -> None:
+        gone = data.get("drop") or {}
+        exact = {str(p).lower() for p in gone.get("exact", [])}
+        for spec in self.phrases.values():
+            for kind in ("exact", "prefix", "contains"):
+                if kind in spec:
+                    spec[kind] = [p for p in spec[kind] if p.lower() not in exact]
+        for word in gone.get("classes", []):
+            self.classes.pop(str(word).lower(), None)
+
+
+def _builtin_files() -> list[tuple[str, str]]:
+    folder = resources.files("provenance").joinpath("data/lang")
+    return sorted((item.name.removesuffix(".json"), item.read_text("utf-8"))
+                  for item in folder.iterdir() if item.name.endswith(".json"))
+
+
+@lru_cache(maxsize=8)
+def load_languages(rules_file: str | None = None) -> Languages:
+    """The built-in languages, plus (or instead of) a user's rules file."""
+    extra: dict[str, Any] | None = None
+    if rules_file is not None:
+        try:
+            with open(rules_file, encoding="utf-8") as handle:
+                extra = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{rules_file}: not a readable rules file: {exc}") from exc
+        if not isinstance(extra, dict):
+            raise ConfigError(f"{rules_file}: a rules file is a JSON object (phrases, classes, months)")
+    langs = Languages()
+    if not (extra and extra.get("replace")):
+        for code, raw in _builtin_files():
+            langs.add(code, json.loads(raw))
+    if extra is not None:
+        langs.drop(extra)
+        langs.add(rules_file or "rules", extra)
+    return langs
