@@ -40,6 +40,12 @@ class CleanConfig:
     """Reasons whose spans are kept instead of removed (e.g. ``("comments",)``)."""
     rules_file: str | None = None
     """A JSON file of phrase rules used instead of the built-in ``data/boilerplate.json``."""
+    template_min_docs: int = 3
+    """A line is an outlet's template when at least this many of its pages hold it..."""
+    template_min_share: float = 0.3
+    """...and at least this share of them (see ``provenance.templates``)."""
+    template_max_words: int = 40
+    """Longer lines are never template text: an article posted twice must stay whole."""
     link_density: float = 0.5
     """HTML blocks whose text is more than this share of link text are dropped."""
     version: str = CLEANING_VERSION

@@ -23,6 +23,7 @@ from .outlets import Outlets, find_outlets_files, resolve
 from .match import document_candidates, passage_candidates
 from .records import CleanDoc, Document, Group, PassageMatch, Skipped
 from .sign import sign
+from .templates import strip_templates
 from .verify import verify_documents, verify_passages
 
 #: ``progress(stage, done, total)``; ``total`` is None while unknown.
@@ -59,7 +60,7 @@ def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
             assert isinstance(item, Document)
             cleaned.append(resolve(annotate(clean_document(item, config.clean)), outlets))
         progress("read and clean", n, None)
-    return cleaned, skipped
+    return strip_templates(cleaned, config.clean), skipped
 
 
 def outlets_files(paths: Iterable[str | os.PathLike[str]], config: Config) -> list[str]:

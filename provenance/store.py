@@ -51,8 +51,10 @@ FORMAT = "provenance-index"
 #: Bumped when the stored layout changes; an index of another schema is refused.
 SCHEMA = "1"
 #: Test-only hook: when set to a file path, ``add`` creates that file inside its
-#: transaction, after writing the documents' rows, and sleeps, so that a test can
-#: kill the process there (see tests/test_index.py). Never set it otherwise.
+#: transaction, after writing the documents' rows, and sleeps there for
+#: ``PROVENANCE_TEST_PAUSE_SECONDS`` (default 120), so that a test can kill the
+#: process mid-transaction or race another writer (see tests/test_index.py).
+#: Never set it otherwise.
 PAUSE_ENV = "PROVENANCE_TEST_PAUSE_IN_ADD"
 #: The value of an empty MinHash slot (datasketch's ``_max_hash``).
 EMPTY_VALUE = 0xFFFFFFFF
@@ -174,7 +176,7 @@ def pause_for_test() -> None:
     marker = os.environ.get(PAUSE_ENV)
     if marker:
         Path(marker).write_text(str(os.getpid()), encoding="utf-8")
-        time.sleep(120)
+        time.sleep(float(os.environ.get("PROVENANCE_TEST_PAUSE_SECONDS", "120")))
 
 
 def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:

@@ -1,0 +1,74 @@
+"""Per-outlet templates: one outlet's repeated furniture goes, syndicated text stays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from provenance import Config, run
+from provenance.config import CleanConfig
+from provenance.report import to_dict
+
+from .conftest import SEEDS
+
+HEADER = "Welcome to the Daily Ledger, independent news since 1999"
+FOOTER = "The Daily Ledger is published by Ledger Media Ltd, registered in London."
+SEED_TEXTS = [p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+SHARED = SEED_TEXTS[0].split("\n\n")[2]  # one paragraph of seed 000, to be syndicated
+
+
+def _page(outlet: str, body: str, date: str) -> str:
+    paras = "".join(f"<p>{p}</p>" for p in body.split("\n") if p.strip())
+    return (f'<html><head><meta property="og:site_name" content="{outlet}">'
+            f'<meta property="article:published_time" content="{date}"></head><body>'
+            f"<div class='intro'><p>{HEADER if outlet == 'Daily Ledger' else outlet}</p></div>"
+            f"<article>{paras}</article><div class='legal-note'><p>{FOOTER if outlet == 'Daily Ledger' else ''}"
+            "</p></div></body></html>")
+
+
+def _corpus(root: Path) -> Path:
+    bodies = [t.split("\n\n")[-2] + "\n" + t.split("\n\n")[-1] for t in SEED_TEXTS[1:]]
+    for n, body in enumerate(bodies):  # four unrelated Daily Ledger pages
+        extra = "\n" + SHARED if n == 0 else ""
+        (root / f"ledger-{n}.html").write_text(_page("Daily Ledger", body + extra, f"2017-07-0{n + 1}"), "utf-8")
+    for outlet in ("Blog Two", "Blog Three"):  # the same paragraph, republished by two other outlets
+        text = f"Our own introduction to the week, written by {outlet} for its readers.\n{SHARED}"
+        (root / f"{outlet.lower().replace(' ', '-')}.html").write_text(_page(outlet, text, "2017-08-01"), "utf-8")
+    return root
+
+
+def test_an_outlets_repeated_header_and_footer_are_stripped(tmp_path: Path) -> None:
+    report = run([_corpus(tmp_path)])
+    for clean in report.cleaned:
+        if clean.doc.outlet == "Daily Ledger":
+            assert HEADER not in clean.text and FOOTER not in clean.text
+            reasons = {r.reason for r in clean.removed}
+            assert "template" in reasons
+            cut = [clean.doc.text[r.start:r.end].strip() for r in clean.removed if r.reason == "template"]
+            assert sorted(cut) == sorted([HEADER, FOOTER])
+
+
+def test_a_passage_syndicated_by_three_outlets_survives(tmp_path: Path) -> None:
+    report = run([_corpus(tmp_path)])
+    holders = [c.doc.outlet for c in report.cleaned if SHARED in c.text]
+    assert sorted(holders) == ["Blog Three", "Blog Two", "Daily Ledger"]
+    data = to_dict(report)
+    # the two blogs are near-copies of each other (a group); the Ledger page shares the passage with it
+    assert [sorted(g["documents"]) for g in data["groups"]] == [["blog-three.html", "blog-two.html"]]
+    [match] = data["matches"]
+    assert "ledger-0.html" in (match["a"], match["b"])
+
+
+def test_template_text_can_be_kept(tmp_path: Path) -> None:
+    report = run([_corpus(tmp_path)], Config(clean=CleanConfig(keep=("template",))))
+    ledger = [c for c in report.cleaned if c.doc.outlet == "Daily Ledger"]
+    assert all(HEADER in c.text for c in ledger)
+
+
+def test_long_paragraphs_posted_again_by_one_outlet_are_not_templates(tmp_path: Path) -> None:
+    """An outlet that posts the same article three times keeps its body: the copies must be found."""
+    article = SEED_TEXTS[0]
+    for n in range(3):
+        (tmp_path / f"dup-{n}.html").write_text(_page("Daily Ledger", article, f"2017-07-0{n + 1}"), "utf-8")
+    report = run([tmp_path])
+    assert all(len(c.text) > 0.9 * len(article) for c in report.cleaned)
+    assert len(report.groups) == 1 and len(report.groups[0].members) == 3
