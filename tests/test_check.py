@@ -1,0 +1,235 @@
+"""``provenance check``: findings against the index and among new files, verdicts, formats, --update."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from provenance.check import check, config_from_params
+from provenance.check_format import _gh_data, _gh_property, to_github
+from provenance.cli import app
+from provenance.store import open_store
+
+from .conftest import SAMPLES
+from .index_fixtures import corpus_dir, new_dir, store_spec  # noqa: F401
+
+runner = CliRunner()
+
+IRANFOCUS = "index:iranfocus/tackle-iran-by-supporting-the-iranian-people.html"
+NCRI_US = "index:dumps/network-2017.jsonl#ncri-us-2017-07-31-shafiee"
+INU_SENATE = "index:dumps/network-2017.jsonl#iran-news-update-2017-07-28-senate"
+NCRI_2020 = "index:crawl/network-2020.warc.gz#2"
+PERSIAN = "index:blogs/persian-voices/opposition-must-be-supported.txt"
+SEED = {n: f"seeds/{name}" for n, name in (
+    (0, "000_0d593d3c2b046724.txt"), (1, "001_64fc29aab0a0f312.txt"), (2, "002_e83797cdff112179.txt"),
+    (3, "003_76d74234d1cfb7f2.txt"), (4, "004_c7de8c5f71fa409e.txt"))}
+DIGEST = "roundup/weekly-digest-2017-12-23.html"
+DIGEST_ALONE = "weekly-digest-2017-12-23.html"  # its id when roundup/ itself is checked
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture
+def index(store_spec: str, corpus_dir: Path) -> str:
+    result = invoke("index", "build", str(corpus_dir), "--index", store_spec, "-q")
+    assert result.exit_code == 0, result.output
+    return store_spec
+
+
+def check_json(index: str, *paths: Path | str, extra: tuple[str, ...] = ()) -> tuple[int, dict]:
+    result = invoke("check", *map(str, paths), "--index", index, "--format", "json", "-q", *extra)
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def findings_of(data: dict, file: str) -> dict[tuple[str, str], dict]:
+    return {(f["other"], f["kind"]): f for f in data["findings"] if f["file"] == file}
+
+
+def test_copies_of_indexed_documents_and_their_direction(index: str, new_dir: Path) -> None:
+    code, data = check_json(index, new_dir)
+    assert code == 1
+    assert data["verdict"]["status"] == "fail"
+    assert sorted(data["new"]) == sorted([*SEED.values(), DIGEST])
+    seed4 = findings_of(data, SEED[4])[(IRANFOCUS, "document")]
+    assert seed4["in_index"] and seed4["similarity"] > 95
+    assert seed4["direction"] == "copy" and seed4["origin"] == IRANFOCUS
+    assert seed4["other_outlet"] == "Iran Focus" and seed4["other_date"] == "2017-12-19"
+    assert seed4["span"][0] == 21  # after the stripped "Skip to main content" line
+    seed0 = findings_of(data, SEED[0])[(NCRI_US, "document")]
+    assert seed0["direction"] == "copy" and seed0["other_date"] == "2017-07-31"
+    assert findings_of(data, SEED[2])[(NCRI_2020, "document")]["origin"] == NCRI_2020
+    assert findings_of(data, SEED[3])[(PERSIAN, "document")]["direction"] == "unknown"
+    assert set(data["verdict"]["failing"]) == set(SEED.values())  # the digest quotes; it is not a copy
+
+
+def test_republished_passages_and_fail_on(index: str, new_dir: Path) -> None:
+    _, data = check_json(index, new_dir / "roundup")
+    digest = findings_of(data, DIGEST_ALONE)
+    assert {other for other, kind in digest if kind == "passage"} >= {NCRI_US, IRANFOCUS, INU_SENATE}
+    assert not [k for k in digest if k[1] != "passage"]  # not a near-duplicate of anything
+    quoted = digest[(NCRI_US, "passage")]
+    assert quoted["direction"] == "copy" and quoted["similarity"] >= 85
+    assert quoted["span"][1] - quoted["span"][0] >= 120
+    assert data["verdict"]["status"] == "pass"  # --fail-on documents (the default)
+    code, strict = check_json(index, new_dir / "roundup", extra=("--fail-on", "passages"))
+    assert code == 1 and strict["verdict"]["failing"] == [DIGEST_ALONE]
+    code, relaxed = check_json(index, new_dir, extra=("--fail-on", "none"))
+    assert code == 0 and relaxed["verdict"]["status"] == "pass" and relaxed["findings"]
+
+
+def test_threshold_decides_which_findings_fail(index: str, new_dir: Path) -> None:
+    _, all_of = check_json(index, new_dir / "seeds")
+    sims = {f["file"]: max(g["similarity"] for g in all_of["findings"] if g["file"] == f["file"])
+            for f in all_of["findings"]}
+    code, data = check_json(index, new_dir / "seeds", extra=("--threshold", "99"))
+    assert code == 1
+    assert set(data["verdict"]["failing"]) == {f for f, s in sims.items() if s >= 99}
+    assert len(data["findings"]) == len(all_of["findings"])  # still reported, just not failing
+    bad = invoke("check", str(new_dir), "--index", index, "--threshold", "0.5")
+    assert bad.exit_code == 2
+
+
+def test_exact_re_adds_are_recognised_as_exact(index: str, corpus_dir: Path) -> None:
+    code, data = check_json(index, corpus_dir / "blogs")
+    assert code == 1
+    for f in data["findings"]:
+        if f["kind"] == "exact":
+            assert f["similarity"] == 100.0 and f["other"] == "index:blogs/" + f["file"]
+    assert data["verdict"]["counts"]["exact"] == 3
+    assert {f["file"] for f in data["findings"] if f["kind"] == "exact"} == set(data["new"])
+    pairs = [p for g in data["groups"] for p in g["pairs"]]
+    assert pairs and all(p["exact"] for p in pairs)
+
+
+def test_copies_among_the_new_files_themselves(index: str, tmp_path: Path) -> None:
+    new = tmp_path / "batch"
+    new.mkdir()
+    about = SAMPLES / "blogs" / "free-iran-now" / "about.txt"
+    text = (SAMPLES / "roundup" / "weekly-digest-2017-12-23.html").read_text(encoding="utf-8")
+    (new / "a.html").write_text(text, encoding="utf-8")
+    (new / "b.html").write_text(text.replace("Weekly", "Weekly (mirror)", 1), encoding="utf-8")
+    shutil.copy(about, new / "c.txt")  # in the index already: an exact re-add
+    code, data = check_json(index, new)
+    assert code == 1
+    among = [f for f in data["findings"] if not f["in_index"] and f["kind"] in ("document", "exact")]
+    assert {(f["file"], f["other"]) for f in among} >= {("a.html", "b.html"), ("b.html", "a.html")}
+    assert findings_of(data, "c.txt")[("index:blogs/free-iran-now/about.txt", "exact")]
+
+
+def test_a_clean_file_passes(index: str) -> None:
+    weather = SAMPLES / "crawl" / "network-2020.warc.gz"
+    code, data = check_json(index, SAMPLES / "seeds" / SEED[1].split("/")[1], extra=("--fail-on", "none"))
+    assert code == 0
+    result = invoke("check", str(weather), "--index", index, "-q", "--format", "json")
+    data = json.loads(result.stdout)
+    assert result.exit_code == 1  # it is in the index: exact re-adds
+    assert data["verdict"]["counts"]["exact"] == 3
+
+
+def test_an_unrelated_file_passes(index: str, tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh.txt"
+    fresh.write_text("A short note on the harvest festival in a mountain village, where the bakers"
+                     " compete each autumn for the best rye loaf and the prize is a copper pot.\n",
+                     encoding="utf-8")
+    result = invoke("check", str(fresh), "--index", index, "-q")
+    assert result.exit_code == 0, result.output
+    assert "PASSED" in result.stdout
+
+
+def test_json_keeps_the_scan_contract_plus_verdict(index: str, new_dir: Path) -> None:
+    _, data = check_json(index, new_dir)
+    assert {"version", "params", "documents", "groups", "matches", "syndication", "skipped",
+            "verdict", "findings", "new", "index"} <= set(data)
+    ids = {d["id"] for d in data["documents"]}
+    assert set(data["new"]) <= ids
+    assert {f["other"] for f in data["findings"]} <= ids  # every matched document is described
+    indexed = next(d for d in data["documents"] if d["id"] == IRANFOCUS)
+    assert indexed["outlet"] == "Iran Focus" and indexed["chars"] > indexed["chars_clean"]
+    assert data["index"]["documents"] == 11
+    assert data["verdict"] == {**data["verdict"], "fail_on": "documents", "threshold": None}
+
+
+def test_both_backends_agree(corpus_dir: Path, new_dir: Path, tmp_path: Path, store_spec: str) -> None:
+    sqlite_index = str(tmp_path / "other.db")
+    for spec in (sqlite_index, store_spec):
+        assert invoke("index", "build", str(corpus_dir), "--index", spec, "-q", "--force").exit_code == 0
+    outputs = []
+    for spec in (sqlite_index, store_spec):
+        _, data = check_json(spec, new_dir)
+        data.pop("index")
+        outputs.append(json.dumps(data, sort_keys=True))
+    assert outputs[0] == outputs[1]
+
+
+def test_github_annotations(index: str, new_dir: Path) -> None:
+    result = invoke("check", str(new_dir), "--index", index, "--format", "github", "-q")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    errors = [x for x in lines if x.startswith("::error file=")]
+    assert any(f"file={new_dir / SEED[4]}," in x and ",line=2," in x for x in errors)
+    assert all("\n" not in x and "title=provenance%3A " in x for x in errors)
+    assert any(x.startswith("::warning file=") and "Republished passage" in x for x in lines)
+    assert lines[-1].startswith("::error title=provenance check::")
+
+
+def test_github_escaping() -> None:
+    assert _gh_data("50% done\r\nnext") == "50%25 done%0D%0Anext"
+    assert _gh_property("a,b: c") == "a%2Cb%3A c"
+
+
+def test_junit_one_test_case_per_new_file(index: str, new_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "check.xml"
+    result = invoke("check", str(new_dir), "--index", index, "--format", "junit", "--output", str(out), "-q")
+    assert result.exit_code == 1 and result.stdout == ""
+    root = ET.parse(out).getroot()
+    cases = root.findall("./testsuite/testcase")
+    assert {c.get("name") for c in cases} == {*SEED.values(), DIGEST}
+    failed = {c.get("name") for c in cases if c.find("failure") is not None}
+    assert failed == set(SEED.values())
+    assert root.find("testsuite").get("failures") == "5"
+    digest = next(c for c in cases if c.get("name") == DIGEST)
+    assert "shares a passage" in digest.find("system-out").text
+
+
+def test_markdown_and_table(index: str, new_dir: Path) -> None:
+    md = invoke("check", str(new_dir), "--index", index, "--format", "markdown", "-q")
+    assert md.exit_code == 1
+    assert md.stdout.startswith("### provenance check: failed")
+    assert "| | file | finding | matched document | similarity | outlets | dates | direction |" in md.stdout
+    table = invoke("check", str(new_dir), "--index", index, "-q")
+    assert table.exit_code == 1 and "FAILED" in table.stdout and "Findings" in table.stdout
+
+
+def test_update_adds_only_when_the_check_passes(index: str, new_dir: Path, tmp_path: Path) -> None:
+    failing = invoke("check", str(new_dir / "seeds"), "--index", index, "--update", "-q")
+    assert failing.exit_code == 1 and "not updating" in failing.stderr
+    passing = invoke("check", str(new_dir / "roundup"), "--index", index, "--update", "-q")
+    assert passing.exit_code == 0 and "1 new" in passing.stderr
+    again = invoke("check", str(new_dir / "roundup"), "--index", index, "-q", "--format", "json")
+    assert again.exit_code == 1
+    assert json.loads(again.stdout)["verdict"]["counts"]["exact"] == 1
+
+
+def test_nothing_readable_is_an_error(index: str, tmp_path: Path) -> None:
+    (tmp_path / "x.bin").write_bytes(b"\x00\x01")
+    result = invoke("check", str(tmp_path / "x.bin"), "--index", index)
+    assert result.exit_code == 2 and "nothing readable" in result.stderr
+
+
+def test_library_check_never_prints(index: str, new_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = open_store(index)
+    try:
+        result = check([new_dir], store, config_from_params(store.params()))
+    finally:
+        store.close()
+    assert capsys.readouterr() == ("", "")
+    assert not result.verdict.passed
+    assert to_github(result).count("::error file=") == sum(f.fails for f in result.findings)

@@ -1,0 +1,313 @@
+"""``provenance index build|add|stats``: both backends, refusals, concurrency and a killed add."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from provenance.bands import band_keys, banding
+from provenance.check import build, index_params
+from provenance.cli import app
+from provenance.config import CleanConfig, Config, SignConfig
+from provenance.errors import ConfigError
+from provenance.store import PAUSE_ENV, IndexStoreError, open_store
+
+from .conftest import SAMPLES
+from .index_fixtures import corpus_dir, free_port, new_dir, provenance_cmd, store_spec  # noqa: F401
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def built(spec: str, corpus: Path) -> str:
+    result = invoke("index", "build", str(corpus), "--index", spec, "-q")
+    assert result.exit_code == 0, result.output
+    return spec
+
+
+def stats(spec: str) -> dict:
+    result = invoke("index", "stats", "--index", spec, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def snapshot(spec: str) -> object:
+    """Everything an index holds, for before/after comparisons."""
+    if spec.startswith("redis://"):
+        import redis
+        r = redis.Redis.from_url(spec)
+        return sorted((k, r.type(k), r.dump(k)) for k in r.scan_iter(count=1000) if not k.endswith(b":next"))
+    con = sqlite3.connect(spec)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return {table: con.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+                for table in ("meta", "docs", "dband", "pband")}
+    finally:
+        con.close()
+
+
+def test_band_keys_follow_datasketch_banding() -> None:
+    assert banding(0.5, 128) == (25, 5)  # what MinHashLSH(threshold=0.5, num_perm=128) picks
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 2**32 - 1, size=(1, 128), dtype=np.uint32)
+    b = a.copy()
+    b[0, 5] += 1  # differs in band 1 only (values 5..9)
+    ka, kb = band_keys(a, 25, 5)[0], band_keys(b, 25, 5)[0]
+    assert ka[1] != kb[1]
+    assert (ka[np.arange(25) != 1] == kb[np.arange(25) != 1]).all()
+    assert len(set(ka.tolist())) == 25  # bands never share a key
+
+
+def test_build_and_stats(store_spec: str, corpus_dir: Path) -> None:
+    result = invoke("index", "build", str(corpus_dir), "--index", store_spec, "-q")
+    assert result.exit_code == 0, result.output
+    assert "11 documents indexed" in result.stdout
+    assert "skipped:" in result.stderr and "image/png" in result.stderr
+    s = stats(store_spec)
+    assert s["documents"] == 11 and s["passages"] > 11
+    assert s["params"]["sign"] == {**s["params"]["sign"], "num_perm": 128, "shingle_size": 5, "seed": 1}
+    assert s["params"]["match"] == {"doc_threshold": 0.5, "passage_threshold": 0.3}
+    assert s["params"]["clean"]["version"] == CleanConfig().version
+    table = invoke("index", "stats", "--index", store_spec)
+    assert table.exit_code == 0 and "sign.num_perm" in table.stdout
+
+
+def test_build_refuses_an_existing_index_without_force(store_spec: str, corpus_dir: Path,
+                                                       new_dir: Path) -> None:
+    built(store_spec, corpus_dir)
+    again = invoke("index", "build", str(new_dir), "--index", store_spec, "-q")
+    assert again.exit_code == 2
+    assert "already" in again.stderr and "--force" in again.stderr
+    assert stats(store_spec)["documents"] == 11
+    forced = invoke("index", "build", str(new_dir), "--index", store_spec, "-q", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert stats(store_spec)["documents"] == 6
+
+
+def test_add_new_unchanged_and_replaced(store_spec: str, corpus_dir: Path, new_dir: Path,
+                                        tmp_path: Path) -> None:
+    built(store_spec, corpus_dir)
+    first = invoke("index", "add", str(new_dir), "--index", store_spec, "-q")
+    assert first.exit_code == 0, first.output
+    assert "6 new, 0 replaced, 0 unchanged; 17 documents" in first.stdout
+    again = invoke("index", "add", str(new_dir), "--index", store_spec, "-q")
+    assert "0 new, 0 replaced, 6 unchanged; 17 documents" in again.stdout
+    edited = tmp_path / "edited"
+    shutil.copytree(new_dir, edited)
+    seed = next((edited / "seeds").glob("003_*.txt"))
+    seed.write_text(seed.read_text(encoding="utf-8") + "\nA closing line added later.\n", encoding="utf-8")
+    replaced = invoke("index", "add", str(edited), "--index", store_spec, "-q")
+    assert "0 new, 1 replaced, 5 unchanged; 17 documents" in replaced.stdout
+    before = stats(store_spec)
+    # the old version is gone: checking it finds the new version as a near-duplicate, not an exact copy
+    old = invoke("check", str(SAMPLES / "seeds" / seed.name), "--index", store_spec, "--format", "json", "-q")
+    kinds = {(f["other"], f["kind"]) for f in json.loads(old.stdout)["findings"]}
+    assert ("index:seeds/" + seed.name, "document") in kinds
+    assert ("index:seeds/" + seed.name, "exact") not in kinds
+    assert stats(store_spec)["passages"] == before["passages"]
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--num-perm", "64", "sign.num_perm: index 128, requested 64"),
+    ("--shingle-size", "4", "sign.shingle_size: index 5, requested 4"),
+    ("--seed", "7", "sign.seed: index 1, requested 7"),
+    ("--keep", "comments", "clean.keep: index [], requested ['comments']"),
+])
+def test_mismatched_parameters_are_refused(store_spec: str, corpus_dir: Path, new_dir: Path,
+                                           option: str, value: str, message: str) -> None:
+    built(store_spec, corpus_dir)
+    before = snapshot(store_spec)
+    for command in (["index", "add"], ["check"]):
+        result = invoke(*command, str(new_dir), "--index", store_spec, option, value, "-q")
+        assert result.exit_code == 2, result.output
+        assert "was built with other parameters" in result.stderr
+        assert message in result.stderr
+    assert snapshot(store_spec) == before
+
+
+def test_mismatched_threshold_and_cleaning_version_in_the_library(store_spec: str, corpus_dir: Path) -> None:
+    built(store_spec, corpus_dir)
+    store = open_store(store_spec)
+    try:
+        with pytest.raises(ConfigError, match=r"clean.version: index '1', requested '99'"):
+            from provenance.check import ensure_params
+            ensure_params(store, Config(clean=CleanConfig(version="99")))
+        result = invoke("index", "add", str(corpus_dir), "--index", store_spec, "--threshold", "0.7")
+        assert result.exit_code == 2
+        assert "match.doc_threshold: index 0.5, requested 0.7" in result.stderr
+    finally:
+        store.close()
+
+
+def test_missing_index(tmp_path: Path, new_dir: Path) -> None:
+    missing = tmp_path / "nope.db"
+    for command in (["check", str(new_dir)], ["index", "add", str(new_dir)], ["index", "stats"]):
+        result = invoke(*command, "--index", str(missing))
+        assert result.exit_code == 2
+        assert f"{missing}: no such index; create it first with: provenance index build" in result.stderr
+    assert not missing.exists()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "not a provenance index (empty file)"),
+    (os.urandom(4096), "not a provenance index (not an SQLite database)"),
+    (None, "an SQLite database, but not a provenance index"),
+])
+def test_a_file_that_is_not_an_index(tmp_path: Path, new_dir: Path, content: bytes | None,
+                                     message: str) -> None:
+    path = tmp_path / "other.db"
+    if content is None:
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE notes (x TEXT)")
+        con.commit()
+        con.close()
+    else:
+        path.write_bytes(content)
+    before = path.read_bytes()
+    for command in (["check", str(new_dir)], ["index", "add", str(new_dir)]):
+        result = invoke(*command, "--index", str(path))
+        assert result.exit_code == 2
+        assert message in result.stderr
+    forced = invoke("index", "build", str(new_dir), "--index", str(path), "--force")
+    assert forced.exit_code == 2 and message in forced.stderr  # never replaced, even with --force
+    assert path.read_bytes() == before
+
+
+def test_unreachable_redis_is_one_clear_line(new_dir: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    for command in (["check", str(new_dir)], ["index", "add", str(new_dir)], ["index", "build", str(new_dir)]):
+        result = invoke(*command, "--index", url)
+        assert result.exit_code == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1
+        assert lines[0].startswith(f"error: cannot reach Redis at {url}: ")
+
+
+def test_redis_password_is_not_echoed() -> None:
+    with pytest.raises(IndexStoreError) as caught:
+        open_store(f"redis://user:s3cret@127.0.0.1:{free_port()}/0")
+    assert "s3cret" not in str(caught.value) and "***" in str(caught.value)
+
+
+def test_library_build_is_atomic_when_nothing_is_readable(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    store = open_store(tmp_path / "x.db", create=True)
+    with pytest.raises(ConfigError, match="nothing readable"):
+        build([empty], store, Config())
+    store.close()
+    assert not (tmp_path / "x.db").exists()
+    assert not list(tmp_path.glob(".x.db.build-*"))
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in (PAUSE_ENV, "PROVENANCE_TEST_PAUSE_SECONDS")}
+    env.update(extra)
+    return env
+
+
+def _wait_for(path: Path, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"{path} did not appear"
+        time.sleep(0.05)
+
+
+def _halves(corpus: Path, new: Path, tmp_path: Path) -> tuple[Path, Path]:
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(new / "seeds", a / "seeds")
+    shutil.copytree(new / "roundup", b / "roundup")
+    shutil.copytree(corpus / "blogs", b / "mirror" / "blogs")  # the same documents under new ids
+    return a, b
+
+
+def test_two_adds_at_once_both_land(store_spec: str, corpus_dir: Path, new_dir: Path, tmp_path: Path) -> None:
+    """Two real processes; the first is held inside its transaction while the second starts."""
+    built(store_spec, corpus_dir)
+    a, b = _halves(corpus_dir, new_dir, tmp_path)
+    marker = tmp_path / "first-is-inside"
+    first = subprocess.Popen(provenance_cmd("index", "add", str(a), "--index", store_spec, "-q"),
+                             env=_env(**{PAUSE_ENV: str(marker), "PROVENANCE_TEST_PAUSE_SECONDS": "2"}),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(marker, first)
+    second = subprocess.Popen(provenance_cmd("index", "add", str(b), "--index", store_spec, "-q"),
+                              env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out1, err1 = first.communicate(timeout=120)
+    out2, err2 = second.communicate(timeout=120)
+    assert first.returncode == 0, err1
+    assert second.returncode == 0, err2
+    assert "5 new" in out1 and "4 new" in out2
+    assert stats(store_spec)["documents"] == 11 + 5 + 4
+    # and without any hook: two plain adds started together
+    c, d = tmp_path / "c", tmp_path / "d"
+    shutil.copytree(a, c / "again")
+    shutil.copytree(corpus_dir / "dumps", d / "mirror" / "dumps")
+    procs = [subprocess.Popen(provenance_cmd("index", "add", str(p), "--index", store_spec, "-q"),
+                              env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for p in (c, d)]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert stats(store_spec)["documents"] == 20 + 5 + 4
+
+
+def test_an_add_killed_mid_transaction_leaves_the_index_as_it_was(store_spec: str, corpus_dir: Path,
+                                                                   new_dir: Path, tmp_path: Path) -> None:
+    built(store_spec, corpus_dir)
+    before = snapshot(store_spec)
+    marker = tmp_path / "inside"
+    proc = subprocess.Popen(provenance_cmd("index", "add", str(new_dir), "--index", store_spec, "-q"),
+                            env=_env(**{PAUSE_ENV: str(marker)}), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _wait_for(marker, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert snapshot(store_spec) == before
+    assert stats(store_spec)["documents"] == 11
+    after = invoke("index", "add", str(new_dir), "--index", store_spec, "-q")  # the lock is free again
+    assert after.exit_code == 0, after.output
+    assert stats(store_spec)["documents"] == 17
+
+
+def test_killed_build_leaves_no_index(tmp_path: Path, corpus_dir: Path) -> None:
+    target = tmp_path / "corpus.db"
+    marker = tmp_path / "inside"
+    proc = subprocess.Popen(provenance_cmd("index", "build", str(corpus_dir), "--index", str(target), "-q"),
+                            env=_env(**{PAUSE_ENV: str(marker)}), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _wait_for(marker, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert not target.exists()
+    result = invoke("check", str(corpus_dir), "--index", str(target))
+    assert result.exit_code == 2 and "no such index" in result.stderr
+
+
+def test_index_params_record_what_shapes_signatures() -> None:
+    params = index_params(Config(sign=SignConfig(num_perm=64)))
+    assert params["sign"]["num_perm"] == 64
+    assert params["sign"]["dtype"] == "uint32"
+    assert set(params) == {"clean", "sign", "match"}
+
+
+@pytest.mark.parametrize("command", [["index"], ["index", "build"], ["index", "add"], ["index", "stats"],
+                                     ["check"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage" in result.stdout
