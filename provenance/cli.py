@@ -33,7 +33,7 @@ from .output import MANIFEST, AtomicFolder, atomic_write_text, check_disjoint, s
 from .pipeline import Report, find, ingest_and_clean, params
 from .graph import edges_from, nodes_of, to_dot, to_graphml
 from .html_report import to_html
-from .report import document_dict, render_table, to_csv, to_dict, to_json
+from .report import document_dict, render_audit, render_table, to_csv, to_dict, to_json
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Strip page furniture from scraped text, find copies, and say who published first.")
@@ -167,11 +167,23 @@ def clean_cmd(
                                                    "here instead of standard output.")] = None,
     dedup: Annotated[bool, typer.Option("--dedup", help="Keep one copy of each near-duplicate group "
                                         "(origin, else earliest, else longest) and map what was dropped.")] = False,
+    show: Annotated[bool, typer.Option("--show", help="Print each document with the removed parts "
+                                       "marked [-reason: ...-], and write nothing.")] = False,
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
     outlets: OutletsOpt = None, quiet: QuietOpt = False,
 ) -> None:
     """Strip boilerplate; write the cleaned corpus and an audit of every cut."""
+    if show:
+        try:
+            config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
+            cleaned, _ = _read(paths, config, quiet=True)
+        except ProvenanceError as exc:
+            raise _fail(str(exc)) from exc
+        console = Console(highlight=False)
+        for clean in cleaned:
+            console.print(render_audit(clean))
+        return
     if out is None and fmt is CleanFormat.text:
         raise _fail("say where the cleaned corpus goes: --out DIR, or --format jsonl")
     if out is not None and output is not None:

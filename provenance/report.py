@@ -198,6 +198,27 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def render_audit(clean: CleanDoc) -> Text:
+    """One document with its removed parts marked ``[-reason: ...-]`` (dim, struck) for reading."""
+    doc = clean.doc
+    kept = len(clean.text)
+    out = Text()
+    out.append(f"== {doc.id}", style="bold")
+    out.append(f"  ({doc.outlet or 'outlet unknown'}, {doc.date or 'undated'}; kept {kept:,} of"
+               f" {len(doc.text):,} characters, {len(clean.removed)} cuts)\n", style="dim")
+    pos = 0
+    for r in clean.removed:
+        out.append(doc.text[pos:r.start])
+        out.append(f"[-{r.reason}: ", style="bold red")
+        out.append(doc.text[r.start:r.end].rstrip("\n"), style="dim strike")
+        out.append("-]", style="bold red")
+        if doc.text[r.start:r.end].endswith("\n"):
+            out.append("\n")
+        pos = r.end
+    out.append(doc.text[pos:])
+    return out
+
+
 def _evidence_summary(items: list[dict[str, Any]]) -> str:
     """Evidence kinds for a table cell: deciding ones first, the rest in brackets."""
     counts: dict[str, int] = defaultdict(int)

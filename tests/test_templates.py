@@ -72,3 +72,33 @@ def test_long_paragraphs_posted_again_by_one_outlet_are_not_templates(tmp_path: 
     report = run([tmp_path])
     assert all(len(c.text) > 0.9 * len(article) for c in report.cleaned)
     assert len(report.groups) == 1 and len(report.groups[0].members) == 3
+
+
+def test_clean_show_marks_every_cut() -> None:
+    from typer.testing import CliRunner
+
+    from provenance.cli import app
+
+    result = CliRunner().invoke(app, ["clean", str(SEEDS / "004_c7de8c5f71fa409e.txt"), "--show"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "[-skip-link: Skip to main content-]" in out
+    assert "[-comments: Comments-]" in out
+    assert "[-teaser-list: Popular posts from this blog" in out
+    assert "London, 19 Dec - Ever since the 2015 nuclear deal" in out  # kept text, unmarked
+
+
+def test_a_rules_file_can_drop_a_phrase_and_add_one(tmp_path: Path) -> None:
+    import json
+
+    from provenance.clean import clean_document
+    from provenance.records import Document
+
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"drop": {"exact": ["comments"]},
+                                 "phrases": {"navigation": {"exact": ["back to the front page"]}}}))
+    text = "Comments\nBack to the front page\nA real sentence of the article stays here.\n"
+    clean = clean_document(Document(id="d", path="d", text=text, kind="text"),
+                           CleanConfig(rules_file=str(rules)))
+    assert [r.reason for r in clean.removed] == ["navigation"]
+    assert clean.text.startswith("Comments\n")
