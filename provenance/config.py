@@ -39,7 +39,7 @@ class CleanConfig:
     keep: tuple[str, ...] = ()
     """Reasons whose spans are kept instead of removed (e.g. ``("comments",)``)."""
     rules_file: str | None = None
-    """A JSON file of phrase rules used instead of the built-in ``data/boilerplate.json``."""
+    """A JSON rules file added to the built-in language files (see ``provenance.lang``)."""
     template_min_docs: int = 3
     """A line is an outlet's template when at least this many of its pages hold it..."""
     template_min_share: float = 0.3
