@@ -56,12 +56,10 @@ def band_keys(signatures: np.ndarray, b: int, r: int) -> np.ndarray:
     sigs = np.asarray(signatures)
     if sigs.ndim != 2 or sigs.shape[1] < b * r:
         raise ValueError(f"signatures must have shape (n, >= {b * r}), got {sigs.shape}")
-    values = sigs.astype(np.uint64, copy=False)
-    out = np.empty((sigs.shape[0], b), dtype=np.uint64)
+    n = sigs.shape[0]
+    values = sigs[:, :b * r].astype(np.uint64).reshape(n, b, r)
     with np.errstate(over="ignore"):
-        for band in range(b):
-            h = np.full(sigs.shape[0], np.uint64(band + 1) * _GOLDEN, dtype=np.uint64)
-            for col in range(band * r, band * r + r):
-                h = _mix(h ^ values[:, col])
-            out[:, band] = h
-    return out.view(np.int64)
+        h = np.broadcast_to(np.arange(1, b + 1, dtype=np.uint64) * _GOLDEN, (n, b)).copy()
+        for col in range(r):
+            h = _mix(h ^ values[:, :, col])
+    return h.view(np.int64)

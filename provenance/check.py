@@ -22,11 +22,12 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,10 @@ def make_entry(clean: CleanDoc, sig: DocSignature, params: dict[str, Any]) -> En
 def _entries(docs: list[Document], config: Config, params: dict[str, Any], outlets: Outlets) -> list[Entry]:
     # The body of pipeline.ingest_and_clean, per chunk, so that a large corpus streams.
     cleaned = [resolve(annotate(clean_document(d, config.clean)), outlets) for d in docs]
-    return [make_entry(c, s, params) for c, s in zip(cleaned, sign(cleaned, config.sign), strict=True)]
+    entries = [make_entry(c, s, params) for c, s in zip(cleaned, sign(cleaned, config.sign), strict=True)]
+    for e in entries:
+        e.pack()  # encode here: in a worker process, not in the one that writes
+    return entries
 
 
 def iter_entries(paths: Iterable[str | os.PathLike[str]], config: Config, skipped: list[Skipped],
@@ -200,7 +204,9 @@ def iter_entries(paths: Iterable[str | os.PathLike[str]], config: Config, skippe
             done += len(chunk)
             progress("index", done, None)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: deque[Future[list[Entry]]] = deque()
         for chunk in chunks():
             pending.append(pool.submit(_entries, chunk, config, params, outlets))
@@ -257,10 +263,13 @@ def add(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Conf
     paths = list(paths)
     ensure_params(store, config)
     skipped: list[Skipped] = []
-    entries = list(iter_entries(paths, config, skipped, workers=workers, progress=progress))
-    if not entries:
-        raise NothingReadable(_nothing(paths, skipped))
-    return store.add(entries), skipped
+    seen = [0]
+    # Streamed: SQLite stages rows as they come, without holding the index's lock.
+    result = store.add(_counted(iter_entries(paths, config, skipped, workers=workers, progress=progress),
+                                seen))
+    if not seen[0]:
+        raise NothingReadable(_nothing(paths, skipped))  # the add was empty: nothing changed
+    return result, skipped
 
 
 def _nothing(paths: Iterable[str | os.PathLike[str]], skipped: list[Skipped]) -> str:
@@ -407,11 +416,20 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
         else:
             first_of[e.hash] = i
     pairs = {(i, at[r]) for i, rows in doc_rows.items() for r in rows if r in at}
+    # Among the new files, and among the indexed candidates too: copies the index already
+    # holds of one another join one group, so that a passage is reported once, against
+    # their origin, as scan reports it.
     buckets: dict[int, list[int]] = defaultdict(list)
     for i in range(n):
         for k in entries[i].dkeys:
             buckets[int(k)].append(i)
-    pairs |= {(a, b) for members in buckets.values() for a in members for b in members if a < b}
+    dtype = params["sign"]["dtype"]
+    for k, s in enumerate(stored):
+        sig = np.frombuffer(s.sig, dtype=np.dtype(dtype))
+        for key in keys_of(sig, np.empty((0, len(sig)), sig.dtype), params)[0]:
+            buckets[int(key)].append(n + k)
+    pairs |= {(a, b) for members in buckets.values() for a in members[:cap] for b in members[:cap]
+              if a < b}
     pairs -= exact
     verified = verify_documents(combined, sorted(pairs), config.verify)
     for i, j in sorted(exact):
@@ -437,6 +455,9 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
     matches = verify_passages(combined, all_sigs, sorted(ppairs), config.verify, group_of=group_of)
     matches = [attribute_match(m, combined, homes) for m in collapse_matches(matches, groups, combined)]
     progress("verify", len(pairs) + len(ppairs), len(pairs) + len(ppairs))
+    # Report what touches a new file: groups of indexed documents alone are the corpus's business.
+    groups = [g for g in groups if g.members[0] < n]
+    matches = [m for m in matches if min(m.a, m.b) < n]
     report = Report(__version__, run_params(paths, config), combined, skipped, groups, matches)
     findings = _findings(report, n, exact)
     verdict = _verdict(findings, [c.doc.id for c in cleaned], fail_on, threshold)
@@ -492,13 +513,6 @@ def update(result: CheckReport, store: IndexStore) -> AddResult:
     return store.add(result.entries)
 
 
-def with_overrides(config: Config, **verify: float) -> Config:
-    """``config`` with verify cut-offs replaced (``doc_score_cutoff=...``)."""
-    return replace(config, verify=replace(config.verify, **verify))
-
-
 __all__ = ["FAIL_ON", "INDEX_PREFIX", "CheckReport", "Finding", "NothingReadable", "Verdict", "add",
            "build", "check", "config_from_params", "ensure_params", "index_params", "iter_entries",
            "make_entry", "param_differences", "text_hash", "update"]
-
-ProgressFn = Callable[[str, int, "int | None"], None]

@@ -40,7 +40,9 @@ def check_dict(result: CheckReport) -> dict[str, Any]:
     """The documented JSON structure: scan's keys plus ``verdict``, ``findings``, ``new``, ``index``."""
     data = to_dict(result.report)
     new = set(result.new)
-    referenced = new | {f.other for f in result.findings} | {f.origin for f in result.findings if f.origin}
+    referenced = (new | {f.other for f in result.findings} | {f.origin for f in result.findings if f.origin}
+                  | {m for g in data["groups"] for m in g["documents"]}
+                  | {x for m in data["matches"] for x in (m["a"], m["b"])})
     data["documents"] = [d for d in data["documents"] if d["id"] in referenced]
     exact_ids = {(result.report.cleaned[a].doc.id, result.report.cleaned[b].doc.id)
                  for a, b in result.exact}
@@ -107,7 +109,8 @@ def to_github(result: CheckReport) -> str:
         if doc.kind == "text" and "#" not in f.path:
             props.append(f"line={doc.text.count(chr(10), 0, f.span[0]) + 1}")
             props.append(f"endLine={doc.text.count(chr(10), 0, max(f.span[0], f.span[1] - 1)) + 1}")
-        title = {"exact": "Exact copy", "document": "Near-duplicate", "passage": "Republished passage"}[f.kind]
+        title = {"exact": "Exact copy", "document": "Near-duplicate",
+                 "passage": "Republished passage"}[f.kind]
         props.append(f"title={_gh_property(f'provenance: {title}')}")
         lines.append(f"::{level} {','.join(props)}::{_gh_data(f.file + ': ' + message(f))}")
     for s in result.report.skipped:
@@ -127,7 +130,8 @@ def to_junit(result: CheckReport) -> str:
     for f in result.findings:
         by_file.setdefault(f.file, []).append(f)
     docs = {c.doc.id: c.doc for c in result.report.cleaned}
-    suite = ET.Element("testsuite", name="provenance check", tests=str(len(result.new) + len(result.report.skipped)),
+    suite = ET.Element("testsuite", name="provenance check",
+                       tests=str(len(result.new) + len(result.report.skipped)),
                        failures=str(len(result.verdict.failing)), errors="0",
                        skipped=str(len(result.report.skipped)))
     for doc_id in result.new:

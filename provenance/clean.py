@@ -38,7 +38,8 @@ _WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
 SECTION_REASONS = ("comments", "teaser-list")
 
 #: Tags -> reason (HTML). ``header`` and ``footer`` count only outside an article.
-TAG_REASONS = {"nav": "navigation", "aside": "sidebar", "form": "subscribe", "menu": "navigation"}
+TAG_REASONS = {"nav": "navigation", "aside": "sidebar", "form": "subscribe", "menu": "navigation",
+               "figcaption": "caption"}
 _CONTENT_CONTAINERS = {"article", "main", "@main", ".post-body", ".entry-content", ".article-body"}
 
 
@@ -51,6 +52,16 @@ class _Rules:
     share_words: frozenset[str]
     share_requires: frozenset[str]
     classes: dict[str, str]
+    class_prefixes: tuple[tuple[str, str], ...] = ()
+
+    def class_reason(self, part: str) -> str | None:
+        """The reason a class or id part names: a whole word, else a known prefix."""
+        reason = self.classes.get(part)
+        if reason is None:
+            for prefix, value in self.class_prefixes:
+                if part.startswith(prefix):
+                    return value
+        return reason
 
 
 @lru_cache(maxsize=8)
@@ -73,7 +84,8 @@ def load_rules(path: str | None = None) -> _Rules:
             words |= {w.lower() for w in spec.get("words", [])}
             requires |= {w.lower() for w in spec.get("requires", [])}
     return _Rules(exact, tuple(prefix), tuple(contains), tuple(regex),
-                  frozenset(words), frozenset(requires), dict(langs.classes))
+                  frozenset(words), frozenset(requires), dict(langs.classes),
+                  tuple(sorted(langs.class_prefixes.items())))
 
 
 def _norm(line: str) -> str:
@@ -133,8 +145,14 @@ def _list_like(line: str) -> bool:
             or stripped.endswith(("...", "…", "»", "›")))
 
 
-def line_removals(text: str, rules: _Rules | None = None) -> list[Removal]:
-    """Removals found by the line rules, sections included."""
+def line_removals(text: str, rules: _Rules | None = None, greedy: bool = True) -> list[Removal]:
+    """Removals found by the line rules, sections included.
+
+    With ``greedy`` (plain text), a section heading in the last 60 % of the
+    text takes everything up to the next heading; without it (HTML, whose
+    structure rules find comment and teaser blocks themselves) a heading
+    takes only the short, list-like lines that follow it.
+    """
     rules = rules or load_rules()
     lines = _lines(text)
     reasons = [classify_line(text[s:e], rules) for s, e in lines]
@@ -149,7 +167,7 @@ def line_removals(text: str, rules: _Rules | None = None) -> list[Removal]:
         start, end = lines[i]
         j = i + 1
         if reason in SECTION_REASONS:
-            late = start >= 0.4 * total
+            late = greedy and start >= 0.4 * total
             while j < n and (reasons[j] is None or reasons[j] not in (*SECTION_REASONS, "skip-link")):
                 body = text[lines[j][0]:lines[j][1]]
                 if not late and not _list_like(body):
@@ -166,43 +184,137 @@ def line_removals(text: str, rules: _Rules | None = None) -> list[Removal]:
     return out
 
 
-def _context_reason(context: tuple[str, ...], classes: dict[str, str]) -> str | None:
-    """The structural reason a block's ancestors give, if any.
+#: An element holding more than this share of a page's text is its layout, not furniture,
+#: whatever its class says (``div.content-sidebar-wrap``, ASP.NET's page-wide ``form``).
+DOMINANT_SHARE = 0.5
 
-    Ids and classes say more than tags (``aside.related-posts`` is a teaser
-    list, not just a sidebar), and nearer ancestors more than farther ones.
-    """
+
+def _elements(context: tuple[str, ...]) -> list[tuple[int, int]]:
+    """``(start, end)`` of each element's descriptors in a context: its tag, then its ids/classes."""
+    bounds = [i for i, item in enumerate(context) if item[:1] not in "#.@"]
+    return list(zip(bounds, [*bounds[1:], len(context)], strict=True))
+
+
+def _candidates(context: tuple[str, ...], rules: _Rules) -> list[tuple[str, int, bool]]:
+    """Structural reasons a block's ancestors give, innermost first: (reason, prefix end, by class)."""
     inside_content = any(c in _CONTENT_CONTAINERS for c in context)
-    tag_reason = None
-    for item in reversed(context):
-        if item[:1] in "#.":
+    found: list[tuple[str, int, bool]] = []
+    for start, end in reversed(_elements(context)):
+        tag = context[start]
+        if tag in ("html", "body"):
+            continue
+        for item in context[start + 1:end]:
+            if item[:1] == "@":
+                if item == "@navigation":
+                    found.append(("navigation", end, True))
+                continue
             for part in re.split(r"[-_\s]+", item[1:]):
-                reason = classes.get(part)
+                reason = rules.class_reason(part)
                 if reason in ("header", "footer") and inside_content:
                     continue
                 if reason is not None:
-                    return reason
-        elif tag_reason is None:
-            if item in TAG_REASONS:
-                tag_reason = TAG_REASONS[item]
-            elif item in ("header", "footer") and not inside_content:
-                tag_reason = item
-            elif item == "@navigation":
-                tag_reason = "navigation"
-    return tag_reason
+                    found.append((reason, end, True))
+                    break
+        if tag in TAG_REASONS:
+            found.append((TAG_REASONS[tag], end, False))
+        elif tag in ("header", "footer") and not inside_content:
+            found.append((tag, end, False))
+    return found
+
+
+_GOOD_TAGS = frozenset({"p", "div", "li", "td", "blockquote", "pre", "dd", "section", "article",
+                        "main", "span", "font", "center", "body", "br", "figcaption"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_ARTICLE_MARKS = ("article", "main", "@main", "@article", ".post-body", ".entry-content",
+                  ".article-body", ".articlebody", ".post-content", ".story-body", ".article-content")
+
+
+def main_prefix(doc: Document, cfg: CleanConfig) -> tuple[str, ...] | None:
+    """The context of the element that holds the page's main text, or None when unclear.
+
+    Readability's idea on our blocks: each block of running text (10 words or
+    more, little link text) scores its parent element fully and its
+    grandparent by half; the best-scoring element is the main content. An
+    explicit article container (``article``, ``main``, ``.entry-content``...)
+    that holds the best element and most of the running text is taken
+    instead, so the headline and byline around the body come with it. The
+    result is used only when it holds at least ``main_min_share`` of the
+    page's running text.
+    """
+    blocks = doc.blocks or ()
+    scores: dict[tuple[str, ...], float] = {}
+    good_chars: list[tuple[tuple[str, ...], int]] = []
+    for block in blocks:
+        length = block.end - block.start
+        words = len(_WORD.findall(doc.text[block.start:block.end]))
+        if words < 10 or not length or block.link_chars / length > 0.33 or block.tag not in _GOOD_TAGS:
+            continue
+        good_chars.append((block.context, length))
+        elements = _elements(block.context)
+        score = 1.0 + doc.text.count(",", block.start, block.end) + min(length / 100.0, 3.0)
+        for depth, share in ((2, 1.0), (3, 0.5)):
+            if len(elements) >= depth:
+                key = block.context[:elements[-depth][1]]
+                scores[key] = scores.get(key, 0.0) + score * share
+    total = sum(n for _, n in good_chars)
+    if not scores or total == 0:
+        return None
+    best = max(scores, key=lambda k: (scores[k], -len(k)))
+
+    def held(prefix: tuple[str, ...]) -> int:
+        return sum(n for ctx, n in good_chars if ctx[:len(prefix)] == prefix)
+
+    for start, end in _elements(best):
+        element = best[:end]
+        if any(item in _ARTICLE_MARKS for item in best[start:end]) and held(element) >= 0.8 * total:
+            best = element
+            break
+    return best if held(best) >= cfg.main_min_share * total else None
 
 
 def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) -> list[Removal]:
-    """Removals found by the structure rules of an HTML page."""
-    classes = (rules or load_rules(cfg.rules_file)).classes
+    """Removals found by the structure rules of an HTML page.
+
+    Ids and classes say more than tags (``aside.related-posts`` is a teaser
+    list, not just a sidebar), and nearer ancestors more than farther ones;
+    an ancestor that holds most of the page's text is never a reason.
+    """
+    rules = rules or load_rules(cfg.rules_file)
+    blocks = doc.blocks or ()
+    held: dict[tuple[str, ...], int] = {}
+    total = 0
+    for block in blocks:
+        length = block.end - block.start
+        total += length
+        for _, end in _elements(block.context):
+            key = block.context[:end]
+            held[key] = held.get(key, 0) + length
+    limit = DOMINANT_SHARE * total
+    main = main_prefix(doc, cfg) if cfg.main_min_share <= 1.0 else None
     out: list[Removal] = []
     text = doc.text
-    for block in doc.blocks or ():
-        reason = _context_reason(block.context, classes)
+    main_held = held.get(main, 0) if main is not None else 0
+    for block in blocks:
+        inside = main is not None and block.context[:len(main)] == main
+        # An element is no reason when it holds most of the page, or is (or wraps)
+        # the main content, or holds most of it (Blogger's ``div.widget.Blog``
+        # around every post, ``div.entry-content.no-share``).
+        usable = [(r, by_class) for r, end, by_class in _candidates(block.context, rules)
+                  if held.get(block.context[:end], 0) <= limit
+                  and not (inside and (end <= len(main) or held.get(block.context[:end], 0) > 0.5 * main_held))]
+        reason = next((r for r, by_class in usable if by_class), None) or next(
+            (r for r, _ in usable), None)
         length = block.end - block.start
-        if reason is None and length and block.link_chars / length > cfg.link_density \
-                and len(_WORD.findall(text[block.start:block.end])) < 40:
-            reason = "link-dense"
+        if reason is None and length:
+            # Inside the main content only a list of links is furniture (``A | B``), not
+            # a sentence that happens to be one link.
+            ratio, words = block.link_chars / length, len(_WORD.findall(text[block.start:block.end]))
+            if (not inside and ratio > cfg.link_density and words < 40) or \
+                    (inside and ratio > 0.8 and words < 15 and any(c in text[block.start:block.end]
+                                                                    for c in "|•·»›")):
+                reason = "link-dense"
+        if reason is None and main is not None and not inside and block.tag != "h1":
+            reason = "outside-main"
         if reason is not None:
             end = block.end + 1 if text[block.end:block.end + 1] == "\n" else block.end
             out.append(Removal(block.start, end, reason))
@@ -257,7 +369,7 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None) -> CleanDoc:
     """
     cfg = cfg or CleanConfig()
     rules = load_rules(cfg.rules_file)
-    found = _merge(line_removals(doc.text, rules))
+    found = _merge(line_removals(doc.text, rules, greedy=doc.kind != "html"))
     if doc.kind == "html":
         # Where rules overlap, the most specific reason names the span: a line's
         # own phrase ("Skip to main content") first, then the block's structure

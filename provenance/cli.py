@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -21,8 +22,10 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 
 from . import __version__
@@ -30,6 +33,7 @@ from .config import CleanConfig, Config, IngestConfig, MatchConfig, SignConfig
 from .errors import ProvenanceError
 from .lineage import keeper
 from .output import MANIFEST, AtomicFolder, atomic_write_text, check_disjoint, safe_relpath
+from .parallel import default_jobs
 from .pipeline import Report, find, ingest_and_clean, params
 from .graph import edges_from, nodes_of, to_dot, to_graphml
 from .html_report import to_html
@@ -63,6 +67,8 @@ KeepOpt = Annotated[list[str] | None, typer.Option("--keep", help="Keep spans of
 RulesOpt = Annotated[Path | None, typer.Option("--rules", exists=True, dir_okay=False,
                                                   help="A JSON phrase-rules file to use instead of the built-in one.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes for reading, cleaning"
+                                      " and signing; 0 means every core. The output is the same for any number.")]
 OutletsOpt = Annotated[Path | None, typer.Option(
     "--outlets", exists=True, dir_okay=False,
     help="An outlets file: aliases, and path or URL patterns naming outlets (outlets.json atop a"
@@ -79,19 +85,35 @@ def _config(shingle_size: int, num_perm: int, seed: int, threshold: float,
     )
 
 
+#: Without a terminal, a stage that runs longer than this logs a progress line this often (seconds).
+LOG_EVERY = 10.0
+
+
 class _Bar:
     """A rich progress bar on stderr, one task per stage."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, log: bool = False) -> None:
+        self.log = log and not enabled
+        self.started: dict[str, float] = {}
+        self.logged: dict[str, float] = {}
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                                 transient=True, disable=not enabled)
+                                 MofNCompleteColumn(), TaskProgressColumn(show_speed=True),
+                                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                                 console=err, transient=True, disable=not enabled)
         self.tasks: dict[str, int] = {}
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
         if stage not in self.tasks:
             self.tasks[stage] = self.progress.add_task(stage, total=total)
+            self.started[stage] = self.logged[stage] = time.monotonic()
         self.progress.update(self.tasks[stage], completed=done, total=total)
+        now = time.monotonic()
+        if self.log and now - self.logged[stage] >= LOG_EVERY:  # no terminal: a plain line now and then
+            self.logged[stage] = now
+            rate = done / max(now - self.started[stage], 1e-9)
+            eta = f", eta {(total - done) / rate:,.0f} s" if total and rate else ""
+            sys.stderr.write(f"{stage}: {done:,}" + (f"/{total:,}" if total else "")
+                             + f" ({rate:,.0f}/s{eta})\n")
 
     def __enter__(self) -> _Bar:
         self.progress.start()
@@ -106,9 +128,9 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _read(paths: list[Path], config: Config, quiet: bool) -> tuple[list, list]:
-    with _Bar(not quiet and err.is_terminal) as bar:
-        cleaned, skipped = ingest_and_clean(paths, config, bar)
+def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1) -> tuple[list, list]:
+    with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
+        cleaned, skipped = ingest_and_clean(paths, config, bar, jobs or default_jobs())
     for s in skipped:  # one plain line each, never wrapped, for logs and grep
         sys.stderr.write(f"skipped: {s.path}: {s.reason}\n")
     if not cleaned:
@@ -117,11 +139,11 @@ def _read(paths: list[Path], config: Config, quiet: bool) -> tuple[list, list]:
     return cleaned, skipped
 
 
-def _scan(paths: list[Path], config: Config, quiet: bool) -> Report:
+def _scan(paths: list[Path], config: Config, quiet: bool, jobs: int = 1) -> Report:
     """The whole pipeline with progress on stderr."""
-    cleaned, skipped = _read(paths, config, quiet)
-    with _Bar(not quiet and err.is_terminal) as bar:
-        groups, matches = find(cleaned, config, bar)
+    cleaned, skipped = _read(paths, config, quiet, jobs)
+    with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
+        groups, matches = find(cleaned, config, bar, jobs or default_jobs())
     return Report(__version__, params(paths, config), cleaned, skipped, groups, matches)
 
 
@@ -133,12 +155,12 @@ def scan(
                                                    "instead of standard output.")] = None,
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
-    outlets: OutletsOpt = None, quiet: QuietOpt = False,
+    outlets: OutletsOpt = None, quiet: QuietOpt = False, jobs: JobsOpt = 0,
 ) -> None:
     """Find boilerplate, near-duplicate groups, republished passages and their origins."""
     try:
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
-        report = _scan(paths, config, quiet)
+        report = _scan(paths, config, quiet, jobs)
         if fmt is Format.table:
             if output is None:
                 render_table(report, Console(highlight=False, soft_wrap=False))
@@ -171,7 +193,7 @@ def clean_cmd(
                                        "marked [-reason: ...-], and write nothing.")] = False,
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
-    outlets: OutletsOpt = None, quiet: QuietOpt = False,
+    outlets: OutletsOpt = None, quiet: QuietOpt = False, jobs: JobsOpt = 0,
 ) -> None:
     """Strip boilerplate; write the cleaned corpus and an audit of every cut."""
     if show:
@@ -193,11 +215,11 @@ def clean_cmd(
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
         if out is not None:
             check_disjoint(out, paths)
-        cleaned, skipped = _read(paths, config, quiet)
+        cleaned, skipped = _read(paths, config, quiet, jobs)
         dropped: dict[str, dict[str, object]] = {}
         if dedup:
             with _Bar(not quiet and err.is_terminal) as bar:
-                groups, _ = find(cleaned, config, bar)
+                groups, _ = find(cleaned, config, bar, jobs or default_jobs())
             for group in groups:
                 kept, rule = keeper(group, cleaned)
                 for m in group.members:
@@ -261,12 +283,12 @@ def report(
     html: Annotated[Path, typer.Option("--html", help="Write a self-contained HTML report here.")],
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
-    outlets: OutletsOpt = None, quiet: QuietOpt = False,
+    outlets: OutletsOpt = None, quiet: QuietOpt = False, jobs: JobsOpt = 0,
 ) -> None:
     """Scan, then write one HTML page: syndication, the outlet network, passages side by side."""
     try:
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
-        atomic_write_text(html, to_html(_scan(paths, config, quiet)))
+        atomic_write_text(html, to_html(_scan(paths, config, quiet, jobs)))
         sys.stderr.write(f"wrote {html}\n")
     except ProvenanceError as exc:
         raise _fail(str(exc)) from exc
@@ -279,14 +301,14 @@ def graph(
     dot: Annotated[Path | None, typer.Option("--dot", help="Write Graphviz DOT here.")] = None,
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
-    outlets: OutletsOpt = None, quiet: QuietOpt = False,
+    outlets: OutletsOpt = None, quiet: QuietOpt = False, jobs: JobsOpt = 0,
 ) -> None:
     """Scan, then export the outlet network (source -> republisher, weighted) as GraphML and/or DOT."""
     if graphml is None and dot is None:
         raise _fail("say where the graph goes: --graphml FILE and/or --dot FILE")
     try:
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
-        edges = edges_from(to_dict(_scan(paths, config, quiet))["syndication"])
+        edges = edges_from(to_dict(_scan(paths, config, quiet, jobs))["syndication"])
         if graphml is not None:
             atomic_write_text(graphml, to_graphml(edges))
         if dot is not None:

@@ -50,7 +50,7 @@ class StatsFormat(str, Enum):
 
 IndexOpt = Annotated[str, typer.Option("--index", "-i", help="The index: a file (SQLite) or a redis:// URL.",
                                        show_default=False)]
-WorkersOpt = Annotated[int, typer.Option("--workers", "-j", min=1, max=64,
+WorkersOpt = Annotated[int, typer.Option("--jobs", "-j", min=1, max=64,
                                          help="Processes that clean and sign documents.")]
 # For add and check, None means "the index's own value"; a different value is refused.
 ShingleOpt = Annotated[int | None, typer.Option("--shingle-size", min=1, max=32, show_default=False,
@@ -85,8 +85,10 @@ def build_cmd(
     paths: Paths, index: IndexOpt,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing index.")] = False,
     workers: WorkersOpt = 1,
-    shingle_size: Annotated[int, typer.Option("--shingle-size", min=1, max=32, help="Words per shingle.")] = 5,
-    num_perm: Annotated[int, typer.Option("--num-perm", min=16, max=1024, help="MinHash permutations.")] = 128,
+    shingle_size: Annotated[int, typer.Option("--shingle-size", min=1, max=32,
+                                              help="Words per shingle.")] = 5,
+    num_perm: Annotated[int, typer.Option("--num-perm", min=16, max=1024,
+                                          help="MinHash permutations.")] = 128,
     seed: Annotated[int, typer.Option("--seed", help="Hash seed.")] = 1,
     threshold: Annotated[float, typer.Option("--threshold", min=0.01, max=0.99,
                                              help="LSH threshold for near-duplicate documents.")] = 0.5,

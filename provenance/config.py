@@ -46,6 +46,9 @@ class CleanConfig:
     """...and at least this share of them (see ``provenance.templates``)."""
     template_max_words: int = 40
     """Longer lines are never template text: an article posted twice must stay whole."""
+    main_min_share: float = 0.6
+    """HTML: blocks outside the main-content element are cut when it holds this share of the
+    page's running text (above 1.0 turns main-content detection off)."""
     link_density: float = 0.5
     """HTML blocks whose text is more than this share of link text are dropped."""
     version: str = CLEANING_VERSION

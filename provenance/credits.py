@@ -94,9 +94,9 @@ def find_credits(clean: CleanDoc) -> list[Credit]:
 
 def find_text_date(clean: CleanDoc) -> tuple[str, str] | None:
     """The publication date the top of the text states, as ``(iso, the words)``."""
-    head = clean.text[:DATE_WINDOW]
-    for iso, start, end in find_dates(head):
-        return iso, head[start:end]
+    for head in (clean.text[:DATE_WINDOW], _byline_text(clean)):
+        for iso, start, end in find_dates(head):
+            return iso, head[start:end]
     m = re.search(r"(?im)^\s*(?:posted|published)\s+(?:on\s+)?(.{6,40})$", clean.text)
     if m:
         found = find_dates(m[1])
@@ -108,9 +108,14 @@ def find_text_date(clean: CleanDoc) -> tuple[str, str] | None:
 _BYLINE = re.compile(r"(?:^|\b|(?<=\d))By\s+(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3})")
 
 
+def _byline_text(clean: CleanDoc) -> str:
+    """Byline blocks that cleaning cut (``div.post-meta``): not body text, but they say who and when."""
+    return "\n".join(clean.doc.text[r.start:r.end] for r in clean.removed if r.reason == "byline")[:DATE_WINDOW]
+
+
 def find_byline(clean: CleanDoc) -> str | None:
     """The author a byline near the top names (``By Jubin Katiraie``)."""
-    m = _BYLINE.search(clean.text[:DATE_WINDOW])
+    m = _BYLINE.search(_byline_text(clean)) or _BYLINE.search(clean.text[:DATE_WINDOW])
     return m["name"].strip() if m else None
 
 

@@ -9,7 +9,11 @@ A file holds any of::
     {"phrases": {REASON: {"exact": [...], "prefix": [...], "contains": [...],
                           "regex": [...], "words": [...], "requires": [...]}},
      "classes": {"kommentare": "comments"},
+     "class_prefixes": {"related": "teaser-list"},
      "months":  {"dezember": 12}}
+
+``classes`` match a whole part of a class or id (split on ``-`` and ``_``);
+``class_prefixes`` match the start of a part (``relatedlinks``, ``commentlist``).
 
 A user's rules file (``--rules FILE``) has the same shape and is added to the
 built-in languages; it may also say ``"drop": {"exact": [...], "classes": [...]}``
@@ -34,6 +38,7 @@ class Languages:
 
     phrases: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     classes: dict[str, str] = field(default_factory=dict)
+    class_prefixes: dict[str, str] = field(default_factory=dict)
     months: dict[str, int] = field(default_factory=dict)
     codes: list[str] = field(default_factory=list)
 
@@ -43,6 +48,8 @@ class Languages:
             for kind, items in spec.items():
                 target.setdefault(kind, []).extend(str(i) for i in items)
         self.classes.update({str(k).lower(): str(v) for k, v in (data.get("classes") or {}).items()})
+        self.class_prefixes.update({str(k).lower(): str(v)
+                                    for k, v in (data.get("class_prefixes") or {}).items()})
         self.months.update({str(k).lower(): int(v) for k, v in (data.get("months") or {}).items()})
         self.codes.append(code)
 

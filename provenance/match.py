@@ -1,51 +1,151 @@
 """LSH candidates: near-duplicate documents and shared passages.
 
-datasketch's ``MinHashLSH`` buckets signatures by bands, so only documents
-that share a bucket are ever compared: the cost follows the number of
+Signatures are cut into bands as datasketch's ``MinHashLSH`` cuts them (the
+same ``(b, r)`` for a threshold and ``num_perm``), and two items are
+candidates when they agree on a whole band. Instead of inserting into and
+querying datasketch's hash tables one item at a time, each band is keyed
+with numpy (``bands.band_keys``) and the items are sorted by key, so that
+equal keys sit side by side: the cost follows the number of items and of
 candidates, not the square of the corpus. Candidates are only candidates;
 ``verify`` decides.
+
+The result is exactly what the datasketch loop (query, then insert, in
+corpus order) gives, including its cap: an item keeps only its
+``max_candidates_per_item`` earliest candidates. That cap also bounds the
+work on a band key that thousands of items share (furniture that cleaning
+left in): only the earliest ``max_candidates_per_item`` members of such a
+bucket can be among any later member's earliest candidates, so only those
+are paired, and a bucket of ``s`` items costs at most ``cap * s`` pairs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from datasketch import MinHashLSH
+import numpy as np
 
+from .bands import band_keys, banding
 from .config import MatchConfig, SignConfig
 from .sign import DocSignature
+
+
+def _buckets(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows grouped by equal values (one band of each signature).
+
+    Returns the row order (equal rows together, in row order among
+    themselves) and the ``[start, end)`` positions of each group of two or
+    more. Rows are keyed by a 64-bit hash of their values; rows with equal
+    keys are compared value by value, so a hash collision never makes a
+    candidate.
+    """
+    keys = band_keys(rows, 1, rows.shape[1])[:, 0]
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    same = sorted_keys[1:] == sorted_keys[:-1]
+    if same.any():
+        ordered = rows[order]
+        equal = np.all(ordered[1:] == ordered[:-1], axis=1)
+        if (same & ~equal).any():  # a collision: sort by the values themselves
+            order = np.lexsort(rows.T[::-1])
+            ordered = rows[order]
+            equal = np.all(ordered[1:] == ordered[:-1], axis=1)
+        same = equal
+    edges = np.diff(np.concatenate([[0], same.astype(np.int8), [0]]))
+    return order, np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) + 1
+
+
+def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
+               owner: np.ndarray | None = None) -> np.ndarray:
+    """Candidate pairs ``(j, i)``, ``j < i``, of rows of ``values`` that agree on a whole band.
+
+    Args:
+        values: MinHash values, shape ``(n, num_perm)``; row order is corpus order.
+        b, r: bands and rows per band (``bands.banding``).
+        cap: each ``i`` keeps only its ``cap`` smallest ``j`` (datasketch's
+            query-then-insert loop, truncated as ``match`` always did).
+        owner: optional group of each row (a passage's document): rows of the
+            same group are never paired.
+
+    Returns:
+        An ``(m, 2)`` int64 array of ``(j, i)``, sorted.
+    """
+    n = len(values)
+    found = np.empty((0, 2), dtype=np.int64)
+    if n < 2:
+        return found
+    for band in range(b):
+        order, starts, ends = _buckets(np.ascontiguousarray(values[:, band * r:(band + 1) * r]))
+        if not len(starts):
+            continue
+        sizes = ends - starts
+        first = np.repeat(starts, sizes)
+        pos = first + (np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes))
+        take = np.minimum(pos - first, cap)  # pair each member with up to cap members before it
+        total = int(take.sum())
+        later = np.repeat(order[pos], take)
+        step = np.arange(total) - np.repeat(np.cumsum(take) - take, take)
+        earlier = order[np.repeat(first, take) + step]
+        pairs = np.stack([earlier, later], axis=1).astype(np.int64)
+        if owner is not None:
+            pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]]
+        found = _cap(np.concatenate([found, pairs]), n, cap)
+    return found[np.lexsort((found[:, 1], found[:, 0]))]
+
+
+def _cap(pairs: np.ndarray, n: int, cap: int) -> np.ndarray:
+    """Unique pairs ``(j, i)``, each ``i`` keeping its ``cap`` smallest ``j``."""
+    if not len(pairs):
+        return pairs
+    code = np.unique(pairs[:, 1] * n + pairs[:, 0])  # sorted by i, then j
+    i, j = code // n, code % n
+    group_start = np.flatnonzero(np.concatenate([[True], i[1:] != i[:-1]]))
+    rank = np.arange(len(i)) - np.repeat(group_start, np.diff(np.append(group_start, len(i))))
+    keep = rank < cap
+    return np.stack([j[keep], i[keep]], axis=1)
+
+
+def _nonempty(values: np.ndarray) -> np.ndarray:
+    return ~np.all(values == np.uint32(0xFFFFFFFF), axis=1)
+
+
+def document_pairs(values: np.ndarray, words: np.ndarray, match: MatchConfig,
+                   sign: SignConfig) -> np.ndarray:
+    """Candidate document pairs ``(i, j)``, ``i < j``, from an ``(n, num_perm)`` array of signatures.
+
+    Documents without words are left out (an empty text would collide with
+    every other empty text).
+    """
+    keep = np.flatnonzero(words > 0)
+    b, r = banding(match.doc_threshold, sign.num_perm)
+    pairs = band_pairs(values[keep], b, r, match.max_candidates_per_item)
+    return keep[pairs] if len(pairs) else pairs
+
+
+def passage_pairs(values: np.ndarray, doc: np.ndarray, match: MatchConfig,
+                  sign: SignConfig) -> np.ndarray:
+    """Candidate passage pairs ``(p, q)``, rows of ``values`` (passages in corpus order), from different documents."""
+    keep = np.flatnonzero(_nonempty(values))
+    b, r = banding(match.passage_threshold, sign.num_perm)
+    pairs = band_pairs(values[keep], b, r, match.max_candidates_per_item, owner=doc[keep])
+    return keep[pairs] if len(pairs) else pairs
 
 
 def document_candidates(sigs: Sequence[DocSignature], match: MatchConfig,
                         sign: SignConfig) -> list[tuple[int, int]]:
     """Pairs ``(i, j)``, ``i < j``, of documents whose signatures share an LSH bucket."""
-    lsh = MinHashLSH(threshold=match.doc_threshold, num_perm=sign.num_perm)
-    pairs: set[tuple[int, int]] = set()
-    for i, sig in enumerate(sigs):
-        if len(sig.shingles) == 0:
-            continue  # an empty text would collide with every other empty text
-        found = sorted(lsh.query(sig.minhash))
-        for j in found[: match.max_candidates_per_item]:
-            pairs.add((j, i))
-        lsh.insert(i, sig.minhash, check_duplication=False)
-    return sorted(pairs)
+    if not sigs:
+        return []
+    values = np.stack([s.minhash.hashvalues for s in sigs]).astype(np.uint32)
+    words = np.array([len(s.shingles) for s in sigs], dtype=np.int64)
+    return [(int(i), int(j)) for i, j in document_pairs(values, words, match, sign)]
 
 
 def passage_candidates(sigs: Sequence[DocSignature], match: MatchConfig,
                        sign: SignConfig) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Pairs of passages ``((doc, passage), (doc, passage))`` from different documents."""
-    lsh = MinHashLSH(threshold=match.passage_threshold, num_perm=sign.num_perm)
-    pairs: set[tuple[tuple[int, int], tuple[int, int]]] = set()
-    for i, sig in enumerate(sigs):
-        keys = []
-        for passage, mh in zip(sig.passages, sig.passage_minhashes, strict=False):
-            if mh.is_empty():
-                continue
-            key = (i, passage.number)
-            found = sorted(k for k in lsh.query(mh) if k[0] != i)
-            for other in found[: match.max_candidates_per_item]:
-                pairs.add((other, key))
-            keys.append((key, mh))
-        for key, mh in keys:  # after querying, so a document never matches itself
-            lsh.insert(key, mh, check_duplication=False)
-    return sorted(pairs)
+    keys = [(i, p.number) for i, s in enumerate(sigs) for p in s.passages[:len(s.passage_minhashes)]]
+    if not keys:
+        return []
+    values = np.stack([mh.hashvalues for s in sigs for mh in s.passage_minhashes[:len(s.passages)]])
+    doc = np.array([k[0] for k in keys], dtype=np.int64)
+    return [(keys[p], keys[q]) for p, q in passage_pairs(values.astype(np.uint32), doc, match, sign)]

@@ -20,9 +20,10 @@ from .ingest import read_paths
 from .errors import ConfigError
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
 from .outlets import Outlets, find_outlets_files, resolve
-from .match import document_candidates, passage_candidates
+from .match import document_pairs, passage_pairs
+from .parallel import default_jobs, ingest_parallel, jobs_for, sign_parallel
 from .records import CleanDoc, Document, Group, PassageMatch, Skipped
-from .sign import sign
+from .sign import PassageView
 from .templates import strip_templates
 from .verify import verify_documents, verify_passages
 
@@ -47,10 +48,18 @@ def _noop(stage: str, done: int, total: int | None) -> None:
 
 
 def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
-                     progress: Progress = _noop) -> tuple[list[CleanDoc], list[Skipped]]:
-    """Read, clean and annotate every document; collect what was skipped."""
+                     progress: Progress = _noop, jobs: int = 1) -> tuple[list[CleanDoc], list[Skipped]]:
+    """Read, clean and annotate every document; collect what was skipped.
+
+    With ``jobs > 1``, reading and cleaning run in that many processes
+    (``parallel``); the result is the same.
+    """
     paths = [Path(p) for p in paths]
     outlets = load_outlets(paths, config)
+    jobs = jobs_for(paths, jobs) if jobs != 1 else 1
+    if jobs > 1:
+        cleaned, skipped = ingest_parallel(paths, config, outlets, jobs, progress)
+        return strip_templates(cleaned, config.clean), skipped
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
     for n, item in enumerate(read_paths(paths, config.ingest), start=1):
@@ -81,44 +90,60 @@ def load_outlets(paths: Iterable[str | os.PathLike[str]], config: Config) -> Out
     return outlets
 
 
-def find(cleaned: list[CleanDoc], config: Config,
-         progress: Progress = _noop) -> tuple[list[Group], list[PassageMatch]]:
-    """Sign, match, verify and attribute over cleaned documents."""
-    progress("sign", 0, len(cleaned))
-    sigs = sign(cleaned, config.sign)
-    progress("sign", len(cleaned), len(cleaned))
-    doc_pairs = document_candidates(sigs, config.match, config.sign)
+def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
+         jobs: int = 1) -> tuple[list[Group], list[PassageMatch]]:
+    """Sign, match, verify and attribute over cleaned documents.
+
+    Signing runs in ``jobs`` processes (``parallel``); the findings are the
+    same for any ``jobs``.
+    """
+    jobs = jobs or default_jobs()
+    texts = [c.text for c in cleaned]
+    signed = sign_parallel(texts, config.sign, jobs, progress)
+    progress("match", 0, None)
+    doc_pairs = [(int(i), int(j)) for i, j in
+                 document_pairs(signed.doc_values, signed.doc_words, config.match, config.sign)]
+    view = PassageView(signed, texts)
+    rows = passage_pairs(signed.p_values, signed.p_doc, config.match, config.sign)
+    signed.p_values = signed.p_values[:0]  # the largest array; only the candidates are needed now
+    passage_pairs_ = [(view.key(int(p)), view.key(int(q))) for p, q in rows]
+    progress("match", 1, 1)
     progress("verify documents", 0, len(doc_pairs))
-    verified = verify_documents(cleaned, doc_pairs, config.verify)
+    verified = verify_documents(cleaned, doc_pairs, config.verify,
+                                lambda n: progress("verify documents", n, len(doc_pairs)))
     progress("verify documents", len(doc_pairs), len(doc_pairs))
     homes = author_homes(cleaned)
     groups = [attribute_group(g, cleaned, homes) for g in build_groups(verified)]
     group_of = {m: g for g, group in enumerate(groups) for m in group.members}
-    passage_pairs = passage_candidates(sigs, config.match, config.sign)
-    progress("verify passages", 0, len(passage_pairs))
-    matches = verify_passages(cleaned, sigs, passage_pairs, config.verify, group_of=group_of)
-    progress("verify passages", len(passage_pairs), len(passage_pairs))
+    progress("verify passages", 0, len(passage_pairs_))
+    matches = verify_passages(cleaned, view, passage_pairs_, config.verify,  # type: ignore[arg-type]
+                              group_of=group_of,
+                              progress=lambda n: progress("verify passages", n, len(passage_pairs_)))
+    progress("verify passages", len(passage_pairs_), len(passage_pairs_))
     matches = collapse_matches(matches, groups, cleaned)
     matches = [attribute_match(m, cleaned, homes) for m in matches]
     return groups, matches
 
 
 def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
-        progress: Progress = _noop) -> Report:
+        progress: Progress = _noop, jobs: int = 1) -> Report:
     """Run the whole pipeline over files and folders.
 
     Args:
         paths: files or folders of .txt, .html, .jsonl and .warc(.gz).
         config: parameters; defaults when omitted.
         progress: called as stages advance (for a progress bar).
+        jobs: worker processes for reading, cleaning and signing (0: all
+            cores); the report is the same for any number.
 
     Returns:
         A ``Report``; render it with ``provenance.report``.
     """
     config = config or Config()
     paths = list(paths)
-    cleaned, skipped = ingest_and_clean(paths, config, progress)
-    groups, matches = find(cleaned, config, progress)
+    jobs = jobs or default_jobs()
+    cleaned, skipped = ingest_and_clean(paths, config, progress, jobs)
+    groups, matches = find(cleaned, config, progress, jobs)
     return Report(__version__, params(paths, config), cleaned, skipped, groups, matches)
 
 

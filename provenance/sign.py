@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import xxhash
@@ -100,21 +101,8 @@ class DocSignature:
     passage_minhashes: list[MinHash]
 
 
-def passages_of(clean: CleanDoc, doc_index: int, cfg: SignConfig,
-                tokens: list[tuple[str, int, int]] | None = None) -> list[Passage]:
-    """Cut the cleaned text into passages: paragraphs, short ones joined, long ones windowed.
-
-    Returns passages with ``first``/``last`` word positions in ``tokens`` so that
-    their shingles are slices of the document's.
-    """
-    text = clean.text
-    tokens = words_with_spans(text) if tokens is None else tokens
-    paragraphs: list[tuple[int, int]] = []  # [first word, end word) per line
-    first = 0
-    for k in range(1, len(tokens) + 1):
-        if k == len(tokens) or "\n" in text[tokens[k - 1][2]:tokens[k][1]]:
-            paragraphs.append((first, k))
-            first = k
+def _chunks(paragraphs: Sequence[tuple[int, int]], cfg: SignConfig) -> list[tuple[int, int]]:
+    """Word ranges ``[first, end)`` of passages, from the word ranges of paragraphs."""
     chunks: list[tuple[int, int]] = []
     buffer: tuple[int, int] | None = None
     lo, hi, stride = cfg.passage_min_words, cfg.passage_max_words, cfg.passage_stride
@@ -141,44 +129,382 @@ def passages_of(clean: CleanDoc, doc_index: int, cfg: SignConfig,
             chunks[-1] = (chunks[-1][0], buffer[1])
         else:
             chunks.append(buffer)
+    return chunks
+
+
+def passages_of(clean: CleanDoc, doc_index: int, cfg: SignConfig,
+                tokens: list[tuple[str, int, int]] | None = None) -> list[Passage]:
+    """Cut the cleaned text into passages: paragraphs, short ones joined, long ones windowed.
+
+    Returns passages with ``first``/``last`` word positions in ``tokens`` so that
+    their shingles are slices of the document's.
+    """
+    text = clean.text
+    tokens = words_with_spans(text) if tokens is None else tokens
+    paragraphs: list[tuple[int, int]] = []  # [first word, end word) per line
+    first = 0
+    for k in range(1, len(tokens) + 1):
+        if k == len(tokens) or "\n" in text[tokens[k - 1][2]:tokens[k][1]]:
+            paragraphs.append((first, k))
+            first = k
     out = []
-    for number, (a, b) in enumerate(chunks):
+    for number, (a, b) in enumerate(_chunks(paragraphs, cfg)):
         start, end = tokens[a][1], tokens[b - 1][2]
         out.append(Passage(doc_index, number, start, end, text[start:end], a, b))
     return out
 
 
 def sign(cleaned: Sequence[CleanDoc], cfg: SignConfig) -> list[DocSignature]:
-    """Signatures for every document and its passages.
+    """Signatures for every document and its passages, as datasketch ``MinHash`` objects.
 
     Each word is hashed once; shingle hashes are combined from word hashes
-    with numpy, and a passage's shingles are a slice of its document's.
+    with numpy, and a passage's shingles are a slice of its document's. The
+    hash values are computed by ``sign_texts`` and are exactly those of
+    ``MinHash.bulk`` over the same shingle sets.
 
     Args:
         cleaned: cleaned documents; their position is their index in matches.
         cfg: shingle size, permutations and seed.
     """
-    doc_sets: list[np.ndarray] = []
-    all_passages: list[list[Passage]] = []
-    passage_sets: list[np.ndarray] = []
-    k = cfg.shingle_size
+    batch = sign_texts([c.text for c in cleaned], cfg)
+    perms = permutations(cfg.num_perm, cfg.seed)
+    template = MinHash(num_perm=cfg.num_perm, seed=cfg.seed, hashfunc=_identity,
+                       permutations=perms, scheme="affine32")
+
+    def as_minhash(values: np.ndarray) -> MinHash:
+        mh = template.copy()
+        mh.hashvalues = values.copy()
+        return mh
+
+    bounds = np.searchsorted(batch.p_doc, np.arange(len(cleaned) + 1))
+    out = []
     for index, clean in enumerate(cleaned):
-        tokens = words_with_spans(clean.text)
-        shingles = shingle_array(word_hashes([t[0] for t in tokens], cfg.seed), k)
-        doc_sets.append(np.unique(shingles))
-        passages = passages_of(clean, index, cfg, tokens)
-        all_passages.append(passages)
-        for p in passages:
-            if p.last - p.first >= k:
-                passage_sets.append(np.unique(shingles[p.first:p.last - k + 1]))
-            else:  # shorter than one shingle: hash its words as one gram
-                passage_sets.append(shingle_hashes([t[0] for t in tokens[p.first:p.last]],
-                                                   k, cfg.seed))
-    doc_mh = minhashes(doc_sets, cfg)
-    passage_mh = minhashes(passage_sets, cfg)
-    out, j = [], 0
-    for index, passages in enumerate(all_passages):
-        n = len(passages)
-        out.append(DocSignature(doc_sets[index], doc_mh[index], passages, passage_mh[j:j + n]))
-        j += n
+        text = clean.text
+        words = batch.doc_words[index]
+        shingles = shingle_hashes([t[0] for t in words_with_spans(text)], cfg.shingle_size,
+                                  cfg.seed) if words else np.empty(0, dtype=np.uint32)
+        passages, mhs = [], []
+        for number, p in enumerate(range(bounds[index], bounds[index + 1])):
+            start, end = int(batch.p_start[p]), int(batch.p_end[p])
+            passages.append(Passage(index, number, start, end, text[start:end],
+                                    int(batch.p_first[p]), int(batch.p_last[p])))
+            mhs.append(as_minhash(batch.p_values[p]))
+        out.append(DocSignature(shingles, as_minhash(batch.doc_values[index]), passages, mhs))
     return out
+
+
+# --- Vectorised signing over a batch of texts -------------------------------
+#
+# The signatures are datasketch's, bit for bit: datasketch's "affine32" scheme
+# pre-mixes each input hash with fmix32 and maps it through ``a_k * h + b_k``
+# (mod 2**32, ``a_k`` odd) for each permutation ``k``, keeping the minimum.
+# Here that is done with numpy over every shingle of a whole batch at once,
+# one permutation at a time: ``np.minimum.reduceat`` takes the minimum over
+# each document's range of shingles, and over each passage's range (a
+# passage's shingles are a slice of its document's, so they are never
+# rebuilt). The minimum over a multiset equals the minimum over its set, so
+# shingles need not be made unique first.
+
+_MAX32 = np.uint32(0xFFFFFFFF)
+_ASCII_WORD = np.zeros(256, dtype=bool)
+for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
+    _ASCII_WORD[_c] = True
+_HASH_CACHE: dict[int, dict[str, int]] = {}
+_CACHE_LIMIT = 1 << 21
+
+
+@lru_cache(maxsize=16)
+def permutations(num_perm: int, seed: int) -> np.ndarray:
+    """datasketch's ``affine32`` permutation parameters ``(a, b)``, shape ``(2, num_perm)``."""
+    perms = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    return np.asarray(perms, dtype=np.uint32)
+
+
+_P1, _P2, _P3, _P4, _P5 = (np.uint32(x) for x in (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D,
+                                                   0x27D4EB2F, 0x165667B1))
+
+
+def _rotl(x: np.ndarray, r: int) -> np.ndarray:
+    return (x << np.uint32(r)) | (x >> np.uint32(32 - r))  # type: ignore[no-any-return]
+
+
+def _read32(m: np.ndarray, at: int) -> np.ndarray:
+    return (m[:, at] | (m[:, at + 1] << np.uint32(8)) | (m[:, at + 2] << np.uint32(16))  # type: ignore[no-any-return]
+            | (m[:, at + 3] << np.uint32(24)))
+
+
+def xxh32_rows(m: np.ndarray, seed: int) -> np.ndarray:
+    """``xxhash.xxh32_intdigest`` of each row of ``m``: byte values, shape ``(n, length)``, uint32.
+
+    The xxh32 algorithm written out in numpy, so that a batch's words are
+    hashed together (one pass per distinct word length) rather than one
+    Python call each; equal to xxhash's (``tests/test_speed_compat.py``).
+    """
+    n, length = m.shape
+    s = np.uint32(seed)
+    with np.errstate(over="ignore"):
+        p = 0
+        if length >= 16:
+            v = [np.full(n, s + _P1 + _P2, np.uint32), np.full(n, s + _P2, np.uint32),
+                 np.full(n, s, np.uint32), np.full(n, s - _P1, np.uint32)]
+            while p + 16 <= length:
+                for lane in range(4):
+                    v[lane] = _rotl(v[lane] + _read32(m, p + 4 * lane) * _P2, 13) * _P1
+                p += 16
+            h = _rotl(v[0], 1) + _rotl(v[1], 7) + _rotl(v[2], 12) + _rotl(v[3], 18)
+        else:
+            h = np.full(n, s + _P5, np.uint32)
+        h = h + np.uint32(length)
+        while p + 4 <= length:
+            h = _rotl(h + _read32(m, p) * _P3, 17) * _P4
+            p += 4
+        while p < length:
+            h = _rotl(h + m[:, p] * _P5, 11) * _P1
+            p += 1
+        h ^= h >> np.uint32(15)
+        h *= _P2
+        h ^= h >> np.uint32(13)
+        h *= _P3
+        h ^= h >> np.uint32(16)
+    return h
+
+
+def _word_mask(codes: np.ndarray) -> np.ndarray:
+    """Which code points are word characters (``\\w``), looked up once per distinct character."""
+    mask = np.zeros(len(codes), dtype=bool)
+    low = codes < 128
+    mask[low] = _ASCII_WORD[codes[low]]
+    high = np.flatnonzero(~low)
+    if len(high):
+        chars, inverse = np.unique(codes[high], return_inverse=True)
+        wordy = np.array([_WORD.match(chr(c)) is not None for c in chars.tolist()], dtype=bool)
+        mask[high] = wordy[inverse]
+    return mask
+
+
+def _batch_words(joined: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Words of ``joined`` as ``words_with_spans`` finds them: starts, ends, xxh32 hashes; and newlines.
+
+    Word boundaries come from numpy over the code points. ASCII words are
+    lower-cased and hashed together (``xxh32_rows``, grouped by length);
+    only words with other characters are normalised and hashed one by one.
+    """
+    if joined.isascii():
+        codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).astype(np.uint32)
+    else:
+        codes = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    edge = np.diff(_word_mask(codes).view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edge == 1)
+    ends = np.flatnonzero(edge == -1)
+    hashes = np.empty(len(starts), dtype=np.uint32)
+    high = np.concatenate([[0], np.cumsum(codes >= 128)])
+    other = (high[ends] - high[starts]) > 0
+    lowered = codes + ((codes >= 65) & (codes <= 90)) * np.uint32(32)
+    plain = np.flatnonzero(~other)
+    lengths = (ends - starts)[plain]
+    by_length = plain[np.argsort(lengths, kind="stable")]
+    sizes = np.bincount(lengths)
+    at = 0
+    for length, count in enumerate(sizes.tolist()):
+        if count:
+            rows = by_length[at:at + count]
+            hashes[rows] = xxh32_rows(lowered[starts[rows, None] + np.arange(length)], seed)
+            at += count
+    keep = np.ones(len(starts), dtype=bool)
+    for i in np.flatnonzero(other).tolist():
+        word = normalise(joined[starts[i]:ends[i]])
+        if word:
+            hashes[i] = xxhash.xxh32_intdigest(word.encode("utf-8"), seed)
+        else:  # a word that normalises to nothing is not a word
+            keep[i] = False
+    if not keep.all():
+        starts, ends, hashes = starts[keep], ends[keep], hashes[keep]
+    return starts, ends, hashes, np.flatnonzero(codes == 10)
+
+
+@dataclass
+class SignedBatch:
+    """Signatures of a batch of texts as arrays (what a worker process sends back).
+
+    ``doc_values[i]`` is document ``i``'s MinHash hash values (all ``2**32-1``
+    when it has no words, as datasketch's empty MinHash); passages are rows of
+    the ``p_*`` arrays, in document order, numbered within their document.
+    """
+
+    doc_values: np.ndarray  # (n, num_perm) uint32
+    doc_words: np.ndarray  # (n,) int64: words in each text
+    p_doc: np.ndarray  # (m,) int64: the passage's document, in this batch
+    p_start: np.ndarray  # (m,) int64: offsets in the cleaned text
+    p_end: np.ndarray
+    p_first: np.ndarray  # (m,) int64: word positions [first, last)
+    p_last: np.ndarray
+    p_values: np.ndarray  # (m, num_perm) uint32
+
+    @classmethod
+    def concat(cls, parts: Sequence[SignedBatch], num_perm: int) -> SignedBatch:
+        """One batch from several (their ``p_doc`` already counted over the whole)."""
+        if not parts:
+            empty = np.empty(0, dtype=np.int64)
+            values = np.empty((0, num_perm), dtype=np.uint32)
+            return cls(values, empty, empty, empty, empty, empty, empty, values)
+        return cls(*(np.concatenate([getattr(p, f) for p in parts])
+                     for f in ("doc_values", "doc_words", "p_doc", "p_start", "p_end",
+                               "p_first", "p_last", "p_values")))
+
+    def passage_bounds(self) -> np.ndarray:
+        """``bounds[i]:bounds[i + 1]`` are the rows of document ``i``'s passages."""
+        return np.searchsorted(self.p_doc, np.arange(len(self.doc_values) + 1))
+
+
+class PassageView:
+    """``view[i].passages[n]`` over a ``SignedBatch`` and the cleaned texts, built on demand.
+
+    What ``verify.verify_passages`` reads from a list of ``DocSignature``,
+    without a ``Passage`` object (and a copy of its text) kept per passage.
+    """
+
+    def __init__(self, batch: SignedBatch, texts: Sequence[str]) -> None:
+        self.batch, self.texts = batch, texts
+        self.bounds: list[int] = batch.passage_bounds().tolist()
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, doc: int) -> _DocPassages:
+        return _DocPassages(self, doc)
+
+    def passage(self, doc: int, number: int) -> Passage:
+        """Passage ``number`` of document ``doc``."""
+        row = self.bounds[doc] + number
+        b = self.batch
+        start, end = int(b.p_start[row]), int(b.p_end[row])
+        return Passage(doc, number, start, end, self.texts[doc][start:end],
+                       int(b.p_first[row]), int(b.p_last[row]))
+
+    def key(self, row: int) -> tuple[int, int]:
+        """``(doc, number)`` of a passage row."""
+        doc = int(self.batch.p_doc[row])
+        return doc, row - self.bounds[doc]
+
+
+class _DocPassages:
+    __slots__ = ("doc", "view")
+
+    def __init__(self, view: PassageView, doc: int) -> None:
+        self.view, self.doc = view, doc
+
+    @property
+    def passages(self) -> _DocPassages:
+        return self
+
+    def __len__(self) -> int:
+        return self.view.bounds[self.doc + 1] - self.view.bounds[self.doc]
+
+    def __getitem__(self, number: int) -> Passage:
+        return self.view.passage(self.doc, number)
+
+
+#: Shingle hashes taken at a time: small enough that the permutation loop runs in cache.
+_BLOCK = 1 << 15
+
+
+def range_minima(hashes: np.ndarray, ranges: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """MinHash values of ``hashes[start:end]`` for each row ``(start, end)`` of ``ranges``.
+
+    ``hashes`` are already pre-mixed (fmix32) and end with one spare element;
+    every range is non-empty. Ranges may overlap (a passage lies inside its
+    document). Rows are taken in blocks of nearby ranges, and for each block
+    every permutation is one multiply-add and one ``np.minimum.reduceat``
+    over the block's hashes, with the ranges' bounds interleaved as indices.
+    """
+    a_perm, b_perm = permutations(num_perm, seed)
+    out = np.empty((len(ranges), num_perm), dtype=np.uint32)
+    if not len(ranges):
+        return out
+    order = np.argsort(ranges[:, 0], kind="stable")
+    starts = ranges[order, 0]
+    ends_sorted = ranges[order, 1]
+    reach = np.maximum.accumulate(ends_sorted)
+    i, n = 0, len(order)
+    with np.errstate(over="ignore"):
+        while i < n:
+            j = max(int(np.searchsorted(starts, starts[i] + _BLOCK, "left")), i + 1)
+            lo, hi = int(starts[i]), int(reach[j - 1])
+            seg = hashes[lo:hi + 1]  # the element after the block makes every index valid
+            idx = np.stack([starts[i:j] - lo, ends_sorted[i:j] - lo], axis=1).reshape(-1)
+            rows = order[i:j]
+            work = np.empty_like(seg)
+            block = np.empty((j - i, num_perm), dtype=np.uint32)
+            for k in range(num_perm):
+                np.multiply(seg, a_perm[k], out=work)
+                work += b_perm[k]
+                block[:, k] = np.minimum.reduceat(work, idx)[::2]
+            out[rows] = block
+            i = j
+    return out
+
+
+def sign_texts(texts: Sequence[str], cfg: SignConfig, passages: bool = True) -> SignedBatch:
+    """Document and passage signatures of ``texts``, vectorised over the whole batch.
+
+    The texts are joined (a space between two) and their words found and
+    hashed together; shingles are combined over the batch's word hashes at
+    once, and a document's shingles are the range that starts and ends
+    inside it. The hash values equal ``MinHash.bulk`` over the shingle sets
+    that ``sign`` used to build (``tests/test_speed_compat.py`` checks it).
+    With ``passages=False`` only documents are signed (for benchmarks).
+    """
+    k = cfg.shingle_size
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    text_at = np.concatenate([[0], np.cumsum(lengths + 1)])[:-1]
+    starts, ends, hashes, newlines = _batch_words(" ".join(texts), cfg.seed)
+    first_word = np.searchsorted(starts, text_at)
+    doc_words = np.diff(np.append(first_word, len(starts)))
+    # a paragraph starts at each text's first word and after each newline between words
+    between = np.searchsorted(newlines, starts[1:]) - np.searchsorted(newlines, ends[:-1])
+    breaks = np.union1d(np.flatnonzero(between > 0) + 1, first_word)
+    p_cols: list[list[int]] = [[], [], [], []]  # doc, first, last (words in the doc), first global
+    lo = np.searchsorted(breaks, first_word).tolist()
+    hi = np.searchsorted(breaks, first_word + doc_words).tolist()
+    break_list = breaks.tolist()
+    for index, (w0, n) in enumerate(zip(first_word.tolist(), doc_words.tolist(), strict=True)):
+        if not n or not passages:
+            continue
+        cuts = [c - w0 for c in break_list[lo[index]:hi[index]]] + [n]
+        for a, b in _chunks(list(zip(cuts[:-1], cuts[1:], strict=True)), cfg):
+            p_cols[0].append(index)
+            p_cols[1].append(a)
+            p_cols[2].append(b)
+            p_cols[3].append(w0 + a)
+    p_doc, p_first, p_last, p_global = (np.asarray(c, dtype=np.int64) for c in p_cols)
+    p_start = starts[p_global] - text_at[p_doc] if len(p_global) else p_global
+    p_end = ends[p_global + p_last - p_first - 1] - text_at[p_doc] if len(p_global) else p_global
+    total = len(hashes)
+    shingles = shingle_array(hashes, k) if total >= k else np.empty(0, dtype=np.uint32)
+    extra: list[np.ndarray] = []  # one gram each, for texts and passages shorter than a shingle
+    base = len(shingles)
+
+    def span(w0: int, w1: int) -> tuple[int, int]:
+        nonlocal base
+        if w1 - w0 >= k:
+            return w0, w1 - k + 1
+        if w1 <= w0:
+            return 0, 0
+        extra.append(shingle_array(hashes[w0:w1], k))
+        base += 1
+        return base - 1, base
+
+    doc_ranges = [span(w0, w0 + n) for w0, n in zip(first_word.tolist(), doc_words.tolist(), strict=True)]
+    p_ranges = [span(g, g + b - a) for g, a, b in zip(p_cols[3], p_cols[1], p_cols[2], strict=True)]
+    # a spare element at the end: reduceat needs every index below the length
+    allh = _fmix32(np.concatenate([shingles, *extra, np.zeros(1, dtype=np.uint32)]))
+    n = len(texts)
+    docs = np.asarray(doc_ranges, dtype=np.int64).reshape(-1, 2)
+    filled = docs[:, 1] > docs[:, 0]
+    pr = np.asarray(p_ranges, dtype=np.int64).reshape(-1, 2)
+    values = range_minima(allh, np.concatenate([docs[filled], pr]), cfg.num_perm, cfg.seed)
+    doc_values = np.full((n, cfg.num_perm), _MAX32, dtype=np.uint32)
+    doc_values[filled] = values[:int(filled.sum())]
+    p_values = values[int(filled.sum()):]
+    return SignedBatch(doc_values, doc_words.astype(np.int64), p_doc, p_start, p_end, p_first,
+                       p_last, p_values)

@@ -82,6 +82,14 @@ class Entry:
     dkeys: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # (b,) or empty
     pkeys: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.int64))  # (passages, b)
     pvalid: np.ndarray = field(default_factory=lambda: np.empty(0, bool))  # passages with keys
+    packed: tuple[str, bytes] | None = None  # (meta as JSON, zlib text), when made in a worker
+
+    def pack(self) -> tuple[str, bytes]:
+        """The metadata as JSON and the text compressed, as stored."""
+        if self.packed is None:
+            self.packed = (json.dumps(self.meta, sort_keys=True, ensure_ascii=False),
+                           zlib.compress(self.text.encode("utf-8"), 6))
+        return self.packed
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,7 @@ class StoredDoc:
     meta: dict[str, Any]
     text: str
     pspans: np.ndarray
+    sig: bytes = b""  # the document's MinHash values, as stored (dtype in the parameters)
 
 
 @dataclass(frozen=True)
@@ -177,6 +186,16 @@ def pause_for_test() -> None:
     if marker:
         Path(marker).write_text(str(os.getpid()), encoding="utf-8")
         time.sleep(float(os.environ.get("PROVENANCE_TEST_PAUSE_SECONDS", "120")))
+
+
+def _passage_rows(n: int, e: Entry) -> np.ndarray:
+    """``(key, n, passage)`` rows of an entry's valid passages, as an int64 array."""
+    valid = np.nonzero(e.pvalid)[0]
+    if not len(valid):
+        return np.empty((0, 3), np.int64)
+    keys = e.pkeys[valid]
+    return np.column_stack([keys.ravel(), np.full(keys.size, n, np.int64),
+                            np.repeat(valid.astype(np.int64), keys.shape[1])])
 
 
 def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
@@ -319,32 +338,42 @@ class SQLiteStore:
         con = self.con
         con.executescript(_STAGE_SQL)
         n = 0
+        batch: list[tuple[int, Entry]] = []
         con.execute("BEGIN")
         try:
             for entry in entries:
                 n += 1
-                con.execute("INSERT INTO temp.s_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", (
-                    n, entry.id, entry.outlet, entry.url, entry.date, entry.hash, len(entry.psig),
-                    json.dumps(entry.meta, sort_keys=True, ensure_ascii=False),
-                    zlib.compress(entry.text.encode("utf-8"), 6), entry.sig.tobytes(),
-                    np.ascontiguousarray(entry.psig).tobytes(),
-                    np.ascontiguousarray(entry.pspans, dtype=np.uint32).tobytes()))
-                con.executemany("INSERT INTO temp.s_dband VALUES (?, ?)",
-                                ((int(k), n) for k in entry.dkeys))
-                rows = np.nonzero(entry.pvalid)[0]
-                if len(rows):
-                    con.executemany("INSERT INTO temp.s_pband VALUES (?, ?, ?)",
-                                    ((int(k), n, int(p)) for p in rows for k in entry.pkeys[p]))
+                batch.append((n, entry))
+                if len(batch) >= 1000:
+                    self._stage_batch(batch)
+                    batch = []
+            self._stage_batch(batch)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
         return n
 
+    def _stage_batch(self, batch: list[tuple[int, Entry]]) -> None:
+        if not batch:
+            return
+        con = self.con
+        docs = []
+        for n, e in batch:
+            meta, text = e.pack()
+            docs.append((n, e.id, e.outlet, e.url, e.date, e.hash, len(e.psig), meta, text, e.sig.tobytes(),
+                         np.ascontiguousarray(e.psig).tobytes(),
+                         np.ascontiguousarray(e.pspans, dtype=np.uint32).tobytes()))
+        con.executemany("INSERT INTO temp.s_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", docs)
+        con.executemany("INSERT INTO temp.s_dband VALUES (?, ?)", np.concatenate(
+            [np.column_stack([e.dkeys, np.full(len(e.dkeys), n, np.int64)]) for n, e in batch]).tolist())
+        rows = [_passage_rows(n, e) for n, e in batch]
+        con.executemany("INSERT INTO temp.s_pband VALUES (?, ?, ?)", np.concatenate(rows).tolist())
+
     def add(self, entries: Iterable[Entry]) -> AddResult:
         """Add (or replace, by id) documents in one transaction."""
         con = self.con
-        staged = self._stage(entries)
+        self._stage(entries)
         try:
             con.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -453,11 +482,11 @@ class SQLiteStore:
         out = []
         for chunk in _chunks(sorted(set(rowids))):
             marks = ",".join("?" * len(chunk))
-            for rowid, doc_id, meta, text, pspans in self.con.execute(
-                    f"SELECT rowid, id, meta, text, pspans FROM docs WHERE rowid IN ({marks})", chunk):
+            for rowid, doc_id, meta, text, pspans, sig in self.con.execute(
+                    f"SELECT rowid, id, meta, text, pspans, sig FROM docs WHERE rowid IN ({marks})", chunk):
                 out.append(StoredDoc(rowid, doc_id, json.loads(meta),
                                      zlib.decompress(text).decode("utf-8"),
-                                     decode_array(pspans, "uint32", 2)))
+                                     decode_array(pspans, "uint32", 2), sig))
         return out
 
 

@@ -76,7 +76,7 @@ class RedisStore:
             meta = self.r.hgetall(self.k("meta"))
         except (RedisError, OSError, ValueError) as exc:
             raise IndexStoreError(f"cannot reach Redis at {self.spec}: {_reason(exc)}") from exc
-        self._meta = {k.decode(): v.decode() for k, v in meta.items()}
+        self._meta = {_text(k): _text(v) for k, v in meta.items()}
         self._params: dict[str, Any] | None = None
         if self._meta:
             self._params = self._validate(self._meta)
@@ -172,7 +172,7 @@ class RedisStore:
             old_docs = {i: pipe.hmget(self.k("doc", n), "hash", "sig", "psig", "npass")
                         for i, n in old.items()}
             unchanged = {i for i, (h, *_rest) in old_docs.items()
-                         if h is not None and h.decode() == staged[i].hash}
+                         if h is not None and _text(h) == staged[i].hash}
             todo = [i for i in ids if i not in unchanged]
             base = int(self.r.incrby(self.k("next"), len(todo))) - len(todo) if todo else 0
             pipe.multi()
@@ -188,25 +188,24 @@ class RedisStore:
                     pipe.delete(self.k("doc", n))
                     if h is None:
                         continue  # a number without a document: nothing else to remove
-                    dkeys, pkeys, valid = keys_of(decode_array(sig, dtype, 0),
-                                                  decode_array(psig, dtype, width), params)
+                    dkeys, pkeys, valid = keys_of(decode_array(_bytes(sig), dtype, 0),
+                                                  decode_array(_bytes(psig), dtype, width), params)
                     for key in dkeys:
                         pipe.srem(self.k("d", int(key)), n)
                     for p in np.nonzero(valid)[0]:
                         for key in pkeys[p]:
                             pipe.srem(self.k("p", int(key)), f"{n}:{int(p)}")
-                    pipe.srem(self.k("h", h.decode()), n)
+                    pipe.srem(self.k("h", _text(h)), n)
                     pipe.srem(self.k("docs"), n)
-                    dropped_passages += int(npass)
+                    dropped_passages += int(_text(npass))
             passages = 0
             for offset, i in enumerate(todo, start=1):
                 e, n = staged[i], base + offset
                 passages += len(e.psig)
+                meta, text = e.pack()
                 pipe.hset(self.k("doc", n), mapping={
                     "id": e.id, "outlet": e.outlet or "", "url": e.url or "", "date": e.date or "",
-                    "hash": e.hash, "npass": len(e.psig),
-                    "meta": json.dumps(e.meta, sort_keys=True, ensure_ascii=False),
-                    "text": zlib.compress(e.text.encode("utf-8"), 6), "sig": e.sig.tobytes(),
+                    "hash": e.hash, "npass": len(e.psig), "meta": meta, "text": text, "sig": e.sig.tobytes(),
                     "psig": np.ascontiguousarray(e.psig).tobytes(),
                     "pspans": np.ascontiguousarray(e.pspans, dtype=np.uint32).tobytes()})
                 pipe.set(self.k("id", i), n)
@@ -239,7 +238,7 @@ class RedisStore:
 
     def stats(self) -> dict[str, Any]:
         def read() -> dict[str, Any]:
-            meta = {k.decode(): v.decode() for k, v in self.r.hgetall(self.k("meta")).items()}
+            meta = {_text(k): _text(v) for k, v in self.r.hgetall(self.k("meta")).items()}
             memory = self.r.info("memory").get("used_memory")
             return {"backend": self.backend, "index": self.spec, "prefix": self.prefix,
                     "documents": int(self.r.scard(self.k("docs"))), "passages": int(meta["passages"]),
@@ -285,20 +284,30 @@ class RedisStore:
         for chunk in _chunks(wanted):
             pipe = self.r.pipeline(transaction=False)
             for n in chunk:
-                pipe.hmget(self.k("doc", n), "id", "meta", "text", "pspans")
-            for n, (doc_id, meta, text, pspans) in zip(chunk, self._call("loading", pipe.execute),
-                                                      strict=True):
+                pipe.hmget(self.k("doc", n), "id", "meta", "text", "pspans", "sig")
+            for n, (doc_id, meta, text, pspans, sig) in zip(chunk, self._call("loading", pipe.execute),
+                                                           strict=True):
                 if doc_id is None:
                     continue  # replaced by a concurrent add since its bucket was read
                 out.append(StoredDoc(n, doc_id.decode(), json.loads(meta),
                                      zlib.decompress(text).decode("utf-8"),
-                                     decode_array(pspans, "uint32", 2)))
+                                     decode_array(pspans, "uint32", 2), sig))
         return out
 
 
 def _chunks(items: list[Any], size: int = _BATCH) -> Iterator[list[Any]]:
     for k in range(0, len(items), size):
         yield items[k:k + size]
+
+
+def _bytes(value: Any) -> bytes:
+    """A reply as bytes (the client does not decode replies)."""
+    return value if isinstance(value, bytes) else str(value).encode("utf-8")
+
+
+def _text(value: Any) -> str:
+    """A reply as text."""
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def _reason(exc: BaseException) -> str:

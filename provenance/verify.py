@@ -11,7 +11,7 @@ cut-off are dropped: they are LSH's false positives.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -24,6 +24,8 @@ from .sign import DocSignature
 #: Above this many characters a side, LCS alignment would need too much
 #: memory (it keeps a bit matrix); such pairs are aligned passage by passage.
 MAX_ALIGN_CHARS = 20_000
+#: Pairs between two calls of a ``progress`` callback.
+PROGRESS_EVERY = 1000
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def align(a: str, b: str, max_gap: int = 40, min_block: int = 4) -> Alignment | 
 
 
 def verify_documents(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int]],
-                     cfg: VerifyConfig) -> list[DocPair]:
+                     cfg: VerifyConfig, progress: Callable[[int], None] | None = None) -> list[DocPair]:
     """Keep the candidate document pairs that really are near-duplicates.
 
     Returns:
@@ -80,7 +82,9 @@ def verify_documents(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int
         texts, 0-100) and the aligned span in each original text.
     """
     out: list[DocPair] = []
-    for i, j in pairs:
+    for n, (i, j) in enumerate(pairs):
+        if progress and n % PROGRESS_EVERY == 0:
+            progress(n)
         a, b = cleaned[i], cleaned[j]
         score = fuzz.ratio(a.text, b.text, score_cutoff=cfg.doc_score_cutoff)
         if not score:
@@ -99,13 +103,14 @@ def verify_documents(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int
 def verify_passages(cleaned: Sequence[CleanDoc], sigs: Sequence[DocSignature],
                     pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]],
                     cfg: VerifyConfig, group_of: dict[int, int] | None = None,
-                    ) -> list[PassageMatch]:
+                    progress: Callable[[int], None] | None = None) -> list[PassageMatch]:
     """Verify passage candidates, merge neighbouring hits, and align them.
 
     Args:
         group_of: document index -> near-duplicate group; documents of the
             same group are already reported as copies, so their shared
             passages are not reported again.
+        progress: called with the number of pairs done, now and then.
 
     Returns:
         One ``PassageMatch`` per run of shared text between two documents,
@@ -113,7 +118,9 @@ def verify_passages(cleaned: Sequence[CleanDoc], sigs: Sequence[DocSignature],
     """
     group_of = group_of or {}
     hits: dict[tuple[int, int], list[tuple[Span, Span]]] = defaultdict(list)
-    for (i, pi), (j, pj) in pairs:
+    for n, ((i, pi), (j, pj)) in enumerate(pairs):
+        if progress and n % PROGRESS_EVERY == 0:
+            progress(n)
         if i in group_of and group_of.get(j) == group_of[i]:
             continue
         pa, pb = sigs[i].passages[pi], sigs[j].passages[pj]

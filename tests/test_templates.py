@@ -17,29 +17,31 @@ SHARED = SEED_TEXTS[0].split("\n\n")[2]  # one paragraph of seed 000, to be synd
 
 
 def _page(outlet: str, body: str, date: str) -> str:
-    paras = "".join(f"<p>{p}</p>" for p in body.split("\n") if p.strip())
-    return (f'<html><head><meta property="og:site_name" content="{outlet}">'
-            f'<meta property="article:published_time" content="{date}"></head><body>'
-            f"<div class='intro'><p>{HEADER if outlet == 'Daily Ledger' else outlet}</p></div>"
-            f"<article>{paras}</article><div class='legal-note'><p>{FOOTER if outlet == 'Daily Ledger' else ''}"
-            "</p></div></body></html>")
+    """A plain-text page as a crawler saves it: the site's own lines around the article."""
+    top = HEADER if outlet == "Daily Ledger" else outlet
+    bottom = FOOTER if outlet == "Daily Ledger" else ""
+    return f"{top}\nPublished {date}\n\n{body}\n\n{bottom}\n"
 
 
 def _corpus(root: Path) -> Path:
+    """Four unrelated pages of one outlet (a folder), and a paragraph that two other outlets republish."""
     bodies = [t.split("\n\n")[-2] + "\n" + t.split("\n\n")[-1] for t in SEED_TEXTS[1:]]
-    for n, body in enumerate(bodies):  # four unrelated Daily Ledger pages
+    (root / "ledger").mkdir()
+    for n, body in enumerate(bodies):
         extra = "\n" + SHARED if n == 0 else ""
-        (root / f"ledger-{n}.html").write_text(_page("Daily Ledger", body + extra, f"2017-07-0{n + 1}"), "utf-8")
-    for outlet in ("Blog Two", "Blog Three"):  # the same paragraph, republished by two other outlets
+        (root / "ledger" / f"page-{n}.txt").write_text(_page("Daily Ledger", body + extra, f"2017-07-0{n + 1}"), "utf-8")
+    for outlet in ("Blog Two", "Blog Three"):
+        folder = root / outlet.lower().replace(" ", "-")
+        folder.mkdir()
         text = f"Our own introduction to the week, written by {outlet} for its readers.\n{SHARED}"
-        (root / f"{outlet.lower().replace(' ', '-')}.html").write_text(_page(outlet, text, "2017-08-01"), "utf-8")
+        (folder / "post.txt").write_text(_page(outlet, text, "2017-08-01"), "utf-8")
     return root
 
 
 def test_an_outlets_repeated_header_and_footer_are_stripped(tmp_path: Path) -> None:
     report = run([_corpus(tmp_path)])
     for clean in report.cleaned:
-        if clean.doc.outlet == "Daily Ledger":
+        if clean.doc.id.startswith("ledger/"):
             assert HEADER not in clean.text and FOOTER not in clean.text
             reasons = {r.reason for r in clean.removed}
             assert "template" in reasons
@@ -49,18 +51,18 @@ def test_an_outlets_repeated_header_and_footer_are_stripped(tmp_path: Path) -> N
 
 def test_a_passage_syndicated_by_three_outlets_survives(tmp_path: Path) -> None:
     report = run([_corpus(tmp_path)])
-    holders = [c.doc.outlet for c in report.cleaned if SHARED in c.text]
-    assert sorted(holders) == ["Blog Three", "Blog Two", "Daily Ledger"]
+    holders = [c.doc.id.split("/")[0] for c in report.cleaned if SHARED in c.text]
+    assert sorted(holders) == ["blog-three", "blog-two", "ledger"]
     data = to_dict(report)
     # the two blogs are near-copies of each other (a group); the Ledger page shares the passage with it
-    assert [sorted(g["documents"]) for g in data["groups"]] == [["blog-three.html", "blog-two.html"]]
+    assert [sorted(g["documents"]) for g in data["groups"]] == [["blog-three/post.txt", "blog-two/post.txt"]]
     [match] = data["matches"]
-    assert "ledger-0.html" in (match["a"], match["b"])
+    assert "ledger/page-0.txt" in (match["a"], match["b"])
 
 
 def test_template_text_can_be_kept(tmp_path: Path) -> None:
     report = run([_corpus(tmp_path)], Config(clean=CleanConfig(keep=("template",))))
-    ledger = [c for c in report.cleaned if c.doc.outlet == "Daily Ledger"]
+    ledger = [c for c in report.cleaned if c.doc.id.startswith("ledger/")]
     assert all(HEADER in c.text for c in ledger)
 
 
@@ -68,7 +70,7 @@ def test_long_paragraphs_posted_again_by_one_outlet_are_not_templates(tmp_path: 
     """An outlet that posts the same article three times keeps its body: the copies must be found."""
     article = SEED_TEXTS[0]
     for n in range(3):
-        (tmp_path / f"dup-{n}.html").write_text(_page("Daily Ledger", article, f"2017-07-0{n + 1}"), "utf-8")
+        (tmp_path / f"dup-{n}.txt").write_text(_page("Daily Ledger", article, f"2017-07-0{n + 1}"), "utf-8")
     report = run([tmp_path])
     assert all(len(c.text) > 0.9 * len(article) for c in report.cleaned)
     assert len(report.groups) == 1 and len(report.groups[0].members) == 3

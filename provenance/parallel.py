@@ -1,0 +1,297 @@
+"""Every core busy: ingest, clean and sign in worker processes, over batches.
+
+The driver (``pipeline``) stays in charge of order. Work is cut into
+batches in corpus order: a run of files, or a run of JSON Lines records
+(the main process only splits the file into lines, as ``ingest`` does, and
+passes the raw lines on). Workers parse, clean, annotate and resolve each
+batch, or sign a batch of cleaned texts, and send back records and compact
+numpy arrays; results are taken back strictly in batch order, so the
+documents, their ids and every output are the same with ``jobs=1`` and
+``jobs=N`` (``tests/test_speed_compat.py``).
+
+Document ids must be unique across the whole run, and ``ingest`` makes them
+so in reading order (``a``, ``a~2``, ...). A worker cannot know what other
+batches hold, so it keeps each record's own id, and the driver makes ids
+unique in order; in the rare case that changes an id, the document's outlet
+is resolved again under its new id (outlets files match ids by pattern).
+
+Processes are started with ``forkserver`` (``spawn`` where there is none),
+never plain ``fork``, and at most ``2 * jobs`` batches are in flight, so a
+huge input never piles up in memory waiting for a worker.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .clean import clean_document
+from .config import Config, IngestConfig, SignConfig
+from .credits import annotate
+from .errors import InputError
+from .ingest import _jsonl_record, _open_regular, _read_file, _unique, iter_files, kind_of
+from .outlets import Outlets, resolve
+from .records import CleanDoc, Document, Skipped
+from .sign import SignedBatch, sign_texts
+
+#: JSON Lines records, and files, per batch.
+RECORDS_PER_BATCH = 500
+FILES_PER_BATCH = 64
+#: Cleaned texts per signing batch.
+TEXTS_PER_BATCH = 1000
+
+_pools: dict[int, Executor] = {}
+
+
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+#: Below this much input, worker processes cost more than they save.
+MIN_PARALLEL_BYTES = 4 << 20
+
+
+def jobs_for(paths: Iterable[Path], jobs: int) -> int:
+    """``jobs`` (0: every core), or 1 when the inputs are too small to be worth splitting."""
+    jobs = jobs or default_jobs()
+    if jobs <= 1:
+        return 1
+    total = 0
+    for root in paths:
+        try:
+            files = iter_files(root) if root.is_dir() else [root]
+            for file in files:
+                total += file.stat().st_size
+                if total >= MIN_PARALLEL_BYTES:
+                    return jobs
+        except OSError:
+            continue
+    return 1
+
+
+def pool(jobs: int) -> Executor:
+    """A process pool of ``jobs`` workers, started once and reused for the rest of the run."""
+    if jobs not in _pools:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if context.get_start_method() == "forkserver":  # import once in the server, not per worker
+            context.set_forkserver_preload(["provenance.parallel"])
+        _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    return _pools[jobs]
+
+
+@atexit.register
+def shutdown() -> None:
+    """Stop the worker processes."""
+    for executor in _pools.values():
+        executor.shutdown(wait=True, cancel_futures=True)
+    _pools.clear()
+
+
+def ordered_map(fn: Callable[..., Any], batches: Iterable[tuple[Any, ...]], jobs: int) -> Iterator[Any]:
+    """``fn(*batch)`` for each batch, in order; with ``jobs > 1``, in worker processes.
+
+    A batch that is not a tuple is passed through as it is (a record already
+    made by the driver), keeping its place in the order.
+    """
+    if jobs <= 1:
+        for batch in batches:
+            yield fn(*batch) if isinstance(batch, tuple) else batch
+        return
+    executor = pool(jobs)
+    pending: deque[Future[Any] | Any] = deque()
+    for batch in batches:
+        pending.append(executor.submit(fn, *batch) if isinstance(batch, tuple) else batch)
+        while len(pending) > 2 * jobs:
+            head = pending.popleft()
+            yield head.result() if isinstance(head, Future) else head
+    while pending:
+        head = pending.popleft()
+        yield head.result() if isinstance(head, Future) else head
+
+
+# --- ingest, clean, annotate -------------------------------------------------
+
+
+class _NoIds(set):  # type: ignore[type-arg]
+    """A ``seen`` set that holds nothing, so ``ingest`` keeps each record's own id."""
+
+    def __contains__(self, item: object) -> bool:
+        return False
+
+    def add(self, item: object) -> None:
+        return None
+
+
+@dataclass
+class _Cleaned:
+    """A cleaned document from a worker, with its outlet as read (before ``resolve``)."""
+
+    clean: CleanDoc
+    outlet: str | None
+    outlet_source: str | None
+
+
+def _finish(doc: Document, config: Config, outlets: Outlets) -> _Cleaned:
+    clean = annotate(clean_document(doc, config.clean))
+    outlet, source = doc.outlet, doc.outlet_source
+    return _Cleaned(resolve(clean, outlets), outlet, source)
+
+
+def _clean_records(rel: str, path: str, lines: list[tuple[int, bytes]], config: Config,
+                   outlets: Outlets) -> list[_Cleaned | Skipped]:
+    """Worker: JSON Lines records -> cleaned documents (or why each was skipped)."""
+    out: list[_Cleaned | Skipped] = []
+    for lineno, line in lines:
+        try:
+            doc = _jsonl_record(line, lineno, rel, path, config.ingest, _NoIds())
+        except InputError as exc:
+            out.append(Skipped(exc.path, exc.reason))
+            continue
+        out.append(_finish(doc, config, outlets))
+    return out
+
+
+def _clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets) -> list[_Cleaned | Skipped]:
+    """Worker: whole files (text, HTML, WARC) -> cleaned documents (or why each was skipped)."""
+    out: list[_Cleaned | Skipped] = []
+    for file, rel in files:
+        for item in _read_file(Path(file), rel, config.ingest, _NoIds()):
+            out.append(item if isinstance(item, Skipped) else _finish(item, config, outlets))
+    return out
+
+
+def _jsonl_batches(file: Path, rel: str, cfg: IngestConfig, config: Config,
+                   outlets: Outlets) -> Iterator[tuple[Any, ...] | Skipped]:
+    """A JSON Lines file as batches of raw lines, split exactly as ``ingest`` reads it."""
+    path = str(file)
+    try:
+        handle = _open_regular(file, path)
+    except InputError as exc:
+        yield Skipped(exc.path, exc.reason)
+        return
+    read_any = False
+    batch: list[tuple[int, bytes]] = []
+    with handle:
+        for lineno in range(1, cfg.max_records_per_file + 1):
+            line = handle.readline(cfg.max_record_bytes + 1)
+            if not line:
+                break
+            where = f"{path}#{lineno}"
+            if len(line) > cfg.max_record_bytes and not line.endswith(b"\n"):
+                read_any = True
+                if batch:
+                    yield (_clean_records, rel, path, batch, config, outlets)
+                    batch = []
+                yield Skipped(where, f"too large: a line over {cfg.max_record_bytes} bytes")
+                while line and not line.endswith(b"\n"):  # discard the rest of the line
+                    line = handle.readline(1 << 20)
+                continue
+            if not line.strip():
+                continue
+            read_any = True
+            batch.append((lineno, line))
+            if len(batch) >= RECORDS_PER_BATCH:
+                yield (_clean_records, rel, path, batch, config, outlets)
+                batch = []
+        else:
+            if batch:
+                yield (_clean_records, rel, path, batch, config, outlets)
+                batch = []
+            yield Skipped(path, f"stopped after {cfg.max_records_per_file} records")
+    if batch:
+        yield (_clean_records, rel, path, batch, config, outlets)
+    if not read_any:
+        yield Skipped(path, "empty file")
+
+
+def _batches(paths: Iterable[Path], config: Config, outlets: Outlets) -> Iterator[tuple[Any, ...] | Skipped]:
+    """Work in reading order (``ingest.read_paths``'s): batches for workers, or a record as it is."""
+    files: list[tuple[str, str]] = []
+
+    def flush() -> Iterator[tuple[Any, ...]]:
+        nonlocal files
+        if files:
+            yield (_clean_files, files, config, outlets)
+            files = []
+
+    def one(file: Path, rel: str) -> Iterator[tuple[Any, ...] | Skipped]:
+        if kind_of(file.name) == "jsonl":
+            yield from flush()
+            yield from _jsonl_batches(file, rel, config.ingest, config, outlets)
+            return
+        files.append((str(file), rel))
+        if len(files) >= FILES_PER_BATCH:
+            yield from flush()
+
+    for root in paths:
+        if not root.exists() and not root.is_symlink():
+            yield from flush()
+            yield Skipped(str(root), "no such file or folder")
+            continue
+        if root.is_dir():
+            for file in iter_files(root):
+                if kind_of(file.name) is not None:
+                    yield from one(file, file.relative_to(root).as_posix())
+        else:
+            yield from one(root, root.name)
+    yield from flush()
+
+
+def _run(fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(*args)
+
+
+def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: int,
+                    progress: Callable[[str, int, int | None], None]) -> tuple[list[CleanDoc], list[Skipped]]:
+    """``pipeline.ingest_and_clean``'s documents and skips (before templates), from ``jobs`` processes."""
+    cleaned: list[CleanDoc] = []
+    skipped: list[Skipped] = []
+    seen: set[str] = set()
+    n = 0
+    for result in ordered_map(_run, _batches(paths, config, outlets), jobs):
+        for item in [result] if isinstance(result, Skipped) else result:
+            n += 1
+            if isinstance(item, Skipped):
+                skipped.append(item)
+                continue
+            clean = item.clean
+            doc_id = _unique(clean.doc.id, seen)
+            if doc_id != clean.doc.id:  # a repeated id: renamed, so its outlet is resolved again
+                clean.doc.id = doc_id
+                clean.doc.outlet, clean.doc.outlet_source = item.outlet, item.outlet_source
+                resolve(clean, outlets)
+            cleaned.append(clean)
+        progress("read and clean", n, None)
+    return cleaned, skipped
+
+
+# --- sign --------------------------------------------------------------------
+
+
+def sign_parallel(texts: list[str], cfg: SignConfig, jobs: int,
+                  progress: Callable[[str, int, int | None], None]) -> SignedBatch:
+    """``sign.sign_texts`` over all texts, in batches, in ``jobs`` processes."""
+    if len(texts) <= TEXTS_PER_BATCH:
+        jobs = 1
+    batches = ((texts[i:i + TEXTS_PER_BATCH], cfg) for i in range(0, len(texts), TEXTS_PER_BATCH))
+    parts: list[SignedBatch] = []
+    done = 0
+    progress("sign", 0, len(texts))
+    for part in ordered_map(sign_texts, batches, jobs):
+        part.p_doc += done
+        parts.append(part)
+        done += len(part.doc_values)
+        progress("sign", done, len(texts))
+    return SignedBatch.concat(parts, cfg.num_perm)
