@@ -301,7 +301,8 @@ def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) 
         # around every post, ``div.entry-content.no-share``).
         usable = [(r, by_class) for r, end, by_class in _candidates(block.context, rules)
                   if held.get(block.context[:end], 0) <= limit
-                  and not (inside and (end <= len(main) or held.get(block.context[:end], 0) > 0.5 * main_held))]
+                  and not (inside and main is not None
+                           and (end <= len(main) or held.get(block.context[:end], 0) > 0.5 * main_held))]
         reason = next((r for r, by_class in usable if by_class), None) or next(
             (r for r, _ in usable), None)
         length = block.end - block.start

@@ -55,10 +55,9 @@ def _descriptors(tag: Tag) -> list[str]:
     ident = tag.get("id")
     if isinstance(ident, str) and ident.strip():
         out.append("#" + ident.strip().lower())
-    classes = tag.get("class")
-    if isinstance(classes, str):
-        classes = classes.split()
-    for cls in classes or ():
+    raw = tag.get("class")
+    classes = raw.split() if isinstance(raw, str) else list(raw or ())
+    for cls in classes:
         out.append("." + str(cls).lower())
     role = tag.get("role")
     if isinstance(role, str) and role.strip():
@@ -154,7 +153,7 @@ def _tag_of(context: tuple[str, ...]) -> str:
 
 
 def _content(soup: BeautifulSoup, **attrs: str) -> str | None:
-    tag = soup.find("meta", attrs=attrs)
+    tag = soup.find("meta", attrs=dict(attrs.items()))  # type: ignore[arg-type]  # bs4's stub is invariant
     if isinstance(tag, Tag):
         value = tag.get("content")
         if isinstance(value, str) and value.strip():

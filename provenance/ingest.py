@@ -78,7 +78,7 @@ def decode_bytes(data: bytes, where: str, declared: str | None = None) -> str:
     if b"\x00" in data[:8192]:
         raise InputError(where, "binary file (NUL bytes), not text")
     text: str | None = None
-    for encoding in (declared, "utf-8"):
+    for encoding in (declared or "", "utf-8"):
         if not encoding:
             continue
         try:

@@ -102,7 +102,7 @@ def _decide(tally: _Tally) -> tuple[int | None, float]:
 
 
 def _date_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence[int]) -> None:
-    dated = sorted((cleaned[m].doc.date, m) for m in members if cleaned[m].doc.date)
+    dated = sorted((cleaned[m].doc.date or "", m) for m in members if cleaned[m].doc.date)
     if not dated or len(members) < 2:
         return
     first_date = dated[0][0]
@@ -123,7 +123,7 @@ def _date_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence
 
 
 def _crawl_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence[int]) -> None:
-    crawled = sorted((cleaned[m].doc.crawl_date, m) for m in members if cleaned[m].doc.crawl_date)
+    crawled = sorted((cleaned[m].doc.crawl_date or "", m) for m in members if cleaned[m].doc.crawl_date)
     if len(crawled) >= 2 and crawled[0][0] < crawled[1][0]:
         d, m = crawled[0]
         tally.add(Evidence("crawl date", cleaned[m].doc.id,

@@ -99,9 +99,9 @@ def syndication(report: Report) -> list[dict[str, Any]]:
             for m in g.members:
                 if m != g.origin:
                     add(g.origin_outlet, m, "documents")
-    for m in report.matches:
-        if m.origin and m.origin_outlet:
-            add(m.origin_outlet, m.b if m.origin == "a" else m.a, "passages")
+    for match in report.matches:
+        if match.origin and match.origin_outlet:
+            add(match.origin_outlet, match.b if match.origin == "a" else match.a, "passages")
     return [rows[k] for k in sorted(rows)]
 
 
