@@ -28,7 +28,7 @@ from functools import lru_cache
 
 from .config import CleanConfig
 from .lang import load_languages
-from .records import CleanDoc, Document, Removal, Span
+from .records import Block, CleanDoc, Document, Removal, Span
 
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
 _SPACE = re.compile(r"\s+")
@@ -195,6 +195,23 @@ def _elements(context: tuple[str, ...]) -> list[tuple[int, int]]:
     return list(zip(bounds, [*bounds[1:], len(context)], strict=True))
 
 
+#: Class namespaces of page builders and taxonomies: they name layout or a post's
+#: categories (``category-no-newsletter``), never furniture.
+_IGNORED_CLASSES = ("elementor-", "et_pb", "wp-block", "vc_", "fusion-", "td-", "tcb-", "thrv",
+                    "tag-", "category-", "format-", "post-", "status-")
+_LEAD_WORDS = frozenset({"lead", "teaser", "intro", "abstract", "summary", "standfirst", "subtitle",
+                         "chapo", "bajada", "leader", "excerpt", "hero", "description", "deck"})
+
+
+def _class_parts(item: str) -> list[str]:
+    """The words of an id or class that can name furniture (BEM modifiers after ``--`` and
+    page-builder or taxonomy classes are not read)."""
+    name = item[1:].split("--", 1)[0]
+    if item[:1] == "." and name.startswith(_IGNORED_CLASSES):
+        return []
+    return [p for p in re.split(r"[-_\s]+", name) if p]
+
+
 def _candidates(context: tuple[str, ...], rules: _Rules) -> list[tuple[str, int, bool]]:
     """Structural reasons a block's ancestors give, innermost first: (reason, prefix end, by class)."""
     inside_content = any(c in _CONTENT_CONTAINERS for c in context)
@@ -208,7 +225,7 @@ def _candidates(context: tuple[str, ...], rules: _Rules) -> list[tuple[str, int,
                 if item == "@navigation":
                     found.append(("navigation", end, True))
                 continue
-            for part in re.split(r"[-_\s]+", item[1:]):
+            for part in _class_parts(item):
                 reason = rules.class_reason(part)
                 if reason in ("header", "footer") and inside_content:
                     continue
@@ -229,7 +246,7 @@ _ARTICLE_MARKS = ("article", "main", "@main", "@article", ".post-body", ".entry-
                   ".article-body", ".articlebody", ".post-content", ".story-body", ".article-content")
 
 
-def main_prefix(doc: Document, cfg: CleanConfig) -> tuple[str, ...] | None:
+def main_prefix(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) -> tuple[str, ...] | None:
     """The context of the element that holds the page's main text, or None when unclear.
 
     Readability's idea on our blocks: each block of running text (10 words or
@@ -241,6 +258,7 @@ def main_prefix(doc: Document, cfg: CleanConfig) -> tuple[str, ...] | None:
     result is used only when it holds at least ``main_min_share`` of the
     page's running text.
     """
+    rules = rules or load_rules(cfg.rules_file)
     blocks = doc.blocks or ()
     scores: dict[tuple[str, ...], float] = {}
     good_chars: list[tuple[tuple[str, ...], int]] = []
@@ -249,6 +267,9 @@ def main_prefix(doc: Document, cfg: CleanConfig) -> tuple[str, ...] | None:
         words = len(_WORD.findall(doc.text[block.start:block.end]))
         if words < 10 or not length or block.link_chars / length > 0.33 or block.tag not in _GOOD_TAGS:
             continue
+        if any(rules.class_reason(part) == "comments" for item in block.context if item[:1] in "#."
+               for part in _class_parts(item)):
+            continue  # a long comment thread must not win the vote for the main content
         good_chars.append((block.context, length))
         elements = _elements(block.context)
         score = 1.0 + doc.text.count(",", block.start, block.end) + min(length / 100.0, 3.0)
@@ -272,6 +293,17 @@ def main_prefix(doc: Document, cfg: CleanConfig) -> tuple[str, ...] | None:
     return best if held(best) >= cfg.main_min_share * total else None
 
 
+def _is_lead(block: Block, text: str, near: tuple[str, ...] | None) -> bool:
+    """A standfirst or lead just outside the main element (TYPO3's ``.teaser-text``, ``#chapo``)."""
+    if near is None or block.context[:len(near)] != near:
+        return False
+    length = block.end - block.start
+    if not length or block.link_chars / length > 0.2 or len(_WORD.findall(text[block.start:block.end])) < 8:
+        return False
+    return any(part in _LEAD_WORDS for item in block.context[len(near):] if item[:1] in "#."
+               for part in _class_parts(item))
+
+
 def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) -> list[Removal]:
     """Removals found by the structure rules of an HTML page.
 
@@ -290,7 +322,8 @@ def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) 
             key = block.context[:end]
             held[key] = held.get(key, 0) + length
     limit = DOMINANT_SHARE * total
-    main = main_prefix(doc, cfg) if cfg.main_min_share <= 1.0 else None
+    main = main_prefix(doc, cfg, rules) if cfg.main_min_share <= 1.0 else None
+    near = main[:_elements(main)[-3][1]] if main is not None and len(_elements(main)) >= 3 else main
     out: list[Removal] = []
     text = doc.text
     main_held = held.get(main, 0) if main is not None else 0
@@ -311,10 +344,10 @@ def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) 
             # a sentence that happens to be one link.
             ratio, words = block.link_chars / length, len(_WORD.findall(text[block.start:block.end]))
             if (not inside and ratio > cfg.link_density and words < 40) or \
-                    (inside and ratio > 0.8 and words < 15 and any(c in text[block.start:block.end]
-                                                                    for c in "|•·»›")):
+                    (inside and ratio > 0.8 and words < 15):
                 reason = "link-dense"
-        if reason is None and main is not None and not inside and block.tag != "h1":
+        if reason is None and main is not None and not inside and block.tag != "h1" \
+                and not _is_lead(block, text, near):
             reason = "outside-main"
         if reason is not None:
             end = block.end + 1 if text[block.end:block.end + 1] == "\n" else block.end

@@ -26,7 +26,7 @@ import numpy as np
 
 from .bands import band_keys, banding
 from .config import MatchConfig, SignConfig
-from .sign import DocSignature
+from .sign import DocSignature, SignedBatch
 
 
 def _buckets(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -115,34 +115,52 @@ def document_pairs(values: np.ndarray, words: np.ndarray, match: MatchConfig,
     Documents without words are left out (an empty text would collide with
     every other empty text).
     """
-    keep = np.flatnonzero(words > 0)
-    b, r = banding(match.doc_threshold, sign.num_perm)
-    pairs = band_pairs(values[keep], b, r, match.max_candidates_per_item)
-    return keep[pairs] if len(pairs) else pairs
+    return _kept(values, words > 0, banding(match.doc_threshold, sign.num_perm), match, None)
 
 
 def passage_pairs(values: np.ndarray, doc: np.ndarray, match: MatchConfig,
                   sign: SignConfig) -> np.ndarray:
-    """Candidate passage pairs ``(p, q)``, rows of ``values`` (passages in corpus order), from different documents."""
-    keep = np.flatnonzero(_nonempty(values))
-    b, r = banding(match.passage_threshold, sign.num_perm)
-    pairs = band_pairs(values[keep], b, r, match.max_candidates_per_item, owner=doc[keep])
+    """Candidate passage pairs ``(p, q)``: rows of ``values`` (passages, corpus order), two documents."""
+    return _kept(values, _nonempty(values), banding(match.passage_threshold, sign.num_perm), match, doc)
+
+
+def _kept(values: np.ndarray, mask: np.ndarray, bands: tuple[int, int], match: MatchConfig,
+          owner: np.ndarray | None) -> np.ndarray:
+    """``band_pairs`` over the rows in ``mask``, in row numbers of ``values`` (no copy when all are kept)."""
+    if mask.all():
+        return band_pairs(values, *bands, match.max_candidates_per_item, owner=owner)
+    keep = np.flatnonzero(mask)
+    pairs = band_pairs(values[keep], *bands, match.max_candidates_per_item,
+                       owner=None if owner is None else owner[keep])
     return keep[pairs] if len(pairs) else pairs
 
 
-def document_candidates(sigs: Sequence[DocSignature], match: MatchConfig,
+def document_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchConfig,
                         sign: SignConfig) -> list[tuple[int, int]]:
-    """Pairs ``(i, j)``, ``i < j``, of documents whose signatures share an LSH bucket."""
-    if not sigs:
+    """Pairs ``(i, j)``, ``i < j``, of documents whose signatures share an LSH bucket.
+
+    ``sigs`` is a list of ``DocSignature`` (``sign.sign``) or the arrays of
+    ``sign.sign_texts``.
+    """
+    if isinstance(sigs, SignedBatch):
+        values, words = sigs.doc_values, sigs.doc_words
+    elif not sigs:
         return []
-    values = np.stack([s.minhash.hashvalues for s in sigs]).astype(np.uint32)
-    words = np.array([len(s.shingles) for s in sigs], dtype=np.int64)
+    else:
+        values = np.stack([s.minhash.hashvalues for s in sigs]).astype(np.uint32)
+        words = np.array([len(s.shingles) for s in sigs], dtype=np.int64)
     return [(int(i), int(j)) for i, j in document_pairs(values, words, match, sign)]
 
 
-def passage_candidates(sigs: Sequence[DocSignature], match: MatchConfig,
+def passage_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchConfig,
                        sign: SignConfig) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Pairs of passages ``((doc, passage), (doc, passage))`` from different documents."""
+    if isinstance(sigs, SignedBatch):
+        rows = passage_pairs(sigs.p_values, sigs.p_doc, match, sign).reshape(-1)
+        doc = sigs.p_doc[rows]
+        number = rows - sigs.passage_bounds()[doc]
+        flat = list(zip(doc.tolist(), number.tolist(), strict=True))
+        return list(zip(flat[0::2], flat[1::2], strict=True))
     keys = [(i, p.number) for i, s in enumerate(sigs) for p in s.passages[:len(s.passage_minhashes)]]
     if not keys:
         return []

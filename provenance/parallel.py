@@ -99,7 +99,7 @@ def shutdown() -> None:
     _pools.clear()
 
 
-def ordered_map(fn: Callable[..., Any], batches: Iterable[tuple[Any, ...]], jobs: int) -> Iterator[Any]:
+def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> Iterator[Any]:
     """``fn(*batch)`` for each batch, in order; with ``jobs > 1``, in worker processes.
 
     A batch that is not a tuple is passed through as it is (a record already

@@ -20,7 +20,7 @@ from .ingest import read_paths
 from .errors import ConfigError
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
 from .outlets import Outlets, find_outlets_files, resolve
-from .match import document_pairs, passage_pairs
+from .match import document_candidates, passage_candidates
 from .parallel import default_jobs, ingest_parallel, jobs_for, sign_parallel
 from .records import CleanDoc, Document, Group, PassageMatch, Skipped
 from .sign import PassageView
@@ -56,10 +56,10 @@ def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     """
     paths = [Path(p) for p in paths]
     outlets = load_outlets(paths, config)
-    jobs = jobs_for(paths, jobs) if jobs != 1 else 1
+    jobs = jobs_for(paths, jobs) if jobs != 1 else 1  # type: ignore[arg-type]
     if jobs > 1:
-        cleaned, skipped = ingest_parallel(paths, config, outlets, jobs, progress)
-        return strip_templates(cleaned, config.clean), skipped
+        read, skips = ingest_parallel(paths, config, outlets, jobs, progress)  # type: ignore[arg-type]
+        return strip_templates(read, config.clean), skips
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
     for n, item in enumerate(read_paths(paths, config.ingest), start=1):
@@ -101,12 +101,10 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     texts = [c.text for c in cleaned]
     signed = sign_parallel(texts, config.sign, jobs, progress)
     progress("match", 0, None)
-    doc_pairs = [(int(i), int(j)) for i, j in
-                 document_pairs(signed.doc_values, signed.doc_words, config.match, config.sign)]
-    view = PassageView(signed, texts)
-    rows = passage_pairs(signed.p_values, signed.p_doc, config.match, config.sign)
+    doc_pairs = document_candidates(signed, config.match, config.sign)
+    passage_pairs = passage_candidates(signed, config.match, config.sign)
     signed.p_values = signed.p_values[:0]  # the largest array; only the candidates are needed now
-    passage_pairs_ = [(view.key(int(p)), view.key(int(q))) for p, q in rows]
+    view = PassageView(signed, texts)
     progress("match", 1, 1)
     progress("verify documents", 0, len(doc_pairs))
     verified = verify_documents(cleaned, doc_pairs, config.verify,
@@ -115,11 +113,11 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     homes = author_homes(cleaned)
     groups = [attribute_group(g, cleaned, homes) for g in build_groups(verified)]
     group_of = {m: g for g, group in enumerate(groups) for m in group.members}
-    progress("verify passages", 0, len(passage_pairs_))
-    matches = verify_passages(cleaned, view, passage_pairs_, config.verify,  # type: ignore[arg-type]
+    progress("verify passages", 0, len(passage_pairs))
+    matches = verify_passages(cleaned, view, passage_pairs, config.verify,  # type: ignore[arg-type]
                               group_of=group_of,
-                              progress=lambda n: progress("verify passages", n, len(passage_pairs_)))
-    progress("verify passages", len(passage_pairs_), len(passage_pairs_))
+                              progress=lambda n: progress("verify passages", n, len(passage_pairs)))
+    progress("verify passages", len(passage_pairs), len(passage_pairs))
     matches = collapse_matches(matches, groups, cleaned)
     matches = [attribute_match(m, cleaned, homes) for m in matches]
     return groups, matches

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 import xxhash
@@ -297,8 +298,12 @@ def _batch_words(joined: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.nda
     starts = np.flatnonzero(edge == 1)
     ends = np.flatnonzero(edge == -1)
     hashes = np.empty(len(starts), dtype=np.uint32)
-    high = np.concatenate([[0], np.cumsum(codes >= 128)])
-    other = (high[ends] - high[starts]) > 0
+    other = np.zeros(len(starts), dtype=bool)  # words with a non-ASCII character
+    high = np.flatnonzero(codes >= 128)
+    if len(high):
+        word = np.searchsorted(starts, high, "right") - 1
+        inside = (word >= 0) & (high < ends[np.maximum(word, 0)])
+        other[word[inside]] = True
     lowered = codes + ((codes >= 65) & (codes <= 90)) * np.uint32(32)
     plain = np.flatnonzero(~other)
     lengths = (ends - starts)[plain]
@@ -312,9 +317,9 @@ def _batch_words(joined: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.nda
             at += count
     keep = np.ones(len(starts), dtype=bool)
     for i in np.flatnonzero(other).tolist():
-        word = normalise(joined[starts[i]:ends[i]])
-        if word:
-            hashes[i] = xxhash.xxh32_intdigest(word.encode("utf-8"), seed)
+        normal = normalise(joined[starts[i]:ends[i]])
+        if normal:
+            hashes[i] = xxhash.xxh32_intdigest(normal.encode("utf-8"), seed)
         else:  # a word that normalises to nothing is not a word
             keep[i] = False
     if not keep.all():
@@ -380,11 +385,6 @@ class PassageView:
         start, end = int(b.p_start[row]), int(b.p_end[row])
         return Passage(doc, number, start, end, self.texts[doc][start:end],
                        int(b.p_first[row]), int(b.p_last[row]))
-
-    def key(self, row: int) -> tuple[int, int]:
-        """``(doc, number)`` of a passage row."""
-        doc = int(self.batch.p_doc[row])
-        return doc, row - self.bounds[doc]
 
 
 class _DocPassages:
@@ -471,7 +471,7 @@ def sign_texts(texts: Sequence[str], cfg: SignConfig, passages: bool = True) -> 
         if not n or not passages:
             continue
         cuts = [c - w0 for c in break_list[lo[index]:hi[index]]] + [n]
-        for a, b in _chunks(list(zip(cuts[:-1], cuts[1:], strict=True)), cfg):
+        for a, b in _chunks(list(pairwise(cuts)), cfg):
             p_cols[0].append(index)
             p_cols[1].append(a)
             p_cols[2].append(b)

@@ -261,7 +261,6 @@ class SQLiteStore:
                 if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     con.execute("PRAGMA journal_mode = WAL")
             con.execute("PRAGMA synchronous = NORMAL")
-            con.execute("PRAGMA cache_size = -131072")  # 128 MiB of page cache for sorted inserts
         except sqlite3.DatabaseError as exc:
             raise IndexStoreError(f"{path}: not a provenance index ({exc})") from exc
         return con
@@ -373,6 +372,7 @@ class SQLiteStore:
     def add(self, entries: Iterable[Entry]) -> AddResult:
         """Add (or replace, by id) documents in one transaction."""
         con = self.con
+        con.execute("PRAGMA cache_size = -131072")  # 128 MiB of page cache for the sorted inserts
         self._stage(entries)
         try:
             con.execute("BEGIN IMMEDIATE")

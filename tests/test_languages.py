@@ -83,7 +83,8 @@ def test_every_language_file_is_well_formed() -> None:
     folder = resources.files("provenance").joinpath("data/lang")
     codes = sorted(f.name.removesuffix(".json") for f in folder.iterdir() if f.name.endswith(".json"))
     assert {"en", "fr", "de", "es", "fa"} <= set(codes)
-    known = {"skip-link", "comments", "teaser-list", "share", "subscribe", "cookie", "navigation", "tags", "legal"}
+    known = {"skip-link", "comments", "teaser-list", "share", "subscribe", "cookie", "navigation", "tags", "legal",
+             "caption"}
     for code in codes:
         data = json.loads(folder.joinpath(f"{code}.json").read_text("utf-8"))
         assert set(data["phrases"]) <= known, code
