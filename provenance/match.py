@@ -73,6 +73,8 @@ def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
     found = np.empty((0, 2), dtype=np.int64)
     if n < 2:
         return found
+    pending: list[np.ndarray] = []  # capping is idempotent, so it waits until enough has piled up
+    waiting = 0
     for band in range(b):
         order, starts, ends = _buckets(np.ascontiguousarray(values[:, band * r:(band + 1) * r]))
         if not len(starts):
@@ -88,7 +90,12 @@ def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
         pairs = np.stack([earlier, later], axis=1).astype(np.int64)
         if owner is not None:
             pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]]
-        found = _cap(np.concatenate([found, pairs]), n, cap)
+        pending.append(pairs)
+        waiting += len(pairs)
+        if waiting > max(1 << 22, 2 * len(found)):
+            found = _cap(np.concatenate([found, *pending]), n, cap)
+            pending, waiting = [], 0
+    found = _cap(np.concatenate([found, *pending]), n, cap)
     return found[np.lexsort((found[:, 1], found[:, 0]))]
 
 

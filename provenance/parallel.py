@@ -145,6 +145,7 @@ class _Cleaned:
 
 def _finish(doc: Document, config: Config, outlets: Outlets) -> _Cleaned:
     clean = annotate(clean_document(doc, config.clean))
+    doc.blocks = None  # only cleaning reads an HTML page's blocks: not sent back, not kept
     outlet, source = doc.outlet, doc.outlet_source
     return _Cleaned(resolve(clean, outlets), outlet, source)
 

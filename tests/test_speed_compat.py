@@ -1,0 +1,194 @@
+"""The fast paths give exactly what the plain ones gave.
+
+Vectorised signing equals datasketch's ``MinHash.bulk`` over the same shingle
+sets; the numpy xxh32 equals xxhash; numpy banding equals datasketch's
+``MinHashLSH`` query-then-insert loop with its cap; and a run is the same
+with one process and with several.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xxhash
+from datasketch import MinHash, MinHashLSH
+
+from provenance import Config, parallel, run
+from provenance.config import MatchConfig, SignConfig
+from provenance.match import band_pairs, document_candidates, passage_candidates
+from provenance.records import CleanDoc, Document
+from provenance.report import to_json
+from provenance.sign import (
+    passages_of,
+    shingle_array,
+    sign,
+    sign_texts,
+    word_hashes,
+    words_with_spans,
+    xxh32_rows,
+)
+
+from .conftest import SAMPLES
+
+SIGN = SignConfig()
+ODD_TEXTS = [
+    "", "... !!!", "one", "one two", "a b c d e", "a b c d e f",
+    "Ünïcødé ﬁne Straße ½ words here and there\nnew line ﬁ İstanbul ÀÉÎ",
+    "a\n\nb c d e f g\nh", "x " * 500, "word_with_underscore 123 4.5\r\nnext\tline",
+    "日本語のテキスト と English mixed\nĲ ǅ ﬀ", "\ud800 lone surrogate words here",
+]
+
+
+def _bare(text: str, doc_id: str = "x") -> CleanDoc:
+    return CleanDoc(Document(id=doc_id, path=doc_id, text=text, kind="text"), [(0, len(text))], [], text)
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    report = run([SAMPLES], Config())
+    return [c.text for c in report.cleaned] + ODD_TEXTS
+
+
+def _identity(value: int) -> int:
+    return int(value)
+
+
+def _reference(text: str, cfg: SignConfig) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The shingle sets of a document and its passages, built word by word (the old ``sign``)."""
+    tokens = words_with_spans(text)
+    hashes = word_hashes([t[0] for t in tokens], cfg.seed)
+    shingles = shingle_array(hashes, cfg.shingle_size)
+    sets = []
+    for p in passages_of(_bare(text), 0, cfg, tokens):
+        if p.last - p.first >= cfg.shingle_size:
+            sets.append(np.unique(shingles[p.first:p.last - cfg.shingle_size + 1]))
+        else:
+            sets.append(np.unique(shingle_array(hashes[p.first:p.last], cfg.shingle_size)))
+    return np.unique(shingles), sets
+
+
+@pytest.mark.parametrize("cfg", [SIGN, SignConfig(shingle_size=3, num_perm=64, seed=7),
+                                 SignConfig(shingle_size=1, passage_min_words=4, passage_max_words=10,
+                                            passage_stride=3)])
+def test_sign_texts_equals_minhash_bulk(texts: list[str], cfg: SignConfig) -> None:
+    batch = sign_texts(texts, cfg)
+    bounds = batch.passage_bounds()
+    for i, text in enumerate(texts):
+        doc_set, passage_sets = _reference(text, cfg)
+        expected = MinHash.bulk([doc_set, *passage_sets], num_perm=cfg.num_perm, seed=cfg.seed,
+                                hashfunc=_identity)
+        assert np.array_equal(batch.doc_values[i], expected[0].hashvalues), text[:40]
+        rows = range(bounds[i], bounds[i + 1])
+        assert len(rows) == len(passage_sets)
+        for row, mh in zip(rows, expected[1:], strict=True):
+            assert np.array_equal(batch.p_values[row], mh.hashvalues), (text[:40], row)
+        for p, row in zip(passages_of(_bare(text), 0, cfg), rows, strict=True):
+            assert (p.start, p.end, p.first, p.last) == (batch.p_start[row], batch.p_end[row],
+                                                         batch.p_first[row], batch.p_last[row])
+
+
+def test_batches_do_not_change_signatures(texts: list[str]) -> None:
+    whole = sign_texts(texts, SIGN)
+    for i in range(0, len(texts), 4):
+        part = sign_texts(texts[i:i + 4], SIGN)
+        assert np.array_equal(part.doc_values, whole.doc_values[i:i + 4])
+
+
+def test_sign_returns_datasketch_minhashes_usable_in_its_lsh(texts: list[str]) -> None:
+    sigs = sign([_bare(t, str(n)) for n, t in enumerate(texts)], SIGN)
+    for sig, text in zip(sigs, texts, strict=True):
+        doc_set, _ = _reference(text, SIGN)
+        expected = MinHash.bulk([doc_set], num_perm=SIGN.num_perm, seed=SIGN.seed, hashfunc=_identity)[0]
+        assert sig.minhash == expected and sig.minhash.scheme == expected.scheme == "affine32"
+        assert np.array_equal(sig.shingles, doc_set)
+    lsh = MinHashLSH(threshold=0.5, num_perm=SIGN.num_perm)
+    lsh.insert("a", sigs[0].minhash)
+    assert "a" in lsh.query(sigs[0].minhash)
+
+
+@pytest.mark.parametrize("length", [*range(1, 40), 64, 65, 100])
+def test_xxh32_rows_equals_xxhash(length: int) -> None:
+    rng = random.Random(length)
+    words = [bytes(rng.randrange(256) for _ in range(length)) for _ in range(20)]
+    m = np.array([list(w) for w in words], dtype=np.uint32)
+    for seed in (0, 1, 7, 2**32 - 1):
+        assert xxh32_rows(m, seed).tolist() == [xxhash.xxh32_intdigest(w, seed) for w in words]
+
+
+def _lsh_documents(sigs: list, match: MatchConfig) -> list[tuple[int, int]]:
+    """The datasketch loop ``match.document_candidates`` used to run."""
+    lsh = MinHashLSH(threshold=match.doc_threshold, num_perm=SIGN.num_perm)
+    pairs: set[tuple[int, int]] = set()
+    for i, sig in enumerate(sigs):
+        if len(sig.shingles) == 0:
+            continue
+        for j in sorted(lsh.query(sig.minhash))[: match.max_candidates_per_item]:
+            pairs.add((j, i))
+        lsh.insert(i, sig.minhash, check_duplication=False)
+    return sorted(pairs)
+
+
+def _lsh_passages(sigs: list, match: MatchConfig) -> list:
+    lsh = MinHashLSH(threshold=match.passage_threshold, num_perm=SIGN.num_perm)
+    pairs: set = set()
+    for i, sig in enumerate(sigs):
+        keys = []
+        for passage, mh in zip(sig.passages, sig.passage_minhashes, strict=False):
+            key = (i, passage.number)
+            found = sorted(k for k in lsh.query(mh) if k[0] != i)
+            for other in found[: match.max_candidates_per_item]:
+                pairs.add((other, key))
+            keys.append((key, mh))
+        for key, mh in keys:
+            lsh.insert(key, mh, check_duplication=False)
+    return sorted(pairs)
+
+
+@pytest.mark.parametrize("cap", [200, 3, 1])
+def test_banding_equals_datasketch_lsh(texts: list[str], cap: int) -> None:
+    # copies and near-copies, many in one bucket, so that the cap matters
+    extra = [texts[0]] * 6 + [texts[1] + " extra words at the end"] * 4
+    docs = [_bare(t, str(n)) for n, t in enumerate(texts + extra)]
+    sigs = sign(docs, SIGN)
+    match = MatchConfig(max_candidates_per_item=cap)
+    assert document_candidates(sigs, match, SIGN) == _lsh_documents(sigs, match)
+    assert passage_candidates(sigs, match, SIGN) == _lsh_passages(sigs, match)
+
+
+def test_band_pairs_on_a_huge_bucket_keeps_the_earliest() -> None:
+    values = np.zeros((1000, 16), dtype=np.uint32)
+    pairs = band_pairs(values, 4, 4, cap=5)
+    assert len(pairs) == 5 * 999 - (1 + 2 + 3 + 4 + 5) + 5  # each i pairs with min(i, 5) earlier rows
+    assert pairs[:, 0].max() == 4
+
+
+def _corpus(tmp: Path) -> list[Path]:
+    folder = tmp / "in"
+    folder.mkdir()
+    lines = []
+    for n in range(12):
+        text = " ".join(f"word{(n * 7 + k) % 50}" for k in range(60))
+        lines.append({"id": "same" if n % 3 == 0 else f"r{n}", "text": text, "outlet": None})
+    lines.append({"id": "bad"})
+    (folder / "a.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n{broken\n",
+                                    encoding="utf-8")
+    (folder / "b.jsonl").write_text("", encoding="utf-8")
+    (folder / "c.txt").write_text(" ".join(f"word{k % 50}" for k in range(60)), encoding="utf-8")
+    (folder / "outlets.json").write_text(json.dumps({"paths": {"a.jsonl#same~2": "Second"}}),
+                                         encoding="utf-8")
+    return [folder, SAMPLES, tmp / "missing.txt"]
+
+
+def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = _corpus(tmp_path)
+    serial = to_json(run(paths, Config(), jobs=1))
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(parallel, "RECORDS_PER_BATCH", 2)
+    monkeypatch.setattr(parallel, "FILES_PER_BATCH", 2)
+    monkeypatch.setattr(parallel, "TEXTS_PER_BATCH", 3)
+    assert to_json(run(paths, Config(), jobs=2)) == serial
+    assert '"Second"' in serial  # the renamed id's outlet came from the outlets file
