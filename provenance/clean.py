@@ -96,6 +96,11 @@ def _norm_prefix(text: str) -> str:
     return _SPACE.sub(" ", text.lower()).strip()
 
 
+#: Lines longer than this are prose: exact phrases, "contains" rules (at most 25 words),
+#: share bars and the anchored regexes cannot match them; only prefix rules are tried.
+LONG_LINE = 300
+
+
 def classify_line(line: str, rules: _Rules | None = None) -> str | None:
     """The boilerplate reason for one line of text, or None if it may be content.
 
@@ -106,6 +111,11 @@ def classify_line(line: str, rules: _Rules | None = None) -> str | None:
         'teaser-list'
     """
     rules = rules or load_rules()
+    if len(line) > LONG_LINE:
+        # A paragraph of prose: only a prefix rule ("Tags: ...") can name it, so
+        # only its start is normalised (this keeps cleaning linear and cheap).
+        low = _norm_prefix(line[:200])
+        return next((reason for start, reason in rules.prefix if low.startswith(start)), None)
     norm = _norm(line)
     if not norm:
         return None
