@@ -246,12 +246,19 @@ def _htmldate(html: str, url: str | None) -> str | None:
     try:
         found = find_date(html, url=url, original_date=True, extensive_search=False,
                           outputformat="%Y-%m-%d")
-    except Exception:  # noqa: BLE001 - a date helper must never end the run
+    except Exception:
         return None
     return found if isinstance(found, str) else None
 
 
-def _read_jsonl(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:
+def jsonl_lines(file: Path, cfg: IngestConfig) -> Iterator[tuple[int, bytes] | Skipped]:
+    """A JSON Lines file's non-blank lines as ``(line number, bytes)``, bounded.
+
+    A line over ``max_record_bytes`` is skipped (and the rest of it read past
+    without keeping it), reading stops after ``max_records_per_file`` lines,
+    and a file with no line at all is reported empty. The parallel reader
+    batches the same lines, so both read a file identically.
+    """
     path = str(file)
     try:
         handle = _open_regular(file, path)
@@ -264,24 +271,32 @@ def _read_jsonl(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iter
             line = handle.readline(cfg.max_record_bytes + 1)
             if not line:
                 break
-            where = f"{path}#{lineno}"
             if len(line) > cfg.max_record_bytes and not line.endswith(b"\n"):
                 read_any = True
-                yield Skipped(where, f"too large: a line over {cfg.max_record_bytes} bytes")
+                yield Skipped(f"{path}#{lineno}", f"too large: a line over {cfg.max_record_bytes} bytes")
                 while line and not line.endswith(b"\n"):  # discard the rest of the line
                     line = handle.readline(1 << 20)
                 continue
-            if not line.strip():
-                continue
-            read_any = True
-            try:
-                yield _jsonl_record(line, lineno, rel, path, cfg, seen)
-            except InputError as exc:
-                yield Skipped(exc.path, exc.reason)
+            if line.strip():
+                read_any = True
+                yield lineno, line
         else:
             yield Skipped(path, f"stopped after {cfg.max_records_per_file} records")
     if not read_any:
         yield Skipped(path, "empty file")
+
+
+def _read_jsonl(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:
+    path = str(file)
+    for item in jsonl_lines(file, cfg):
+        if isinstance(item, Skipped):
+            yield item
+            continue
+        lineno, line = item
+        try:
+            yield _jsonl_record(line, lineno, rel, path, cfg, seen)
+        except InputError as exc:
+            yield Skipped(exc.path, exc.reason)
 
 
 def _open_regular(file: Path, path: str) -> Any:

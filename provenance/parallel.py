@@ -36,7 +36,7 @@ from .clean import clean_document
 from .config import Config, IngestConfig, SignConfig
 from .credits import annotate
 from .errors import InputError
-from .ingest import _jsonl_record, _open_regular, _read_file, _unique, iter_files, kind_of
+from .ingest import _jsonl_record, _read_file, _unique, iter_files, jsonl_lines, kind_of
 from .outlets import Outlets, resolve
 from .records import CleanDoc, Document, Skipped
 from .sign import SignedBatch, sign_texts
@@ -175,46 +175,22 @@ def _clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets)
 
 def _jsonl_batches(file: Path, rel: str, cfg: IngestConfig, config: Config,
                    outlets: Outlets) -> Iterator[tuple[Any, ...] | Skipped]:
-    """A JSON Lines file as batches of raw lines, split exactly as ``ingest`` reads it."""
+    """A JSON Lines file as batches of raw lines, split by ``ingest.jsonl_lines`` as ``ingest`` reads it."""
     path = str(file)
-    try:
-        handle = _open_regular(file, path)
-    except InputError as exc:
-        yield Skipped(exc.path, exc.reason)
-        return
-    read_any = False
     batch: list[tuple[int, bytes]] = []
-    with handle:
-        for lineno in range(1, cfg.max_records_per_file + 1):
-            line = handle.readline(cfg.max_record_bytes + 1)
-            if not line:
-                break
-            where = f"{path}#{lineno}"
-            if len(line) > cfg.max_record_bytes and not line.endswith(b"\n"):
-                read_any = True
-                if batch:
-                    yield (_clean_records, rel, path, batch, config, outlets)
-                    batch = []
-                yield Skipped(where, f"too large: a line over {cfg.max_record_bytes} bytes")
-                while line and not line.endswith(b"\n"):  # discard the rest of the line
-                    line = handle.readline(1 << 20)
-                continue
-            if not line.strip():
-                continue
-            read_any = True
-            batch.append((lineno, line))
-            if len(batch) >= RECORDS_PER_BATCH:
+    for item in jsonl_lines(file, cfg):
+        if isinstance(item, Skipped):
+            if batch:  # keep reading order: the lines before a skip go first
                 yield (_clean_records, rel, path, batch, config, outlets)
                 batch = []
-        else:
-            if batch:
-                yield (_clean_records, rel, path, batch, config, outlets)
-                batch = []
-            yield Skipped(path, f"stopped after {cfg.max_records_per_file} records")
+            yield item
+            continue
+        batch.append(item)
+        if len(batch) >= RECORDS_PER_BATCH:
+            yield (_clean_records, rel, path, batch, config, outlets)
+            batch = []
     if batch:
         yield (_clean_records, rel, path, batch, config, outlets)
-    if not read_any:
-        yield Skipped(path, "empty file")
 
 
 def _batches(paths: Iterable[Path], config: Config, outlets: Outlets) -> Iterator[tuple[Any, ...] | Skipped]:
