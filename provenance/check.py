@@ -1,6 +1,7 @@
 """Index a corpus, and check new files against the index (``provenance index``, ``provenance check``).
 
-``build`` and ``add`` clean and sign documents exactly as ``scan`` does and
+``build`` and ``add`` clean and sign documents as ``scan`` does (document by
+document: the corpus-level template stage is left out, on both sides) and
 store them (``store``). ``check`` cleans and signs only the new files, reads
 the index's buckets for their band keys (never the whole corpus), loads the
 candidate documents, and runs the pipeline's own verification and lineage
@@ -42,7 +43,7 @@ from .errors import ConfigError
 from .ingest import read_paths
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
 from .outlets import Outlets, resolve
-from .pipeline import Progress, Report, ingest_and_clean, load_outlets
+from .pipeline import Progress, Report, load_outlets
 from .pipeline import params as run_params
 from .records import CleanDoc, Credit, DocPair, Document, Passage, Removal, Skipped
 from .report import document_dict
@@ -168,9 +169,34 @@ def make_entry(clean: CleanDoc, sig: DocSignature, params: dict[str, Any]) -> En
                  pspans, dkeys, pkeys, valid)
 
 
+def _clean(doc: Document, config: Config, outlets: Outlets) -> CleanDoc:
+    """One document, cleaned and annotated as ``pipeline.ingest_and_clean`` does it.
+
+    Per document only: the corpus-level template stage (``provenance.templates``)
+    is not applied, neither when indexing nor when checking, so that the same file
+    gives the same cleaned text (and content hash) on both sides.
+    """
+    return resolve(annotate(clean_document(doc, config.clean)), outlets)
+
+
+def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
+                   progress: Progress = _noop) -> tuple[list[CleanDoc], list[Skipped]]:
+    """Read and clean new files for a check, exactly as ``build`` and ``add`` clean a corpus."""
+    paths = [Path(p) for p in paths]
+    outlets = load_outlets(paths, config)
+    cleaned: list[CleanDoc] = []
+    skipped: list[Skipped] = []
+    for n, item in enumerate(read_paths(paths, config.ingest), start=1):
+        if isinstance(item, Skipped):
+            skipped.append(item)
+        else:
+            cleaned.append(_clean(item, config, outlets))
+        progress("read and clean", n, None)
+    return cleaned, skipped
+
+
 def _entries(docs: list[Document], config: Config, params: dict[str, Any], outlets: Outlets) -> list[Entry]:
-    # The body of pipeline.ingest_and_clean, per chunk, so that a large corpus streams.
-    cleaned = [resolve(annotate(clean_document(d, config.clean)), outlets) for d in docs]
+    cleaned = [_clean(d, config, outlets) for d in docs]
     entries = [make_entry(c, s, params) for c, s in zip(cleaned, sign(cleaned, config.sign), strict=True)]
     for e in entries:
         e.pack()  # encode here: in a worker process, not in the one that writes
@@ -380,7 +406,7 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
         raise ConfigError(f"fail_on must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
     paths = [Path(p) for p in paths]
     params = ensure_params(store, config)
-    cleaned, skipped = ingest_and_clean(paths, config, progress)
+    cleaned, skipped = read_and_clean(paths, config, progress)
     sigs = sign(cleaned, config.sign)
     entries = [make_entry(c, s, params) for c, s in zip(cleaned, sigs, strict=True)]
     n, cap = len(cleaned), config.match.max_candidates_per_item
@@ -399,7 +425,7 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
         wanted = ({r for rows in exact_rows.values() for r in rows} | {r for rows in doc_rows.values()
                   for r in rows} | {r for rows in passage_rows.values() for r, _ in rows})
         stored = sorted(store.load(wanted), key=lambda s: s.id)
-        index_info = {"backend": store.backend, "documents": store.count()}
+        index_info = {"backend": store.backend, "documents": store.count(), "candidates": len(stored)}
     progress("query index", n, n)
     combined = list(cleaned) + [_restore(s) for s in stored]
     at = {s.rowid: n + k for k, s in enumerate(stored)}

@@ -23,6 +23,8 @@ import pytest
 
 from .conftest import SAMPLES
 
+__all__ = ["corpus_dir", "new_dir", "store_spec"]
+
 REDIS_ENV = "PROVENANCE_TEST_REDIS_URL"
 #: The corpus: every sample except the seeds and the round-up, which are the "new" files.
 NEW_PARTS = ("seeds", "roundup")

@@ -16,7 +16,7 @@ from provenance.cli import app
 from provenance.store import open_store
 
 from .conftest import SAMPLES
-from .index_fixtures import corpus_dir, new_dir, store_spec  # noqa: F401
+from .index_fixtures import *  # noqa: F403  (the fixtures: store_spec, corpus_dir, new_dir)
 
 runner = CliRunner()
 

@@ -16,14 +16,15 @@ import pytest
 from typer.testing import CliRunner
 
 from provenance.bands import band_keys, banding
-from provenance.check import build, index_params
+from provenance.check import build, ensure_params, index_params
 from provenance.cli import app
 from provenance.config import CleanConfig, Config, SignConfig
 from provenance.errors import ConfigError
 from provenance.store import PAUSE_ENV, IndexStoreError, open_store
 
 from .conftest import SAMPLES
-from .index_fixtures import corpus_dir, free_port, new_dir, provenance_cmd, store_spec  # noqa: F401
+from .index_fixtures import *  # noqa: F403  (the fixtures: store_spec, corpus_dir, new_dir)
+from .index_fixtures import free_port, provenance_cmd
 
 runner = CliRunner()
 
@@ -141,9 +142,9 @@ def test_mismatched_parameters_are_refused(store_spec: str, corpus_dir: Path, ne
 def test_mismatched_threshold_and_cleaning_version_in_the_library(store_spec: str, corpus_dir: Path) -> None:
     built(store_spec, corpus_dir)
     store = open_store(store_spec)
+    current = CleanConfig().version
     try:
-        with pytest.raises(ConfigError, match=r"clean.version: index '1', requested '99'"):
-            from provenance.check import ensure_params
+        with pytest.raises(ConfigError, match=rf"clean.version: index '{current}', requested '99'"):
             ensure_params(store, Config(clean=CleanConfig(version="99")))
         result = invoke("index", "add", str(corpus_dir), "--index", store_spec, "--threshold", "0.7")
         assert result.exit_code == 2
