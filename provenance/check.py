@@ -43,7 +43,7 @@ from .errors import ConfigError
 from .ingest import read_paths
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
 from .outlets import Outlets, resolve
-from .pipeline import Progress, Report, load_outlets
+from .pipeline import Progress, Report, ingest_and_clean, load_outlets
 from .pipeline import params as run_params
 from .records import CleanDoc, Credit, DocPair, Document, Passage, Removal, Skipped
 from .report import document_dict
@@ -182,17 +182,7 @@ def _clean(doc: Document, config: Config, outlets: Outlets) -> CleanDoc:
 def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
                    progress: Progress = _noop) -> tuple[list[CleanDoc], list[Skipped]]:
     """Read and clean new files for a check, exactly as ``build`` and ``add`` clean a corpus."""
-    paths = [Path(p) for p in paths]
-    outlets = load_outlets(paths, config)
-    cleaned: list[CleanDoc] = []
-    skipped: list[Skipped] = []
-    for n, item in enumerate(read_paths(paths, config.ingest), start=1):
-        if isinstance(item, Skipped):
-            skipped.append(item)
-        else:
-            cleaned.append(_clean(item, config, outlets))
-        progress("read and clean", n, None)
-    return cleaned, skipped
+    return ingest_and_clean(paths, config, progress, jobs=1, templates=False)
 
 
 def _entries(docs: list[Document], config: Config, params: dict[str, Any], outlets: Outlets) -> list[Entry]:

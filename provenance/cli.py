@@ -31,12 +31,12 @@ from rich.progress import (
 from . import __version__
 from .config import CleanConfig, Config, IngestConfig, MatchConfig, SignConfig
 from .errors import ProvenanceError
+from .graph import edges_from, nodes_of, to_dot, to_graphml
+from .html_report import to_html
 from .lineage import keeper
 from .output import MANIFEST, AtomicFolder, atomic_write_text, check_disjoint, safe_relpath
 from .parallel import default_jobs
 from .pipeline import Report, find, ingest_and_clean, params
-from .graph import edges_from, nodes_of, to_dot, to_graphml
-from .html_report import to_html
 from .report import document_dict, render_audit, render_table, to_csv, to_dict, to_json
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,

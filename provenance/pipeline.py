@@ -8,19 +8,19 @@ library never prints.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import __version__
 from .clean import clean_document
 from .config import Config
 from .credits import annotate
-from .ingest import read_paths
 from .errors import ConfigError
+from .ingest import read_paths
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
-from .outlets import Outlets, find_outlets_files, resolve
 from .match import document_candidates, passage_candidates
+from .outlets import Outlets, find_outlets_files, resolve
 from .parallel import default_jobs, ingest_parallel, jobs_for, sign_parallel
 from .records import CleanDoc, Document, Group, PassageMatch, Skipped
 from .sign import PassageView
@@ -48,8 +48,13 @@ def _noop(stage: str, done: int, total: int | None) -> None:
 
 
 def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
-                     progress: Progress = _noop, jobs: int = 1) -> tuple[list[CleanDoc], list[Skipped]]:
+                     progress: Progress = _noop, jobs: int = 1,
+                     templates: bool = True) -> tuple[list[CleanDoc], list[Skipped]]:
     """Read, clean and annotate every document; collect what was skipped.
+
+    ``templates=False`` leaves out the corpus-level template stage (the index
+    cleans document by document, so a file's content hash is the same at
+    ``index add`` and at ``check``).
 
     With ``jobs > 1``, reading and cleaning run in that many processes
     (``parallel``); the result is the same.
@@ -59,7 +64,7 @@ def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     jobs = jobs_for(paths, jobs) if jobs != 1 else 1  # type: ignore[arg-type]
     if jobs > 1:
         read, skips = ingest_parallel(paths, config, outlets, jobs, progress)  # type: ignore[arg-type]
-        return strip_templates(read, config.clean), skips
+        return (strip_templates(read, config.clean) if templates else read), skips
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
     for n, item in enumerate(read_paths(paths, config.ingest), start=1):
@@ -69,7 +74,7 @@ def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
             assert isinstance(item, Document)
             cleaned.append(resolve(annotate(clean_document(item, config.clean)), outlets))
         progress("read and clean", n, None)
-    return strip_templates(cleaned, config.clean), skipped
+    return (strip_templates(cleaned, config.clean) if templates else cleaned), skipped
 
 
 def outlets_files(paths: Iterable[str | os.PathLike[str]], config: Config) -> list[str]:
