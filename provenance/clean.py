@@ -251,7 +251,6 @@ def _candidates(context: tuple[str, ...], rules: _Rules) -> list[tuple[str, int,
 
 _GOOD_TAGS = frozenset({"p", "div", "li", "td", "blockquote", "pre", "dd", "section", "article",
                         "main", "span", "font", "center", "body", "br", "figcaption"})
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _ARTICLE_MARKS = ("article", "main", "@main", "@article", ".post-body", ".entry-content",
                   ".article-body", ".articlebody", ".post-content", ".story-body", ".article-content")
 

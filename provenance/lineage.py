@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .outlets import outlet_key
-from .records import CleanDoc, Credit, DocPair, Evidence, Group, PassageMatch
+from .records import CleanDoc, Credit, DocPair, Document, Evidence, Group, PassageMatch
 
 #: How close (in characters) a credit line must be to a shared passage to speak for it.
 CREDIT_REACH = 400
@@ -131,13 +131,17 @@ def _crawl_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequenc
                            " a page was fetched, not written", 1.0), m)
 
 
+def _outlet_by_metadata(doc: Document) -> bool:
+    """The outlet was named by metadata, not read from the text's own masthead (which a copy keeps)."""
+    return not (doc.outlet_source or "").startswith("text")
+
+
 def _publisher_of(outlet: str, cleaned: Sequence[CleanDoc], candidates: Sequence[int],
                   exclude: int) -> int | None:
     """The candidate published by ``outlet`` (by metadata, not by its own text), if any."""
     key = outlet_key(outlet)
     hits = [m for m in candidates if m != exclude and key
-            and outlet_key(cleaned[m].doc.outlet) == key
-            and not (cleaned[m].doc.outlet_source or "").startswith("text")]
+            and outlet_key(cleaned[m].doc.outlet) == key and _outlet_by_metadata(cleaned[m].doc)]
     if not hits:
         return None
     return min(hits, key=lambda m: (cleaned[m].doc.date or "9999", cleaned[m].doc.id))
@@ -164,7 +168,7 @@ def _credit_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequen
                 tally.add(Evidence(credit.kind, cleaned[target].doc.id,
                                    f"{clean.doc.id} names {credit.outlet} ({credit.line!r}), the outlet"
                                    f" of {cleaned[target].doc.id}", 3.0), target)
-            elif own and not (clean.doc.outlet_source or "").startswith("text"):
+            elif own and _outlet_by_metadata(clean.doc):
                 tally.add(Evidence(credit.kind, clean.doc.id,
                                    f"{clean.doc.id} names its own outlet ({credit.line!r})", 1.0), m)
             elif spans is not None and len(members) == 2 and not own:
@@ -229,7 +233,7 @@ def author_homes(cleaned: Sequence[CleanDoc]) -> AuthorHomes:
     homes: AuthorHomes = defaultdict(lambda: defaultdict(set))
     for i, clean in enumerate(cleaned):
         doc = clean.doc
-        if doc.author and doc.outlet and not (doc.outlet_source or "").startswith("text"):
+        if doc.author and doc.outlet and _outlet_by_metadata(doc):
             homes[_author_key(doc.author)][outlet_key(doc.outlet)].add(i)
     return homes
 
@@ -248,7 +252,7 @@ def _byline_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequen
             continue
         home = next(iter(elsewhere))
         target = next((t for t in members if t != m and outlet_key(cleaned[t].doc.outlet) == home
-                       and not (cleaned[t].doc.outlet_source or "").startswith("text")), None)
+                       and _outlet_by_metadata(cleaned[t].doc)), None)
         if target is not None:
             tally.add(Evidence("byline", cleaned[target].doc.id,
                                f"{doc.id} carries the byline of {doc.author}, who writes for"

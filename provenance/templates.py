@@ -71,15 +71,19 @@ def _page_key(clean: CleanDoc, max_words: int) -> int:
     return xxhash.xxh64_intdigest(_SPACE.sub(" ", clean.text.strip().casefold()).encode("utf-8"))
 
 
-def learn_templates(cleaned: Sequence[CleanDoc], cfg: CleanConfig) -> dict[str, set[int]]:
-    """Per scope, the keys of lines that are template text there."""
+def learn_templates(cleaned: Sequence[CleanDoc], cfg: CleanConfig,
+                    lines: Sequence[list[tuple[int, int, int]]] | None = None) -> dict[str, set[int]]:
+    """Per scope, the keys of lines that are template text there.
+
+    ``lines`` are the documents' ``_kept_lines``, when the caller has them already.
+    """
     docs_in: dict[str, set[int]] = defaultdict(set)
     seen: dict[str, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for clean in cleaned:
+    for i, clean in enumerate(cleaned):
         scope = scope_of(clean)
         page = _page_key(clean, cfg.template_max_words)
         docs_in[scope].add(page)
-        for key, _, _ in _kept_lines(clean, cfg.template_max_words):
+        for key, _, _ in (lines[i] if lines is not None else _kept_lines(clean, cfg.template_max_words)):
             seen[scope][key].add(page)
     out: dict[str, set[int]] = {}
     for scope, pages in seen.items():
@@ -90,12 +94,15 @@ def learn_templates(cleaned: Sequence[CleanDoc], cfg: CleanConfig) -> dict[str, 
     return out
 
 
-def apply_templates(clean: CleanDoc, templates: dict[str, set[int]], cfg: CleanConfig) -> CleanDoc:
+def apply_templates(clean: CleanDoc, templates: dict[str, set[int]], cfg: CleanConfig,
+                    lines: list[tuple[int, int, int]] | None = None) -> CleanDoc:
     """Remove the document's template lines (reason ``template``) unless the user keeps them."""
     keys = templates.get(scope_of(clean))
     if not keys or "template" in cfg.keep:
         return clean
-    cut = [(s, e) for key, s, e in _kept_lines(clean, cfg.template_max_words) if key in keys]
+    if lines is None:
+        lines = _kept_lines(clean, cfg.template_max_words)
+    cut = [(s, e) for key, s, e in lines if key in keys]
     if not cut:
         return clean
     removed = sorted([*clean.removed, *(Removal(s, e, "template") for s, e in cut)],
@@ -115,5 +122,6 @@ def apply_templates(clean: CleanDoc, templates: dict[str, set[int]], cfg: CleanC
 
 def strip_templates(cleaned: list[CleanDoc], cfg: CleanConfig) -> list[CleanDoc]:
     """Learn each scope's templates over the corpus, then strip them (a corpus-level stage)."""
-    templates = learn_templates(cleaned, cfg)
-    return [apply_templates(c, templates, cfg) for c in cleaned]
+    lines = [_kept_lines(c, cfg.template_max_words) for c in cleaned]  # each line hashed once
+    templates = learn_templates(cleaned, cfg, lines)
+    return [apply_templates(c, templates, cfg, kept) for c, kept in zip(cleaned, lines, strict=True)]

@@ -461,3 +461,10 @@ def test_scan_keep_comments_changes_removed_spans(scan_json: str) -> None:
     assert before[SEED_004_ID] != after[SEED_004_ID]
     assert sum(r["reason"] == "comments" for rs in before.values() for r in rs) == 7
     assert sum(r["reason"] == "comments" for rs in after.values() for r in rs) == 0
+
+
+def test_python_dash_m_provenance_runs_the_same_app() -> None:
+    proc = subprocess.run([sys.executable, "-m", "provenance", "--version"], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0.1.0"
