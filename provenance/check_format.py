@@ -8,7 +8,6 @@ and ``index``. Indexed documents' ids start with ``index:``.
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -18,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .check import CheckReport, Finding
-from .report import to_dict
+from .report import canonical_json, to_dict
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -58,7 +57,7 @@ def check_dict(result: CheckReport) -> dict[str, Any]:
 
 def to_json(result: CheckReport) -> str:
     """Canonical JSON: sorted keys, two-space indent, a final newline."""
-    return json.dumps(check_dict(result), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return canonical_json(check_dict(result))
 
 
 def _what(f: Finding) -> str:

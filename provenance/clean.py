@@ -54,6 +54,50 @@ class _Rules:
     classes: dict[str, str]
     class_prefixes: tuple[tuple[str, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        # Every line of every document meets these rules: one compiled alternation
+        # per kind answers "does any rule match?" in C, and the rules are walked in
+        # order (the first match names the reason) only when one does.
+        def alternation(parts: Iterable[str]) -> re.Pattern[str] | None:
+            parts = list(parts)
+            return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
+
+        first: dict[str, str] = {}
+        for start, reason in self.prefix:
+            first.setdefault(start, reason)
+        object.__setattr__(self, "_prefix_first", first)
+        # alternatives are tried in order at the start: the first listed prefix that matches wins
+        object.__setattr__(self, "_prefix_re", alternation(re.escape(p) for p, _ in self.prefix))
+        object.__setattr__(self, "_contains_re", alternation(re.escape(n) for n, _ in self.contains))
+        try:
+            object.__setattr__(self, "_regex_re", alternation(p.pattern for p, _ in self.regex))
+        except re.error:  # a user's pattern with inline flags: no shortcut, the loop alone
+            object.__setattr__(self, "_regex_re", None)
+
+    def prefix_reason(self, low: str) -> str | None:
+        """The reason of the first prefix rule that ``low`` starts with."""
+        pattern: re.Pattern[str] | None = self._prefix_re  # type: ignore[attr-defined]
+        found = pattern.match(low) if pattern is not None else None
+        return self._prefix_first[found.group(0)] if found else None  # type: ignore[attr-defined]
+
+    def regex_reason(self, norm: str, low: str) -> str | None:
+        """The reason of the first regex rule that matches either form of the line."""
+        quick: re.Pattern[str] | None = self._regex_re  # type: ignore[attr-defined]
+        if not self.regex or (quick is not None and quick.search(norm) is None
+                              and quick.search(low) is None):
+            return None
+        for pattern, reason in self.regex:
+            if pattern.search(norm) or pattern.search(low):
+                return reason
+        return None
+
+    def contains_reason(self, low: str) -> str | None:
+        """The reason of the first "contains" rule whose phrase is in ``low``."""
+        quick: re.Pattern[str] | None = self._contains_re  # type: ignore[attr-defined]
+        if quick is None or quick.search(low) is None:
+            return None
+        return next((reason for needle, reason in self.contains if needle in low), None)
+
     def class_reason(self, part: str) -> str | None:
         """The reason a class or id part names: a whole word, else a known prefix."""
         reason = self.classes.get(part)
@@ -114,25 +158,21 @@ def classify_line(line: str, rules: _Rules | None = None) -> str | None:
     if len(line) > LONG_LINE:
         # A paragraph of prose: only a prefix rule ("Tags: ...") can name it, so
         # only its start is normalised (this keeps cleaning linear and cheap).
-        low = _norm_prefix(line[:200])
-        return next((reason for start, reason in rules.prefix if low.startswith(start)), None)
+        return rules.prefix_reason(_norm_prefix(line[:200]))
     norm = _norm(line)
     if not norm:
         return None
     if norm in rules.exact:
         return rules.exact[norm]
     low = _norm_prefix(line)
-    for pattern, reason in rules.regex:
-        if pattern.search(norm) or pattern.search(low):
-            return reason
-    for start, reason in rules.prefix:
-        if low.startswith(start):
-            return reason
+    reason = rules.regex_reason(norm, low) or rules.prefix_reason(low)
+    if reason:
+        return reason
     words = _WORD.findall(norm)
     if len(words) <= 25:
-        for needle, reason in rules.contains:
-            if needle in low:
-                return reason
+        reason = rules.contains_reason(low)
+        if reason:
+            return reason
     if words and len(words) <= 12 and all(w in rules.share_words for w in words) \
             and any(w in rules.share_requires for w in words):
         return "share"

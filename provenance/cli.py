@@ -38,7 +38,7 @@ from .lineage import keeper
 from .output import MANIFEST, AtomicFolder, atomic_write_text, check_disjoint, safe_relpath
 from .parallel import default_jobs
 from .pipeline import Report, find, ingest_and_clean, params
-from .report import document_dict, render_audit, render_table, to_csv, to_dict, to_json
+from .report import canonical_json, document_dict, render_audit, render_table, to_csv, to_dict, to_json
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Strip page furniture from scraped text, find copies, and say who published first.")
@@ -261,17 +261,17 @@ def _write_corpus(out: Path, survivors: list, skipped: list, dropped: dict[str, 
             folder.write(rel, c.text)
             audit = document_dict(c)
             audit["removed_text"] = [c.doc.text[r.start:r.end] for r in c.removed]
-            folder.write(audit_rel, json.dumps(audit, ensure_ascii=False, sort_keys=True, indent=2) + "\n")
+            folder.write(audit_rel, canonical_json(audit))
             entries.append({"id": c.doc.id, "text": rel, "audit": audit_rel})
         if fmt is CleanFormat.jsonl:
             folder.write("cleaned.jsonl", "".join(
                 json.dumps({"id": c.doc.id, "text": c.text, "removed": document_dict(c)["removed"]},
                            ensure_ascii=False, sort_keys=True) + "\n" for c in survivors))
         if dropped:
-            folder.write("dedup.json", json.dumps(dropped, ensure_ascii=False, sort_keys=True, indent=2) + "\n")
+            folder.write("dedup.json", canonical_json(dropped))
         manifest = {"version": __version__, "params": run_params, "documents": entries,
                     "dropped": sorted(dropped), "skipped": [{"path": s.path, "reason": s.reason} for s in skipped]}
-        folder.write(MANIFEST, json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n")
+        folder.write(MANIFEST, canonical_json(manifest))
         folder.commit()
     except BaseException:
         folder.abort()

@@ -24,6 +24,7 @@ from .cli import KeepOpt, Paths, QuietOpt, RulesOpt, _Bar, _fail, err
 from .config import CleanConfig, Config, MatchConfig, SignConfig
 from .errors import ProvenanceError
 from .output import atomic_write_text
+from .report import canonical_json
 from .store import IndexStore, open_store
 
 index_app = typer.Typer(no_args_is_help=True, help="Build, extend and inspect a stored index of a corpus.")
@@ -153,7 +154,7 @@ def stats_cmd(
         if store is not None:
             store.close()
     if fmt is StatsFormat.json:
-        sys.stdout.write(json.dumps(stats, sort_keys=True, indent=2) + "\n")
+        sys.stdout.write(canonical_json(stats))
         return
     table = Table(title=f"provenance index {index}", show_header=False)
     table.add_column("what")

@@ -9,8 +9,11 @@ equal keys sit side by side: the cost follows the number of items and of
 candidates, not the square of the corpus. Candidates are only candidates;
 ``verify`` decides.
 
-The result is exactly what the datasketch loop (query, then insert, in
-corpus order) gives, including its cap: an item keeps only its
+With ``MatchConfig.min_estimate_share`` at 0, the result is exactly what
+the datasketch loop (query, then insert, in corpus order) gives, including
+its cap; by default, pairs whose signatures agree on less than half the
+threshold's share of hash values (chance collisions of texts that share a
+sentence) are dropped first, before the cap. An item keeps only its
 ``max_candidates_per_item`` earliest candidates. That cap also bounds the
 work on a band key that thousands of items share (furniture that cleaning
 left in): only the earliest ``max_candidates_per_item`` members of such a
@@ -54,8 +57,24 @@ def _buckets(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return order, np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) + 1
 
 
+def _agreeing(values: np.ndarray, pairs: np.ndarray, min_agree: int) -> np.ndarray:
+    """The pairs whose signatures hold at least ``min_agree`` equal hash values."""
+    if min_agree <= 0 or not len(pairs):
+        return pairs
+    keep = np.empty(len(pairs), dtype=bool)
+    for lo in range(0, len(pairs), AGREE_CHUNK):  # bounded memory on huge bands
+        chunk = pairs[lo:lo + AGREE_CHUNK]
+        keep[lo:lo + AGREE_CHUNK] = np.count_nonzero(
+            values[chunk[:, 0]] == values[chunk[:, 1]], axis=1) >= min_agree
+    return pairs[keep]
+
+
+#: Pairs compared at once by ``_agreeing``.
+AGREE_CHUNK = 1 << 16
+
+
 def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
-               owner: np.ndarray | None = None) -> np.ndarray:
+               owner: np.ndarray | None = None, min_agree: int = 0) -> np.ndarray:
     """Candidate pairs ``(j, i)``, ``j < i``, of rows of ``values`` that agree on a whole band.
 
     Args:
@@ -65,6 +84,9 @@ def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
             query-then-insert loop, truncated as ``match`` always did).
         owner: optional group of each row (a passage's document): rows of the
             same group are never paired.
+        min_agree: pairs whose signatures agree on fewer hash values are
+            dropped before the cap (0: none), so that chance collisions
+            neither reach verification nor crowd real candidates out.
 
     Returns:
         An ``(m, 2)`` int64 array of ``(j, i)``, sorted.
@@ -90,6 +112,7 @@ def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
         pairs = np.stack([earlier, later], axis=1).astype(np.int64)
         if owner is not None:
             pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]]
+        pairs = _agreeing(values, pairs, min_agree)
         pending.append(pairs)
         waiting += len(pairs)
         if waiting > max(1 << 22, 2 * len(found)):
@@ -122,23 +145,30 @@ def document_pairs(values: np.ndarray, words: np.ndarray, match: MatchConfig,
     Documents without words are left out (an empty text would collide with
     every other empty text).
     """
-    return _kept(values, words > 0, banding(match.doc_threshold, sign.num_perm), match, None)
+    return _kept(values, words > 0, banding(match.doc_threshold, sign.num_perm), match, None,
+                 min_agree(match.doc_threshold, match, sign.num_perm))
 
 
 def passage_pairs(values: np.ndarray, doc: np.ndarray, match: MatchConfig,
                   sign: SignConfig) -> np.ndarray:
     """Candidate passage pairs ``(p, q)``: rows of ``values`` (passages, corpus order), two documents."""
-    return _kept(values, _nonempty(values), banding(match.passage_threshold, sign.num_perm), match, doc)
+    return _kept(values, _nonempty(values), banding(match.passage_threshold, sign.num_perm), match, doc,
+                 min_agree(match.passage_threshold, match, sign.num_perm))
+
+
+def min_agree(threshold: float, match: MatchConfig, num_perm: int) -> int:
+    """Equal hash values a candidate needs (``MatchConfig.min_estimate_share``)."""
+    return int(np.ceil(threshold * match.min_estimate_share * num_perm - 1e-9))
 
 
 def _kept(values: np.ndarray, mask: np.ndarray, bands: tuple[int, int], match: MatchConfig,
-          owner: np.ndarray | None) -> np.ndarray:
+          owner: np.ndarray | None, agree: int) -> np.ndarray:
     """``band_pairs`` over the rows in ``mask``, in row numbers of ``values`` (no copy when all are kept)."""
     if mask.all():
-        return band_pairs(values, *bands, match.max_candidates_per_item, owner=owner)
+        return band_pairs(values, *bands, match.max_candidates_per_item, owner=owner, min_agree=agree)
     keep = np.flatnonzero(mask)
     pairs = band_pairs(values[keep], *bands, match.max_candidates_per_item,
-                       owner=None if owner is None else owner[keep])
+                       owner=None if owner is None else owner[keep], min_agree=agree)
     return keep[pairs] if len(pairs) else pairs
 
 

@@ -40,6 +40,7 @@ from .ingest import _jsonl_record, _read_file, _unique, iter_files, jsonl_lines,
 from .outlets import Outlets, resolve
 from .records import CleanDoc, Document, Skipped
 from .sign import SignedBatch, sign_texts
+from .templates import LineKeys
 
 #: JSON Lines records, and files, per batch.
 RECORDS_PER_BATCH = 500
@@ -141,13 +142,14 @@ class _Cleaned:
     clean: CleanDoc
     outlet: str | None
     outlet_source: str | None
+    lines: LineKeys  # for the corpus-level template stage, hashed here rather than in the driver
 
 
 def _finish(doc: Document, config: Config, outlets: Outlets) -> _Cleaned:
     clean = annotate(clean_document(doc, config.clean))
     doc.blocks = None  # only cleaning reads an HTML page's blocks: not sent back, not kept
     outlet, source = doc.outlet, doc.outlet_source
-    return _Cleaned(resolve(clean, outlets), outlet, source)
+    return _Cleaned(resolve(clean, outlets), outlet, source, LineKeys.of(clean, config.clean))
 
 
 def _clean_records(rel: str, path: str, lines: list[tuple[int, bytes]], config: Config,
@@ -231,10 +233,15 @@ def _run(fn: Callable[..., Any], *args: Any) -> Any:
 
 
 def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: int,
-                    progress: Callable[[str, int, int | None], None]) -> tuple[list[CleanDoc], list[Skipped]]:
-    """``pipeline.ingest_and_clean``'s documents and skips (before templates), from ``jobs`` processes."""
+                    progress: Callable[[str, int, int | None], None]
+                    ) -> tuple[list[CleanDoc], list[Skipped], list[LineKeys]]:
+    """``pipeline.ingest_and_clean``'s documents and skips (before templates), from ``jobs`` processes.
+
+    Also returns each document's ``LineKeys``, for ``templates.strip_templates``.
+    """
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
+    lines: list[LineKeys] = []
     seen: set[str] = set()
     n = 0
     for result in ordered_map(_run, _batches(paths, config, outlets), jobs):
@@ -250,8 +257,9 @@ def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: i
                 clean.doc.outlet, clean.doc.outlet_source = item.outlet, item.outlet_source
                 resolve(clean, outlets)
             cleaned.append(clean)
+            lines.append(item.lines)
         progress("read and clean", n, None)
-    return cleaned, skipped
+    return cleaned, skipped, lines
 
 
 # --- sign --------------------------------------------------------------------

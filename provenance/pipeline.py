@@ -63,8 +63,8 @@ def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     outlets = load_outlets(paths, config)
     jobs = jobs_for(paths, jobs) if jobs != 1 else 1  # type: ignore[arg-type]
     if jobs > 1:
-        read, skips = ingest_parallel(paths, config, outlets, jobs, progress)  # type: ignore[arg-type]
-        return (strip_templates(read, config.clean) if templates else read), skips
+        read, skips, lines = ingest_parallel(paths, config, outlets, jobs, progress)  # type: ignore[arg-type]
+        return (strip_templates(read, config.clean, lines) if templates else read), skips
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
     for n, item in enumerate(read_paths(paths, config.ingest), start=1):

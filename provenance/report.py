@@ -13,6 +13,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
+import orjson
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -142,9 +143,22 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
 
 
+def canonical_json(data: Any) -> str:
+    """Sorted keys, two-space indent, UTF-8 text, a final newline: the same bytes for the same data.
+
+    orjson writes this about ten times faster than ``json.dumps(indent=2)``
+    (a crawl's report runs to hundreds of megabytes); text that orjson
+    refuses (a lone surrogate) goes through the json module instead.
+    """
+    try:
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode("utf-8") + "\n"
+    except TypeError:
+        return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
 def to_json(report: Report) -> str:
-    """Canonical JSON: sorted keys, two-space indent, a final newline."""
-    return json.dumps(to_dict(report), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """Canonical JSON of a report (``canonical_json``)."""
+    return canonical_json(to_dict(report))
 
 
 CSV_COLUMNS = ["finding", "id", "document", "outlet", "date", "other", "other_outlet",

@@ -26,7 +26,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
+import numpy as np
 import xxhash
 
 from .config import CleanConfig
@@ -47,6 +50,21 @@ def scope_of(clean: CleanDoc) -> str:
     return "folder:" + (path.rsplit("/", 1)[0] if "/" in path else "")
 
 
+def _line_key(line: str) -> int:
+    return xxhash.xxh64_intdigest(_SPACE.sub(" ", line.strip().casefold()).encode("utf-8"))
+
+
+@lru_cache(maxsize=8)
+def _more_than(max_words: int) -> re.Pattern[str]:
+    # each word must be followed by a non-word or the end, so a word is never split in two
+    return re.compile(r"\W*(?:\w+(?:\W+|\Z)){%d}" % (max_words + 1))
+
+
+def _short(line: str, max_words: int) -> bool:
+    """At most ``max_words`` words (``\\w+`` runs), decided in C, without a list of them."""
+    return _more_than(max_words).match(line) is None
+
+
 def _kept_lines(clean: CleanDoc, max_words: int) -> list[tuple[int, int, int]]:
     """(key, start, end) of each short kept line, offsets in ``doc.text``."""
     out = []
@@ -55,54 +73,86 @@ def _kept_lines(clean: CleanDoc, max_words: int) -> list[tuple[int, int, int]]:
         pos = start
         for line in text[start:end].splitlines(keepends=True):
             stripped = line.strip()
-            words = len(_WORD.findall(stripped))
-            if stripped and words <= max_words:
-                key = xxhash.xxh64_intdigest(_SPACE.sub(" ", stripped.casefold()).encode("utf-8"))
-                out.append((key, pos, pos + len(line)))
+            if stripped and _short(stripped, max_words):
+                out.append((_line_key(stripped), pos, pos + len(line)))
             pos += len(line)
     return out
 
 
-def _page_key(clean: CleanDoc, max_words: int) -> int:
+def page_key(clean: CleanDoc, max_words: int) -> int:
     """Which page this is, by its first long paragraph (reposts of one article share it)."""
     for line in clean.text.splitlines():
-        if len(_WORD.findall(line)) > max_words:
-            return xxhash.xxh64_intdigest(_SPACE.sub(" ", line.strip().casefold()).encode("utf-8"))
-    return xxhash.xxh64_intdigest(_SPACE.sub(" ", clean.text.strip().casefold()).encode("utf-8"))
+        if not _short(line, max_words):
+            return _line_key(line)
+    return _line_key(clean.text)
+
+
+@dataclass
+class LineKeys:
+    """What template learning needs of one document: its page and its short lines' keys.
+
+    Small and picklable, so that worker processes compute it next to the
+    cleaning and the driver learns from arrays, without the texts.
+    """
+
+    page: int
+    keys: np.ndarray  # uint64, one per short kept line
+
+    @classmethod
+    def of(cls, clean: CleanDoc, cfg: CleanConfig) -> LineKeys:
+        """Hash a cleaned document's lines (each line once)."""
+        lines = _kept_lines(clean, cfg.template_max_words)
+        return cls(page_key(clean, cfg.template_max_words),
+                   np.fromiter((k for k, _, _ in lines), dtype=np.uint64, count=len(lines)))
 
 
 def learn_templates(cleaned: Sequence[CleanDoc], cfg: CleanConfig,
-                    lines: Sequence[list[tuple[int, int, int]]] | None = None) -> dict[str, set[int]]:
+                    lines: Sequence[LineKeys] | None = None) -> dict[str, set[int]]:
     """Per scope, the keys of lines that are template text there.
 
-    ``lines`` are the documents' ``_kept_lines``, when the caller has them already.
+    Counted with numpy over all documents at once: for each scope and line
+    key, the number of distinct pages that hold it.
+
+    ``lines`` are the documents' ``LineKeys``, when the caller has them already.
     """
-    docs_in: dict[str, set[int]] = defaultdict(set)
-    seen: dict[str, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for i, clean in enumerate(cleaned):
-        scope = scope_of(clean)
-        page = _page_key(clean, cfg.template_max_words)
-        docs_in[scope].add(page)
-        for key, _, _ in (lines[i] if lines is not None else _kept_lines(clean, cfg.template_max_words)):
-            seen[scope][key].add(page)
-    out: dict[str, set[int]] = {}
-    for scope, pages in seen.items():
-        need = max(cfg.template_min_docs, cfg.template_min_share * len(docs_in[scope]))
-        keys = {k for k, holders in pages.items() if len(holders) >= need}
-        if keys:
-            out[scope] = keys
-    return out
+    if lines is None:
+        lines = [LineKeys.of(c, cfg) for c in cleaned]
+    scope_ids: dict[str, int] = {}
+    doc_scope = np.array([scope_ids.setdefault(scope_of(c), len(scope_ids)) for c in cleaned],
+                         dtype=np.int64)
+    pages = np.array([lk.page for lk in lines], dtype=np.uint64)
+    # distinct pages per scope
+    pairs = np.unique(np.rec.fromarrays([doc_scope, pages], names="s,p"))
+    pages_in = np.bincount(pairs["s"], minlength=len(scope_ids))
+    counts = np.array([len(lk.keys) for lk in lines], dtype=np.int64)
+    rows = np.rec.fromarrays([np.repeat(doc_scope, counts),
+                              np.concatenate([lk.keys for lk in lines]) if len(lines)
+                              else np.empty(0, np.uint64),
+                              np.repeat(pages, counts)], names="s,k,p")
+    rows = np.unique(rows)  # one row per (scope, key, page)
+    held, holders = np.unique(np.rec.fromarrays([rows["s"], rows["k"]], names="s,k"), return_counts=True)
+    need = np.maximum(cfg.template_min_docs, cfg.template_min_share * pages_in)
+    hit = holders >= need[held["s"]]
+    names = {v: k for k, v in scope_ids.items()}
+    out: dict[str, set[int]] = defaultdict(set)
+    for scope, key in zip(held["s"][hit].tolist(), held["k"][hit].tolist(), strict=True):
+        out[names[scope]].add(int(key))
+    return dict(out)
 
 
 def apply_templates(clean: CleanDoc, templates: dict[str, set[int]], cfg: CleanConfig,
-                    lines: list[tuple[int, int, int]] | None = None) -> CleanDoc:
-    """Remove the document's template lines (reason ``template``) unless the user keeps them."""
+                    lines: LineKeys | None = None) -> CleanDoc:
+    """Remove the document's template lines (reason ``template``) unless the user keeps them.
+
+    With the document's ``LineKeys``, a document that holds no template line
+    is passed over without reading its text again.
+    """
     keys = templates.get(scope_of(clean))
     if not keys or "template" in cfg.keep:
         return clean
-    if lines is None:
-        lines = _kept_lines(clean, cfg.template_max_words)
-    cut = [(s, e) for key, s, e in lines if key in keys]
+    if lines is not None and not any(int(k) in keys for k in lines.keys):
+        return clean
+    cut = [(s, e) for key, s, e in _kept_lines(clean, cfg.template_max_words) if key in keys]
     if not cut:
         return clean
     removed = sorted([*clean.removed, *(Removal(s, e, "template") for s, e in cut)],
@@ -120,8 +170,13 @@ def apply_templates(clean: CleanDoc, templates: dict[str, set[int]], cfg: CleanC
     return clean
 
 
-def strip_templates(cleaned: list[CleanDoc], cfg: CleanConfig) -> list[CleanDoc]:
-    """Learn each scope's templates over the corpus, then strip them (a corpus-level stage)."""
-    lines = [_kept_lines(c, cfg.template_max_words) for c in cleaned]  # each line hashed once
+def strip_templates(cleaned: list[CleanDoc], cfg: CleanConfig,
+                    lines: Sequence[LineKeys] | None = None) -> list[CleanDoc]:
+    """Learn each scope's templates over the corpus, then strip them (a corpus-level stage).
+
+    ``lines``: the documents' ``LineKeys``, when worker processes made them.
+    """
+    if lines is None:
+        lines = [LineKeys.of(c, cfg) for c in cleaned]  # each line hashed once
     templates = learn_templates(cleaned, cfg, lines)
-    return [apply_templates(c, templates, cfg, kept) for c, kept in zip(cleaned, lines, strict=True)]
+    return [apply_templates(c, templates, cfg, lk) for c, lk in zip(cleaned, lines, strict=True)]

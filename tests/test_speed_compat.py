@@ -154,7 +154,7 @@ def test_banding_equals_datasketch_lsh(texts: list[str], cap: int) -> None:
     extra = [texts[0]] * 6 + [texts[1] + " extra words at the end"] * 4
     docs = [_bare(t, str(n)) for n, t in enumerate(texts + extra)]
     sigs = sign(docs, SIGN)
-    match = MatchConfig(max_candidates_per_item=cap)
+    match = MatchConfig(max_candidates_per_item=cap, min_estimate_share=0)
     assert document_candidates(sigs, match, SIGN) == _lsh_documents(sigs, match)
     assert passage_candidates(sigs, match, SIGN) == _lsh_passages(sigs, match)
 

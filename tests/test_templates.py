@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from provenance import Config, run
 from provenance.config import CleanConfig
 from provenance.report import to_dict
+from provenance.templates import _short
 
 from .conftest import SEEDS
 
@@ -104,3 +109,9 @@ def test_a_rules_file_can_drop_a_phrase_and_add_one(tmp_path: Path) -> None:
                            CleanConfig(rules_file=str(rules)))
     assert [r.reason for r in clean.removed] == ["navigation"]
     assert clean.text.startswith("Comments\n")
+
+
+@given(st.text(alphabet="ab x1-é\n_’٣.\t", max_size=80),
+       st.integers(min_value=0, max_value=6))
+def test_short_line_test_counts_words_as_the_word_regex_does(line: str, max_words: int) -> None:
+    assert _short(line, max_words) == (len(re.findall(r"\w+", line)) <= max_words)
