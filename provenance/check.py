@@ -23,11 +23,9 @@ Example::
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,19 +34,17 @@ import numpy as np
 from datasketch import MinHash
 
 from . import __version__
-from .clean import clean_document
 from .config import CleanConfig, Config, MatchConfig, SignConfig
-from .credits import annotate
 from .errors import ConfigError
-from .ingest import read_paths
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
-from .outlets import Outlets, resolve
-from .pipeline import Progress, Report, ingest_and_clean, load_outlets
+from .parallel import ordered_map
+from .pipeline import Progress, Report, read_and_clean
 from .pipeline import params as run_params
 from .records import CleanDoc, Credit, DocPair, Document, Passage, Removal, Skipped
 from .report import document_dict
-from .sign import DocSignature, sign
+from .sign import DocSignature, sign_texts
 from .store import AddResult, Entry, IndexStore, StoredDoc, keys_of
+from .templates import LineKeys, apply_templates, learn_from, scope_of
 from .verify import verify_documents, verify_passages
 
 #: Ids of indexed documents carry this prefix in a check's report, so that a
@@ -78,7 +74,8 @@ def index_params(config: Config) -> dict[str, Any]:
             rules_sha = hashlib.sha256(Path(clean.rules_file).read_bytes()).hexdigest()
         except OSError as exc:
             raise ConfigError(f"{clean.rules_file}: cannot read the rules file: {exc.strerror}") from exc
-    minhash, dtype = _minhash_kind()
+    minhash, _ = _minhash_kind()
+    dtype = "uint32"  # datasketch's values (below 2**32), as sign_texts makes them
     return {
         "clean": {"keep": sorted(clean.keep), "link_density": clean.link_density,
                   "version": clean.version, "rules_sha256": rules_sha, "rules_file": clean.rules_file},
@@ -154,98 +151,93 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def make_entry(clean: CleanDoc, sig: DocSignature, params: dict[str, Any]) -> Entry:
-    """What the index stores for one cleaned, signed document."""
-    num_perm = int(params["sign"]["num_perm"])
-    values = sig.minhash.hashvalues.copy()
-    psig = (np.stack([mh.hashvalues for mh in sig.passage_minhashes]) if sig.passage_minhashes
-            else np.empty((0, num_perm), values.dtype))
-    pspans = np.array([(p.start, p.end) for p in sig.passages], dtype=np.uint32).reshape(-1, 2)
+def make_entry(clean: CleanDoc, values: np.ndarray, psig: np.ndarray, pspans: np.ndarray,
+               params: dict[str, Any], extra: Extra) -> Entry:
+    """What the index stores for one cleaned, signed document.
+
+    ``extra`` holds what was known before the template stage: the content
+    hash (so that an exact re-add is recognised whatever the templates have
+    become since), the document's scope and its ``LineKeys`` (so that later
+    adds and checks learn templates from the corpus).
+    """
     dkeys, pkeys, valid = keys_of(values, psig, params)
     meta = document_dict(clean)
     meta["kept"] = [list(k) for k in clean.kept]
     d = clean.doc
-    return Entry(d.id, text_hash(clean.text), d.outlet, d.url, d.date, meta, clean.text, values, psig,
-                 pspans, dkeys, pkeys, valid)
+    return Entry(d.id, extra.hash, d.outlet, d.url, d.date, meta, clean.text, values, psig,
+                 pspans.astype(np.uint32).reshape(-1, 2), dkeys, pkeys, valid,
+                 scope=extra.scope, page=extra.lines.page, tkeys=extra.lines.keys)
 
 
-def _clean(doc: Document, config: Config, outlets: Outlets) -> CleanDoc:
-    """One document, cleaned and annotated as ``pipeline.ingest_and_clean`` does it.
+@dataclass(frozen=True)
+class Extra:
+    """A document's content hash, template scope and line keys, from before the template stage."""
 
-    Per document only: the corpus-level template stage (``provenance.templates``)
-    is not applied, neither when indexing nor when checking, so that the same file
-    gives the same cleaned text (and content hash) on both sides.
+    hash: str
+    scope: str
+    lines: LineKeys
+
+
+@dataclass
+class Prepared:
+    """New documents, cleaned as ``scan`` cleans them, ready to be signed and stored."""
+
+    cleaned: list[CleanDoc]  # per-document cleaning, then the templates
+    skipped: list[Skipped]
+    extras: list[Extra]
+
+
+def prepare(paths: Iterable[str | os.PathLike[str]], config: Config, store: IndexStore | None = None,
+            *, workers: int = 1, progress: Progress = _noop) -> Prepared:
+    """Read and clean documents for the index, templates included.
+
+    Each document is cleaned on its own, then each outlet's templates (short
+    lines on many of its pages) are learnt, as ``scan`` learns them, from
+    these documents together with the ones the index already holds in the
+    same scopes (their stored line keys: the index's texts are not read),
+    and stripped. Documents indexed before a line became a template keep it
+    until the index is rebuilt.
     """
-    return resolve(annotate(clean_document(doc, config.clean)), outlets)
+    cleaned, skipped, lines = read_and_clean(paths, config, progress, workers)
+    extras = [Extra(text_hash(c.text), scope_of(c), lk) for c, lk in zip(cleaned, lines, strict=True)]
+    known = store.template_lines(sorted({e.scope for e in extras})) if store is not None and extras else []
+    templates = learn_from([e.scope for e in extras] + [scope for scope, _ in known],
+                           lines + [lk for _, lk in known], config.clean)
+    cleaned = [apply_templates(c, templates, config.clean, lk) for c, lk in zip(cleaned, lines, strict=True)]
+    return Prepared(cleaned, skipped, extras)
 
 
-def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
-                   progress: Progress = _noop) -> tuple[list[CleanDoc], list[Skipped]]:
-    """Read and clean new files for a check, exactly as ``build`` and ``add`` clean a corpus."""
-    return ingest_and_clean(paths, config, progress, jobs=1, templates=False)
-
-
-def _entries(docs: list[Document], config: Config, params: dict[str, Any], outlets: Outlets) -> list[Entry]:
-    cleaned = [_clean(d, config, outlets) for d in docs]
-    entries = [make_entry(c, s, params) for c, s in zip(cleaned, sign(cleaned, config.sign), strict=True)]
-    for e in entries:
-        e.pack()  # encode here: in a worker process, not in the one that writes
+def _entries(cleaned: list[CleanDoc], extras: list[Extra], config: Config,
+             params: dict[str, Any]) -> list[Entry]:
+    """Worker: sign a chunk of cleaned documents and make their entries, encoded for storage."""
+    signed = sign_texts([c.text for c in cleaned], config.sign)
+    bounds = signed.passage_bounds()
+    entries = []
+    for i, (clean, extra) in enumerate(zip(cleaned, extras, strict=True)):
+        rows = slice(int(bounds[i]), int(bounds[i + 1]))
+        entry = make_entry(clean, signed.doc_values[i], signed.p_values[rows],
+                           np.column_stack([signed.p_start[rows], signed.p_end[rows]]), params, extra)
+        entry.pack()  # encode here: in a worker process, not in the one that writes
+        entries.append(entry)
     return entries
 
 
-def iter_entries(paths: Iterable[str | os.PathLike[str]], config: Config, skipped: list[Skipped],
-                 *, workers: int = 1, progress: Progress = _noop) -> Iterator[Entry]:
-    """Read, clean and sign documents in chunks (in ``workers`` processes); skips go to ``skipped``."""
-    paths = [Path(p) for p in paths]
-    params = index_params(config)
-    outlets = load_outlets(paths, config)
-
-    def chunks() -> Iterator[list[Document]]:
-        chunk: list[Document] = []
-        for item in read_paths(paths, config.ingest):
-            if isinstance(item, Skipped):
-                skipped.append(item)
-                continue
-            chunk.append(item)
-            if len(chunk) >= _CHUNK:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
-
+def iter_entries(prepared: Prepared, config: Config, params: dict[str, Any], *, workers: int = 1,
+                 progress: Progress = _noop) -> Iterator[Entry]:
+    """Sign prepared documents in chunks (in ``workers`` processes) and yield their entries in order."""
+    docs, extras = prepared.cleaned, prepared.extras
+    jobs = workers if len(docs) > _CHUNK else 1
+    chunks = ((docs[k:k + _CHUNK], extras[k:k + _CHUNK], config, params) for k in range(0, len(docs), _CHUNK))
     done = 0
-    if workers <= 1:
-        for chunk in chunks():
-            yield from _entries(chunk, config, params, outlets)
-            done += len(chunk)
-            progress("index", done, None)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[Future[list[Entry]]] = deque()
-        for chunk in chunks():
-            pending.append(pool.submit(_entries, chunk, config, params, outlets))
-            if len(pending) >= 2 * workers:
-                batch = pending.popleft().result()
-                done += len(batch)
-                progress("index", done, None)
-                yield from batch
-        while pending:
-            batch = pending.popleft().result()
-            done += len(batch)
-            progress("index", done, None)
-            yield from batch
+    progress("sign", 0, len(docs))
+    for batch in ordered_map(_entries, chunks, jobs):
+        done += len(batch)
+        progress("sign", done, len(docs))
+        yield from batch
 
 
 class NothingReadable(ConfigError):
     """No input could be read as a document."""
-
-
-def _counted(entries: Iterator[Entry], seen: list[int]) -> Iterator[Entry]:
-    for e in entries:
-        seen[0] += 1
-        yield e
 
 
 def build(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Config, *,
@@ -258,34 +250,31 @@ def build(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
         NothingReadable: no input was readable; nothing is written.
     """
     paths = list(paths)
-    skipped: list[Skipped] = []
-    store.create(index_params(config), force=force)
+    params = index_params(config)
+    prepared = prepare(paths, config, workers=workers, progress=progress)
+    if not prepared.cleaned:
+        raise NothingReadable(_nothing(paths, prepared.skipped))
+    store.create(params, force=force)
     try:
-        seen = [0]
-        result = store.add(_counted(iter_entries(paths, config, skipped, workers=workers,
-                                                 progress=progress), seen))
-        if not seen[0]:
-            raise NothingReadable(_nothing(paths, skipped))
+        result = store.add(iter_entries(prepared, config, params, workers=workers, progress=progress))
         store.commit()
     except BaseException:
         store.abort()
         raise
-    return result, skipped
+    return result, prepared.skipped
 
 
 def add(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Config, *,
         workers: int = 1, progress: Progress = _noop) -> tuple[AddResult, list[Skipped]]:
     """Add documents to an existing index in one transaction (replacing those with the same id)."""
     paths = list(paths)
-    ensure_params(store, config)
-    skipped: list[Skipped] = []
-    seen = [0]
+    params = ensure_params(store, config)
+    prepared = prepare(paths, config, store, workers=workers, progress=progress)
+    if not prepared.cleaned:
+        raise NothingReadable(_nothing(paths, prepared.skipped))  # the add was empty: nothing changed
     # Streamed: SQLite stages rows as they come, without holding the index's lock.
-    result = store.add(_counted(iter_entries(paths, config, skipped, workers=workers, progress=progress),
-                                seen))
-    if not seen[0]:
-        raise NothingReadable(_nothing(paths, skipped))  # the add was empty: nothing changed
-    return result, skipped
+    result = store.add(iter_entries(prepared, config, params, workers=workers, progress=progress))
+    return result, prepared.skipped
 
 
 def _nothing(paths: Iterable[str | os.PathLike[str]], skipped: list[Skipped]) -> str:
@@ -396,9 +385,9 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
         raise ConfigError(f"fail_on must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
     paths = [Path(p) for p in paths]
     params = ensure_params(store, config)
-    cleaned, skipped = read_and_clean(paths, config, progress)
-    sigs = sign(cleaned, config.sign)
-    entries = [make_entry(c, s, params) for c, s in zip(cleaned, sigs, strict=True)]
+    prepared = prepare(paths, config, store, progress=progress)
+    cleaned, skipped = prepared.cleaned, prepared.skipped
+    entries = list(iter_entries(prepared, config, params))
     n, cap = len(cleaned), config.match.max_candidates_per_item
     progress("query index", 0, n)
     with store.snapshot():
@@ -420,8 +409,8 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
     combined = list(cleaned) + [_restore(s) for s in stored]
     at = {s.rowid: n + k for k, s in enumerate(stored)}
     empty = MinHash(num_perm=config.sign.num_perm, seed=config.sign.seed)
-    all_sigs = list(sigs) + [_stub_signature(n + k, combined[n + k], s.pspans, empty)
-                             for k, s in enumerate(stored)]
+    all_sigs = ([_stub_signature(i, combined[i], e.pspans, empty) for i, e in enumerate(entries)]
+                + [_stub_signature(n + k, combined[n + k], s.pspans, empty) for k, s in enumerate(stored)])
 
     # document pairs: exact by hash, the rest from shared band keys
     exact: set[tuple[int, int]] = {(i, at[r]) for i, rows in exact_rows.items() for r in rows if r in at}
@@ -531,4 +520,4 @@ def update(result: CheckReport, store: IndexStore) -> AddResult:
 
 __all__ = ["FAIL_ON", "INDEX_PREFIX", "CheckReport", "Finding", "NothingReadable", "Verdict", "add",
            "build", "check", "config_from_params", "ensure_params", "index_params", "iter_entries",
-           "make_entry", "param_differences", "text_hash", "update"]
+           "make_entry", "param_differences", "prepare", "text_hash", "update"]

@@ -24,7 +24,7 @@ from .outlets import Outlets, find_outlets_files, resolve
 from .parallel import default_jobs, ingest_parallel, jobs_for, sign_parallel
 from .records import CleanDoc, Document, Group, PassageMatch, Skipped
 from .sign import PassageView
-from .templates import strip_templates
+from .templates import LineKeys, strip_templates
 from .verify import verify_documents, verify_passages
 
 #: ``progress(stage, done, total)``; ``total`` is None while unknown.
@@ -50,31 +50,42 @@ def _noop(stage: str, done: int, total: int | None) -> None:
 def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
                      progress: Progress = _noop, jobs: int = 1,
                      templates: bool = True) -> tuple[list[CleanDoc], list[Skipped]]:
-    """Read, clean and annotate every document; collect what was skipped.
+    """Read, clean and annotate every document, then strip each outlet's templates.
 
-    ``templates=False`` leaves out the corpus-level template stage (the index
-    cleans document by document, so a file's content hash is the same at
-    ``index add`` and at ``check``).
+    ``templates=False`` leaves out the corpus-level template stage.
 
     With ``jobs > 1``, reading and cleaning run in that many processes
     (``parallel``); the result is the same.
     """
+    cleaned, skipped, lines = read_and_clean(paths, config, progress, jobs)
+    return (strip_templates(cleaned, config.clean, lines) if templates else cleaned), skipped
+
+
+def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
+                   progress: Progress = _noop, jobs: int = 1
+                   ) -> tuple[list[CleanDoc], list[Skipped], list[LineKeys]]:
+    """Every document cleaned on its own (no templates yet), what was skipped, and each one's ``LineKeys``.
+
+    The index (``check``) learns templates from these keys and its stored
+    ones; ``ingest_and_clean`` from these alone.
+    """
     paths = [Path(p) for p in paths]
     outlets = load_outlets(paths, config)
-    jobs = jobs_for(paths, jobs) if jobs != 1 else 1  # type: ignore[arg-type]
+    jobs = jobs_for(paths, jobs) if jobs != 1 else 1
     if jobs > 1:
-        read, skips, lines = ingest_parallel(paths, config, outlets, jobs, progress)  # type: ignore[arg-type]
-        return (strip_templates(read, config.clean, lines) if templates else read), skips
+        return ingest_parallel(paths, config, outlets, jobs, progress)
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
+    lines: list[LineKeys] = []
     for n, item in enumerate(read_paths(paths, config.ingest), start=1):
         if isinstance(item, Skipped):
             skipped.append(item)
         else:
             assert isinstance(item, Document)
             cleaned.append(resolve(annotate(clean_document(item, config.clean)), outlets))
+            lines.append(LineKeys.of(cleaned[-1], config.clean))
         progress("read and clean", n, None)
-    return (strip_templates(cleaned, config.clean) if templates else cleaned), skipped
+    return cleaned, skipped, lines
 
 
 def outlets_files(paths: Iterable[str | os.PathLike[str]], config: Config) -> list[str]:

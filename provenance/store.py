@@ -9,11 +9,16 @@ text (zlib), the MinHash values of the document and of its passages (numpy
 passages' spans, and one row per LSH band key. A query reads only the
 buckets of the keys it asks for, never the whole corpus.
 
+Each document also keeps its template scope, page key and short lines' keys
+(``templates.LineKeys``), from which ``add`` and ``check`` learn each outlet's
+templates together with the new files'.
+
 SQLite schema (one file, WAL)::
 
     meta(key TEXT PRIMARY KEY, value TEXT)     format, schema, params (JSON), counts
     docs(rowid INTEGER PRIMARY KEY, id TEXT UNIQUE, outlet, url, date, hash,
-         npass, meta TEXT, text BLOB, sig BLOB, psig BLOB, pspans BLOB)
+         npass, meta TEXT, text BLOB, sig BLOB, psig BLOB, pspans BLOB,
+         scope TEXT, page INTEGER, tkeys BLOB)
     dband(key INTEGER, doc INTEGER, PRIMARY KEY (key, doc)) WITHOUT ROWID
     pband(key INTEGER, doc INTEGER, passage INTEGER,
           PRIMARY KEY (key, doc, passage)) WITHOUT ROWID
@@ -45,11 +50,12 @@ import numpy as np
 from . import __version__
 from .bands import band_keys, banding
 from .errors import ProvenanceError
+from .templates import LineKeys
 
 #: Written into every index; a file without it is not a provenance index.
 FORMAT = "provenance-index"
 #: Bumped when the stored layout changes; an index of another schema is refused.
-SCHEMA = "1"
+SCHEMA = "2"
 #: Test-only hook: when set to a file path, ``add`` creates that file inside its
 #: transaction, after writing the documents' rows, and sleeps there for
 #: ``PROVENANCE_TEST_PAUSE_SECONDS`` (default 120), so that a test can kill the
@@ -83,6 +89,9 @@ class Entry:
     pkeys: np.ndarray = field(default_factory=lambda: np.empty((0, 0), np.int64))  # (passages, b)
     pvalid: np.ndarray = field(default_factory=lambda: np.empty(0, bool))  # passages with keys
     packed: tuple[str, bytes] | None = None  # (meta as JSON, zlib text), when made in a worker
+    scope: str = ""  # templates.scope_of: the outlet, else the folder
+    page: int = 0  # templates.LineKeys.page
+    tkeys: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))  # LineKeys.keys
 
     def pack(self) -> tuple[str, bytes]:
         """The metadata as JSON and the text compressed, as stored."""
@@ -132,6 +141,7 @@ class IndexStore(Protocol):
     def doc_buckets(self, keys: Collection[int], cap: int) -> dict[int, list[int]]: ...
     def passage_buckets(self, keys: Collection[int], cap: int) -> dict[int, list[tuple[int, int]]]: ...
     def load(self, rowids: Collection[int]) -> list[StoredDoc]: ...
+    def template_lines(self, scopes: Collection[str]) -> list[tuple[str, LineKeys]]: ...
     def close(self) -> None: ...
 
 
@@ -162,6 +172,16 @@ def decode_array(blob: bytes, dtype: str, width: int) -> np.ndarray:
     """A 2-D array from ``tobytes()`` output, ``width`` columns."""
     arr = np.frombuffer(blob, dtype=np.dtype(dtype))
     return arr.reshape(-1, width) if width else arr
+
+
+def signed64(value: int) -> int:
+    """A 64-bit unsigned hash as the signed integer SQLite stores."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def unsigned64(value: int) -> int:
+    """``signed64`` undone."""
+    return value + (1 << 64) if value < 0 else value
 
 
 def keys_of(sig: np.ndarray, psig: np.ndarray, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray,
@@ -209,8 +229,10 @@ _SCHEMA_SQL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE docs (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, outlet TEXT, url TEXT,
                    date TEXT, hash TEXT NOT NULL, npass INTEGER NOT NULL, meta TEXT NOT NULL,
-                   text BLOB NOT NULL, sig BLOB NOT NULL, psig BLOB NOT NULL, pspans BLOB NOT NULL);
+                   text BLOB NOT NULL, sig BLOB NOT NULL, psig BLOB NOT NULL, pspans BLOB NOT NULL,
+                   scope TEXT NOT NULL, page INTEGER NOT NULL, tkeys BLOB NOT NULL);
 CREATE INDEX docs_hash ON docs (hash);
+CREATE INDEX docs_scope ON docs (scope);
 CREATE TABLE dband (key INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (key, doc)) WITHOUT ROWID;
 CREATE TABLE pband (key INTEGER NOT NULL, doc INTEGER NOT NULL, passage INTEGER NOT NULL,
                     PRIMARY KEY (key, doc, passage)) WITHOUT ROWID;
@@ -218,7 +240,8 @@ CREATE TABLE pband (key INTEGER NOT NULL, doc INTEGER NOT NULL, passage INTEGER 
 
 _STAGE_SQL = """
 CREATE TEMP TABLE IF NOT EXISTS s_docs (n INTEGER PRIMARY KEY, id TEXT, outlet TEXT, url TEXT, date TEXT,
-    hash TEXT, npass INTEGER, meta TEXT, text BLOB, sig BLOB, psig BLOB, pspans BLOB);
+    hash TEXT, npass INTEGER, meta TEXT, text BLOB, sig BLOB, psig BLOB, pspans BLOB,
+    scope TEXT, page INTEGER, tkeys BLOB);
 CREATE TEMP TABLE IF NOT EXISTS s_dband (key INTEGER, n INTEGER);
 CREATE TEMP TABLE IF NOT EXISTS s_pband (key INTEGER, n INTEGER, passage INTEGER);
 DELETE FROM temp.s_docs; DELETE FROM temp.s_dband; DELETE FROM temp.s_pband;
@@ -274,6 +297,7 @@ class SQLiteStore:
             self._con.close()
             self._con = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_builds(self.path)
         tmp = self.path.with_name(f".{self.path.name}.build-{os.getpid()}")
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)
@@ -362,8 +386,9 @@ class SQLiteStore:
             meta, text = e.pack()
             docs.append((n, e.id, e.outlet, e.url, e.date, e.hash, len(e.psig), meta, text, e.sig.tobytes(),
                          np.ascontiguousarray(e.psig).tobytes(),
-                         np.ascontiguousarray(e.pspans, dtype=np.uint32).tobytes()))
-        con.executemany("INSERT INTO temp.s_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", docs)
+                         np.ascontiguousarray(e.pspans, dtype=np.uint32).tobytes(),
+                         e.scope, signed64(e.page), np.ascontiguousarray(e.tkeys, dtype=np.uint64).tobytes()))
+        con.executemany("INSERT INTO temp.s_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", docs)
         con.executemany("INSERT INTO temp.s_dband VALUES (?, ?)", np.concatenate(
             [np.column_stack([e.dkeys, np.full(len(e.dkeys), n, np.int64)]) for n, e in batch]).tolist())
         rows = [_passage_rows(n, e) for n, e in batch]
@@ -388,8 +413,9 @@ class SQLiteStore:
                 con.executemany(f"DELETE FROM temp.{table} WHERE n = ?", unchanged)
             dropped_passages = sum(self._delete(rowid) for _, rowid, equal in same if not equal)
             con.execute("INSERT INTO docs (rowid, id, outlet, url, date, hash, npass, meta, text, sig,"
-                        " psig, pspans) SELECT n + ?, id, outlet, url, date, hash, npass, meta, text, sig,"
-                        " psig, pspans FROM temp.s_docs ORDER BY n", (base,))
+                        " psig, pspans, scope, page, tkeys) SELECT n + ?, id, outlet, url, date, hash, npass,"
+                        " meta, text, sig, psig, pspans, scope, page, tkeys FROM temp.s_docs ORDER BY n",
+                        (base,))
             pause_for_test()
             con.execute("INSERT OR IGNORE INTO dband (key, doc) SELECT key, n + ? FROM temp.s_dband"
                         " ORDER BY key, n", (base,))
@@ -488,6 +514,39 @@ class SQLiteStore:
                                      zlib.decompress(text).decode("utf-8"),
                                      decode_array(pspans, "uint32", 2), sig))
         return out
+
+
+    def template_lines(self, scopes: Collection[str]) -> list[tuple[str, LineKeys]]:
+        """The page and line keys of every indexed document in ``scopes`` (no texts are read)."""
+        out = []
+        for scope in sorted(set(scopes)):
+            for page, tkeys in self.con.execute(
+                    "SELECT page, tkeys FROM docs WHERE scope = ? ORDER BY rowid", (scope,)):
+                out.append((scope, LineKeys(unsigned64(page), np.frombuffer(tkeys, dtype=np.uint64))))
+        return out
+
+
+def _remove_stale_builds(path: Path) -> None:
+    """Delete the half-written files of builds whose process is gone (killed, or the machine stopped).
+
+    A build writes ``.NAME.build-PID`` beside the index and renames it into
+    place at the end; one that died never did, and its file would stay.
+    """
+    for leftover in path.parent.glob(f".{path.name}.build-*"):
+        pid_text = leftover.name.rsplit(".build-", 1)[1].split("-", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _check_header(path: Path) -> None:

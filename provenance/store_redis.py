@@ -9,7 +9,8 @@ Selected by a ``redis://host:port/db`` URL (``rediss://`` and ``unix://`` too);
     docs             set of document numbers
     id:<doc id>      the number of the document with that id
     doc:<n>          hash: id, outlet, url, date, hash, npass, meta (JSON), text (zlib),
-                     sig, psig, pspans (numpy tobytes)
+                     sig, psig, pspans, tkeys (numpy tobytes), scope, page
+    s:<scope>        set of numbers of the documents in that template scope
     h:<sha256>       set of numbers of documents with that cleaned text
     d:<band key>     set of document numbers in that bucket
     p:<band key>     set of "n:passage" in that bucket
@@ -44,6 +45,7 @@ from .store import (
     keys_of,
     pause_for_test,
 )
+from .templates import LineKeys
 
 _BATCH = 5000
 
@@ -70,6 +72,7 @@ class RedisStore:
         self.prefix = f"provenance:v{SCHEMA}:{name}:"
         clean_url = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
         self._pending: dict[str, Any] | None = None
+        self._replace = False  # the pending build replaces an index (``create(force=True)``)
         try:
             self.r = redis.Redis.from_url(clean_url, socket_connect_timeout=5, socket_timeout=timeout)
             self.r.ping()
@@ -108,38 +111,35 @@ class RedisStore:
     # creating
 
     def create(self, params: dict[str, Any], force: bool = False) -> None:
-        """A new index: written by the first ``add``'s transaction. ``force`` deletes an old one first."""
-        if self._params is not None:
-            if not force:
-                raise IndexStoreError(f"{self.spec} already holds an index (prefix {self.prefix!r});"
-                                      f" extend it with: provenance index add PATH... --index {self.spec},"
-                                      " or rebuild it with --force")
-            self._call("deleting the old index", self._delete_all)
-            self._params = None
+        """A new index: written by the first ``add``'s transaction.
+
+        With ``force``, an old index under the prefix is deleted in that same
+        transaction, so that readers see the old index until the new one is
+        complete, and a build that fails leaves the old one as it was.
+        """
+        if self._params is not None and not force:
+            raise IndexStoreError(f"{self.spec} already holds an index (prefix {self.prefix!r});"
+                                  f" extend it with: provenance index add PATH... --index {self.spec},"
+                                  " or rebuild it with --force")
+        self._replace = self._params is not None
         self._pending = params
 
-    def _delete_all(self) -> None:
-        batch: list[bytes] = []
-        for key in self.r.scan_iter(match=self.prefix.replace("*", r"\*") + "*", count=5000):
-            batch.append(key)
-            if len(batch) >= _BATCH:
-                self.r.unlink(*batch)
-                batch = []
-        if batch:
-            self.r.unlink(*batch)
+    def _old_keys(self) -> list[bytes]:
+        return list(self.r.scan_iter(match=self.prefix.replace("*", r"\*") + "*", count=5000))
 
     def commit(self) -> None:
         return None
 
     def abort(self) -> None:
         self._pending = None
+        self._replace = False
 
     def close(self) -> None:
         with contextlib.suppress(RedisError, OSError):
             self.r.close()
 
     def params(self) -> dict[str, Any]:
-        params = self._params if self._params is not None else self._pending
+        params = self._pending if self._pending is not None else self._params
         assert params is not None
         return params
 
@@ -165,17 +165,26 @@ class RedisStore:
         with self.r.pipeline(transaction=True) as pipe:
             id_keys = [self.k("id", i) for i in ids]
             pipe.watch(self.k("meta"), *id_keys)
-            if self._pending is not None and pipe.exists(self.k("meta")):
+            if self._pending is not None and not self._replace and pipe.exists(self.k("meta")):
                 raise IndexStoreError(f"{self.spec}: another process built an index here meanwhile")
-            current = [] if not ids else [x for chunk in _chunks(id_keys) for x in pipe.mget(chunk)]
+            old_keys = self._old_keys() if self._replace else []
+            current = ([None] * len(ids) if self._replace  # the old index's ids are not this one's
+                       else [x for chunk in _chunks(id_keys) for x in pipe.mget(chunk)])
             old: dict[str, int] = {i: int(n) for i, n in zip(ids, current, strict=True) if n is not None}
-            old_docs = {i: pipe.hmget(self.k("doc", n), "hash", "sig", "psig", "npass")
+            old_docs = {i: pipe.hmget(self.k("doc", n), "hash", "sig", "psig", "npass", "scope")
                         for i, n in old.items()}
             unchanged = {i for i, (h, *_rest) in old_docs.items()
                          if h is not None and _text(h) == staged[i].hash}
             todo = [i for i in ids if i not in unchanged]
-            base = int(self.r.incrby(self.k("next"), len(todo))) - len(todo) if todo else 0
+            if self._replace:
+                base = 0
+            else:
+                base = int(self.r.incrby(self.k("next"), len(todo))) - len(todo) if todo else 0
             pipe.multi()
+            for chunk in _chunks(old_keys):  # the old index goes in the transaction that writes the new
+                pipe.unlink(*chunk)
+            if self._replace:
+                pipe.set(self.k("next"), len(todo))
             if self._pending is not None:
                 pipe.hset(self.k("meta"), mapping={
                     "format": FORMAT, "schema": SCHEMA, "created_with": __version__,
@@ -183,7 +192,7 @@ class RedisStore:
             dropped_passages = 0
             for i in todo:
                 if i in old_docs:
-                    h, sig, psig, npass = old_docs[i]
+                    h, sig, psig, npass, scope = old_docs[i]
                     n = old[i]
                     pipe.delete(self.k("doc", n))
                     if h is None:
@@ -196,6 +205,7 @@ class RedisStore:
                         for key in pkeys[p]:
                             pipe.srem(self.k("p", int(key)), f"{n}:{int(p)}")
                     pipe.srem(self.k("h", _text(h)), n)
+                    pipe.srem(self.k("s", _text(scope)), n)
                     pipe.srem(self.k("docs"), n)
                     dropped_passages += int(_text(npass))
             passages = 0
@@ -207,8 +217,11 @@ class RedisStore:
                     "id": e.id, "outlet": e.outlet or "", "url": e.url or "", "date": e.date or "",
                     "hash": e.hash, "npass": len(e.psig), "meta": meta, "text": text, "sig": e.sig.tobytes(),
                     "psig": np.ascontiguousarray(e.psig).tobytes(),
-                    "pspans": np.ascontiguousarray(e.pspans, dtype=np.uint32).tobytes()})
+                    "pspans": np.ascontiguousarray(e.pspans, dtype=np.uint32).tobytes(),
+                    "scope": e.scope, "page": e.page,
+                    "tkeys": np.ascontiguousarray(e.tkeys, dtype=np.uint64).tobytes()})
                 pipe.set(self.k("id", i), n)
+                pipe.sadd(self.k("s", e.scope), n)
                 pipe.sadd(self.k("docs"), n)
                 pipe.sadd(self.k("h", e.hash), n)
                 for key in e.dkeys:
@@ -224,7 +237,7 @@ class RedisStore:
             pause_for_test()
             results = pipe.execute()
         if self._pending is not None:
-            self._params, self._pending = self._pending, None
+            self._params, self._pending, self._replace = self._pending, None, False
         return AddResult(added=added, replaced=replaced, unchanged=len(unchanged), total=int(results[-1]))
 
     # reading
@@ -292,6 +305,21 @@ class RedisStore:
                 out.append(StoredDoc(n, doc_id.decode(), json.loads(meta),
                                      zlib.decompress(text).decode("utf-8"),
                                      decode_array(pspans, "uint32", 2), sig))
+        return out
+
+
+    def template_lines(self, scopes: Collection[str]) -> list[tuple[str, LineKeys]]:
+        """The page and line keys of every indexed document in ``scopes`` (no texts are read)."""
+        out = []
+        for scope in sorted(set(scopes)):
+            numbers = sorted(int(x) for x in self._members([self.k("s", scope)])[0])
+            for chunk in _chunks(numbers):
+                pipe = self.r.pipeline(transaction=False)
+                for n in chunk:
+                    pipe.hmget(self.k("doc", n), "page", "tkeys")
+                for page, tkeys in self._call("reading templates", pipe.execute):
+                    if page is not None:  # replaced meanwhile
+                        out.append((scope, LineKeys(int(page), np.frombuffer(_bytes(tkeys), dtype=np.uint64))))
         return out
 
 

@@ -110,26 +110,32 @@ def learn_templates(cleaned: Sequence[CleanDoc], cfg: CleanConfig,
                     lines: Sequence[LineKeys] | None = None) -> dict[str, set[int]]:
     """Per scope, the keys of lines that are template text there.
 
-    Counted with numpy over all documents at once: for each scope and line
-    key, the number of distinct pages that hold it.
-
     ``lines`` are the documents' ``LineKeys``, when the caller has them already.
     """
     if lines is None:
         lines = [LineKeys.of(c, cfg) for c in cleaned]
+    return learn_from([scope_of(c) for c in cleaned], lines, cfg)
+
+
+def learn_from(scopes: Sequence[str], lines: Sequence[LineKeys], cfg: CleanConfig) -> dict[str, set[int]]:
+    """``learn_templates`` over each document's scope and ``LineKeys`` alone (no texts).
+
+    Counted with numpy over all documents at once: for each scope and line
+    key, the number of distinct pages that hold it. The index keeps these
+    two per document, so that ``check`` learns from the corpus and the new
+    files together without reading the corpus's texts.
+    """
     scope_ids: dict[str, int] = {}
-    doc_scope = np.array([scope_ids.setdefault(scope_of(c), len(scope_ids)) for c in cleaned],
-                         dtype=np.int64)
+    doc_scope = np.array([scope_ids.setdefault(s, len(scope_ids)) for s in scopes], dtype=np.int64)
+    if not len(doc_scope):
+        return {}
     pages = np.array([lk.page for lk in lines], dtype=np.uint64)
-    # distinct pages per scope
-    pairs = np.unique(np.rec.fromarrays([doc_scope, pages], names="s,p"))
+    pairs = np.unique(np.rec.fromarrays([doc_scope, pages], names="s,p"))  # distinct pages per scope
     pages_in = np.bincount(pairs["s"], minlength=len(scope_ids))
     counts = np.array([len(lk.keys) for lk in lines], dtype=np.int64)
-    rows = np.rec.fromarrays([np.repeat(doc_scope, counts),
-                              np.concatenate([lk.keys for lk in lines]) if len(lines)
-                              else np.empty(0, np.uint64),
-                              np.repeat(pages, counts)], names="s,k,p")
-    rows = np.unique(rows)  # one row per (scope, key, page)
+    keys = np.concatenate([lk.keys.astype(np.uint64, copy=False) for lk in lines])
+    rows = np.unique(np.rec.fromarrays([np.repeat(doc_scope, counts), keys, np.repeat(pages, counts)],
+                                       names="s,k,p"))  # one row per (scope, key, page)
     held, holders = np.unique(np.rec.fromarrays([rows["s"], rows["k"]], names="s,k"), return_counts=True)
     need = np.maximum(cfg.template_min_docs, cfg.template_min_share * pages_in)
     hit = holders >= need[held["s"]]

@@ -233,3 +233,56 @@ def test_library_check_never_prints(index: str, new_dir: Path, capsys: pytest.Ca
     assert capsys.readouterr() == ("", "")
     assert not result.verdict.passed
     assert to_github(result).count("::error file=") == sum(f.fails for f in result.findings)
+
+
+#: Short lines that one outlet prints on every page: its template, not evidence of copying.
+LEDGER_FOOTER = [
+    "The Valley Ledger is owned by its readers and answers to nobody else.",
+    "Letters to the editor reach the desk on Fridays and appear in the weekend edition.",
+    "Our newsroom is open to visitors every first Monday of the month, ten until four.",
+]
+
+
+def _ledger_page(folder: Path, name: str, body: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(f"{name.removesuffix('.txt').replace('-', ' ').title()}\n\n{body}\n\n"
+                    + "\n".join(LEDGER_FOOTER) + "\n", encoding="utf-8")
+    return path
+
+
+def test_check_strips_an_outlets_template_learnt_from_the_index(store_spec: str, tmp_path: Path) -> None:
+    seed = (SAMPLES / SEED[1]).read_text(encoding="utf-8")
+    bodies = [p for p in seed.split("\n") if len(p.split()) > 40]
+    assert len(bodies) >= 7
+    for n, body in enumerate(bodies[:5]):  # five indexed pages, each with the footer
+        _ledger_page(tmp_path / "corpus" / "ledger", f"page-{n}.txt", body)
+    _ledger_page(tmp_path / "new" / "ledger", "fresh-page.txt", bodies[6])
+    assert invoke("index", "build", str(tmp_path / "corpus"), "--index", store_spec, "-q").exit_code == 0
+
+    code, data = check_json(store_spec, tmp_path / "new")
+    assert code == 0, data["findings"]
+    assert data["findings"] == []  # the shared footer is the outlet's template, not a copy
+    new = next(d for d in data["documents"] if d["id"] == "ledger/fresh-page.txt")
+    assert sorted(r["reason"] for r in new["removed"]).count("template") == len(LEDGER_FOOTER)
+
+    # the new page itself becomes part of what later checks learn from
+    assert invoke("index", "add", str(tmp_path / "new"), "--index", store_spec, "-q").exit_code == 0
+    store = open_store(store_spec)
+    try:
+        known = store.template_lines(["folder:ledger"])
+    finally:
+        store.close()
+    assert len(known) == 6 and all(len(lines.keys) >= len(LEDGER_FOOTER) for _, lines in known)
+
+
+def test_a_line_on_a_few_indexed_pages_is_not_a_template(store_spec: str, tmp_path: Path) -> None:
+    seed = (SAMPLES / SEED[1]).read_text(encoding="utf-8")
+    bodies = [p for p in seed.split("\n") if len(p.split()) > 40]
+    for n, body in enumerate(bodies[:1]):  # with the new page, two pages: under template_min_docs (3)
+        _ledger_page(tmp_path / "corpus" / "ledger", f"page-{n}.txt", body)
+    _ledger_page(tmp_path / "new" / "ledger", "fresh-page.txt", bodies[6])
+    assert invoke("index", "build", str(tmp_path / "corpus"), "--index", store_spec, "-q").exit_code == 0
+    _, data = check_json(store_spec, tmp_path / "new")
+    new = next(d for d in data["documents"] if d["id"] == "ledger/fresh-page.txt")
+    assert not [r for r in new["removed"] if r["reason"] == "template"]

@@ -297,6 +297,29 @@ def test_killed_build_leaves_no_index(tmp_path: Path, corpus_dir: Path) -> None:
     assert not target.exists()
     result = invoke("check", str(corpus_dir), "--index", str(target))
     assert result.exit_code == 2 and "no such index" in result.stderr
+    leftovers = list(tmp_path.glob(".corpus.db.build-*"))
+    assert leftovers  # the dead build's half-written file ...
+    again = invoke("index", "build", str(corpus_dir), "--index", str(target), "-q")
+    assert again.exit_code == 0, again.output
+    assert not any(p.exists() for p in leftovers)  # ... is removed by the next build
+    assert stats(str(target))["documents"] == 11
+
+
+def test_a_forced_rebuild_killed_midway_leaves_the_old_index(store_spec: str, corpus_dir: Path,
+                                                             new_dir: Path, tmp_path: Path) -> None:
+    built(store_spec, corpus_dir)
+    before = snapshot(store_spec)
+    marker = tmp_path / "inside"
+    proc = subprocess.Popen(provenance_cmd("index", "build", str(new_dir), "--index", store_spec, "-q",
+                                           "--force"),
+                            env=_env(**{PAUSE_ENV: str(marker)}), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _wait_for(marker, proc)
+    assert snapshot(store_spec) == before  # readers see the old index while the new one is written
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert snapshot(store_spec) == before
+    assert stats(store_spec)["documents"] == 11
 
 
 def test_index_params_record_what_shapes_signatures() -> None:
