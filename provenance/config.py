@@ -25,7 +25,8 @@ class IngestConfig:
     """A .txt or .html file larger than this is skipped (JSONL and WARC files are streamed)."""
     max_record_bytes: int = 16 * 1024 * 1024
     """A JSONL line or a WARC record's (decompressed) payload larger than this is skipped."""
-    max_records_per_file: int = 1_000_000
+    max_records_per_file: int = 50_000_000
+    """Lines of one JSON Lines file, or records of one WARC file, read at most."""
     max_html_depth: int = 400
     """Deeper element nesting than this is flattened rather than recursed into."""
     outlets_file: str | None = None

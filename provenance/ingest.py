@@ -281,7 +281,11 @@ def jsonl_lines(file: Path, cfg: IngestConfig) -> Iterator[tuple[int, bytes] | S
                 read_any = True
                 yield lineno, line
         else:
-            yield Skipped(path, f"stopped after {cfg.max_records_per_file} records")
+            more = handle.readline(1 << 16)
+            while more and not more.strip():  # blank lines after the last record are not records
+                more = handle.readline(1 << 16)
+            if more:
+                yield Skipped(path, f"stopped after {cfg.max_records_per_file} records")
     if not read_any:
         yield Skipped(path, "empty file")
 

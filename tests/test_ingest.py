@@ -720,3 +720,16 @@ def test_scan_never_modifies_inputs(tmp_path: Path) -> None:
     assert len(report.cleaned) >= 17
     assert tree_digest(folder) == before
     assert tree_digest(SAMPLES) == samples_before
+
+
+@pytest.mark.parametrize(("lines", "skipped"), [(3, False), (4, True)])
+def test_record_limit_reports_only_records_left_unread(tmp_path: Path, lines: int, skipped: bool) -> None:
+    dump = tmp_path / "dump.jsonl"
+    seed = (SAMPLES / "seeds" / "000_0d593d3c2b046724.txt").read_text(encoding="utf-8")
+    dump.write_text("".join(json.dumps({"id": f"r{n}", "text": seed}) + "\n" for n in range(lines))
+                    + "\n\n", encoding="utf-8")
+    items = list(read_paths([dump], IngestConfig(max_records_per_file=3)))
+    docs = [i for i in items if isinstance(i, Document)]
+    skips = [i.reason for i in items if isinstance(i, Skipped)]
+    assert [d.id for d in docs] == ["dump.jsonl#r0", "dump.jsonl#r1", "dump.jsonl#r2"]
+    assert skips == (["stopped after 3 records"] if skipped else [])
