@@ -60,9 +60,8 @@ def _noop(stage: str, done: int, total: int | None) -> None:
 
 # -- parameters ---------------------------------------------------------------
 
-def _minhash_kind() -> tuple[str, str]:
-    probe = MinHash(num_perm=16)
-    return f"datasketch {getattr(probe, 'scheme', 'legacy')}", str(probe.hashvalues.dtype)
+def _minhash_kind() -> str:
+    return f"datasketch {getattr(MinHash(num_perm=16), 'scheme', 'legacy')}"
 
 
 def index_params(config: Config) -> dict[str, Any]:
@@ -74,7 +73,7 @@ def index_params(config: Config) -> dict[str, Any]:
             rules_sha = hashlib.sha256(Path(clean.rules_file).read_bytes()).hexdigest()
         except OSError as exc:
             raise ConfigError(f"{clean.rules_file}: cannot read the rules file: {exc.strerror}") from exc
-    minhash, _ = _minhash_kind()
+    minhash = _minhash_kind()
     dtype = "uint32"  # datasketch's values (below 2**32), as sign_texts makes them
     return {
         "clean": {"keep": sorted(clean.keep), "link_density": clean.link_density,
