@@ -23,13 +23,16 @@ are paired, and a bucket of ``s`` items costs at most ``cap * s`` pairs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from .bands import band_keys, banding
 from .config import MatchConfig, SignConfig
 from .sign import DocSignature, SignedBatch
+
+#: ``progress(bands done, bands)``.
+BandProgress = Callable[[int, int], None]
 
 
 def _buckets(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,7 +77,8 @@ AGREE_CHUNK = 1 << 16
 
 
 def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
-               owner: np.ndarray | None = None, min_agree: int = 0) -> np.ndarray:
+               owner: np.ndarray | None = None, min_agree: int = 0,
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Candidate pairs ``(j, i)``, ``j < i``, of rows of ``values`` that agree on a whole band.
 
     Args:
@@ -87,6 +91,7 @@ def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
         min_agree: pairs whose signatures agree on fewer hash values are
             dropped before the cap (0: none), so that chance collisions
             neither reach verification nor crowd real candidates out.
+        progress: called with ``(bands done, b)`` after each band.
 
     Returns:
         An ``(m, 2)`` int64 array of ``(j, i)``, sorted.
@@ -98,6 +103,8 @@ def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
     pending: list[np.ndarray] = []  # capping is idempotent, so it waits until enough has piled up
     waiting = 0
     for band in range(b):
+        if progress is not None:
+            progress(band, b)
         order, starts, ends = _buckets(np.ascontiguousarray(values[:, band * r:(band + 1) * r]))
         if not len(starts):
             continue
@@ -119,6 +126,8 @@ def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
             found = _cap(np.concatenate([found, *pending]), n, cap)
             pending, waiting = [], 0
     found = _cap(np.concatenate([found, *pending]), n, cap)
+    if progress is not None:
+        progress(b, b)
     return found[np.lexsort((found[:, 1], found[:, 0]))]
 
 
@@ -139,21 +148,21 @@ def _nonempty(values: np.ndarray) -> np.ndarray:
 
 
 def document_pairs(values: np.ndarray, words: np.ndarray, match: MatchConfig,
-                   sign: SignConfig) -> np.ndarray:
+                   sign: SignConfig, progress: BandProgress | None = None) -> np.ndarray:
     """Candidate document pairs ``(i, j)``, ``i < j``, from an ``(n, num_perm)`` array of signatures.
 
     Documents without words are left out (an empty text would collide with
     every other empty text).
     """
     return _kept(values, words > 0, banding(match.doc_threshold, sign.num_perm), match, None,
-                 min_agree(match.doc_threshold, match, sign.num_perm))
+                 min_agree(match.doc_threshold, match, sign.num_perm), progress)
 
 
 def passage_pairs(values: np.ndarray, doc: np.ndarray, match: MatchConfig,
-                  sign: SignConfig) -> np.ndarray:
+                  sign: SignConfig, progress: BandProgress | None = None) -> np.ndarray:
     """Candidate passage pairs ``(p, q)``: rows of ``values`` (passages, corpus order), two documents."""
     return _kept(values, _nonempty(values), banding(match.passage_threshold, sign.num_perm), match, doc,
-                 min_agree(match.passage_threshold, match, sign.num_perm))
+                 min_agree(match.passage_threshold, match, sign.num_perm), progress)
 
 
 def min_agree(threshold: float, match: MatchConfig, num_perm: int) -> int:
@@ -162,18 +171,19 @@ def min_agree(threshold: float, match: MatchConfig, num_perm: int) -> int:
 
 
 def _kept(values: np.ndarray, mask: np.ndarray, bands: tuple[int, int], match: MatchConfig,
-          owner: np.ndarray | None, agree: int) -> np.ndarray:
+          owner: np.ndarray | None, agree: int, progress: BandProgress | None = None) -> np.ndarray:
     """``band_pairs`` over the rows in ``mask``, in row numbers of ``values`` (no copy when all are kept)."""
     if mask.all():
-        return band_pairs(values, *bands, match.max_candidates_per_item, owner=owner, min_agree=agree)
+        return band_pairs(values, *bands, match.max_candidates_per_item, owner=owner, min_agree=agree,
+                          progress=progress)
     keep = np.flatnonzero(mask)
     pairs = band_pairs(values[keep], *bands, match.max_candidates_per_item,
-                       owner=None if owner is None else owner[keep], min_agree=agree)
+                       owner=None if owner is None else owner[keep], min_agree=agree, progress=progress)
     return keep[pairs] if len(pairs) else pairs
 
 
 def document_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchConfig,
-                        sign: SignConfig) -> list[tuple[int, int]]:
+                        sign: SignConfig, progress: BandProgress | None = None) -> list[tuple[int, int]]:
     """Pairs ``(i, j)``, ``i < j``, of documents whose signatures share an LSH bucket.
 
     ``sigs`` is a list of ``DocSignature`` (``sign.sign``) or the arrays of
@@ -186,14 +196,15 @@ def document_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: Match
     else:
         values = np.stack([s.minhash.hashvalues for s in sigs]).astype(np.uint32)
         words = np.array([len(s.shingles) for s in sigs], dtype=np.int64)
-    return [(int(i), int(j)) for i, j in document_pairs(values, words, match, sign)]
+    return [(int(i), int(j)) for i, j in document_pairs(values, words, match, sign, progress)]
 
 
 def passage_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchConfig,
-                       sign: SignConfig) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+                       sign: SignConfig, progress: BandProgress | None = None
+                       ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Pairs of passages ``((doc, passage), (doc, passage))`` from different documents."""
     if isinstance(sigs, SignedBatch):
-        rows = passage_pairs(sigs.p_values, sigs.p_doc, match, sign).reshape(-1)
+        rows = passage_pairs(sigs.p_values, sigs.p_doc, match, sign, progress).reshape(-1)
         doc = sigs.p_doc[rows]
         number = rows - sigs.passage_bounds()[doc]
         flat = list(zip(doc.tolist(), number.tolist(), strict=True))
@@ -203,4 +214,4 @@ def passage_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchC
         return []
     values = np.stack([mh.hashvalues for s in sigs for mh in s.passage_minhashes[:len(s.passages)]])
     doc = np.array([k[0] for k in keys], dtype=np.int64)
-    return [(keys[p], keys[q]) for p, q in passage_pairs(values.astype(np.uint32), doc, match, sign)]
+    return [(keys[p], keys[q]) for p, q in passage_pairs(values.astype(np.uint32), doc, match, sign, progress)]

@@ -116,12 +116,12 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     jobs = jobs or default_jobs()
     texts = [c.text for c in cleaned]
     signed = sign_parallel(texts, config.sign, jobs, progress)
-    progress("match", 0, None)
-    doc_pairs = document_candidates(signed, config.match, config.sign)
-    passage_pairs = passage_candidates(signed, config.match, config.sign)
+    doc_pairs = document_candidates(signed, config.match, config.sign,
+                                    lambda done, total: progress("match documents", done, total))
+    passage_pairs = passage_candidates(signed, config.match, config.sign,
+                                       lambda done, total: progress("match passages", done, total))
     signed.p_values = signed.p_values[:0]  # the largest array; only the candidates are needed now
     view = PassageView(signed, texts)
-    progress("match", 1, 1)
     progress("verify documents", 0, len(doc_pairs))
     verified = verify_documents(cleaned, doc_pairs, config.verify,
                                 lambda n: progress("verify documents", n, len(doc_pairs)))

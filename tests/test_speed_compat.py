@@ -18,6 +18,7 @@ import xxhash
 from datasketch import MinHash, MinHashLSH
 
 from provenance import Config, parallel, run
+from provenance.bands import banding
 from provenance.config import MatchConfig, SignConfig
 from provenance.match import band_pairs, document_candidates, passage_candidates
 from provenance.records import CleanDoc, Document
@@ -192,3 +193,17 @@ def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(parallel, "TEXTS_PER_BATCH", 3)
     assert to_json(run(paths, Config(), jobs=2)) == serial
     assert '"Second"' in serial  # the renamed id's outlet came from the outlets file
+
+
+def test_every_stage_reports_progress() -> None:
+    seen: dict[str, list[tuple[int, int | None]]] = {}
+    run([SAMPLES], Config(),
+        progress=lambda stage, done, total: seen.setdefault(stage, []).append((done, total)))
+    assert list(seen) == ["read and clean", "sign", "match documents", "match passages",
+                          "verify documents", "verify passages"]
+    bands = banding(Config().match.passage_threshold, Config().sign.num_perm)[0]
+    assert seen["match passages"][-1] == (bands, bands)
+    assert seen["read and clean"][-1][0] >= 15  # every document read, counted as it comes
+    for stage in ("sign", "verify documents", "verify passages"):
+        done, total = seen[stage][-1]
+        assert done == total
