@@ -160,7 +160,10 @@ def document_pairs(values: np.ndarray, words: np.ndarray, match: MatchConfig,
 
 def passage_pairs(values: np.ndarray, doc: np.ndarray, match: MatchConfig,
                   sign: SignConfig, progress: BandProgress | None = None) -> np.ndarray:
-    """Candidate passage pairs ``(p, q)``: rows of ``values`` (passages, corpus order), two documents."""
+    """Candidate passage pairs ``(p, q)``: rows of ``values`` (passages, corpus order) of two owners.
+
+    ``doc`` is each row's owner: its document, or the group its document is in.
+    """
     return _kept(values, _nonempty(values), banding(match.passage_threshold, sign.num_perm), match, doc,
                  min_agree(match.passage_threshold, match, sign.num_perm), progress)
 
@@ -200,11 +203,16 @@ def document_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: Match
 
 
 def passage_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchConfig,
-                       sign: SignConfig, progress: BandProgress | None = None
-                       ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Pairs of passages ``((doc, passage), (doc, passage))`` from different documents."""
+                       sign: SignConfig, progress: BandProgress | None = None,
+                       owner: np.ndarray | None = None) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Pairs of passages ``((doc, passage), (doc, passage))`` from different documents.
+
+    ``owner[doc]``, when given, joins documents: passages of documents with
+    the same owner (copies already grouped) are never paired.
+    """
     if isinstance(sigs, SignedBatch):
-        rows = passage_pairs(sigs.p_values, sigs.p_doc, match, sign, progress).reshape(-1)
+        owners = sigs.p_doc if owner is None else owner[sigs.p_doc]
+        rows = passage_pairs(sigs.p_values, owners, match, sign, progress).reshape(-1)
         doc = sigs.p_doc[rows]
         number = rows - sigs.passage_bounds()[doc]
         flat = list(zip(doc.tolist(), number.tolist(), strict=True))
@@ -214,4 +222,6 @@ def passage_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchC
         return []
     values = np.stack([mh.hashvalues for s in sigs for mh in s.passage_minhashes[:len(s.passages)]])
     doc = np.array([k[0] for k in keys], dtype=np.int64)
-    return [(keys[p], keys[q]) for p, q in passage_pairs(values.astype(np.uint32), doc, match, sign, progress)]
+    owners = doc if owner is None else owner[doc]
+    pairs = passage_pairs(values.astype(np.uint32), owners, match, sign, progress)
+    return [(keys[p], keys[q]) for p, q in pairs]

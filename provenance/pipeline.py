@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from .clean import clean_document
 from .config import Config
@@ -118,10 +120,6 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     signed = sign_parallel(texts, config.sign, jobs, progress)
     doc_pairs = document_candidates(signed, config.match, config.sign,
                                     lambda done, total: progress("match documents", done, total))
-    passage_pairs = passage_candidates(signed, config.match, config.sign,
-                                       lambda done, total: progress("match passages", done, total))
-    signed.p_values = signed.p_values[:0]  # the largest array; only the candidates are needed now
-    view = PassageView(signed, texts)
     progress("verify documents", 0, len(doc_pairs))
     verified = verify_documents(cleaned, doc_pairs, config.verify,
                                 lambda n: progress("verify documents", n, len(doc_pairs)))
@@ -129,6 +127,17 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     homes = author_homes(cleaned)
     groups = [attribute_group(g, cleaned, homes) for g in build_groups(verified)]
     group_of = {m: g for g, group in enumerate(groups) for m in group.members}
+    # Passages of two copies in one group are never paired: the group already reports
+    # them, and a large group would otherwise fill the candidates (and each passage's
+    # cap) with pairs of its own members, a number that grows with the group's square.
+    owner = np.arange(len(cleaned), dtype=np.int64)
+    for member, g in group_of.items():
+        owner[member] = len(cleaned) + g
+    passage_pairs = passage_candidates(signed, config.match, config.sign,
+                                       lambda done, total: progress("match passages", done, total),
+                                       owner=owner)
+    signed.p_values = signed.p_values[:0]  # the largest array; only the candidates are needed now
+    view = PassageView(signed, texts)
     progress("verify passages", 0, len(passage_pairs))
     matches = verify_passages(cleaned, view, passage_pairs, config.verify,  # type: ignore[arg-type]
                               group_of=group_of,

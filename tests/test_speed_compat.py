@@ -199,8 +199,8 @@ def test_every_stage_reports_progress() -> None:
     seen: dict[str, list[tuple[int, int | None]]] = {}
     run([SAMPLES], Config(),
         progress=lambda stage, done, total: seen.setdefault(stage, []).append((done, total)))
-    assert list(seen) == ["read and clean", "sign", "match documents", "match passages",
-                          "verify documents", "verify passages"]
+    assert list(seen) == ["read and clean", "sign", "match documents", "verify documents",
+                          "match passages", "verify passages"]
     bands = banding(Config().match.passage_threshold, Config().sign.num_perm)[0]
     assert seen["match passages"][-1] == (bands, bands)
     assert seen["read and clean"][-1][0] >= 15  # every document read, counted as it comes
