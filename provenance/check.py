@@ -197,7 +197,8 @@ def prepare(paths: Iterable[str | os.PathLike[str]], config: Config, store: Inde
     and stripped. Documents indexed before a line became a template keep it
     until the index is rebuilt.
     """
-    cleaned, skipped, lines = read_and_clean(paths, config, progress, workers)
+    read = read_and_clean(paths, config, progress, workers)
+    cleaned, skipped, lines = read.cleaned, read.skipped, read.lines
     extras = [Extra(text_hash(c.text), scope_of(c), lk) for c, lk in zip(cleaned, lines, strict=True)]
     known = store.template_lines(sorted({e.scope for e in extras})) if store is not None and extras else []
     templates = learn_from([e.scope for e in extras] + [scope for scope, _ in known],

@@ -37,8 +37,10 @@ from .html_report import to_html
 from .lineage import keeper
 from .output import MANIFEST, AtomicFolder, atomic_write_text, check_disjoint, safe_relpath
 from .parallel import default_jobs
-from .pipeline import Report, find, ingest_and_clean, params
+from .pipeline import Report, clean_and_sign, find, params
+from .records import CleanDoc, Skipped
 from .report import canonical_json, document_dict, render_audit, render_table, to_csv, to_dict, to_json
+from .sign import SignedBatch
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Strip page furniture from scraped text, find copies, and say who published first.")
@@ -129,22 +131,23 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1) -> tuple[list, list]:
+def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1
+          ) -> tuple[list[CleanDoc], list[Skipped], SignedBatch | None]:
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
-        cleaned, skipped = ingest_and_clean(paths, config, bar, jobs or default_jobs())
+        cleaned, skipped, signed = clean_and_sign(paths, config, bar, jobs or default_jobs())
     for s in skipped:  # one plain line each, never wrapped, for logs and grep
         sys.stderr.write(f"skipped: {s.path}: {s.reason}\n")
     if not cleaned:
         raise _fail("nothing readable in " + ", ".join(str(p) for p in paths)
                     + (f" ({len(skipped)} skipped)" if skipped else ""))
-    return cleaned, skipped
+    return cleaned, skipped, signed
 
 
 def _scan(paths: list[Path], config: Config, quiet: bool, jobs: int = 1) -> Report:
     """The whole pipeline with progress on stderr."""
-    cleaned, skipped = _read(paths, config, quiet, jobs)
+    cleaned, skipped, signed = _read(paths, config, quiet, jobs)
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
-        groups, matches = find(cleaned, config, bar, jobs or default_jobs())
+        groups, matches = find(cleaned, config, bar, jobs or default_jobs(), signed)
     return Report(__version__, params(paths, config), cleaned, skipped, groups, matches)
 
 
@@ -200,7 +203,7 @@ def clean_cmd(
     if show:
         try:
             config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
-            cleaned, _ = _read(paths, config, quiet=True)
+            cleaned, _, _ = _read(paths, config, quiet=True)
         except ProvenanceError as exc:
             raise _fail(str(exc)) from exc
         console = Console(highlight=False)
@@ -216,11 +219,11 @@ def clean_cmd(
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
         if out is not None:
             check_disjoint(out, paths)
-        cleaned, skipped = _read(paths, config, quiet, jobs)
+        cleaned, skipped, signed = _read(paths, config, quiet, jobs)
         dropped: dict[str, dict[str, object]] = {}
         if dedup:
             with _Bar(not quiet and err.is_terminal) as bar:
-                groups, _ = find(cleaned, config, bar, jobs or default_jobs())
+                groups, _ = find(cleaned, config, bar, jobs or default_jobs(), signed)
             for group in groups:
                 kept, rule = keeper(group, cleaned)
                 for m in group.members:

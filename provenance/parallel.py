@@ -152,9 +152,22 @@ def _finish(doc: Document, config: Config, outlets: Outlets) -> _Cleaned:
     return _Cleaned(resolve(clean, outlets), outlet, source, LineKeys.of(clean, config.clean))
 
 
+@dataclass
+class _Done:
+    """What a worker sends back for one batch: its items in order, and their signatures."""
+
+    items: list[_Cleaned | Skipped]
+    signed: SignedBatch | None  # of the batch's documents (skips left out), when asked for
+
+
+def _signed(items: list[_Cleaned | Skipped], config: Config, sign: bool) -> _Done:
+    texts = [item.clean.text for item in items if isinstance(item, _Cleaned)]
+    return _Done(items, sign_texts(texts, config.sign) if sign else None)
+
+
 def _clean_records(rel: str, path: str, lines: list[tuple[int, bytes]], config: Config,
-                   outlets: Outlets) -> list[_Cleaned | Skipped]:
-    """Worker: JSON Lines records -> cleaned documents (or why each was skipped)."""
+                   outlets: Outlets, sign: bool = False) -> _Done:
+    """Worker: JSON Lines records -> cleaned documents (or why each was skipped), signed if asked."""
     out: list[_Cleaned | Skipped] = []
     for lineno, line in lines:
         try:
@@ -163,52 +176,54 @@ def _clean_records(rel: str, path: str, lines: list[tuple[int, bytes]], config: 
             out.append(Skipped(exc.path, exc.reason))
             continue
         out.append(_finish(doc, config, outlets))
-    return out
+    return _signed(out, config, sign)
 
 
-def _clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets) -> list[_Cleaned | Skipped]:
-    """Worker: whole files (text, HTML, WARC) -> cleaned documents (or why each was skipped)."""
+def _clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets,
+                 sign: bool = False) -> _Done:
+    """Worker: whole files (text, HTML, WARC) -> cleaned documents (or why each was skipped), signed if asked."""
     out: list[_Cleaned | Skipped] = []
     for file, rel in files:
         for item in _read_file(Path(file), rel, config.ingest, _NoIds()):
             out.append(item if isinstance(item, Skipped) else _finish(item, config, outlets))
-    return out
+    return _signed(out, config, sign)
 
 
 def _jsonl_batches(file: Path, rel: str, cfg: IngestConfig, config: Config,
-                   outlets: Outlets) -> Iterator[tuple[Any, ...] | Skipped]:
+                   outlets: Outlets, sign: bool = False) -> Iterator[tuple[Any, ...] | Skipped]:
     """A JSON Lines file as batches of raw lines, split by ``ingest.jsonl_lines`` as ``ingest`` reads it."""
     path = str(file)
     batch: list[tuple[int, bytes]] = []
     for item in jsonl_lines(file, cfg):
         if isinstance(item, Skipped):
             if batch:  # keep reading order: the lines before a skip go first
-                yield (_clean_records, rel, path, batch, config, outlets)
+                yield (_clean_records, rel, path, batch, config, outlets, sign)
                 batch = []
             yield item
             continue
         batch.append(item)
         if len(batch) >= RECORDS_PER_BATCH:
-            yield (_clean_records, rel, path, batch, config, outlets)
+            yield (_clean_records, rel, path, batch, config, outlets, sign)
             batch = []
     if batch:
-        yield (_clean_records, rel, path, batch, config, outlets)
+        yield (_clean_records, rel, path, batch, config, outlets, sign)
 
 
-def _batches(paths: Iterable[Path], config: Config, outlets: Outlets) -> Iterator[tuple[Any, ...] | Skipped]:
+def _batches(paths: Iterable[Path], config: Config, outlets: Outlets,
+             sign: bool = False) -> Iterator[tuple[Any, ...] | Skipped]:
     """Work in reading order (``ingest.read_paths``'s): batches for workers, or a record as it is."""
     files: list[tuple[str, str]] = []
 
     def flush() -> Iterator[tuple[Any, ...]]:
         nonlocal files
         if files:
-            yield (_clean_files, files, config, outlets)
+            yield (_clean_files, files, config, outlets, sign)
             files = []
 
     def one(file: Path, rel: str) -> Iterator[tuple[Any, ...] | Skipped]:
         if kind_of(file.name) == "jsonl":
             yield from flush()
-            yield from _jsonl_batches(file, rel, config.ingest, config, outlets)
+            yield from _jsonl_batches(file, rel, config.ingest, config, outlets, sign)
             return
         files.append((str(file), rel))
         if len(files) >= FILES_PER_BATCH:
@@ -232,20 +247,35 @@ def _run(fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
 
 
-def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: int,
-                    progress: Callable[[str, int, int | None], None]
-                    ) -> tuple[list[CleanDoc], list[Skipped], list[LineKeys]]:
-    """``pipeline.ingest_and_clean``'s documents and skips (before templates), from ``jobs`` processes.
+@dataclass
+class Ingested:
+    """Documents cleaned one by one (before templates), what was skipped, and per document
+    its ``LineKeys`` (for ``templates``) and, when asked for, its signatures."""
 
-    Also returns each document's ``LineKeys``, for ``templates.strip_templates``.
+    cleaned: list[CleanDoc]
+    skipped: list[Skipped]
+    lines: list[LineKeys]
+    signed: SignedBatch | None = None
+
+
+def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: int,
+                    progress: Callable[[str, int, int | None], None], sign: bool = False) -> Ingested:
+    """``pipeline.read_and_clean`` in ``jobs`` processes.
+
+    With ``sign``, each worker also signs the batch it cleaned (``sign.sign_texts``),
+    so the texts never travel to a worker a second time.
     """
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
     lines: list[LineKeys] = []
+    parts: list[SignedBatch] = []
     seen: set[str] = set()
     n = 0
-    for result in ordered_map(_run, _batches(paths, config, outlets), jobs):
-        for item in [result] if isinstance(result, Skipped) else result:
+    for result in ordered_map(_run, _batches(paths, config, outlets, sign), jobs):
+        if isinstance(result, _Done) and result.signed is not None:
+            result.signed.p_doc += len(cleaned)
+            parts.append(result.signed)
+        for item in [result] if isinstance(result, Skipped) else result.items:
             n += 1
             if isinstance(item, Skipped):
                 skipped.append(item)
@@ -259,7 +289,7 @@ def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: i
             cleaned.append(clean)
             lines.append(item.lines)
         progress("read and clean", n, None)
-    return cleaned, skipped, lines
+    return Ingested(cleaned, skipped, lines, SignedBatch.concat(parts, config.sign.num_perm) if sign else None)
 
 
 # --- sign --------------------------------------------------------------------

@@ -23,9 +23,9 @@ from .ingest import read_paths
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
 from .match import document_candidates, passage_candidates
 from .outlets import Outlets, find_outlets_files, resolve
-from .parallel import default_jobs, ingest_parallel, jobs_for, sign_parallel
+from .parallel import Ingested, default_jobs, ingest_parallel, jobs_for, sign_parallel
 from .records import CleanDoc, Document, Group, PassageMatch, Skipped
-from .sign import PassageView
+from .sign import PassageView, SignedBatch, sign_texts
 from .templates import LineKeys, strip_templates
 from .verify import verify_documents, verify_passages
 
@@ -59,23 +59,45 @@ def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     With ``jobs > 1``, reading and cleaning run in that many processes
     (``parallel``); the result is the same.
     """
-    cleaned, skipped, lines = read_and_clean(paths, config, progress, jobs)
-    return (strip_templates(cleaned, config.clean, lines) if templates else cleaned), skipped
+    read = read_and_clean(paths, config, progress, jobs)
+    if templates:
+        strip_templates(read.cleaned, config.clean, read.lines)
+    return read.cleaned, read.skipped
+
+
+def clean_and_sign(paths: Iterable[str | os.PathLike[str]], config: Config, progress: Progress = _noop,
+                   jobs: int = 1) -> tuple[list[CleanDoc], list[Skipped], SignedBatch | None]:
+    """``ingest_and_clean``, plus the documents' signatures when worker processes made them.
+
+    With ``jobs > 1`` each worker signs the batch it has just cleaned, and only
+    the documents that the template stage then changes are signed again, so
+    ``find(..., signed=...)`` need not send every text to a worker a second
+    time. The signatures are those ``find`` would make; with one job, None.
+    """
+    read = read_and_clean(paths, config, progress, jobs, sign=True)
+    before = [len(c.text) for c in read.cleaned]
+    strip_templates(read.cleaned, config.clean, read.lines)
+    signed = read.signed
+    if signed is not None:
+        changed = [i for i, c in enumerate(read.cleaned) if len(c.text) != before[i]]
+        if changed:
+            signed = signed.replace(changed, sign_texts([read.cleaned[i].text for i in changed], config.sign))
+    return read.cleaned, read.skipped, signed
 
 
 def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
-                   progress: Progress = _noop, jobs: int = 1
-                   ) -> tuple[list[CleanDoc], list[Skipped], list[LineKeys]]:
+                   progress: Progress = _noop, jobs: int = 1, sign: bool = False) -> Ingested:
     """Every document cleaned on its own (no templates yet), what was skipped, and each one's ``LineKeys``.
 
     The index (``check``) learns templates from these keys and its stored
-    ones; ``ingest_and_clean`` from these alone.
+    ones; ``ingest_and_clean`` from these alone. With ``sign`` and ``jobs > 1``,
+    also the signatures of the cleaned texts (``Ingested.signed``).
     """
     paths = [Path(p) for p in paths]
     outlets = load_outlets(paths, config)
     jobs = jobs_for(paths, jobs) if jobs != 1 else 1
     if jobs > 1:
-        return ingest_parallel(paths, config, outlets, jobs, progress)
+        return ingest_parallel(paths, config, outlets, jobs, progress, sign)
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
     lines: list[LineKeys] = []
@@ -87,7 +109,7 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
             cleaned.append(resolve(annotate(clean_document(item, config.clean)), outlets))
             lines.append(LineKeys.of(cleaned[-1], config.clean))
         progress("read and clean", n, None)
-    return cleaned, skipped, lines
+    return Ingested(cleaned, skipped, lines)
 
 
 def outlets_files(paths: Iterable[str | os.PathLike[str]], config: Config) -> list[str]:
@@ -109,15 +131,17 @@ def load_outlets(paths: Iterable[str | os.PathLike[str]], config: Config) -> Out
 
 
 def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
-         jobs: int = 1) -> tuple[list[Group], list[PassageMatch]]:
+         jobs: int = 1, signed: SignedBatch | None = None) -> tuple[list[Group], list[PassageMatch]]:
     """Sign, match, verify and attribute over cleaned documents.
 
-    Signing runs in ``jobs`` processes (``parallel``); the findings are the
-    same for any ``jobs``.
+    Signing runs in ``jobs`` processes (``parallel``), unless ``signed`` holds
+    the documents' signatures already (``clean_and_sign``); the findings are
+    the same for any ``jobs``.
     """
     jobs = jobs or default_jobs()
     texts = [c.text for c in cleaned]
-    signed = sign_parallel(texts, config.sign, jobs, progress)
+    if signed is None:
+        signed = sign_parallel(texts, config.sign, jobs, progress)
     doc_pairs = document_candidates(signed, config.match, config.sign,
                                     lambda done, total: progress("match documents", done, total))
     progress("verify documents", 0, len(doc_pairs))
@@ -165,8 +189,8 @@ def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
     config = config or Config()
     paths = list(paths)
     jobs = jobs or default_jobs()
-    cleaned, skipped = ingest_and_clean(paths, config, progress, jobs)
-    groups, matches = find(cleaned, config, progress, jobs)
+    cleaned, skipped, signed = clean_and_sign(paths, config, progress, jobs)
+    groups, matches = find(cleaned, config, progress, jobs, signed)
     return Report(__version__, params(paths, config), cleaned, skipped, groups, matches)
 
 

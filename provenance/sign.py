@@ -356,6 +356,24 @@ class SignedBatch:
                      for f in ("doc_values", "doc_words", "p_doc", "p_start", "p_end",
                                "p_first", "p_last", "p_values")))
 
+    def replace(self, docs: Sequence[int], new: SignedBatch) -> SignedBatch:
+        """This batch with documents ``docs`` signed anew (``new`` holds them, in that order).
+
+        For the documents whose text a corpus-level stage (templates) changed
+        after a worker signed them.
+        """
+        if not len(docs):
+            return self
+        at = np.asarray(docs, dtype=np.int64)
+        doc_values, doc_words = self.doc_values.copy(), self.doc_words.copy()
+        doc_values[at], doc_words[at] = new.doc_values, new.doc_words
+        keep = ~np.isin(self.p_doc, at)
+        fields = ("p_doc", "p_start", "p_end", "p_first", "p_last", "p_values")
+        merged = {f: np.concatenate([getattr(self, f)[keep], getattr(new, f)]) for f in fields}
+        merged["p_doc"][int(keep.sum()):] = at[new.p_doc]
+        order = np.argsort(merged["p_doc"], kind="stable")  # each document's passages stay in order
+        return SignedBatch(doc_values, doc_words, *(merged[f][order] for f in fields))
+
     def passage_bounds(self) -> np.ndarray:
         """``bounds[i]:bounds[i + 1]`` are the rows of document ``i``'s passages."""
         return np.searchsorted(self.p_doc, np.arange(len(self.doc_values) + 1))

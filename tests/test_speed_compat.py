@@ -181,6 +181,17 @@ def _corpus(tmp: Path) -> list[Path]:
     (folder / "c.txt").write_text(" ".join(f"word{k % 50}" for k in range(60)), encoding="utf-8")
     (folder / "outlets.json").write_text(json.dumps({"paths": {"a.jsonl#same~2": "Second"}}),
                                          encoding="utf-8")
+    # an outlet's masthead on each of its pages: the template stage changes these texts after
+    # the workers have signed them, so they are signed again
+    seed = (SAMPLES / "seeds" / "001_64fc29aab0a0f312.txt").read_text(encoding="utf-8")
+    bodies = [p for p in seed.split("\n") if len(p.split()) > 40]
+    (folder / "ledger").mkdir()
+    for n, body in enumerate(bodies[:4]):
+        (folder / "ledger" / f"page-{n}.txt").write_text(
+            "The Valley Ledger is owned by its readers and answers to nobody.\n"
+            "Letters to the editor reach the desk on Fridays and run in the weekend edition.\n"
+            f"\nPage {n}\n\n{body}\n",
+            encoding="utf-8")
     return [folder, SAMPLES, tmp / "missing.txt"]
 
 
@@ -193,6 +204,7 @@ def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(parallel, "TEXTS_PER_BATCH", 3)
     assert to_json(run(paths, Config(), jobs=2)) == serial
     assert '"Second"' in serial  # the renamed id's outlet came from the outlets file
+    assert serial.count('"reason": "template"') >= 8  # the ledger's masthead, cut after signing
 
 
 def test_every_stage_reports_progress() -> None:
@@ -207,3 +219,16 @@ def test_every_stage_reports_progress() -> None:
     for stage in ("sign", "verify documents", "verify passages"):
         done, total = seen[stage][-1]
         assert done == total
+
+
+def test_signed_batch_replace_equals_signing_the_changed_texts(texts: list[str]) -> None:
+    before = texts[:12]
+    after = list(before)
+    changed = [1, 4, 5, 11]
+    for i in changed:  # what the template stage does: a line or two cut
+        after[i] = "\n".join(before[i].split("\n")[2:])
+    after[5] = ""  # a document left empty
+    patched = sign_texts(before, SIGN).replace(changed, sign_texts([after[i] for i in changed], SIGN))
+    fresh = sign_texts(after, SIGN)
+    for name in ("doc_values", "doc_words", "p_doc", "p_start", "p_end", "p_first", "p_last", "p_values"):
+        assert np.array_equal(getattr(patched, name), getattr(fresh, name)), name
