@@ -38,7 +38,7 @@ def _mix(h: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser over an array of uint64 (wrapping arithmetic)."""
     h = (h ^ (h >> np.uint64(30))) * _MUL1
     h = (h ^ (h >> np.uint64(27))) * _MUL2
-    return h ^ (h >> np.uint64(31))
+    return np.asarray(h ^ (h >> np.uint64(31)))
 
 
 def band_keys(signatures: np.ndarray, b: int, r: int) -> np.ndarray:

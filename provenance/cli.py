@@ -23,6 +23,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -103,7 +104,7 @@ class _Bar:
                                  MofNCompleteColumn(), TaskProgressColumn(show_speed=True),
                                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
                                  console=err, transient=True, disable=not enabled)
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
         if stage not in self.tasks:
@@ -251,7 +252,7 @@ def clean_cmd(
         raise _fail(str(exc)) from exc
 
 
-def _write_corpus(out: Path, survivors: list, skipped: list, dropped: dict[str, dict[str, object]],
+def _write_corpus(out: Path, survivors: list[CleanDoc], skipped: list[Skipped], dropped: dict[str, dict[str, object]],
                   run_params: dict[str, object], fmt: CleanFormat) -> None:
     folder = AtomicFolder(out)
     try:

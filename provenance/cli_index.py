@@ -24,6 +24,7 @@ from .cli import KeepOpt, Paths, QuietOpt, RulesOpt, _Bar, _fail, err
 from .config import CleanConfig, Config, MatchConfig, SignConfig
 from .errors import ProvenanceError
 from .output import atomic_write_text
+from .records import Skipped
 from .report import canonical_json
 from .store import IndexStore, open_store
 
@@ -65,7 +66,7 @@ LshOpt = Annotated[float | None, typer.Option("--threshold", min=0.01, max=0.99,
                                                    " (default: the index's).")]
 
 
-def _stderr_skipped(skipped: list) -> None:
+def _stderr_skipped(skipped: list[Skipped]) -> None:
     for s in skipped:
         sys.stderr.write(f"skipped: {s.path}: {s.reason}\n")
 

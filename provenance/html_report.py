@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from html import escape
+from itertools import pairwise
 from typing import Any
 
 from rapidfuzz.distance import LCSseq
@@ -52,7 +53,7 @@ def _segments(text: str, start: int, end: int, marks: list[tuple[int, int]],
         bounds.update((max(start, min(end, s)), max(start, min(end, e))))
     points = sorted(bounds)
     out = []
-    for a, b in zip(points, points[1:], strict=False):
+    for a, b in pairwise(points):
         if a >= b:
             continue
         piece = escape(text[a:b])

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, Tag
-from bs4.element import CData, Declaration, ProcessingInstruction
+from bs4 import BeautifulSoup
+from bs4.element import CData, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
 from .dates import parse_date
 from .records import Block
@@ -153,7 +153,7 @@ def _tag_of(context: tuple[str, ...]) -> str:
 
 
 def _content(soup: BeautifulSoup, **attrs: str) -> str | None:
-    tag = soup.find("meta", attrs=dict(attrs.items()))  # type: ignore[arg-type]  # bs4's stub is invariant
+    tag = soup.find("meta", attrs=dict(attrs.items()))
     if isinstance(tag, Tag):
         value = tag.get("content")
         if isinstance(value, str) and value.strip():

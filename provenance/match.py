@@ -144,7 +144,7 @@ def _cap(pairs: np.ndarray, n: int, cap: int) -> np.ndarray:
 
 
 def _nonempty(values: np.ndarray) -> np.ndarray:
-    return ~np.all(values == np.uint32(0xFFFFFFFF), axis=1)
+    return np.asarray(~np.all(values == np.uint32(0xFFFFFFFF), axis=1))
 
 
 def document_pairs(values: np.ndarray, words: np.ndarray, match: MatchConfig,

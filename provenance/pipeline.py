@@ -93,15 +93,15 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     ones; ``ingest_and_clean`` from these alone. With ``sign`` and ``jobs > 1``,
     also the signatures of the cleaned texts (``Ingested.signed``).
     """
-    paths = [Path(p) for p in paths]
-    outlets = load_outlets(paths, config)
-    jobs = jobs_for(paths, jobs) if jobs != 1 else 1
+    files = [Path(p) for p in paths]
+    outlets = load_outlets(files, config)
+    jobs = jobs_for(files, jobs) if jobs != 1 else 1
     if jobs > 1:
-        return ingest_parallel(paths, config, outlets, jobs, progress, sign)
+        return ingest_parallel(files, config, outlets, jobs, progress, sign)
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
     lines: list[LineKeys] = []
-    for n, item in enumerate(read_paths(paths, config.ingest), start=1):
+    for n, item in enumerate(read_paths(files, config.ingest), start=1):
         if isinstance(item, Skipped):
             skipped.append(item)
         else:

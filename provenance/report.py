@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .lineage import outlet_key
+from .outlets import outlet_key
 from .pipeline import Report
 from .records import CleanDoc, Evidence
 

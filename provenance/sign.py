@@ -52,7 +52,7 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     h = h * np.uint32(0x85EBCA6B)
     h = h ^ (h >> np.uint32(13))
     h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
+    return np.asarray(h ^ (h >> np.uint32(16)))
 
 
 def word_hashes(words: Sequence[str], seed: int) -> np.ndarray:
@@ -89,7 +89,7 @@ def _identity(value: int) -> int:
 
 def minhashes(hash_sets: Sequence[np.ndarray], cfg: SignConfig) -> list[MinHash]:
     """datasketch MinHashes of pre-hashed shingle sets, in bulk."""
-    return MinHash.bulk(hash_sets, num_perm=cfg.num_perm, seed=cfg.seed, hashfunc=_identity)
+    return list(MinHash.bulk(hash_sets, num_perm=cfg.num_perm, seed=cfg.seed, hashfunc=_identity))
 
 
 @dataclass
@@ -226,7 +226,7 @@ _P1, _P2, _P3, _P4, _P5 = (np.uint32(x) for x in (0x9E3779B1, 0x85EBCA77, 0xC2B2
 
 
 def _rotl(x: np.ndarray, r: int) -> np.ndarray:
-    return (x << np.uint32(r)) | (x >> np.uint32(32 - r))  # type: ignore[no-any-return]
+    return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
 
 
 def _read32(m: np.ndarray, at: int) -> np.ndarray:
@@ -267,7 +267,7 @@ def xxh32_rows(m: np.ndarray, seed: int) -> np.ndarray:
         h ^= h >> np.uint32(13)
         h *= _P3
         h ^= h >> np.uint32(16)
-    return h
+    return np.asarray(h)
 
 
 def _word_mask(codes: np.ndarray) -> np.ndarray:

@@ -153,7 +153,8 @@ class RedisStore:
         ids = sorted(staged)
         for _attempt in range(50):
             try:
-                return self._call("add", self._add_once, ids, staged)
+                result: AddResult = self._call("add", self._add_once, ids, staged)
+                return result
             except WatchError:
                 continue
         raise IndexStoreError(f"{self.spec}: gave up after 50 tries: other writers kept changing"
@@ -164,7 +165,7 @@ class RedisStore:
         dtype, width = params["sign"]["dtype"], int(params["sign"]["num_perm"])
         with self.r.pipeline(transaction=True) as pipe:
             id_keys = [self.k("id", i) for i in ids]
-            pipe.watch(self.k("meta"), *id_keys)
+            pipe.watch(self.k("meta"), *id_keys)  # type: ignore[no-untyped-call]
             if self._pending is not None and not self._replace and pipe.exists(self.k("meta")):
                 raise IndexStoreError(f"{self.spec}: another process built an index here meanwhile")
             old_keys = self._old_keys() if self._replace else []

@@ -57,7 +57,7 @@ def _line_key(line: str) -> int:
 @lru_cache(maxsize=8)
 def _more_than(max_words: int) -> re.Pattern[str]:
     # each word must be followed by a non-word or the end, so a word is never split in two
-    return re.compile(r"\W*(?:\w+(?:\W+|\Z)){%d}" % (max_words + 1))
+    return re.compile(r"\W*(?:\w+(?:\W+|\Z)){" + str(max_words + 1) + "}")
 
 
 def _short(line: str, max_words: int) -> bool:
@@ -117,6 +117,11 @@ def learn_templates(cleaned: Sequence[CleanDoc], cfg: CleanConfig,
     return learn_from([scope_of(c) for c in cleaned], lines, cfg)
 
 
+def _records(columns: list[np.ndarray], names: str) -> np.ndarray:
+    """Columns as one structured array, so that ``np.unique`` treats each row as a whole."""
+    return np.rec.fromarrays(columns, names=names)  # type: ignore[call-overload,no-any-return]
+
+
 def learn_from(scopes: Sequence[str], lines: Sequence[LineKeys], cfg: CleanConfig) -> dict[str, set[int]]:
     """``learn_templates`` over each document's scope and ``LineKeys`` alone (no texts).
 
@@ -130,13 +135,13 @@ def learn_from(scopes: Sequence[str], lines: Sequence[LineKeys], cfg: CleanConfi
     if not len(doc_scope):
         return {}
     pages = np.array([lk.page for lk in lines], dtype=np.uint64)
-    pairs = np.unique(np.rec.fromarrays([doc_scope, pages], names="s,p"))  # distinct pages per scope
+    pairs = np.unique(_records([doc_scope, pages], "s,p"))  # distinct pages per scope
     pages_in = np.bincount(pairs["s"], minlength=len(scope_ids))
     counts = np.array([len(lk.keys) for lk in lines], dtype=np.int64)
     keys = np.concatenate([lk.keys.astype(np.uint64, copy=False) for lk in lines])
-    rows = np.unique(np.rec.fromarrays([np.repeat(doc_scope, counts), keys, np.repeat(pages, counts)],
-                                       names="s,k,p"))  # one row per (scope, key, page)
-    held, holders = np.unique(np.rec.fromarrays([rows["s"], rows["k"]], names="s,k"), return_counts=True)
+    rows = np.unique(_records([np.repeat(doc_scope, counts), keys, np.repeat(pages, counts)],
+                              "s,k,p"))  # one row per (scope, key, page)
+    held, holders = np.unique(_records([rows["s"], rows["k"]], "s,k"), return_counts=True)
     need = np.maximum(cfg.template_min_docs, cfg.template_min_share * pages_in)
     hit = holders >= need[held["s"]]
     names = {v: k for k, v in scope_ids.items()}
