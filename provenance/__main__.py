@@ -2,4 +2,11 @@
 
 from provenance.cli import app
 
-app()
+
+def run() -> None:
+    """The ``provenance`` command."""
+    app()
+
+
+if __name__ == "__main__":
+    run()

@@ -329,7 +329,16 @@ def main(version: Annotated[bool, typer.Option("--version", help="Print the vers
     if version:
         typer.echo(__version__)
         raise typer.Exit(0)
-# The index and check commands live in their own module, which imports this one.
-from .cli_index import register  # noqa: E402
 
-register(app)
+
+if __name__ == "__main__":
+    # ``python -m provenance.cli``: this file runs as ``__main__``, a second copy of the module
+    # that cli_index (which imports ``provenance.cli``) would not see; run the package's app.
+    from provenance.__main__ import run
+
+    run()
+else:
+    # The index and check commands live in their own module, which imports this one.
+    from .cli_index import register
+
+    register(app)

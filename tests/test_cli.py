@@ -463,8 +463,12 @@ def test_scan_keep_comments_changes_removed_spans(scan_json: str) -> None:
     assert sum(r["reason"] == "comments" for rs in after.values() for r in rs) == 0
 
 
-def test_python_dash_m_provenance_runs_the_same_app() -> None:
-    proc = subprocess.run([sys.executable, "-m", "provenance", "--version"], capture_output=True, text=True,
+@pytest.mark.parametrize("module", ["provenance", "provenance.cli"])
+def test_python_dash_m_runs_the_same_app(module: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "0.1.0"
+    commands = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True,
+                              timeout=60)
+    assert all(name in commands.stdout for name in ("scan", "clean", "report", "index", "check"))
