@@ -174,12 +174,13 @@ def read_paths(paths: Iterable[str | os.PathLike[str]],
                 if kind_of(file.name) is None:
                     continue
                 rel = file.relative_to(root).as_posix()
-                yield from _read_file(file, rel, cfg, seen)
+                yield from read_file(file, rel, cfg, seen)
         else:
-            yield from _read_file(root, root.name, cfg, seen)
+            yield from read_file(root, root.name, cfg, seen)
 
 
-def _unique(doc_id: str, seen: set[str]) -> str:
+def unique_id(doc_id: str, seen: set[str]) -> str:
+    """``doc_id``, or ``doc_id~2``, ``~3``... when it is taken; the result is added to ``seen``."""
     candidate, n = doc_id, 1
     while candidate in seen:
         n += 1
@@ -188,7 +189,11 @@ def _unique(doc_id: str, seen: set[str]) -> str:
     return candidate
 
 
-def _read_file(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:
+def read_file(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:
+    """One file's documents (a JSON Lines or WARC file holds many), or why each was skipped.
+
+    Shared with ``parallel``'s workers, which pass a ``seen`` that keeps each id as it is.
+    """
     kind = kind_of(file.name)
     path = str(file)
     try:
@@ -203,9 +208,9 @@ def _read_file(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Itera
             declared = _sniff_charset(data) if kind == "html" else None
             text = decode_bytes(data, path, declared)
             if kind == "html":
-                yield _html_document(_unique(rel, seen), path, text, cfg)
+                yield _html_document(unique_id(rel, seen), path, text, cfg)
             else:
-                yield Document(id=_unique(rel, seen), path=path, text=text, kind="text")
+                yield Document(id=unique_id(rel, seen), path=path, text=text, kind="text")
     except InputError as exc:
         log.info("skipped %s", exc)
         yield Skipped(exc.path, exc.reason)
@@ -298,7 +303,7 @@ def _read_jsonl(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iter
             continue
         lineno, line = item
         try:
-            yield _jsonl_record(line, lineno, rel, path, cfg, seen)
+            yield jsonl_record(line, lineno, rel, path, cfg, seen)
         except InputError as exc:
             yield Skipped(exc.path, exc.reason)
 
@@ -325,8 +330,8 @@ def _field(record: dict[str, Any], key: str) -> str | None:
     return None
 
 
-def _jsonl_record(line: bytes, lineno: int, rel: str, path: str, cfg: IngestConfig,
-                  seen: set[str]) -> Document:
+def jsonl_record(line: bytes, lineno: int, rel: str, path: str, cfg: IngestConfig,
+                 seen: set[str]) -> Document:
     where = f"{path}#{lineno}"
     try:
         text_line = line.decode("utf-8")
@@ -341,7 +346,7 @@ def _jsonl_record(line: bytes, lineno: int, rel: str, path: str, cfg: IngestConf
     if not isinstance(record, dict):
         raise InputError(where, "malformed record: expected a JSON object")
     rec_id = _field(record, "id") or str(lineno)
-    doc_id = _unique(f"{rel}#{rec_id}", seen)
+    doc_id = unique_id(f"{rel}#{rec_id}", seen)
     where = f"{path}#{rec_id}"
     date_raw = _field(record, "date")
     fields: dict[str, Any] = {
@@ -465,7 +470,7 @@ def _warc_record(record: Any, number: int, rel: str, path: str, cfg: IngestConfi
         declared = ctype.split("charset=")[1].split(";")[0].strip(" \"'")
     try:
         html = decode_bytes(data, where, declared or _sniff_charset(data))
-        doc = _html_document(_unique(f"{rel}#{number}", seen), where, html, cfg)
+        doc = _html_document(unique_id(f"{rel}#{number}", seen), where, html, cfg)
     except InputError as exc:
         return Skipped(exc.path, exc.reason)
     if url:

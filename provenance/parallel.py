@@ -36,7 +36,7 @@ from .clean import clean_document
 from .config import Config, IngestConfig, SignConfig
 from .credits import annotate
 from .errors import InputError
-from .ingest import _jsonl_record, _read_file, _unique, iter_files, jsonl_lines, kind_of
+from .ingest import iter_files, jsonl_lines, jsonl_record, kind_of, read_file, unique_id
 from .outlets import Outlets, resolve
 from .records import CleanDoc, Document, Skipped
 from .sign import SignedBatch, sign_texts
@@ -171,7 +171,7 @@ def _clean_records(rel: str, path: str, lines: list[tuple[int, bytes]], config: 
     out: list[_Cleaned | Skipped] = []
     for lineno, line in lines:
         try:
-            doc = _jsonl_record(line, lineno, rel, path, config.ingest, _NoIds())
+            doc = jsonl_record(line, lineno, rel, path, config.ingest, _NoIds())
         except InputError as exc:
             out.append(Skipped(exc.path, exc.reason))
             continue
@@ -184,7 +184,7 @@ def _clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets,
     """Worker: whole files (text, HTML, WARC) -> cleaned documents (or why each was skipped), signed if asked."""
     out: list[_Cleaned | Skipped] = []
     for file, rel in files:
-        for item in _read_file(Path(file), rel, config.ingest, _NoIds()):
+        for item in read_file(Path(file), rel, config.ingest, _NoIds()):
             out.append(item if isinstance(item, Skipped) else _finish(item, config, outlets))
     return _signed(out, config, sign)
 
@@ -281,7 +281,7 @@ def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: i
                 skipped.append(item)
                 continue
             clean = item.clean
-            doc_id = _unique(clean.doc.id, seen)
+            doc_id = unique_id(clean.doc.id, seen)
             if doc_id != clean.doc.id:  # a repeated id: renamed, so its outlet is resolved again
                 clean.doc.id = doc_id
                 clean.doc.outlet, clean.doc.outlet_source = item.outlet, item.outlet_source
