@@ -31,7 +31,6 @@ from .lang import load_languages
 from .records import Block, CleanDoc, Document, Removal, Span
 
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
 
 #: Sections that a heading opens: the heading takes the section with it.
@@ -133,11 +132,11 @@ def load_rules(path: str | None = None) -> _Rules:
 
 
 def _norm(line: str) -> str:
-    return _EDGE_PUNCT.sub("", _SPACE.sub(" ", line.lower()).strip())
+    return _EDGE_PUNCT.sub("", " ".join(line.lower().split()))
 
 
 def _norm_prefix(text: str) -> str:
-    return _SPACE.sub(" ", text.lower()).strip()
+    return " ".join(text.lower().split())  # str.split and re's \s agree on whitespace
 
 
 #: Lines longer than this are prose: exact phrases, "contains" rules (at most 25 words),

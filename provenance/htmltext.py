@@ -80,10 +80,10 @@ class _Builder:
     def add(self, text: str, in_link: bool) -> None:
         self.buf.append(text)
         if in_link:
-            self.link_chars += len(_SPACE.sub(" ", text).strip())
+            self.link_chars += len(" ".join(text.split()))
 
     def flush(self) -> None:
-        text = _SPACE.sub(" ", "".join(self.buf)).strip()
+        text = " ".join("".join(self.buf).split())
         self.buf = []
         if text:
             if self.parts:

@@ -29,6 +29,7 @@ import fnmatch
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,11 @@ OUTLETS_FILE = "outlets.json"
 
 _TLD = re.compile(r"\.(com|org|net|info|co\.uk|org\.uk|co|uk|de|fr|es|ir|io|news|eu|us)$")
 _HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
+_SCHEME = re.compile(r"^https?://")
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
+@lru_cache(maxsize=65536)
 def outlet_key(name: str | None) -> str:
     """A comparable form of an outlet name: ``www.IranFocus.com`` ~ ``Iran Focus``.
 
@@ -51,12 +55,12 @@ def outlet_key(name: str | None) -> str:
     if not name:
         return ""
     low = name.strip().lower()
-    low = re.sub(r"^https?://", "", low)
+    low = _SCHEME.sub("", low)
     host = low.split("/")[0]
     if _HOST.match(host):
         low = host[4:] if host.startswith("www.") else host
         low = _TLD.sub("", low)
-    return re.sub(r"[\W_]+", "", low)
+    return _NOT_WORD.sub("", low)
 
 
 def host_of(url: str | None) -> str | None:

@@ -14,7 +14,7 @@ is template text for that scope only when
   two, while an article body that one outlet happens to post twice is made
   of long paragraphs and must stay, so that the copies are still found; and
 * the pages holding it are different pages: they are counted by their first
-  long paragraph, so an article the outlet posted three times counts once
+  long kept paragraph, so an article the outlet posted three times counts once
   and its short lines (a headline, a one-line paragraph) are not furniture.
 
 Runs after the per-document rules, on the kept text, and adds removals with
@@ -36,7 +36,6 @@ from .config import CleanConfig
 from .outlets import outlet_key
 from .records import CleanDoc, Removal, Span
 
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -51,7 +50,7 @@ def scope_of(clean: CleanDoc) -> str:
 
 
 def _line_key(line: str) -> int:
-    return xxhash.xxh64_intdigest(_SPACE.sub(" ", line.strip().casefold()).encode("utf-8"))
+    return xxhash.xxh64_intdigest(" ".join(line.casefold().split()).encode("utf-8"))
 
 
 @lru_cache(maxsize=8)
@@ -79,14 +78,6 @@ def _kept_lines(clean: CleanDoc, max_words: int) -> list[tuple[int, int, int]]:
     return out
 
 
-def page_key(clean: CleanDoc, max_words: int) -> int:
-    """Which page this is, by its first long paragraph (reposts of one article share it)."""
-    for line in clean.text.splitlines():
-        if not _short(line, max_words):
-            return _line_key(line)
-    return _line_key(clean.text)
-
-
 @dataclass
 class LineKeys:
     """What template learning needs of one document: its page and its short lines' keys.
@@ -100,10 +91,25 @@ class LineKeys:
 
     @classmethod
     def of(cls, clean: CleanDoc, cfg: CleanConfig) -> LineKeys:
-        """Hash a cleaned document's lines (each line once)."""
-        lines = _kept_lines(clean, cfg.template_max_words)
-        return cls(page_key(clean, cfg.template_max_words),
-                   np.fromiter((k for k, _, _ in lines), dtype=np.uint64, count=len(lines)))
+        """Hash a cleaned document's kept lines, in one pass.
+
+        The short ones are the candidates for templates (the keys
+        ``_kept_lines`` gives); the first long one names the page (reposts of
+        one article share it), or the whole text when there is none.
+        """
+        keys: list[int] = []
+        page: int | None = None
+        text = clean.doc.text
+        for start, end in clean.kept:
+            for line in text[start:end].splitlines():
+                stripped = line.strip()
+                if not stripped:
+                    continue
+                if _short(stripped, cfg.template_max_words):
+                    keys.append(_line_key(stripped))
+                elif page is None:
+                    page = _line_key(stripped)
+        return cls(page if page is not None else _line_key(clean.text), np.array(keys, dtype=np.uint64))
 
 
 def learn_templates(cleaned: Sequence[CleanDoc], cfg: CleanConfig,
