@@ -44,7 +44,7 @@ from .records import CleanDoc, Credit, DocPair, Document, Passage, Removal, Skip
 from .report import document_dict
 from .sign import DocSignature, sign_texts
 from .store import AddResult, Entry, IndexStore, StoredDoc, keys_of
-from .templates import LineKeys, apply_templates, learn_from, scope_of
+from .templates import LineKeys, apply_templates, learn_from, learn_with_index, scope_of
 from .verify import verify_documents, verify_passages
 
 #: Ids of indexed documents carry this prefix in a check's report, so that a
@@ -193,16 +193,17 @@ def prepare(paths: Iterable[str | os.PathLike[str]], config: Config, store: Inde
     Each document is cleaned on its own, then each outlet's templates (short
     lines on many of its pages) are learnt, as ``scan`` learns them, from
     these documents together with the ones the index already holds in the
-    same scopes (their stored line keys: the index's texts are not read),
-    and stripped. Documents indexed before a line became a template keep it
+    same scopes (the index's counts for these documents' own lines and
+    pages: neither the index's texts nor its other lines are read), and
+    stripped. Documents indexed before a line became a template keep it
     until the index is rebuilt.
     """
     read = read_and_clean(paths, config, progress, workers)
     cleaned, skipped, lines = read.cleaned, read.skipped, read.lines
     extras = [Extra(text_hash(c.text), scope_of(c), lk) for c, lk in zip(cleaned, lines, strict=True)]
-    known = store.template_lines(sorted({e.scope for e in extras})) if store is not None and extras else []
-    templates = learn_from([e.scope for e in extras] + [scope for scope, _ in known],
-                           lines + [lk for _, lk in known], config.clean)
+    scopes = [e.scope for e in extras]
+    templates = (learn_from(scopes, lines, config.clean) if store is None
+                 else learn_with_index(scopes, lines, config.clean, store.template_counts))
     cleaned = [apply_templates(c, templates, config.clean, lk) for c, lk in zip(cleaned, lines, strict=True)]
     return Prepared(cleaned, skipped, extras)
 

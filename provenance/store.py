@@ -10,8 +10,10 @@ passages' spans, and one row per LSH band key. A query reads only the
 buckets of the keys it asks for, never the whole corpus.
 
 Each document also keeps its template scope, page key and short lines' keys
-(``templates.LineKeys``), from which ``add`` and ``check`` learn each outlet's
-templates together with the new files'.
+(``templates.LineKeys``); the index counts, per scope, the documents on each
+page and on each (line, page), so that ``add`` and ``check`` learn each outlet's
+templates together with the new files' by reading only the rows of the new
+files' own lines.
 
 SQLite schema (one file, WAL)::
 
@@ -19,6 +21,8 @@ SQLite schema (one file, WAL)::
     docs(rowid INTEGER PRIMARY KEY, id TEXT UNIQUE, outlet, url, date, hash,
          npass, meta TEXT, text BLOB, sig BLOB, psig BLOB, pspans BLOB,
          scope TEXT, page INTEGER, tkeys BLOB)
+    tpage(scope, page, n)                      documents on each page of a scope
+    tline(scope, key, page, n)                 documents holding each short line, by page
     dband(key INTEGER, doc INTEGER, PRIMARY KEY (key, doc)) WITHOUT ROWID
     pband(key INTEGER, doc INTEGER, passage INTEGER,
           PRIMARY KEY (key, doc, passage)) WITHOUT ROWID
@@ -50,7 +54,7 @@ import numpy as np
 from . import __version__
 from .bands import band_keys, banding
 from .errors import ProvenanceError
-from .templates import LineKeys
+from .templates import TemplateCounts
 
 #: Written into every index; a file without it is not a provenance index.
 FORMAT = "provenance-index"
@@ -141,7 +145,7 @@ class IndexStore(Protocol):
     def doc_buckets(self, keys: Collection[int], cap: int) -> dict[int, list[int]]: ...
     def passage_buckets(self, keys: Collection[int], cap: int) -> dict[int, list[tuple[int, int]]]: ...
     def load(self, rowids: Collection[int]) -> list[StoredDoc]: ...
-    def template_lines(self, scopes: Collection[str]) -> list[tuple[str, LineKeys]]: ...
+    def template_counts(self, wanted: dict[str, tuple[set[int], set[int]]]) -> dict[str, TemplateCounts]: ...
     def close(self) -> None: ...
 
 
@@ -232,7 +236,10 @@ CREATE TABLE docs (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, outlet TE
                    text BLOB NOT NULL, sig BLOB NOT NULL, psig BLOB NOT NULL, pspans BLOB NOT NULL,
                    scope TEXT NOT NULL, page INTEGER NOT NULL, tkeys BLOB NOT NULL);
 CREATE INDEX docs_hash ON docs (hash);
-CREATE INDEX docs_scope ON docs (scope);
+CREATE TABLE tpage (scope TEXT NOT NULL, page INTEGER NOT NULL, n INTEGER NOT NULL,
+                    PRIMARY KEY (scope, page)) WITHOUT ROWID;
+CREATE TABLE tline (scope TEXT NOT NULL, key INTEGER NOT NULL, page INTEGER NOT NULL, n INTEGER NOT NULL,
+                    PRIMARY KEY (scope, key, page)) WITHOUT ROWID;
 CREATE TABLE dband (key INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (key, doc)) WITHOUT ROWID;
 CREATE TABLE pband (key INTEGER NOT NULL, doc INTEGER NOT NULL, passage INTEGER NOT NULL,
                     PRIMARY KEY (key, doc, passage)) WITHOUT ROWID;
@@ -243,8 +250,9 @@ CREATE TEMP TABLE IF NOT EXISTS s_docs (n INTEGER PRIMARY KEY, id TEXT, outlet T
     hash TEXT, npass INTEGER, meta TEXT, text BLOB, sig BLOB, psig BLOB, pspans BLOB,
     scope TEXT, page INTEGER, tkeys BLOB);
 CREATE TEMP TABLE IF NOT EXISTS s_dband (key INTEGER, n INTEGER);
+CREATE TEMP TABLE IF NOT EXISTS s_tline (key INTEGER, n INTEGER);
 CREATE TEMP TABLE IF NOT EXISTS s_pband (key INTEGER, n INTEGER, passage INTEGER);
-DELETE FROM temp.s_docs; DELETE FROM temp.s_dband; DELETE FROM temp.s_pband;
+DELETE FROM temp.s_docs; DELETE FROM temp.s_dband; DELETE FROM temp.s_pband; DELETE FROM temp.s_tline;
 """
 
 
@@ -393,6 +401,8 @@ class SQLiteStore:
             [np.column_stack([e.dkeys, np.full(len(e.dkeys), n, np.int64)]) for n, e in batch]).tolist())
         rows = [_passage_rows(n, e) for n, e in batch]
         con.executemany("INSERT INTO temp.s_pband VALUES (?, ?, ?)", np.concatenate(rows).tolist())
+        con.executemany("INSERT INTO temp.s_tline VALUES (?, ?)",
+                        [(signed64(int(k)), n) for n, e in batch for k in np.unique(e.tkeys)])
 
     def add(self, entries: Iterable[Entry]) -> AddResult:
         """Add (or replace, by id) documents in one transaction."""
@@ -409,7 +419,7 @@ class SQLiteStore:
             same = con.execute("SELECT s.n, d.rowid, d.hash = s.hash FROM temp.s_docs s"
                                " JOIN docs d ON d.id = s.id").fetchall()
             unchanged = [(n,) for n, _, equal in same if equal]
-            for table in ("s_docs", "s_dband", "s_pband"):
+            for table in ("s_docs", "s_dband", "s_pband", "s_tline"):
                 con.executemany(f"DELETE FROM temp.{table} WHERE n = ?", unchanged)
             dropped_passages = sum(self._delete(rowid) for _, rowid, equal in same if not equal)
             con.execute("INSERT INTO docs (rowid, id, outlet, url, date, hash, npass, meta, text, sig,"
@@ -421,6 +431,13 @@ class SQLiteStore:
                         " ORDER BY key, n", (base,))
             con.execute("INSERT OR IGNORE INTO pband (key, doc, passage) SELECT key, n + ?, passage"
                         " FROM temp.s_pband ORDER BY key, n, passage", (base,))
+            # template statistics: how many documents hold each (scope, page), (scope, line, page)
+            con.execute("INSERT INTO tpage (scope, page, n) SELECT scope, page, count(*) FROM temp.s_docs"
+                        " WHERE true GROUP BY scope, page ON CONFLICT (scope, page) DO UPDATE SET n = n + excluded.n")
+            con.execute("INSERT INTO tline (scope, key, page, n) SELECT d.scope, t.key, d.page, count(*)"
+                        " FROM temp.s_tline t JOIN temp.s_docs d ON d.n = t.n WHERE true"
+                        " GROUP BY d.scope, t.key, d.page"
+                        " ON CONFLICT (scope, key, page) DO UPDATE SET n = n + excluded.n")
             inserted, passages = con.execute("SELECT count(*), coalesce(sum(npass), 0)"
                                              " FROM temp.s_docs").fetchone()
             replaced = len(same) - len(unchanged)
@@ -435,15 +452,21 @@ class SQLiteStore:
             con.execute("ROLLBACK")
             raise
         finally:
-            con.executescript("DELETE FROM temp.s_docs; DELETE FROM temp.s_dband; DELETE FROM temp.s_pband;")
+            con.executescript("DELETE FROM temp.s_docs; DELETE FROM temp.s_dband; DELETE FROM temp.s_pband;"
+                              " DELETE FROM temp.s_tline;")
         return AddResult(added=inserted - replaced, replaced=replaced, unchanged=len(unchanged),
                          total=total)
 
     def _delete(self, rowid: int) -> int:
         """Remove one document and its band rows (inside the caller's transaction)."""
         con, params = self.con, self.params()
-        sig_blob, psig_blob, npass = con.execute(
-            "SELECT sig, psig, npass FROM docs WHERE rowid = ?", (rowid,)).fetchone()
+        sig_blob, psig_blob, npass, scope, page, tkeys = con.execute(
+            "SELECT sig, psig, npass, scope, page, tkeys FROM docs WHERE rowid = ?", (rowid,)).fetchone()
+        con.execute("UPDATE tpage SET n = n - 1 WHERE scope = ? AND page = ?", (scope, page))
+        con.executemany("UPDATE tline SET n = n - 1 WHERE scope = ? AND key = ? AND page = ?",
+                        [(scope, signed64(int(k)), page) for k in np.unique(np.frombuffer(tkeys, np.uint64))])
+        con.execute("DELETE FROM tpage WHERE scope = ? AND page = ? AND n <= 0", (scope, page))
+        con.execute("DELETE FROM tline WHERE scope = ? AND page = ? AND n <= 0", (scope, page))
         dtype, width = params["sign"]["dtype"], int(params["sign"]["num_perm"])
         dkeys, pkeys, valid = keys_of(decode_array(sig_blob, dtype, 0),
                                       decode_array(psig_blob, dtype, width), params)
@@ -516,13 +539,28 @@ class SQLiteStore:
         return out
 
 
-    def template_lines(self, scopes: Collection[str]) -> list[tuple[str, LineKeys]]:
-        """The page and line keys of every indexed document in ``scopes`` (no texts are read)."""
-        out = []
-        for scope in sorted(set(scopes)):
-            for page, tkeys in self.con.execute(
-                    "SELECT page, tkeys FROM docs WHERE scope = ? ORDER BY rowid", (scope,)):
-                out.append((scope, LineKeys(unsigned64(page), np.frombuffer(tkeys, dtype=np.uint64))))
+    def template_counts(self, wanted: dict[str, tuple[set[int], set[int]]]) -> dict[str, TemplateCounts]:
+        """For each scope: (its line keys, its pages) of the new files -> what the index knows.
+
+        Reads only the rows of those keys and pages (and the scope's page count),
+        so a check costs in proportion to its own lines, not to the corpus.
+        """
+        out = {}
+        for scope, (keys, pages) in sorted(wanted.items()):
+            total = self.con.execute("SELECT count(*) FROM tpage WHERE scope = ?", (scope,)).fetchone()[0]
+            holders: dict[int, int] = {}
+            known: set[int] = set()
+            for chunk in _chunks(sorted(signed64(k) for k in keys)):
+                marks = ",".join("?" * len(chunk))
+                for key, count in self.con.execute(
+                        f"SELECT key, count(*) FROM tline WHERE scope = ? AND key IN ({marks}) GROUP BY key",
+                        [scope, *chunk]):
+                    holders[unsigned64(key)] = int(count)
+            for chunk in _chunks(sorted(signed64(p) for p in pages)):
+                marks = ",".join("?" * len(chunk))
+                known |= {unsigned64(p) for (p,) in self.con.execute(
+                    f"SELECT page FROM tpage WHERE scope = ? AND page IN ({marks})", [scope, *chunk])}
+            out[scope] = TemplateCounts(int(total), holders, known)
         return out
 
 

@@ -10,7 +10,8 @@ Selected by a ``redis://host:port/db`` URL (``rediss://`` and ``unix://`` too);
     id:<doc id>      the number of the document with that id
     doc:<n>          hash: id, outlet, url, date, hash, npass, meta (JSON), text (zlib),
                      sig, psig, pspans, tkeys (numpy tobytes), scope, page
-    s:<scope>        set of numbers of the documents in that template scope
+    tp:<scope>       hash: page -> documents on that page (template statistics)
+    tl:<scope>:<key> hash: page -> documents on that page holding that short line
     h:<sha256>       set of numbers of documents with that cleaned text
     d:<band key>     set of document numbers in that bucket
     p:<band key>     set of "n:passage" in that bucket
@@ -45,7 +46,7 @@ from .store import (
     keys_of,
     pause_for_test,
 )
-from .templates import LineKeys
+from .templates import TemplateCounts
 
 _BATCH = 5000
 
@@ -79,6 +80,9 @@ class RedisStore:
             meta = self.r.hgetall(self.k("meta"))
         except (RedisError, OSError, ValueError) as exc:
             raise IndexStoreError(f"cannot reach Redis at {self.spec}: {_reason(exc)}") from exc
+        # one document fewer on a page; the field goes when none is left, so HLEN counts pages
+        self._decrement = self.r.register_script(
+            "if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end")
         self._meta = {_text(k): _text(v) for k, v in meta.items()}
         self._params: dict[str, Any] | None = None
         if self._meta:
@@ -172,7 +176,8 @@ class RedisStore:
             current = ([None] * len(ids) if self._replace  # the old index's ids are not this one's
                        else [x for chunk in _chunks(id_keys) for x in pipe.mget(chunk)])
             old: dict[str, int] = {i: int(n) for i, n in zip(ids, current, strict=True) if n is not None}
-            old_docs = {i: pipe.hmget(self.k("doc", n), "hash", "sig", "psig", "npass", "scope")
+            old_docs = {i: pipe.hmget(self.k("doc", n), "hash", "sig", "psig", "npass", "scope", "page",
+                                      "tkeys")
                         for i, n in old.items()}
             unchanged = {i for i, (h, *_rest) in old_docs.items()
                          if h is not None and _text(h) == staged[i].hash}
@@ -193,7 +198,7 @@ class RedisStore:
             dropped_passages = 0
             for i in todo:
                 if i in old_docs:
-                    h, sig, psig, npass, scope = old_docs[i]
+                    h, sig, psig, npass, scope, page, tkeys = old_docs[i]
                     n = old[i]
                     pipe.delete(self.k("doc", n))
                     if h is None:
@@ -206,7 +211,11 @@ class RedisStore:
                         for key in pkeys[p]:
                             pipe.srem(self.k("p", int(key)), f"{n}:{int(p)}")
                     pipe.srem(self.k("h", _text(h)), n)
-                    pipe.srem(self.k("s", _text(scope)), n)
+                    if scope is not None and page is not None:
+                        self._decrement(keys=[self.k("tp", _text(scope))], args=[_text(page)], client=pipe)
+                        for key in np.unique(np.frombuffer(_bytes(tkeys), dtype=np.uint64)):
+                            self._decrement(keys=[self.k("tl", _text(scope), int(key))], args=[_text(page)],
+                                            client=pipe)
                     pipe.srem(self.k("docs"), n)
                     dropped_passages += int(_text(npass))
             passages = 0
@@ -222,7 +231,9 @@ class RedisStore:
                     "scope": e.scope, "page": e.page,
                     "tkeys": np.ascontiguousarray(e.tkeys, dtype=np.uint64).tobytes()})
                 pipe.set(self.k("id", i), n)
-                pipe.sadd(self.k("s", e.scope), n)
+                pipe.hincrby(self.k("tp", e.scope), str(e.page), 1)
+                for key in np.unique(e.tkeys):
+                    pipe.hincrby(self.k("tl", e.scope, int(key)), str(e.page), 1)
                 pipe.sadd(self.k("docs"), n)
                 pipe.sadd(self.k("h", e.hash), n)
                 for key in e.dkeys:
@@ -309,18 +320,22 @@ class RedisStore:
         return out
 
 
-    def template_lines(self, scopes: Collection[str]) -> list[tuple[str, LineKeys]]:
-        """The page and line keys of every indexed document in ``scopes`` (no texts are read)."""
-        out = []
-        for scope in sorted(set(scopes)):
-            numbers = sorted(int(x) for x in self._members([self.k("s", scope)])[0])
-            for chunk in _chunks(numbers):
-                pipe = self.r.pipeline(transaction=False)
-                for n in chunk:
-                    pipe.hmget(self.k("doc", n), "page", "tkeys")
-                for page, tkeys in self._call("reading templates", pipe.execute):
-                    if page is not None:  # replaced meanwhile
-                        out.append((scope, LineKeys(int(page), np.frombuffer(_bytes(tkeys), dtype=np.uint64))))
+    def template_counts(self, wanted: dict[str, tuple[set[int], set[int]]]) -> dict[str, TemplateCounts]:
+        """``SQLiteStore.template_counts``: reads the fields of the asked-about lines and pages only."""
+        out = {}
+        for scope, (keys, pages) in sorted(wanted.items()):
+            ordered, asked = sorted(keys), sorted(pages)
+            pipe = self.r.pipeline(transaction=False)
+            pipe.hlen(self.k("tp", scope))
+            if asked:
+                pipe.hmget(self.k("tp", scope), [str(p) for p in asked])
+            for key in ordered:
+                pipe.hlen(self.k("tl", scope, key))
+            replies = self._call("reading templates", pipe.execute)
+            known = {p for p, n in zip(asked, replies[1], strict=True) if n is not None} if asked else set()
+            counts = replies[2:] if asked else replies[1:]
+            out[scope] = TemplateCounts(int(replies[0]), {k: int(c) for k, c in zip(ordered, counts, strict=True)
+                                                          if int(c)}, known)
         return out
 
 

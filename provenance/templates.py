@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -155,6 +155,44 @@ def learn_from(scopes: Sequence[str], lines: Sequence[LineKeys], cfg: CleanConfi
     for scope, key in zip(held["s"][hit].tolist(), held["k"][hit].tolist(), strict=True):
         out[names[scope]].add(int(key))
     return dict(out)
+
+
+@dataclass(frozen=True)
+class TemplateCounts:
+    """What an index knows of one template scope, for the lines and pages a check asks about."""
+
+    pages: int  # distinct pages the index holds in the scope
+    holders: dict[int, int]  # line key -> distinct indexed pages that hold it
+    known: set[int]  # the asked-about pages the index holds already
+
+
+def learn_with_index(scopes: Sequence[str], lines: Sequence[LineKeys], cfg: CleanConfig,
+                     counts: Callable[[dict[str, tuple[set[int], set[int]]]], dict[str, TemplateCounts]]
+                     ) -> dict[str, set[int]]:
+    """``learn_from`` over new documents plus what an index counts of the same scopes.
+
+    ``counts`` is the index's ``template_counts``: asked for the new documents'
+    own line keys and pages only, it says how many distinct indexed pages each
+    scope has and hold each line, and which of the new pages it holds already
+    (those are not counted twice). Only lines of the new documents can be
+    stripped from them, so only those are asked about.
+    """
+    by_scope: dict[str, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    pages_of: dict[str, set[int]] = defaultdict(set)
+    for scope, lk in zip(scopes, lines, strict=True):
+        pages_of[scope].add(lk.page)
+        for key in lk.keys.tolist():
+            by_scope[scope][key].add(lk.page)
+    known = counts({scope: (set(by_scope[scope]), pages_of[scope]) for scope in pages_of})
+    out: dict[str, set[int]] = {}
+    for scope, pages in pages_of.items():
+        index = known.get(scope, TemplateCounts(0, {}, set()))
+        need = max(cfg.template_min_docs, cfg.template_min_share * (index.pages + len(pages - index.known)))
+        keys = {key for key, holders in by_scope[scope].items()
+                if index.holders.get(key, 0) + len(holders - index.known) >= need}
+        if keys:
+            out[scope] = keys
+    return out
 
 
 def apply_templates(clean: CleanDoc, templates: dict[str, set[int]], cfg: CleanConfig,

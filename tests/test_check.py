@@ -14,6 +14,7 @@ from provenance.check import check, config_from_params
 from provenance.check_format import _gh_data, _gh_property, to_github
 from provenance.cli import app
 from provenance.store import open_store
+from provenance.templates import _line_key
 
 from .conftest import SAMPLES
 from .index_fixtures import *  # noqa: F403  (the fixtures: store_spec, corpus_dir, new_dir)
@@ -268,12 +269,15 @@ def test_check_strips_an_outlets_template_learnt_from_the_index(store_spec: str,
 
     # the new page itself becomes part of what later checks learn from
     assert invoke("index", "add", str(tmp_path / "new"), "--index", store_spec, "-q").exit_code == 0
+    footer = {_line_key(line) for line in LEDGER_FOOTER}
     store = open_store(store_spec)
     try:
-        known = store.template_lines(["folder:ledger"])
+        counts = store.template_counts({"folder:ledger": (footer | {12345}, {67890})})["folder:ledger"]
     finally:
         store.close()
-    assert len(known) == 6 and all(len(lines.keys) >= len(LEDGER_FOOTER) for _, lines in known)
+    assert counts.pages == 6  # six different pages
+    assert counts.holders == {key: 6 for key in footer}  # each footer line on all six; 12345 on none
+    assert counts.known == set()  # page 67890 is not in the index
 
 
 def test_a_line_on_a_few_indexed_pages_is_not_a_template(store_spec: str, tmp_path: Path) -> None:
@@ -286,3 +290,22 @@ def test_a_line_on_a_few_indexed_pages_is_not_a_template(store_spec: str, tmp_pa
     _, data = check_json(store_spec, tmp_path / "new")
     new = next(d for d in data["documents"] if d["id"] == "ledger/fresh-page.txt")
     assert not [r for r in new["removed"] if r["reason"] == "template"]
+
+
+def test_template_counts_follow_replaced_documents(store_spec: str, tmp_path: Path) -> None:
+    seed = (SAMPLES / SEED[1]).read_text(encoding="utf-8")
+    bodies = [p for p in seed.split("\n") if len(p.split()) > 40]
+    for n, body in enumerate(bodies[:5]):
+        _ledger_page(tmp_path / "corpus" / "ledger", f"page-{n}.txt", body)
+    assert invoke("index", "build", str(tmp_path / "corpus"), "--index", store_spec, "-q").exit_code == 0
+    _ledger_page(tmp_path / "corpus" / "ledger", "page-0.txt", bodies[5])  # same id, another article
+    added = invoke("index", "add", str(tmp_path / "corpus"), "--index", store_spec, "-q")
+    assert "0 new, 1 replaced, 4 unchanged" in added.stdout
+    footer = {_line_key(line) for line in LEDGER_FOOTER}
+    store = open_store(store_spec)
+    try:
+        counts = store.template_counts({"folder:ledger": (footer, set())})["folder:ledger"]
+    finally:
+        store.close()
+    assert counts.pages == 5  # the replaced page is no longer counted
+    assert counts.holders == {key: 5 for key in footer}
