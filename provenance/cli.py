@@ -38,7 +38,7 @@ from .html_report import to_html
 from .lineage import keeper
 from .output import MANIFEST, AtomicFolder, atomic_write_text, check_disjoint, safe_relpath
 from .parallel import default_jobs
-from .pipeline import Report, clean_and_sign, find, params
+from .pipeline import Report, clean_and_sign, find, ingest_and_clean, params
 from .records import CleanDoc, Skipped
 from .report import canonical_json, document_dict, render_audit, render_table, to_csv, to_dict, to_json
 from .sign import SignedBatch
@@ -132,10 +132,14 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1
+def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1, sign: bool = True
           ) -> tuple[list[CleanDoc], list[Skipped], SignedBatch | None]:
+    """Read and clean, with progress; with ``sign``, the workers sign what they clean too."""
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
-        cleaned, skipped, signed = clean_and_sign(paths, config, bar, jobs or default_jobs())
+        if sign:
+            cleaned, skipped, signed = clean_and_sign(paths, config, bar, jobs or default_jobs())
+        else:
+            (cleaned, skipped), signed = ingest_and_clean(paths, config, bar, jobs or default_jobs()), None
     for s in skipped:  # one plain line each, never wrapped, for logs and grep
         sys.stderr.write(f"skipped: {s.path}: {s.reason}\n")
     if not cleaned:
@@ -204,7 +208,7 @@ def clean_cmd(
     if show:
         try:
             config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
-            cleaned, _, _ = _read(paths, config, quiet=True)
+            cleaned, _, _ = _read(paths, config, quiet=True, sign=False)
         except ProvenanceError as exc:
             raise _fail(str(exc)) from exc
         console = Console(highlight=False)
@@ -220,7 +224,7 @@ def clean_cmd(
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
         if out is not None:
             check_disjoint(out, paths)
-        cleaned, skipped, signed = _read(paths, config, quiet, jobs)
+        cleaned, skipped, signed = _read(paths, config, quiet, jobs, sign=dedup)
         dropped: dict[str, dict[str, object]] = {}
         if dedup:
             with _Bar(not quiet and err.is_terminal) as bar:

@@ -135,8 +135,9 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     """Sign, match, verify and attribute over cleaned documents.
 
     Signing runs in ``jobs`` processes (``parallel``), unless ``signed`` holds
-    the documents' signatures already (``clean_and_sign``); the findings are
-    the same for any ``jobs``.
+    the documents' signatures already (``clean_and_sign``; ``find`` empties its
+    passage signatures once the candidates are found, to free the memory); the
+    findings are the same for any ``jobs``.
     """
     jobs = jobs or default_jobs()
     texts = [c.text for c in cleaned]
