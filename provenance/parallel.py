@@ -181,7 +181,10 @@ def _clean_records(rel: str, path: str, lines: list[tuple[int, bytes]], config: 
 
 def _clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets,
                  sign: bool = False) -> _Done:
-    """Worker: whole files (text, HTML, WARC) -> cleaned documents (or why each was skipped), signed if asked."""
+    """Worker: whole files (text, HTML, WARC) -> cleaned documents (or why each was skipped).
+
+    Signed too, when asked.
+    """
     out: list[_Cleaned | Skipped] = []
     for file, rel in files:
         for item in read_file(Path(file), rel, config.ingest, _NoIds()):
@@ -289,7 +292,8 @@ def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: i
             cleaned.append(clean)
             lines.append(item.lines)
         progress("read and clean", n, None)
-    return Ingested(cleaned, skipped, lines, SignedBatch.concat(parts, config.sign.num_perm) if sign else None)
+    signed = SignedBatch.concat(parts, config.sign.num_perm) if sign else None
+    return Ingested(cleaned, skipped, lines, signed)
 
 
 # --- sign --------------------------------------------------------------------

@@ -433,7 +433,8 @@ class SQLiteStore:
                         " FROM temp.s_pband ORDER BY key, n, passage", (base,))
             # template statistics: how many documents hold each (scope, page), (scope, line, page)
             con.execute("INSERT INTO tpage (scope, page, n) SELECT scope, page, count(*) FROM temp.s_docs"
-                        " WHERE true GROUP BY scope, page ON CONFLICT (scope, page) DO UPDATE SET n = n + excluded.n")
+                        " WHERE true GROUP BY scope, page"
+                        " ON CONFLICT (scope, page) DO UPDATE SET n = n + excluded.n")
             con.execute("INSERT INTO tline (scope, key, page, n) SELECT d.scope, t.key, d.page, count(*)"
                         " FROM temp.s_tline t JOIN temp.s_docs d ON d.n = t.n WHERE true"
                         " GROUP BY d.scope, t.key, d.page"

@@ -82,7 +82,8 @@ class RedisStore:
             raise IndexStoreError(f"cannot reach Redis at {self.spec}: {_reason(exc)}") from exc
         # one document fewer on a page; the field goes when none is left, so HLEN counts pages
         self._decrement = self.r.register_script(
-            "if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end")
+            "if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then"
+            " redis.call('HDEL', KEYS[1], ARGV[1]) end")
         self._meta = {_text(k): _text(v) for k, v in meta.items()}
         self._params: dict[str, Any] | None = None
         if self._meta:
@@ -334,8 +335,8 @@ class RedisStore:
             replies = self._call("reading templates", pipe.execute)
             known = {p for p, n in zip(asked, replies[1], strict=True) if n is not None} if asked else set()
             counts = replies[2:] if asked else replies[1:]
-            out[scope] = TemplateCounts(int(replies[0]), {k: int(c) for k, c in zip(ordered, counts, strict=True)
-                                                          if int(c)}, known)
+            holders = {k: int(c) for k, c in zip(ordered, counts, strict=True) if int(c)}
+            out[scope] = TemplateCounts(int(replies[0]), holders, known)
         return out
 
 
