@@ -50,18 +50,14 @@ def _noop(stage: str, done: int, total: int | None) -> None:
 
 
 def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
-                     progress: Progress = _noop, jobs: int = 1,
-                     templates: bool = True) -> tuple[list[CleanDoc], list[Skipped]]:
+                     progress: Progress = _noop, jobs: int = 1) -> tuple[list[CleanDoc], list[Skipped]]:
     """Read, clean and annotate every document, then strip each outlet's templates.
-
-    ``templates=False`` leaves out the corpus-level template stage.
 
     With ``jobs > 1``, reading and cleaning run in that many processes
     (``parallel``); the result is the same.
     """
     read = read_and_clean(paths, config, progress, jobs)
-    if templates:
-        strip_templates(read.cleaned, config.clean, read.lines)
+    strip_templates(read.cleaned, config.clean, read.lines)
     return read.cleaned, read.skipped
 
 

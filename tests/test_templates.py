@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 from provenance import Config, run
 from provenance.config import CleanConfig
 from provenance.report import to_dict
-from provenance.templates import _short
+from provenance.templates import LineKeys, TemplateCounts, _short, learn_with_index
 
 from .conftest import SEEDS
 
@@ -115,3 +116,22 @@ def test_a_rules_file_can_drop_a_phrase_and_add_one(tmp_path: Path) -> None:
        st.integers(min_value=0, max_value=6))
 def test_short_line_test_counts_words_as_the_word_regex_does(line: str, max_words: int) -> None:
     assert _short(line, max_words) == (len(re.findall(r"\w+", line)) <= max_words)
+
+
+def test_learning_with_an_index_counts_each_page_once() -> None:
+    cfg = CleanConfig()  # a template: on >= 3 pages and on >= 30 % of the scope's pages
+    footer, other = 101, 202
+    new = [LineKeys(1, np.array([footer, other], np.uint64)), LineKeys(2, np.array([footer], np.uint64))]
+    asked: list[dict[str, tuple[set[int], set[int]]]] = []
+
+    def counts(wanted: dict[str, tuple[set[int], set[int]]]) -> dict[str, TemplateCounts]:
+        asked.append(wanted)
+        # the index holds 5 pages of the outlet, page 1 among them; the footer is on 2 of them
+        return {"outlet:ledger": TemplateCounts(5, {footer: 2}, {1})}
+
+    learnt = learn_with_index(["outlet:ledger"] * 2, new, cfg, counts)
+    assert asked == [{"outlet:ledger": ({footer, other}, {1, 2})}]  # only the new lines and pages
+    # footer: 2 indexed pages + page 2 (page 1 is already counted) = 3 of 6 pages: a template;
+    # other: only on page 1, which the index knows, and not there: 0 pages
+    assert learnt == {"outlet:ledger": {footer}}
+    assert learn_with_index(["outlet:ledger"], new[:1], cfg, counts) == {}  # 2 of 5 pages: not yet
