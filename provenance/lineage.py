@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from .outlets import outlet_key
 from .records import CleanDoc, Credit, DocPair, Document, Evidence, Group, PassageMatch
+from .spill import text_length
 
 #: How close (in characters) a credit line must be to a shared passage to speak for it.
 CREDIT_REACH = 400
@@ -190,7 +191,7 @@ def _credit_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequen
 def _containment_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], pairs: Sequence[DocPair]) -> None:
     """A copy that holds only part of the other's text (trimmed, excerpted) points to the fuller one."""
     for p in pairs:
-        la, lb = len(cleaned[p.a].text), len(cleaned[p.b].text)
+        la, lb = text_length(cleaned[p.a]), text_length(cleaned[p.b])
         short, long_ = (p.a, p.b) if la < lb else (p.b, p.a)
         ls, ll = min(la, lb), max(la, lb)
         matched = p.similarity / 100.0 * (la + lb) / 2.0  # Indel similarity -> matched characters
@@ -375,5 +376,5 @@ def keeper(group: Group, cleaned: Sequence[CleanDoc]) -> tuple[int, str]:
         firsts = [m for m in dated if cleaned[m].doc.date == first]
         if len(firsts) == 1:
             return firsts[0], "earliest date"
-    chosen = min(group.members, key=lambda m: (-len(cleaned[m].text), cleaned[m].doc.id))
+    chosen = min(group.members, key=lambda m: (-text_length(cleaned[m]), cleaned[m].doc.id))
     return chosen, "longest"

@@ -26,7 +26,7 @@ import atexit
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +40,7 @@ from .ingest import iter_files, jsonl_lines, jsonl_record, kind_of, read_file, u
 from .outlets import Outlets, resolve
 from .records import CleanDoc, Document, Skipped
 from .sign import SignedBatch, sign_texts
+from .spill import SpillDir, spill
 from .templates import LineKeys
 
 #: JSON Lines records, and files, per batch.
@@ -160,13 +161,23 @@ class _Done:
     signed: SignedBatch | None  # of the batch's documents (skips left out), when asked for
 
 
-def _signed(items: list[_Cleaned | Skipped], config: Config, sign: bool) -> _Done:
+def _signed(items: list[_Cleaned | Skipped], config: Config, sign: bool,
+            spill_dir: SpillDir | None = None) -> _Done:
+    """The batch's answer: signed if asked, then its texts spilled to disk if asked (``spill``)."""
     texts = [item.clean.text for item in items if isinstance(item, _Cleaned)]
-    return _Done(items, sign_texts(texts, config.sign) if sign else None)
+    done = _Done(items, sign_texts(texts, config.sign) if sign else None)
+    if spill_dir is not None:
+        for item in items:
+            if isinstance(item, _Cleaned):
+                spill(item.clean.doc, spill_dir)
+                spill(item.clean, spill_dir)
+        spill_dir.flush()
+    return done
 
 
 def _clean_records(rel: str, path: str, lines: list[tuple[int, bytes]], config: Config,
-                   outlets: Outlets, sign: bool = False) -> _Done:
+                   outlets: Outlets, sign: bool = False,
+                   spill_dir: SpillDir | None = None) -> _Done:
     """Worker: JSON Lines records -> cleaned documents (or why each was skipped), signed if asked."""
     out: list[_Cleaned | Skipped] = []
     for lineno, line in lines:
@@ -176,11 +187,11 @@ def _clean_records(rel: str, path: str, lines: list[tuple[int, bytes]], config: 
             out.append(Skipped(exc.path, exc.reason))
             continue
         out.append(_finish(doc, config, outlets))
-    return _signed(out, config, sign)
+    return _signed(out, config, sign, spill_dir)
 
 
 def _clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets,
-                 sign: bool = False) -> _Done:
+                 sign: bool = False, spill_dir: SpillDir | None = None) -> _Done:
     """Worker: whole files (text, HTML, WARC) -> cleaned documents (or why each was skipped).
 
     Signed too, when asked.
@@ -189,44 +200,46 @@ def _clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets,
     for file, rel in files:
         for item in read_file(Path(file), rel, config.ingest, _NoIds()):
             out.append(item if isinstance(item, Skipped) else _finish(item, config, outlets))
-    return _signed(out, config, sign)
+    return _signed(out, config, sign, spill_dir)
 
 
 def _jsonl_batches(file: Path, rel: str, cfg: IngestConfig, config: Config,
-                   outlets: Outlets, sign: bool = False) -> Iterator[tuple[Any, ...] | Skipped]:
+                   outlets: Outlets, sign: bool = False,
+                   spill_dir: SpillDir | None = None) -> Iterator[tuple[Any, ...] | Skipped]:
     """A JSON Lines file as batches of raw lines, split by ``ingest.jsonl_lines`` as ``ingest`` reads it."""
     path = str(file)
     batch: list[tuple[int, bytes]] = []
     for item in jsonl_lines(file, cfg):
         if isinstance(item, Skipped):
             if batch:  # keep reading order: the lines before a skip go first
-                yield (_clean_records, rel, path, batch, config, outlets, sign)
+                yield (_clean_records, rel, path, batch, config, outlets, sign, spill_dir)
                 batch = []
             yield item
             continue
         batch.append(item)
         if len(batch) >= RECORDS_PER_BATCH:
-            yield (_clean_records, rel, path, batch, config, outlets, sign)
+            yield (_clean_records, rel, path, batch, config, outlets, sign, spill_dir)
             batch = []
     if batch:
-        yield (_clean_records, rel, path, batch, config, outlets, sign)
+        yield (_clean_records, rel, path, batch, config, outlets, sign, spill_dir)
 
 
 def _batches(paths: Iterable[Path], config: Config, outlets: Outlets,
-             sign: bool = False) -> Iterator[tuple[Any, ...] | Skipped]:
+             sign: bool = False, spill_dir: SpillDir | None = None
+             ) -> Iterator[tuple[Any, ...] | Skipped]:
     """Work in reading order (``ingest.read_paths``'s): batches for workers, or a record as it is."""
     files: list[tuple[str, str]] = []
 
     def flush() -> Iterator[tuple[Any, ...]]:
         nonlocal files
         if files:
-            yield (_clean_files, files, config, outlets, sign)
+            yield (_clean_files, files, config, outlets, sign, spill_dir)
             files = []
 
     def one(file: Path, rel: str) -> Iterator[tuple[Any, ...] | Skipped]:
         if kind_of(file.name) == "jsonl":
             yield from flush()
-            yield from _jsonl_batches(file, rel, config.ingest, config, outlets, sign)
+            yield from _jsonl_batches(file, rel, config.ingest, config, outlets, sign, spill_dir)
             return
         files.append((str(file), rel))
         if len(files) >= FILES_PER_BATCH:
@@ -259,14 +272,17 @@ class Ingested:
     skipped: list[Skipped]
     lines: list[LineKeys]
     signed: SignedBatch | None = None
+    spill_dir: SpillDir | None = None  # where the texts are, when they were spilled
 
 
 def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: int,
-                    progress: Callable[[str, int, int | None], None], sign: bool = False) -> Ingested:
+                    progress: Callable[[str, int, int | None], None], sign: bool = False,
+                    spill_dir: SpillDir | None = None) -> Ingested:
     """``pipeline.read_and_clean`` in ``jobs`` processes.
 
     With ``sign``, each worker also signs the batch it cleaned (``sign.sign_texts``),
-    so the texts never travel to a worker a second time.
+    so the texts never travel to a worker a second time. With ``spill_dir``,
+    the workers write the texts there and send back references (``spill``).
     """
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
@@ -274,7 +290,7 @@ def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: i
     parts: list[SignedBatch] = []
     seen: set[str] = set()
     n = 0
-    for result in ordered_map(_run, _batches(paths, config, outlets, sign), jobs):
+    for result in ordered_map(_run, _batches(paths, config, outlets, sign, spill_dir), jobs):
         if isinstance(result, _Done) and result.signed is not None:
             result.signed.p_doc += len(cleaned)
             parts.append(result.signed)
@@ -293,13 +309,13 @@ def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: i
             lines.append(item.lines)
         progress("read and clean", n, None)
     signed = SignedBatch.concat(parts, config.sign.num_perm) if sign else None
-    return Ingested(cleaned, skipped, lines, signed)
+    return Ingested(cleaned, skipped, lines, signed, spill_dir)
 
 
 # --- sign --------------------------------------------------------------------
 
 
-def sign_parallel(texts: list[str], cfg: SignConfig, jobs: int,
+def sign_parallel(texts: Sequence[str], cfg: SignConfig, jobs: int,
                   progress: Callable[[str, int, int | None], None]) -> SignedBatch:
     """``sign.sign_texts`` over all texts, in batches, in ``jobs`` processes."""
     if len(texts) <= TEXTS_PER_BATCH:

@@ -26,6 +26,7 @@ from .outlets import Outlets, find_outlets_files, resolve
 from .parallel import Ingested, default_jobs, ingest_parallel, jobs_for, sign_parallel
 from .records import CleanDoc, Document, Group, PassageMatch, Skipped
 from .sign import PassageView, SignedBatch, sign_texts
+from .spill import SpillDir, Texts, spill, text_length
 from .templates import LineKeys, strip_templates
 from .verify import verify_documents, verify_passages
 
@@ -58,7 +59,18 @@ def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     """
     read = read_and_clean(paths, config, progress, jobs)
     strip_templates(read.cleaned, config.clean, read.lines)
+    _respill(read)
     return read.cleaned, read.skipped
+
+
+def _respill(read: Ingested) -> None:
+    """Spill again the texts the template stage rewrote in memory."""
+    if read.spill_dir is None:
+        return
+    for c in read.cleaned:
+        spill(c, read.spill_dir)  # only what is in memory
+        spill(c.doc, read.spill_dir)
+    read.spill_dir.flush()
 
 
 def clean_and_sign(paths: Iterable[str | os.PathLike[str]], config: Config, progress: Progress = _noop,
@@ -71,13 +83,14 @@ def clean_and_sign(paths: Iterable[str | os.PathLike[str]], config: Config, prog
     time. The signatures are those ``find`` would make; with one job, None.
     """
     read = read_and_clean(paths, config, progress, jobs, sign=True)
-    before = [len(c.text) for c in read.cleaned]
+    before = [text_length(c) for c in read.cleaned]
     strip_templates(read.cleaned, config.clean, read.lines)
     signed = read.signed
     if signed is not None:
-        changed = [i for i, c in enumerate(read.cleaned) if len(c.text) != before[i]]
+        changed = [i for i, c in enumerate(read.cleaned) if text_length(c) != before[i]]
         if changed:
             signed = signed.replace(changed, sign_texts([read.cleaned[i].text for i in changed], config.sign))
+    _respill(read)
     return read.cleaned, read.skipped, signed
 
 
@@ -88,12 +101,17 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     The index (``check``) learns templates from these keys and its stored
     ones; ``ingest_and_clean`` from these alone. With ``sign`` and ``jobs > 1``,
     also the signatures of the cleaned texts (``Ingested.signed``).
+
+    The texts, raw and cleaned, are spilled to a temporary folder as each
+    document is done (``spill``): they are read back on demand, and the folder
+    goes when the last document that points into it does.
     """
     files = [Path(p) for p in paths]
     outlets = load_outlets(files, config)
     jobs = jobs_for(files, jobs) if jobs != 1 else 1
+    spill_dir = SpillDir()
     if jobs > 1:
-        return ingest_parallel(files, config, outlets, jobs, progress, sign)
+        return ingest_parallel(files, config, outlets, jobs, progress, sign, spill_dir)
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
     lines: list[LineKeys] = []
@@ -104,8 +122,11 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
             assert isinstance(item, Document)
             cleaned.append(resolve(annotate(clean_document(item, config.clean)), outlets))
             lines.append(LineKeys.of(cleaned[-1], config.clean))
+            item.blocks = None  # only cleaning reads an HTML page's blocks
+            spill(item, spill_dir)
+            spill(cleaned[-1], spill_dir)
         progress("read and clean", n, None)
-    return Ingested(cleaned, skipped, lines)
+    return Ingested(cleaned, skipped, lines, spill_dir=spill_dir)
 
 
 def outlets_files(paths: Iterable[str | os.PathLike[str]], config: Config) -> list[str]:
@@ -136,7 +157,7 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     findings are the same for any ``jobs``.
     """
     jobs = jobs or default_jobs()
-    texts = [c.text for c in cleaned]
+    texts = Texts(cleaned)
     if signed is None:
         signed = sign_parallel(texts, config.sign, jobs, progress)
     doc_pairs = document_candidates(signed, config.match, config.sign,

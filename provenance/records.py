@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .spill import TextField, text_length
+
 Span = tuple[int, int]
 
 
@@ -43,7 +45,7 @@ class Document:
 
     id: str
     path: str
-    text: str
+    text: str  # in memory, or spilled to disk: see ``TextField`` below the class
     kind: str  # "text" or "html"
     blocks: tuple[Block, ...] | None = None
     title: str | None = None
@@ -88,7 +90,7 @@ class CleanDoc:
     doc: Document
     kept: list[Span]
     removed: list[Removal]
-    text: str
+    text: str  # see ``TextField`` below the class
     credits: list[Credit] = field(default_factory=list)
 
     def to_original(self, pos: int) -> int:
@@ -99,7 +101,7 @@ class CleanDoc:
             if pos < consumed + length or (pos == consumed + length and end == self.kept[-1][1]):
                 return start + (pos - consumed)
             consumed += length
-        return len(self.doc.text) if not self.kept else self.kept[-1][1]
+        return text_length(self.doc) if not self.kept else self.kept[-1][1]
 
     def span_to_original(self, start: int, end: int) -> Span:
         """Map a half-open span of the cleaned text to ``doc.text`` offsets."""
@@ -107,6 +109,12 @@ class CleanDoc:
             p = self.to_original(start)
             return (p, p)
         return (self.to_original(start), self.to_original(end - 1) + 1)
+
+
+# ``text`` reads through a ``TextField``, so that it may live on disk (``spill``). Set after
+# ``@dataclass`` has made the classes, where the field is still an ordinary required one.
+setattr(Document, "text", TextField("text"))  # noqa: B010
+setattr(CleanDoc, "text", TextField("text"))  # noqa: B010
 
 
 @dataclass(frozen=True)

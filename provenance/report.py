@@ -22,6 +22,7 @@ from rich.text import Text
 from .outlets import outlet_key
 from .pipeline import Report
 from .records import CleanDoc, Evidence
+from .spill import text_length
 
 UNKNOWN_OUTLET = "(unknown)"
 
@@ -70,7 +71,7 @@ def document_dict(clean: CleanDoc) -> dict[str, Any]:
         "id": d.id, "path": d.path, "kind": d.kind, "title": d.title,
         "outlet": d.outlet, "outlet_source": d.outlet_source, "url": d.url,
         "date": d.date, "date_source": d.date_source, "crawl_date": d.crawl_date, "author": d.author,
-        "chars": len(d.text), "chars_clean": len(clean.text),
+        "chars": text_length(d), "chars_clean": text_length(clean),
         "removed": [{"start": r.start, "end": r.end, "reason": r.reason} for r in clean.removed],
         "credits": [{"outlet": c.outlet, "kind": c.kind, "line": c.line, "start": c.start,
                      "end": c.end} for c in clean.credits],

@@ -1,0 +1,216 @@
+"""Texts kept on disk, not in memory, once a document is cleaned and signed.
+
+A crawl's texts are larger than everything the pipeline keeps about them
+(signatures, spans, metadata), and only a few stages need a text again:
+verification reads the candidates', the template stage the pages it
+changes, a report the documents it shows. So each worker writes the raw and
+the cleaned text of every document it has finished to a file of its own in
+a temporary folder, and sends back a ``SpillRef`` (file, offset, length)
+instead of the text. ``Document.text`` and ``CleanDoc.text`` read it back on
+demand (``TextField``), so no caller has to know; memory then grows with the
+number of documents and passages, not with their size.
+
+The folder belongs to the process that made it (``SpillDir()``) and is
+removed when the last reference to it goes (or at exit). Worker processes
+that receive it by pickle only append to it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, overload
+
+#: Texts read back and kept decoded, most recent first: verification reads
+#: the same document several times in a row.
+CACHE_TEXTS = 64
+
+#: Folder names: this prefix, then the owner's process id.
+PREFIX = "provenance-spill-"
+
+_registry: weakref.WeakValueDictionary[str, SpillDir] = weakref.WeakValueDictionary()
+_lock = threading.Lock()
+
+
+class SpillDir:
+    """A temporary folder of append-only text files, one per writing process."""
+
+    def __init__(self, parent: str | None = None) -> None:
+        parent = parent or tempfile.gettempdir()
+        _remove_orphans(parent)
+        self.path = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=parent)
+        self._fds: dict[str, int] = {}
+        self._out: Any = None
+        self._out_pid = 0
+        self._out_name = ""
+        self._cache: OrderedDict[tuple[str, int, int], str] = OrderedDict()
+        self._finalizer: Any = weakref.finalize(self, _remove, self.path, self._fds)
+        with _lock:
+            _registry[self.path] = self
+
+    @classmethod
+    def _attach(cls, path: str) -> SpillDir:
+        """The folder as a worker (or the owner itself) unpickles it: never removed by a worker."""
+        with _lock:
+            found = _registry.get(path)
+            if found is not None:
+                return found
+            self = cls.__new__(cls)
+            self.path, self._fds, self._out, self._out_pid, self._out_name = path, {}, None, 0, ""
+            self._cache = OrderedDict()
+            self._finalizer = weakref.finalize(self, _close, self._fds)
+            _registry[path] = self
+            return self
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (SpillDir._attach, (self.path,))
+
+    def write(self, text: str) -> SpillRef:
+        """Append ``text`` to this process's file; where to read it back."""
+        if self._out is None or self._out_pid != os.getpid():
+            self._out_pid = os.getpid()
+            name = f"{self._out_pid}.txt"
+            self._out = open(os.path.join(self.path, name), "ab", buffering=1 << 20)  # noqa: SIM115
+            self._out_name = name
+        data = text.encode("utf-8", "surrogatepass")
+        offset = self._out.tell()
+        self._out.write(data)
+        return SpillRef(self, self._out_name, offset, len(data), len(text))
+
+    def flush(self) -> None:
+        """Make what this process wrote readable by others (a worker, before it answers)."""
+        if self._out is not None:
+            self._out.flush()
+
+    def read(self, ref: SpillRef) -> str:
+        """The text ``ref`` points to."""
+        key = (ref.name, ref.offset, ref.nbytes)
+        text = self._cache.get(key)
+        if text is not None:
+            self._cache.move_to_end(key)
+            return text
+        if self._out is not None and ref.name == self._out_name:
+            self._out.flush()
+        fd = self._fds.get(ref.name)
+        if fd is None:
+            fd = self._fds[ref.name] = os.open(os.path.join(self.path, ref.name), os.O_RDONLY)
+        data = os.pread(fd, ref.nbytes, ref.offset)
+        if len(data) != ref.nbytes:
+            raise OSError(f"{self.path}/{ref.name}: spilled text cut short")
+        text = data.decode("utf-8", "surrogatepass")
+        self._cache[key] = text
+        if len(self._cache) > CACHE_TEXTS:
+            self._cache.popitem(last=False)
+        return text
+
+
+def _remove_orphans(parent: str) -> None:
+    """Remove the folders of owners that are gone (killed before they could clean up)."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(PREFIX):
+            continue
+        pid = name[len(PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive, and not ours to judge
+        return True
+    return True
+
+
+def _close(fds: dict[str, int]) -> None:
+    for fd in fds.values():
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    fds.clear()
+
+
+def _remove(path: str, fds: dict[str, int]) -> None:
+    _close(fds)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class SpillRef:
+    """Where one spilled text is: its folder, file, byte offset and length, and its length in characters."""
+
+    __slots__ = ("chars", "dir", "name", "nbytes", "offset")
+
+    def __init__(self, spill: SpillDir, name: str, offset: int, nbytes: int, chars: int) -> None:
+        self.dir, self.name, self.offset, self.nbytes, self.chars = spill, name, offset, nbytes, chars
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (SpillRef, (self.dir, self.name, self.offset, self.nbytes, self.chars))
+
+    def read(self) -> str:
+        return self.dir.read(self)
+
+
+class TextField:
+    """A dataclass field holding a ``str`` or a ``SpillRef``; reading it always gives the ``str``.
+
+    Assigning a ``str`` keeps it in memory (a stage that rewrites a text);
+    ``spill`` swaps it for a reference.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, obj: object, owner: type | None = None) -> str:
+        if obj is None:
+            raise AttributeError(self.slot[1:])
+        value = obj.__dict__[self.slot]
+        return value if isinstance(value, str) else value.read()
+
+    def __set__(self, obj: object, value: str | SpillRef) -> None:
+        obj.__dict__[self.slot] = value
+
+
+def text_length(obj: object, name: str = "text") -> int:
+    """``len(obj.text)`` without reading a spilled text back."""
+    value = obj.__dict__["_" + name]
+    return len(value) if isinstance(value, str) else value.chars
+
+
+def spill(obj: object, spill_dir: SpillDir, name: str = "text") -> None:
+    """Write ``obj.text`` to ``spill_dir`` and keep only the reference."""
+    value = obj.__dict__["_" + name]
+    if isinstance(value, str):
+        obj.__dict__["_" + name] = spill_dir.write(value)
+
+
+class Texts(Sequence[str]):
+    """``[c.text for c in items]`` read on demand, so that no stage holds every text at once."""
+
+    def __init__(self, items: Sequence[Any]) -> None:
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [c.text for c in self.items[i]]
+        return str(self.items[i].text)

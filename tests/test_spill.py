@@ -1,0 +1,98 @@
+"""Texts spilled to disk: read back exactly, never kept in memory by a run, cleaned up after."""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from provenance import Config, run
+from provenance.records import CleanDoc, Document
+from provenance.report import to_json
+from provenance.spill import PREFIX, SpillDir, SpillRef, Texts, spill, text_length
+
+from .conftest import SAMPLES
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(), min_size=1, max_size=8))
+def test_spilled_texts_read_back_exactly(texts: list[str]) -> None:
+    spill_dir = SpillDir()
+    docs = [Document(id=str(i), path="p", text=t, kind="text") for i, t in enumerate(texts)]
+    for d in docs:
+        spill(d, spill_dir)
+    assert all(isinstance(d.__dict__["_text"], SpillRef) for d in docs)
+    assert [d.text for d in docs] == texts
+    assert [text_length(d) for d in docs] == [len(t) for t in texts]
+
+
+def test_a_reopened_file_appends_after_what_is_there(tmp_path: Path) -> None:
+    spill_dir = SpillDir(str(tmp_path))
+    first = spill_dir.write("first text")
+    spill_dir.flush()
+    spill_dir._out.close()
+    spill_dir._out = None  # as a worker does when its handle went between batches
+    spill_dir._cache.clear()
+    second = spill_dir.write("second")
+    assert (first.read(), second.read()) == ("first text", "second")
+
+
+def test_a_ref_pickles_to_the_same_folder() -> None:
+    spill_dir = SpillDir()
+    clean = CleanDoc(Document("a", "p", "raw text", "text"), [(0, 8)], [], "raw text")
+    spill(clean, spill_dir)
+    back = pickle.loads(pickle.dumps(clean))
+    assert back.__dict__["_text"].dir is spill_dir
+    assert back == clean and back.text == "raw text"
+
+
+def test_a_run_keeps_no_text_in_memory_and_the_report_is_the_same_for_any_jobs() -> None:
+    serial = run([SAMPLES], Config(), jobs=1)
+    parallel = run([SAMPLES], Config(), jobs=2)
+    for report in (serial, parallel):
+        assert report.cleaned
+        for c in report.cleaned:
+            assert isinstance(c.__dict__["_text"], SpillRef), c.doc.id
+            assert isinstance(c.doc.__dict__["_text"], SpillRef), c.doc.id
+    assert to_json(serial) == to_json(parallel)
+    texts = Texts(serial.cleaned)
+    assert texts[0] == serial.cleaned[0].text and texts[1:3] == [c.text for c in serial.cleaned[1:3]]
+
+
+def test_the_folder_goes_with_the_last_document() -> None:
+    report = run([SAMPLES / "seeds"], Config(), jobs=1)
+    folder = report.cleaned[0].__dict__["_text"].dir.path
+    assert os.path.isdir(folder) and os.listdir(folder)
+    del report
+    gc.collect()
+    assert not os.path.exists(folder)
+
+
+def test_a_killed_owners_folder_is_removed_by_the_next(tmp_path: Path) -> None:
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    dead = tmp_path / f"{PREFIX}{child.stdout.strip()}-abc"
+    dead.mkdir()
+    (dead / "1.txt").write_text("left behind")
+    alive = tmp_path / f"{PREFIX}{os.getpid()}-live"
+    alive.mkdir()
+    SpillDir(str(tmp_path))
+    assert not dead.exists()
+    assert alive.exists()
+
+
+def test_a_cut_spill_file_is_an_error_not_a_wrong_text(tmp_path: Path) -> None:
+    spill_dir = SpillDir(str(tmp_path))
+    ref = spill_dir.write("a text long enough to cut")
+    spill_dir.flush()
+    os.truncate(os.path.join(spill_dir.path, ref.name), 5)
+    spill_dir._cache.clear()
+    with pytest.raises(OSError, match="cut short"):
+        ref.read()
