@@ -161,33 +161,66 @@ class _Done:
     signed: SignedBatch | None  # of the batch's documents (skips left out), when asked for
 
 
-def _signed(items: list[_Cleaned | Skipped], config: Config, sign: bool,
-            spill_dir: SpillDir | None = None) -> _Done:
-    """The batch's answer: signed if asked, then its texts spilled to disk if asked (``spill``)."""
-    texts = [item.clean.text for item in items if isinstance(item, _Cleaned)]
-    done = _Done(items, sign_texts(texts, config.sign) if sign else None)
-    if spill_dir is not None:
-        for item in items:
-            if isinstance(item, _Cleaned):
-                spill(item.clean.doc, spill_dir)
-                spill(item.clean, spill_dir)
-        spill_dir.flush()
-    return done
+class _Answer:
+    """A worker's answer for one batch, built as documents are cleaned.
+
+    Every ``RECORDS_PER_BATCH`` documents are signed (if asked) and then
+    spilled (if asked) at once, so that one huge file (a WARC of a whole
+    crawl) never has all its texts in memory together.
+    """
+
+    def __init__(self, config: Config, sign: bool, spill_dir: SpillDir | None) -> None:
+        self.config, self.sign, self.spill_dir = config, sign, spill_dir
+        self.items: list[_Cleaned | Skipped] = []
+        self.fresh: list[_Cleaned] = []
+        self.parts: list[SignedBatch] = []
+        self.signed = 0
+
+    def add(self, item: _Cleaned | Skipped) -> None:
+        self.items.append(item)
+        if isinstance(item, _Cleaned):
+            self.fresh.append(item)
+            if len(self.fresh) >= RECORDS_PER_BATCH:
+                self._settle()
+
+    def _settle(self) -> None:
+        if not self.fresh:
+            return
+        if self.sign:
+            part = sign_texts([item.clean.text for item in self.fresh], self.config.sign)
+            part.p_doc += self.signed
+            self.parts.append(part)
+            self.signed += len(self.fresh)
+        if self.spill_dir is not None:
+            for item in self.fresh:
+                spill(item.clean.doc, self.spill_dir)
+                spill(item.clean, self.spill_dir)
+        self.fresh = []
+
+    def done(self) -> _Done:
+        self._settle()
+        if self.spill_dir is not None:
+            self.spill_dir.flush()
+        signed = None
+        if self.sign:
+            signed = (SignedBatch.concat(self.parts, self.config.sign.num_perm) if self.parts
+                      else sign_texts([], self.config.sign))
+        return _Done(self.items, signed)
 
 
 def _clean_records(rel: str, path: str, lines: list[tuple[int, bytes]], config: Config,
                    outlets: Outlets, sign: bool = False,
                    spill_dir: SpillDir | None = None) -> _Done:
     """Worker: JSON Lines records -> cleaned documents (or why each was skipped), signed if asked."""
-    out: list[_Cleaned | Skipped] = []
+    out = _Answer(config, sign, spill_dir)
     for lineno, line in lines:
         try:
             doc = jsonl_record(line, lineno, rel, path, config.ingest, _NoIds())
         except InputError as exc:
-            out.append(Skipped(exc.path, exc.reason))
+            out.add(Skipped(exc.path, exc.reason))
             continue
-        out.append(_finish(doc, config, outlets))
-    return _signed(out, config, sign, spill_dir)
+        out.add(_finish(doc, config, outlets))
+    return out.done()
 
 
 def _clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets,
@@ -196,11 +229,11 @@ def _clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets,
 
     Signed too, when asked.
     """
-    out: list[_Cleaned | Skipped] = []
+    out = _Answer(config, sign, spill_dir)
     for file, rel in files:
         for item in read_file(Path(file), rel, config.ingest, _NoIds()):
-            out.append(item if isinstance(item, Skipped) else _finish(item, config, outlets))
-    return _signed(out, config, sign, spill_dir)
+            out.add(item if isinstance(item, Skipped) else _finish(item, config, outlets))
+    return out.done()
 
 
 def _jsonl_batches(file: Path, rel: str, cfg: IngestConfig, config: Config,

@@ -96,3 +96,23 @@ def test_a_cut_spill_file_is_an_error_not_a_wrong_text(tmp_path: Path) -> None:
     spill_dir._cache.clear()
     with pytest.raises(OSError, match="cut short"):
         ref.read()
+
+
+def test_a_workers_answer_signs_and_spills_in_slices_with_the_same_result(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of many documents (one big WARC) is signed and spilled a slice at a time."""
+    import numpy as np
+
+    from provenance import parallel
+    from provenance.outlets import Outlets
+
+    files = [(str(p), p.name) for p in sorted((SAMPLES / "seeds").iterdir()) if p.suffix == ".txt"]
+    assert len(files) >= 5
+    whole = parallel._clean_files(files, Config(), Outlets(), True, SpillDir())
+    monkeypatch.setattr(parallel, "RECORDS_PER_BATCH", 2)
+    sliced = parallel._clean_files(files, Config(), Outlets(), True, SpillDir())
+    assert [i.clean for i in sliced.items] == [i.clean for i in whole.items]  # type: ignore[union-attr]
+    assert all(isinstance(i.clean.__dict__["_text"], SpillRef) for i in sliced.items)  # type: ignore[union-attr]
+    assert whole.signed is not None and sliced.signed is not None
+    for name in ("doc_values", "p_values", "p_doc", "p_start", "p_end"):
+        assert np.array_equal(getattr(sliced.signed, name), getattr(whole.signed, name)), name
