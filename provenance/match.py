@@ -78,7 +78,7 @@ AGREE_CHUNK = 1 << 16
 
 def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
                owner: np.ndarray | None = None, min_agree: int = 0,
-               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+               progress: Callable[[int, int], None] | None = None, jobs: int = 1) -> np.ndarray:
     """Candidate pairs ``(j, i)``, ``j < i``, of rows of ``values`` that agree on a whole band.
 
     Args:
@@ -91,20 +91,45 @@ def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
         min_agree: pairs whose signatures agree on fewer hash values are
             dropped before the cap (0: none), so that chance collisions
             neither reach verification nor crowd real candidates out.
-        progress: called with ``(bands done, b)`` after each band.
+        progress: called with ``(bands done, b)`` as bands are done.
+        jobs: with more than one and at least ``PARALLEL_ROWS`` rows, the
+            bands are shared out among worker processes (``parallel``); the
+            pairs are the same, since keeping each ``i``'s ``cap`` smallest
+            ``j`` of every share, then of their union, keeps that of the whole.
 
     Returns:
         An ``(m, 2)`` int64 array of ``(j, i)``, sorted.
     """
     n = len(values)
-    found = np.empty((0, 2), dtype=np.int64)
     if n < 2:
-        return found
+        return np.empty((0, 2), dtype=np.int64)
+    if jobs > 1 and b > 1 and n >= PARALLEL_ROWS:
+        from .parallel import band_pairs_parallel  # the pool lives there; it imports this module
+
+        found = band_pairs_parallel(values, b, r, cap, owner, min_agree, jobs, progress)
+    else:
+        found = band_range(values, 0, b, r, cap, owner, min_agree, progress)
+    found = _cap(found, n, cap)
+    if progress is not None:
+        progress(b, b)
+    return found[np.lexsort((found[:, 1], found[:, 0]))]
+
+
+#: Rows from which ``band_pairs`` shares its bands out among processes.
+PARALLEL_ROWS = 200_000
+
+
+def band_range(values: np.ndarray, lo: int, hi: int, r: int, cap: int,
+               owner: np.ndarray | None = None, min_agree: int = 0,
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """``band_pairs`` over bands ``lo`` to ``hi`` only, capped but not sorted."""
+    n = len(values)
+    found = np.empty((0, 2), dtype=np.int64)
     pending: list[np.ndarray] = []  # capping is idempotent, so it waits until enough has piled up
     waiting = 0
-    for band in range(b):
+    for band in range(lo, hi):
         if progress is not None:
-            progress(band, b)
+            progress(band, hi)
         order, starts, ends = _buckets(np.ascontiguousarray(values[:, band * r:(band + 1) * r]))
         if not len(starts):
             continue
@@ -125,10 +150,7 @@ def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
         if waiting > max(1 << 22, 2 * len(found)):
             found = _cap(np.concatenate([found, *pending]), n, cap)
             pending, waiting = [], 0
-    found = _cap(np.concatenate([found, *pending]), n, cap)
-    if progress is not None:
-        progress(b, b)
-    return found[np.lexsort((found[:, 1], found[:, 0]))]
+    return _cap(np.concatenate([found, *pending]), n, cap)
 
 
 def _cap(pairs: np.ndarray, n: int, cap: int) -> np.ndarray:
@@ -148,24 +170,24 @@ def _nonempty(values: np.ndarray) -> np.ndarray:
 
 
 def document_pairs(values: np.ndarray, words: np.ndarray, match: MatchConfig,
-                   sign: SignConfig, progress: BandProgress | None = None) -> np.ndarray:
+                   sign: SignConfig, progress: BandProgress | None = None, jobs: int = 1) -> np.ndarray:
     """Candidate document pairs ``(i, j)``, ``i < j``, from an ``(n, num_perm)`` array of signatures.
 
     Documents without words are left out (an empty text would collide with
     every other empty text).
     """
     return _kept(values, words > 0, banding(match.doc_threshold, sign.num_perm), match, None,
-                 min_agree(match.doc_threshold, match, sign.num_perm), progress)
+                 min_agree(match.doc_threshold, match, sign.num_perm), progress, jobs)
 
 
 def passage_pairs(values: np.ndarray, doc: np.ndarray, match: MatchConfig,
-                  sign: SignConfig, progress: BandProgress | None = None) -> np.ndarray:
+                  sign: SignConfig, progress: BandProgress | None = None, jobs: int = 1) -> np.ndarray:
     """Candidate passage pairs ``(p, q)``: rows of ``values`` (passages, corpus order) of two owners.
 
     ``doc`` is each row's owner: its document, or the group its document is in.
     """
     return _kept(values, _nonempty(values), banding(match.passage_threshold, sign.num_perm), match, doc,
-                 min_agree(match.passage_threshold, match, sign.num_perm), progress)
+                 min_agree(match.passage_threshold, match, sign.num_perm), progress, jobs)
 
 
 def min_agree(threshold: float, match: MatchConfig, num_perm: int) -> int:
@@ -174,19 +196,22 @@ def min_agree(threshold: float, match: MatchConfig, num_perm: int) -> int:
 
 
 def _kept(values: np.ndarray, mask: np.ndarray, bands: tuple[int, int], match: MatchConfig,
-          owner: np.ndarray | None, agree: int, progress: BandProgress | None = None) -> np.ndarray:
+          owner: np.ndarray | None, agree: int, progress: BandProgress | None = None,
+          jobs: int = 1) -> np.ndarray:
     """``band_pairs`` over the rows in ``mask``, in row numbers of ``values`` (no copy when all are kept)."""
     if mask.all():
         return band_pairs(values, *bands, match.max_candidates_per_item, owner=owner, min_agree=agree,
-                          progress=progress)
+                          progress=progress, jobs=jobs)
     keep = np.flatnonzero(mask)
     pairs = band_pairs(values[keep], *bands, match.max_candidates_per_item,
-                       owner=None if owner is None else owner[keep], min_agree=agree, progress=progress)
+                       owner=None if owner is None else owner[keep], min_agree=agree, progress=progress,
+                       jobs=jobs)
     return keep[pairs] if len(pairs) else pairs
 
 
 def document_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchConfig,
-                        sign: SignConfig, progress: BandProgress | None = None) -> list[tuple[int, int]]:
+                        sign: SignConfig, progress: BandProgress | None = None,
+                        jobs: int = 1) -> list[tuple[int, int]]:
     """Pairs ``(i, j)``, ``i < j``, of documents whose signatures share an LSH bucket.
 
     ``sigs`` is a list of ``DocSignature`` (``sign.sign``) or the arrays of
@@ -199,20 +224,22 @@ def document_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: Match
     else:
         values = np.stack([s.minhash.hashvalues for s in sigs]).astype(np.uint32)
         words = np.array([len(s.shingles) for s in sigs], dtype=np.int64)
-    return [(int(i), int(j)) for i, j in document_pairs(values, words, match, sign, progress)]
+    return [(int(i), int(j)) for i, j in document_pairs(values, words, match, sign, progress, jobs)]
 
 
 def passage_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchConfig,
                        sign: SignConfig, progress: BandProgress | None = None,
-                       owner: np.ndarray | None = None) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+                       owner: np.ndarray | None = None,
+                       jobs: int = 1) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Pairs of passages ``((doc, passage), (doc, passage))`` from different documents.
 
     ``owner[doc]``, when given, joins documents: passages of documents with
-    the same owner (copies already grouped) are never paired.
+    the same owner (copies already grouped) are never paired. ``jobs``: see
+    ``band_pairs``.
     """
     if isinstance(sigs, SignedBatch):
         owners = sigs.p_doc if owner is None else owner[sigs.p_doc]
-        rows = passage_pairs(sigs.p_values, owners, match, sign, progress).reshape(-1)
+        rows = passage_pairs(sigs.p_values, owners, match, sign, progress, jobs).reshape(-1)
         doc = sigs.p_doc[rows]
         number = rows - sigs.passage_bounds()[doc]
         flat = list(zip(doc.tolist(), number.tolist(), strict=True))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -32,10 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .clean import clean_document
 from .config import Config, IngestConfig, SignConfig
 from .credits import annotate
 from .errors import InputError
+from .gcpause import paused
 from .ingest import iter_files, jsonl_lines, jsonl_record, kind_of, read_file, unique_id
 from .outlets import Outlets, resolve
 from .records import CleanDoc, Document, Skipped
@@ -308,6 +312,7 @@ class Ingested:
     spill_dir: SpillDir | None = None  # where the texts are, when they were spilled
 
 
+@paused()  # unpickling answers makes no cycles
 def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: int,
                     progress: Callable[[str, int, int | None], None], sign: bool = False,
                     spill_dir: SpillDir | None = None) -> Ingested:
@@ -343,6 +348,45 @@ def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: i
         progress("read and clean", n, None)
     signed = SignedBatch.concat(parts, config.sign.num_perm) if sign else None
     return Ingested(cleaned, skipped, lines, signed, spill_dir)
+
+
+# --- match ---
+
+
+def band_pairs_parallel(values: np.ndarray, b: int, r: int, cap: int, owner: np.ndarray | None,
+                        min_agree: int, jobs: int, progress: Callable[[int, int], None] | None
+                        ) -> np.ndarray:
+    """``match.band_range`` over shares of the ``b`` bands in ``jobs`` processes, capped per share.
+
+    The arrays go to the workers through ``.npy`` files in a temporary
+    folder, read there memory-mapped, rather than pickled once per share.
+    """
+    shares = min(b, 4 * jobs)  # more shares than workers: progress, and no worker left idle
+    cuts = [round(k * b / shares) for k in range(shares + 1)]
+    ranges = [(lo, hi) for lo, hi in zip(cuts, cuts[1:], strict=False) if hi > lo]
+    parts = []
+    if progress is not None:
+        progress(0, b)
+    with tempfile.TemporaryDirectory(prefix="provenance-bands-") as tmp:
+        np.save(os.path.join(tmp, "values.npy"), values)
+        if owner is not None:
+            np.save(os.path.join(tmp, "owner.npy"), owner)
+        work = ((_bands_share, tmp, lo, hi, r, cap, owner is not None, min_agree) for lo, hi in ranges)
+        for part, (_, hi) in zip(ordered_map(_run, work, jobs), ranges, strict=True):
+            parts.append(part)
+            if progress is not None:
+                progress(hi, b)
+    return np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
+
+
+def _bands_share(folder: str, lo: int, hi: int, r: int, cap: int, has_owner: bool,
+                 min_agree: int) -> np.ndarray:
+    """Worker: ``match.band_range`` over the arrays ``band_pairs_parallel`` saved."""
+    from .match import band_range
+
+    values = np.load(os.path.join(folder, "values.npy"), mmap_mode="r")
+    owner = np.load(os.path.join(folder, "owner.npy"), mmap_mode="r") if has_owner else None
+    return band_range(values, lo, hi, r, cap, owner, min_agree)
 
 
 # --- sign --------------------------------------------------------------------

@@ -19,6 +19,7 @@ from .clean import clean_document
 from .config import Config
 from .credits import annotate
 from .errors import ConfigError
+from .gcpause import paused
 from .ingest import read_paths
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
 from .match import document_candidates, passage_candidates
@@ -147,6 +148,7 @@ def load_outlets(paths: Iterable[str | os.PathLike[str]], config: Config) -> Out
     return outlets
 
 
+@paused()  # no reference cycles are made: see ``gcpause``
 def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
          jobs: int = 1, signed: SignedBatch | None = None) -> tuple[list[Group], list[PassageMatch]]:
     """Sign, match, verify and attribute over cleaned documents.
@@ -161,7 +163,7 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     if signed is None:
         signed = sign_parallel(texts, config.sign, jobs, progress)
     doc_pairs = document_candidates(signed, config.match, config.sign,
-                                    lambda done, total: progress("match documents", done, total))
+                                    lambda done, total: progress("match documents", done, total), jobs)
     progress("verify documents", 0, len(doc_pairs))
     verified = verify_documents(cleaned, doc_pairs, config.verify,
                                 lambda n: progress("verify documents", n, len(doc_pairs)))
@@ -177,7 +179,7 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
         owner[member] = len(cleaned) + g
     passage_pairs = passage_candidates(signed, config.match, config.sign,
                                        lambda done, total: progress("match passages", done, total),
-                                       owner=owner)
+                                       owner=owner, jobs=jobs)
     signed.p_values = signed.p_values[:0]  # the largest array; only the candidates are needed now
     view = PassageView(signed, texts)
     progress("verify passages", 0, len(passage_pairs))

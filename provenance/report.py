@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from .gcpause import paused
 from .outlets import outlet_key
 from .pipeline import Report
 from .records import CleanDoc, Evidence
@@ -157,6 +158,7 @@ def canonical_json(data: Any) -> str:
         return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
+@paused()
 def to_json(report: Report) -> str:
     """Canonical JSON of a report (``canonical_json``)."""
     return canonical_json(to_dict(report))
@@ -166,6 +168,7 @@ CSV_COLUMNS = ["finding", "id", "document", "outlet", "date", "other", "other_ou
                "similarity", "span", "other_span", "origin", "confidence", "evidence"]
 
 
+@paused()
 def to_csv(report: Report) -> str:
     """One row per group member, passage match, syndication row and skipped file."""
     data = to_dict(report)

@@ -167,6 +167,25 @@ def test_band_pairs_on_a_huge_bucket_keeps_the_earliest() -> None:
     assert pairs[:, 0].max() == 4
 
 
+@pytest.mark.parametrize("cap", [200, 2])
+def test_band_pairs_shared_among_processes_equal_one_process(cap: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bands shared out among workers give the same capped pairs as one loop over them all."""
+    from provenance import match
+
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 50, size=(3000, 32), dtype=np.uint32)  # small alphabet: many buckets
+    values[100:140] = values[5]  # a crowd of copies, so the cap matters
+    owner = np.arange(3000) // 3
+    serial = band_pairs(values, 8, 4, cap, owner=owner, min_agree=4)
+    monkeypatch.setattr(match, "PARALLEL_ROWS", 0)
+    seen: list[tuple[int, int]] = []
+    shared = band_pairs(values, 8, 4, cap, owner=owner, min_agree=4, jobs=2,
+                        progress=lambda done, total: seen.append((done, total)))
+    assert len(serial) >= 80  # the crowd, at least
+    assert np.array_equal(shared, serial)
+    assert seen[-1] == (8, 8) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
 def _corpus(tmp: Path) -> list[Path]:
     folder = tmp / "in"
     folder.mkdir()
