@@ -30,22 +30,24 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .clean import clean_document
-from .config import Config, IngestConfig, SignConfig
+from .config import Config, IngestConfig, SignConfig, VerifyConfig
 from .credits import annotate
 from .errors import InputError
 from .gcpause import paused
 from .ingest import iter_files, jsonl_lines, jsonl_record, kind_of, read_file, unique_id
 from .outlets import Outlets, resolve
-from .records import CleanDoc, Document, Skipped
-from .sign import SignedBatch, sign_texts
+from .records import CleanDoc, DocPair, Document, Passage, PassageMatch, Skipped
+from .sign import PassageView, SignedBatch, sign_texts
 from .spill import SpillDir, spill
 from .templates import LineKeys
+from .verify import verify_documents, verify_passages
 
 #: JSON Lines records, and files, per batch.
 RECORDS_PER_BATCH = 500
@@ -387,6 +389,121 @@ def _bands_share(folder: str, lo: int, hi: int, r: int, cap: int, has_owner: boo
     values = np.load(os.path.join(folder, "values.npy"), mmap_mode="r")
     owner = np.load(os.path.join(folder, "owner.npy"), mmap_mode="r") if has_owner else None
     return band_range(values, lo, hi, r, cap, owner, min_agree)
+
+
+# --- verify ---
+
+#: Candidate pairs from which verification is shared out among processes.
+PARALLEL_PAIRS = 200_000
+
+
+class _Passages:
+    """What ``verify.verify_passages`` reads of a ``PassageView``, for one share's documents only.
+
+    Small to pickle: the documents (their texts stay spilled, read back in the
+    worker) and the offsets of the passages the share's pairs name.
+    """
+
+    def __init__(self, cleaned: dict[int, CleanDoc],
+                 rows: dict[tuple[int, int], tuple[int, int, int, int]]) -> None:
+        self.cleaned, self.rows = cleaned, rows
+
+    def __getitem__(self, doc: int) -> _DocPassages:
+        return _DocPassages(self, doc)
+
+
+class _DocPassages:
+    def __init__(self, view: _Passages, doc: int) -> None:
+        self.view, self.doc = view, doc
+
+    @property
+    def passages(self) -> _DocPassages:
+        return self
+
+    def __getitem__(self, number: int) -> Passage:
+        start, end, first, last = self.view.rows[(self.doc, number)]
+        text = self.view.cleaned[self.doc].text
+        return Passage(self.doc, number, start, end, text[start:end], first, last)
+
+
+#: Fewest pairs in one share of verification.
+PAIRS_PER_SHARE = 10_000
+
+
+def _shares(n: int, jobs: int) -> int:
+    return max(1, min(n // PAIRS_PER_SHARE, 8 * jobs))
+
+
+def verify_documents_parallel(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int]],
+                              cfg: VerifyConfig, jobs: int,
+                              progress: Callable[[int], None] | None = None) -> list[DocPair]:
+    """``verify.verify_documents`` with the pairs shared out among ``jobs`` processes, in order."""
+    if jobs <= 1 or len(pairs) < PARALLEL_PAIRS:
+        return verify_documents(cleaned, pairs, cfg, progress)
+    shares = _shares(len(pairs), jobs)
+    cuts = [round(k * len(pairs) / shares) for k in range(shares + 1)]
+
+    def work() -> Iterator[tuple[Any, ...]]:
+        for lo, hi in pairwise(cuts):
+            share = list(pairs[lo:hi])
+            docs = {i: cleaned[i] for pair in share for i in pair}
+            yield (verify_documents, docs, share, cfg)
+
+    out: list[DocPair] = []
+    for part, hi in zip(ordered_map(_run, work(), jobs), cuts[1:], strict=True):
+        out.extend(part)
+        if progress is not None:
+            progress(hi)
+    return out
+
+
+def verify_passages_parallel(cleaned: Sequence[CleanDoc], view: PassageView,
+                             pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]],
+                             cfg: VerifyConfig, group_of: dict[int, int], jobs: int,
+                             progress: Callable[[int], None] | None = None) -> list[PassageMatch]:
+    """``verify.verify_passages`` with the pairs shared out among ``jobs`` processes.
+
+    The pairs of one document pair always go to one share (their hits are
+    merged there), and shares follow the order of document pairs, which is
+    the order of the matches ``verify_passages`` returns: so the result is
+    the same.
+    """
+    if jobs <= 1 or len(pairs) < PARALLEL_PAIRS:
+        return verify_passages(cleaned, view, pairs, cfg,  # type: ignore[arg-type]
+                               group_of=group_of, progress=progress)
+    kept = [p for p in pairs if not (p[0][0] in group_of and group_of.get(p[1][0]) == group_of[p[0][0]])]
+    kept.sort(key=lambda p: (p[0][0], p[1][0]))  # stable: a document pair's hits keep their order
+    shares = _shares(len(kept), jobs)
+    cuts = [0]
+    for k in range(1, shares):
+        at = max(round(k * len(kept) / shares), cuts[-1])
+        while 0 < at < len(kept) and (kept[at][0][0], kept[at][1][0]) == (kept[at - 1][0][0], kept[at - 1][1][0]):
+            at += 1  # never split a document pair
+        cuts.append(at)
+    cuts.append(len(kept))
+    ranges = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo]
+    batch = view.batch
+
+    def work() -> Iterator[tuple[Any, ...]]:
+        for lo, hi in ranges:
+            share = kept[lo:hi]
+            docs = {d: cleaned[d] for pair in share for d, _ in pair}
+            rows = {}
+            for pair in share:
+                for doc, number in pair:
+                    row = view.bounds[doc] + number
+                    rows[(doc, number)] = (int(batch.p_start[row]), int(batch.p_end[row]),
+                                           int(batch.p_first[row]), int(batch.p_last[row]))
+            yield (verify_passages, docs, _Passages(docs, rows), share, cfg)
+
+    out: list[PassageMatch] = []
+    done = len(pairs) - len(kept)
+    for part, (lo, hi) in zip(ordered_map(_run, work(), jobs), ranges, strict=True):
+        out.extend(part)
+        done += hi - lo
+        if progress is not None:
+            progress(done)
+    return out
 
 
 # --- sign --------------------------------------------------------------------

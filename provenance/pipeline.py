@@ -24,12 +24,19 @@ from .ingest import read_paths
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
 from .match import document_candidates, passage_candidates
 from .outlets import Outlets, find_outlets_files, resolve
-from .parallel import Ingested, default_jobs, ingest_parallel, jobs_for, sign_parallel
+from .parallel import (
+    Ingested,
+    default_jobs,
+    ingest_parallel,
+    jobs_for,
+    sign_parallel,
+    verify_documents_parallel,
+    verify_passages_parallel,
+)
 from .records import CleanDoc, Document, Group, PassageMatch, Skipped
 from .sign import PassageView, SignedBatch, sign_texts
 from .spill import SpillDir, Texts, spill, text_length
 from .templates import LineKeys, strip_templates
-from .verify import verify_documents, verify_passages
 
 #: ``progress(stage, done, total)``; ``total`` is None while unknown.
 Progress = Callable[[str, int, "int | None"], None]
@@ -165,8 +172,8 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     doc_pairs = document_candidates(signed, config.match, config.sign,
                                     lambda done, total: progress("match documents", done, total), jobs)
     progress("verify documents", 0, len(doc_pairs))
-    verified = verify_documents(cleaned, doc_pairs, config.verify,
-                                lambda n: progress("verify documents", n, len(doc_pairs)))
+    verified = verify_documents_parallel(cleaned, doc_pairs, config.verify, jobs,
+                                         lambda n: progress("verify documents", n, len(doc_pairs)))
     progress("verify documents", len(doc_pairs), len(doc_pairs))
     homes = author_homes(cleaned)
     groups = [attribute_group(g, cleaned, homes) for g in build_groups(verified)]
@@ -183,9 +190,8 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     signed.p_values = signed.p_values[:0]  # the largest array; only the candidates are needed now
     view = PassageView(signed, texts)
     progress("verify passages", 0, len(passage_pairs))
-    matches = verify_passages(cleaned, view, passage_pairs, config.verify,  # type: ignore[arg-type]
-                              group_of=group_of,
-                              progress=lambda n: progress("verify passages", n, len(passage_pairs)))
+    matches = verify_passages_parallel(cleaned, view, passage_pairs, config.verify, group_of, jobs,
+                                       lambda n: progress("verify passages", n, len(passage_pairs)))
     progress("verify passages", len(passage_pairs), len(passage_pairs))
     matches = collapse_matches(matches, groups, cleaned)
     matches = [attribute_match(m, cleaned, homes) for m in matches]

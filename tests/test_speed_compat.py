@@ -17,7 +17,7 @@ import pytest
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
-from provenance import Config, parallel, run
+from provenance import Config, match, parallel, run
 from provenance.bands import banding
 from provenance.config import MatchConfig, SignConfig
 from provenance.match import band_pairs, document_candidates, passage_candidates
@@ -221,7 +221,12 @@ def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(parallel, "RECORDS_PER_BATCH", 2)
     monkeypatch.setattr(parallel, "FILES_PER_BATCH", 2)
     monkeypatch.setattr(parallel, "TEXTS_PER_BATCH", 3)
+    monkeypatch.setattr(parallel, "PARALLEL_PAIRS", 0)  # verification and banding in workers too
+    monkeypatch.setattr(parallel, "PAIRS_PER_SHARE", 1)
+    monkeypatch.setattr(match, "PARALLEL_ROWS", 0)
     assert to_json(run(paths, Config(), jobs=2)) == serial
+    found = json.loads(serial)
+    assert len(found["groups"]) >= 2 and len(found["matches"]) >= 2
     assert '"Second"' in serial  # the renamed id's outlet came from the outlets file
     assert serial.count('"reason": "template"') >= 8  # the ledger's masthead, cut after signing
 
