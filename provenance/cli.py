@@ -72,7 +72,8 @@ RulesOpt = Annotated[Path | None, typer.Option("--rules", exists=True, dir_okay=
                                                   help="A JSON phrase-rules file to use instead of the built-in one.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes for reading, cleaning and"
-                                      " signing; 0 means every core. The output is the same for any number.")]
+                                      " signing (and LSH and verification on large runs); 0 means every"
+                                      " core. The output is the same for any number.")]
 OutletsOpt = Annotated[Path | None, typer.Option(
     "--outlets", exists=True, dir_okay=False,
     help="An outlets file: aliases, and path or URL patterns naming outlets (outlets.json atop a"

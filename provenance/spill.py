@@ -26,12 +26,18 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, overload
 
+from .errors import OutputError
+
 #: Texts read back and kept decoded, most recent first: verification reads
 #: the same document several times in a row.
 CACHE_TEXTS = 64
 
 #: Folder names: this prefix, then the owner's process id.
 PREFIX = "provenance-spill-"
+
+def _open_append(path: str) -> Any:
+    return open(path, "ab", buffering=1 << 20)  # noqa: SIM115  # closed with the folder
+
 
 _registry: weakref.WeakValueDictionary[str, SpillDir] = weakref.WeakValueDictionary()
 _lock = threading.Lock()
@@ -43,7 +49,11 @@ class SpillDir:
     def __init__(self, parent: str | None = None) -> None:
         parent = parent or tempfile.gettempdir()
         _remove_orphans(parent)
-        self.path = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=parent)
+        try:
+            self.path = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=parent)
+        except OSError as exc:
+            raise OutputError(f"{parent}: cannot make a folder for the texts kept on disk during "
+                              f"the run ({exc.strerror or exc}); set TMPDIR to a writable folder") from exc
         self._fds: dict[str, int] = {}
         self._out: Any = None
         self._out_pid = 0
@@ -72,20 +82,31 @@ class SpillDir:
 
     def write(self, text: str) -> SpillRef:
         """Append ``text`` to this process's file; where to read it back."""
-        if self._out is None or self._out_pid != os.getpid():
-            self._out_pid = os.getpid()
-            name = f"{self._out_pid}.txt"
-            self._out = open(os.path.join(self.path, name), "ab", buffering=1 << 20)  # noqa: SIM115
-            self._out_name = name
-        data = text.encode("utf-8", "surrogatepass")
-        offset = self._out.tell()
-        self._out.write(data)
+        try:
+            if self._out is None or self._out_pid != os.getpid():
+                self._out_pid = os.getpid()
+                name = f"{self._out_pid}.txt"
+                self._out = _open_append(os.path.join(self.path, name))
+                self._out_name = name
+            data = text.encode("utf-8", "surrogatepass")
+            offset = self._out.tell()
+            self._out.write(data)
+        except OSError as exc:
+            raise self._failed(exc) from exc
         return SpillRef(self, self._out_name, offset, len(data), len(text))
 
     def flush(self) -> None:
         """Make what this process wrote readable by others (a worker, before it answers)."""
         if self._out is not None:
-            self._out.flush()
+            try:
+                self._out.flush()
+            except OSError as exc:
+                raise self._failed(exc) from exc
+
+    def _failed(self, exc: OSError) -> OutputError:
+        return OutputError(f"{self.path}: cannot write the texts kept on disk during the run "
+                           f"({exc.strerror or exc}); set TMPDIR to a folder with room for about "
+                           "twice the corpus's text")
 
     def read(self, ref: SpillRef) -> str:
         """The text ``ref`` points to."""
@@ -101,7 +122,8 @@ class SpillDir:
             fd = self._fds[ref.name] = os.open(os.path.join(self.path, ref.name), os.O_RDONLY)
         data = os.pread(fd, ref.nbytes, ref.offset)
         if len(data) != ref.nbytes:
-            raise OSError(f"{self.path}/{ref.name}: spilled text cut short")
+            raise OutputError(f"{self.path}/{ref.name}: a text kept on disk was cut short "
+                              "(was the temporary folder cleaned during the run?)")
         text = data.decode("utf-8", "surrogatepass")
         self._cache[key] = text
         if len(self._cache) > CACHE_TEXTS:

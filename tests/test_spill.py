@@ -94,7 +94,7 @@ def test_a_cut_spill_file_is_an_error_not_a_wrong_text(tmp_path: Path) -> None:
     spill_dir.flush()
     os.truncate(os.path.join(spill_dir.path, ref.name), 5)
     spill_dir._cache.clear()
-    with pytest.raises(OSError, match="cut short"):
+    with pytest.raises(OSError, match="cut short"):  # an OutputError, which is an OSError
         ref.read()
 
 
@@ -116,3 +116,26 @@ def test_a_workers_answer_signs_and_spills_in_slices_with_the_same_result(
     assert whole.signed is not None and sliced.signed is not None
     for name in ("doc_values", "p_values", "p_doc", "p_start", "p_end"):
         assert np.array_equal(getattr(sliced.signed, name), getattr(whole.signed, name)), name
+
+
+def test_no_room_for_the_texts_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from provenance import spill as spill_module
+    from provenance.errors import OutputError
+
+    def full(path: str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    monkeypatch.setattr(spill_module, "_open_append", full)
+    with pytest.raises(OutputError, match="No space left on device.*TMPDIR"):
+        run([SAMPLES / "seeds"], Config(), jobs=1)
+
+
+def test_a_folder_that_cannot_be_made_is_one_clear_error(tmp_path: Path) -> None:
+    from provenance.errors import OutputError
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with pytest.raises(OutputError, match="file: cannot make a folder.*TMPDIR"):
+        SpillDir(str(not_a_folder))
