@@ -19,7 +19,7 @@ from .clean import clean_document
 from .config import Config
 from .credits import annotate
 from .errors import ConfigError
-from .gcpause import paused
+from .gcpause import paused, release_free_memory
 from .ingest import read_paths
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
 from .match import document_candidates, passage_candidates
@@ -68,6 +68,7 @@ def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     read = read_and_clean(paths, config, progress, jobs)
     strip_templates(read.cleaned, config.clean, read.lines)
     _respill(read)
+    release_free_memory()
     return read.cleaned, read.skipped
 
 
@@ -99,6 +100,7 @@ def clean_and_sign(paths: Iterable[str | os.PathLike[str]], config: Config, prog
         if changed:
             signed = signed.replace(changed, sign_texts([read.cleaned[i].text for i in changed], config.sign))
     _respill(read)
+    release_free_memory()
     return read.cleaned, read.skipped, signed
 
 
@@ -195,6 +197,7 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     progress("verify passages", len(passage_pairs), len(passage_pairs))
     matches = collapse_matches(matches, groups, cleaned)
     matches = [attribute_match(m, cleaned, homes) for m in matches]
+    release_free_memory()  # what banding and verification freed, before the report is built
     return groups, matches
 
 
