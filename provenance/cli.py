@@ -117,8 +117,9 @@ class _Bar:
             self.logged[stage] = now
             rate = done / max(now - self.started[stage], 1e-9)
             eta = f", eta {(total - done) / rate:,.0f} s" if total and rate else ""
+            speed = f"{rate:,.0f}" if rate >= 10 else f"{rate:.2f}"  # bands are a few a second
             sys.stderr.write(f"{stage}: {done:,}" + (f"/{total:,}" if total else "")
-                             + f" ({rate:,.0f}/s{eta})\n")
+                             + f" ({speed}/s{eta})\n")
 
     def __enter__(self) -> _Bar:
         self.progress.start()

@@ -365,7 +365,7 @@ def band_pairs_parallel(values: np.ndarray, b: int, r: int, cap: int, owner: np.
     """
     shares = min(b, 4 * jobs)  # more shares than workers: progress, and no worker left idle
     cuts = [round(k * b / shares) for k in range(shares + 1)]
-    ranges = [(lo, hi) for lo, hi in zip(cuts, cuts[1:], strict=False) if hi > lo]
+    ranges = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo]
     parts = []
     if progress is not None:
         progress(0, b)
@@ -475,9 +475,12 @@ def verify_passages_parallel(cleaned: Sequence[CleanDoc], view: PassageView,
     kept.sort(key=lambda p: (p[0][0], p[1][0]))  # stable: a document pair's hits keep their order
     shares = _shares(len(kept), jobs)
     cuts = [0]
+    def docs(at: int) -> tuple[int, int]:
+        return kept[at][0][0], kept[at][1][0]
+
     for k in range(1, shares):
         at = max(round(k * len(kept) / shares), cuts[-1])
-        while 0 < at < len(kept) and (kept[at][0][0], kept[at][1][0]) == (kept[at - 1][0][0], kept[at - 1][1][0]):
+        while 0 < at < len(kept) and docs(at) == docs(at - 1):
             at += 1  # never split a document pair
         cuts.append(at)
     cuts.append(len(kept))

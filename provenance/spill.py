@@ -17,6 +17,7 @@ that receive it by pickle only append to it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -36,7 +37,7 @@ CACHE_TEXTS = 64
 PREFIX = "provenance-spill-"
 
 def _open_append(path: str) -> Any:
-    return open(path, "ab", buffering=1 << 20)  # noqa: SIM115  # closed with the folder
+    return open(path, "ab", buffering=1 << 20)  # closed with the folder
 
 
 _registry: weakref.WeakValueDictionary[str, SpillDir] = weakref.WeakValueDictionary()
@@ -157,10 +158,8 @@ def _alive(pid: int) -> bool:
 
 def _close(fds: dict[str, int]) -> None:
     for fd in fds.values():
-        try:
+        with contextlib.suppress(OSError):
             os.close(fd)
-        except OSError:
-            pass
     fds.clear()
 
 

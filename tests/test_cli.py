@@ -472,3 +472,17 @@ def test_python_dash_m_runs_the_same_app(module: str) -> None:
     commands = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True,
                               timeout=60)
     assert all(name in commands.stdout for name in ("scan", "clean", "report", "index", "check"))
+
+
+def test_without_a_terminal_every_stage_logs_plain_progress_lines(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from provenance import cli as cli_module
+
+    monkeypatch.setattr(cli_module, "LOG_EVERY", 0.0)  # a line at every update
+    res = runner.invoke(app, ["scan", str(SAMPLES), "--format", "json", "-o", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.stderr
+    stages = {line.split(":", 1)[0] for line in res.stderr.splitlines() if "/s" in line}
+    assert {"read and clean", "match documents", "verify documents", "match passages"} <= stages
+    banding = [line for line in res.stderr.splitlines() if line.startswith("match passages: ")]
+    assert all(" (" in line and "/s" in line for line in banding)
+    assert any(", eta " in line for line in banding)  # a known total gives an ETA

@@ -128,7 +128,7 @@ def test_no_room_for_the_texts_is_one_clear_error(monkeypatch: pytest.MonkeyPatc
         raise OSError(errno.ENOSPC, "No space left on device", path)
 
     monkeypatch.setattr(spill_module, "_open_append", full)
-    with pytest.raises(OutputError, match="No space left on device.*TMPDIR"):
+    with pytest.raises(OutputError, match=r"No space left on device.*TMPDIR"):
         run([SAMPLES / "seeds"], Config(), jobs=1)
 
 
@@ -137,5 +137,5 @@ def test_a_folder_that_cannot_be_made_is_one_clear_error(tmp_path: Path) -> None
 
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")
-    with pytest.raises(OutputError, match="file: cannot make a folder.*TMPDIR"):
+    with pytest.raises(OutputError, match=r"file: cannot make a folder.*TMPDIR"):
         SpillDir(str(not_a_folder))
