@@ -40,8 +40,8 @@ from .clean import clean_document
 from .config import Config, IngestConfig, SignConfig, VerifyConfig
 from .credits import annotate
 from .errors import InputError
-from .gcpause import paused
 from .ingest import iter_files, jsonl_lines, jsonl_record, kind_of, read_file, unique_id
+from .memory import paused
 from .outlets import Outlets, resolve
 from .records import CleanDoc, DocPair, Document, Passage, PassageMatch, Skipped
 from .sign import PassageView, SignedBatch, sign_texts
@@ -471,8 +471,7 @@ def verify_passages_parallel(cleaned: Sequence[CleanDoc], view: PassageView,
     if jobs <= 1 or len(pairs) < PARALLEL_PAIRS:
         return verify_passages(cleaned, view, pairs, cfg,  # type: ignore[arg-type]
                                group_of=group_of, progress=progress)
-    kept = [p for p in pairs if not (p[0][0] in group_of and group_of.get(p[1][0]) == group_of[p[0][0]])]
-    kept.sort(key=lambda p: (p[0][0], p[1][0]))  # stable: a document pair's hits keep their order
+    kept = sorted(pairs, key=lambda p: (p[0][0], p[1][0]))  # stable: a document pair's hits keep their order
     shares = _shares(len(kept), jobs)
     cuts = [0]
     def docs(at: int) -> tuple[int, int]:
@@ -497,10 +496,11 @@ def verify_passages_parallel(cleaned: Sequence[CleanDoc], view: PassageView,
                     row = view.bounds[doc] + number
                     rows[(doc, number)] = (int(batch.p_start[row]), int(batch.p_end[row]),
                                            int(batch.p_first[row]), int(batch.p_last[row]))
-            yield (verify_passages, docs, _Passages(docs, rows), share, cfg)
+            groups = {d: group_of[d] for d in docs if d in group_of}  # it skips pairs inside a group
+            yield (verify_passages, docs, _Passages(docs, rows), share, cfg, groups)
 
     out: list[PassageMatch] = []
-    done = len(pairs) - len(kept)
+    done = 0
     for part, (lo, hi) in zip(ordered_map(_run, work(), jobs), ranges, strict=True):
         out.extend(part)
         done += hi - lo

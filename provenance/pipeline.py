@@ -19,10 +19,10 @@ from .clean import clean_document
 from .config import Config
 from .credits import annotate
 from .errors import ConfigError
-from .gcpause import paused, release_free_memory
 from .ingest import read_paths
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
 from .match import document_candidates, passage_candidates
+from .memory import paused, release_free_memory
 from .outlets import Outlets, find_outlets_files, resolve
 from .parallel import (
     Ingested,
@@ -157,7 +157,7 @@ def load_outlets(paths: Iterable[str | os.PathLike[str]], config: Config) -> Out
     return outlets
 
 
-@paused()  # no reference cycles are made: see ``gcpause``
+@paused()  # no reference cycles are made: see ``memory``
 def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
          jobs: int = 1, signed: SignedBatch | None = None) -> tuple[list[Group], list[PassageMatch]]:
     """Sign, match, verify and attribute over cleaned documents.

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .gcpause import paused
+from .memory import paused
 from .outlets import outlet_key
 from .pipeline import Report
 from .records import CleanDoc, Evidence

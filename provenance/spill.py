@@ -41,7 +41,7 @@ def _open_append(path: str) -> Any:
 
 
 _registry: weakref.WeakValueDictionary[str, SpillDir] = weakref.WeakValueDictionary()
-_lock = threading.Lock()
+_lock = threading.RLock()  # _attach holds it while _open registers
 
 
 class SpillDir:
@@ -55,14 +55,7 @@ class SpillDir:
         except OSError as exc:
             raise OutputError(f"{parent}: cannot make a folder for the texts kept on disk during "
                               f"the run ({exc.strerror or exc}); set TMPDIR to a writable folder") from exc
-        self._fds: dict[str, int] = {}
-        self._out: Any = None
-        self._out_pid = 0
-        self._out_name = ""
-        self._cache: OrderedDict[tuple[str, int, int], str] = OrderedDict()
-        self._finalizer: Any = weakref.finalize(self, _remove, self.path, self._fds)
-        with _lock:
-            _registry[self.path] = self
+        self._open(owner=True)
 
     @classmethod
     def _attach(cls, path: str) -> SpillDir:
@@ -72,11 +65,21 @@ class SpillDir:
             if found is not None:
                 return found
             self = cls.__new__(cls)
-            self.path, self._fds, self._out, self._out_pid, self._out_name = path, {}, None, 0, ""
-            self._cache = OrderedDict()
-            self._finalizer = weakref.finalize(self, _close, self._fds)
-            _registry[path] = self
+            self.path = path
+            self._open(owner=False)
             return self
+
+    def _open(self, owner: bool) -> None:
+        """Per-process state; only the owner's finalizer removes the folder."""
+        self._fds: dict[str, int] = {}
+        self._out: Any = None
+        self._out_pid = 0
+        self._out_name = ""
+        self._cache: OrderedDict[tuple[str, int, int], str] = OrderedDict()
+        self._finalizer: Any = (weakref.finalize(self, _remove, self.path, self._fds) if owner
+                                else weakref.finalize(self, _close, self._fds))
+        with _lock:
+            _registry[self.path] = self
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         return (SpillDir._attach, (self.path,))

@@ -1,8 +1,6 @@
 """Memory housekeeping between stages: the cycle collector paused, freed memory handed back.
 
-Pausing Python's cycle collector while a stage builds many acyclic objects:
-
-Each full collection walks every tracked object, and a run holds millions
+``paused()``: each full collection walks every tracked object, and a run holds millions
 (records, spans, report dicts); building them triggers collections over and
 over, for nothing, since they form no reference cycles and reference
 counting frees them. ``paused()`` turns the collector off for such a stage
