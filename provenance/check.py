@@ -349,10 +349,10 @@ def _restore(stored: StoredDoc) -> CleanDoc:
     doc = Document(id=INDEX_PREFIX + stored.id, path=m["path"], text="".join(pieces), kind=m["kind"],
                    title=m["title"], outlet=m["outlet"], outlet_source=m["outlet_source"], url=m["url"],
                    date=m["date"], date_source=m["date_source"], crawl_date=m["crawl_date"],
-                   author=m.get("author"))
+                   author=m.get("author"), agency=m.get("agency"))
     return CleanDoc(doc=doc, kept=kept, text=stored.text,
                     removed=[Removal(r["start"], r["end"], r["reason"]) for r in m["removed"]],
-                    credits=[Credit(c["outlet"], c["start"], c["end"], c["kind"], c["line"])
+                    credits=[Credit(c["outlet"], c["start"], c["end"], c["kind"], c["line"], bool(c.get("agency")))
                              for c in m["credits"]])
 
 

@@ -67,6 +67,10 @@ class SignConfig:
     passage_max_words: int = 120
     """Longer paragraphs are cut into overlapping windows of this many words."""
     passage_stride: int = 60
+    reuse_shingle_size: int = 3
+    """Words per shingle of the fingerprints that find rewritten copies (``sign.reuse_fingerprints``)."""
+    reuse_sample_bits: int = 1
+    """One shingle in ``2**bits`` is a fingerprint (1: every other one)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,13 @@ class MatchConfig:
     the threshold (estimated Jaccard 0.15 for passages at 0.3). Band collisions of
     pairs that share a sentence or two grow with the square of the corpus; this
     drops them before verification. 0 keeps every band collision."""
+    reuse_max_df: int = 16
+    """A reuse fingerprint held by more documents (or groups of copies) than this is a
+    stock phrase ("the high court heard"), not evidence of copying: it is passed over."""
+    reuse_min_shared: int = 2
+    """Fingerprints two documents must share to be checked for a rewritten copy."""
+    reuse_max_candidates: int = 20
+    """Each document is checked against at most this many others, those it shares most with."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,14 @@ class VerifyConfig:
     """A passage pair is a copy when its aligned similarity reaches this."""
     passage_min_chars: int = 120
     """Aligned passages shorter than this are not reported."""
+    derive_partially: float = 0.045
+    """A document is partially derived from another when at least this share of its 3-word
+    shingles (quoted speech weighed by ``derive_quote_weight``) is found in the other."""
+    derive_wholly: float = 0.35
+    """...and wholly derived from this share on (journalists rewrite: half is a lot)."""
+    derive_quote_weight: float = 0.25
+    """Weight of a shingle inside quotation marks: two reporters quoting the same speaker
+    share quotes without copying each other; copied narration is the stronger evidence."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from .agencies import Agencies, default_agencies
 from .dates import date_from_url, find_dates
 from .records import CleanDoc, Credit
 
@@ -55,12 +56,61 @@ def _lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def find_credits(clean: CleanDoc) -> list[Credit]:
-    """Credit lines and datelines in the kept text, in text order.
+#: How far into a document's raw text an agency's wire header is looked for (cleaning
+#: often cuts it as a template, yet it still says whose copy the text is).
+HEADER_WINDOW = 600
+
+
+#: Reasons of removed spans whose agency lines (copyright, byline, signature) are still read.
+CUT_BUT_READ = ("legal", "byline", "copyright")
+
+
+def agency_credits(clean: CleanDoc, agencies: Agencies | None = None) -> list[Credit]:
+    """Lines of the kept text that name a news agency (``provenance.agencies``), plus
+    an agency's wire header at the top of the raw text even where cleaning cut it."""
+    agencies = agencies or default_agencies()
+    out = []
+    for hit in agencies.find(clean.text):
+        start, end = clean.span_to_original(hit.start, hit.end)
+        out.append(Credit(hit.agency, start, end, hit.kind, clean.text[hit.start:hit.end].strip(), True))
+    for removed in clean.removed:  # cleaning cuts copyright lines and byline blocks; they still speak
+        if removed.reason in CUT_BUT_READ:
+            cut = clean.doc.text[removed.start:removed.end]
+            for hit in agencies.find(cut):
+                if hit.kind in ("copyright", "byline", "signature"):
+                    out.append(Credit(hit.agency, removed.start + hit.start, removed.start + hit.end, hit.kind,
+                                      cut[hit.start:hit.end].strip(), True))
+    if not any(c.kind == "wire header" for c in out):
+        head = clean.doc.text[:HEADER_WINDOW]
+        for hit in agencies.find(head):
+            if hit.kind == "wire header":
+                out.append(Credit(hit.agency, hit.start, hit.end, hit.kind, head[hit.start:hit.end].strip(), True))
+                break
+    return out
+
+
+def find_credits(clean: CleanDoc, agencies: Agencies | None = None) -> list[Credit]:
+    """Credit lines, datelines and agency lines in the kept text, in text order.
 
     Example: seed 004's ``Iran Focus`` line followed by ``London, 19 Dec -``
-    gives ``Credit(outlet="Iran Focus", kind="dateline", ...)``.
+    gives ``Credit(outlet="Iran Focus", kind="dateline", ...)``; ``WASHINGTON
+    (AP) —`` gives ``Credit(outlet="Associated Press", kind="dateline", ...)``.
     """
+    credits = _generic_credits(clean)
+    taken = {(c.start, c.end) for c in credits}
+    for c in agency_credits(clean, agencies):
+        same = [k for k, old in enumerate(credits) if old.start <= c.start < old.end or c.start <= old.start < c.end]
+        if same and (agencies or default_agencies()).canonical(credits[same[0]].outlet):
+            continue  # the generic rules read this line already, and named the agency
+        if same:
+            credits[same[0]] = c  # "Source: AP" read as an agency credit
+        elif (c.start, c.end) not in taken:
+            credits.append(c)
+    return sorted(credits, key=lambda c: (c.start, c.end, c.kind))
+
+
+def _generic_credits(clean: CleanDoc) -> list[Credit]:
+    """Credit lines and datelines of any outlet."""
     text = clean.text
     lines = [(p, line) for p, line in _lines(text)]
     credits: list[Credit] = []
@@ -119,13 +169,14 @@ def find_byline(clean: CleanDoc) -> str | None:
     return m["name"].strip() if m else None
 
 
-def annotate(clean: CleanDoc) -> CleanDoc:
+def annotate(clean: CleanDoc, agencies: Agencies | None = None) -> CleanDoc:
     """Fill in what the text says: credits always; date and author when metadata gave none.
 
     A date comes from the top of the text, else from the URL's path.
+    ``agencies``: the built-in agencies unless given (an outlets file adds its own).
     """
     doc = clean.doc
-    clean.credits = find_credits(clean)
+    clean.credits = find_credits(clean, agencies)
     if doc.date is None:
         found = find_text_date(clean)
         if found:

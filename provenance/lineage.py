@@ -8,6 +8,10 @@ Direction is decided by weighing evidence, never by file order or id:
 ====================  ======  =============================================
 evidence              weight  meaning
 ====================  ======  =============================================
+agency copy           4       the document is a news agency's own copy (its
+                              outlet is the agency, or it carries the
+                              agency's signature or wire header): wire copy
+                              is the source of what papers print from it
 credit / dateline     3       a copy names the outlet of another document
                               ("Source: Iran Focus", "Iran Focus / London,
                               19 Dec -"); 2 when that outlet has no document
@@ -23,6 +27,13 @@ crawl date            1       fetched strictly first; used only when
                               nothing else speaks
 ====================  ======  =============================================
 
+When a copy credits a news agency that has no copy here (``WASHINGTON (AP)
+—``, ``By Reuters``), dates, containment and furniture are not weighed: the
+papers took the story from the wire, so a paper dated a day earlier is not
+the origin of another's copy. Only a credit or byline naming a document here
+can then decide; otherwise the origin is ``None`` and ``common_source`` names
+the agency.
+
 The origin is the document with the highest total when it leads every other
 by at least 1; otherwise the origin is ``None`` ("unknown"), with the
 evidence that was found. ``confidence`` is the winner's share of all
@@ -33,11 +44,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .outlets import outlet_key
-from .records import CleanDoc, Credit, DocPair, Document, Evidence, Group, PassageMatch
+from .records import CleanDoc, Credit, Derivation, DocPair, Document, Evidence, Group, PassageMatch
 from .spill import text_length
 
 #: How close (in characters) a credit line must be to a shared passage to speak for it.
@@ -139,10 +150,12 @@ def _outlet_by_metadata(doc: Document) -> bool:
 
 def _publisher_of(outlet: str, cleaned: Sequence[CleanDoc], candidates: Sequence[int],
                   exclude: int) -> int | None:
-    """The candidate published by ``outlet`` (by metadata, not by its own text), if any."""
+    """The candidate published by ``outlet`` (by metadata, not by its own text), or that is
+    the agency ``outlet``'s own copy, if any."""
     key = outlet_key(outlet)
     hits = [m for m in candidates if m != exclude and key
-            and outlet_key(cleaned[m].doc.outlet) == key and _outlet_by_metadata(cleaned[m].doc)]
+            and ((outlet_key(cleaned[m].doc.outlet) == key and _outlet_by_metadata(cleaned[m].doc))
+                 or outlet_key(cleaned[m].doc.agency) == key)]
     if not hits:
         return None
     return min(hits, key=lambda m: (cleaned[m].doc.date or "9999", cleaned[m].doc.id))
@@ -163,8 +176,8 @@ def _credit_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequen
         for credit in clean.credits:
             if spans is not None and not _near(credit, spans[m]):
                 continue
-            target = _publisher_of(credit.outlet, cleaned, members, exclude=m)
-            own = outlet_key(clean.doc.outlet) == outlet_key(credit.outlet)
+            own = outlet_key(credit.outlet) in (outlet_key(clean.doc.outlet), outlet_key(clean.doc.agency))
+            target = None if own else _publisher_of(credit.outlet, cleaned, members, exclude=m)
             if target is not None:
                 tally.add(Evidence(credit.kind, cleaned[target].doc.id,
                                    f"{clean.doc.id} names {credit.outlet} ({credit.line!r}), the outlet"
@@ -202,8 +215,19 @@ def _containment_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], pairs: Seq
 
 
 def _common_source(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence[int],
-                   external: dict[str, set[int]]) -> str | None:
-    """When the copies most likely share a source that is not here, say so."""
+                   external: dict[str, set[int]], wire: dict[str, set[int]] | None = None) -> str | None:
+    """When the copies most likely share a source that is not here, say so.
+
+    An agency that one copy or more credit is that source (the one most copies
+    credit, then by name); else an outlet two copies or more name; else, for
+    copies of different outlets published the same day, ``unnamed``.
+    """
+    if wire:
+        agency, namers = min(wire.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        tally.add(Evidence("common source", None,
+                           f"{', '.join(sorted(cleaned[m].doc.id for m in namers))} credit {agency}, a news"
+                           " agency with no copy here: the copies took the story from it", 0.0), None)
+        return agency
     for outlet, namers in sorted(external.items()):
         if len(namers) >= 2:
             tally.add(Evidence("common source", None,
@@ -260,22 +284,73 @@ def _byline_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequen
                                f" {cleaned[target].doc.outlet}", 2.0), target)
 
 
+def _agency_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence[int]) -> None:
+    """An agency's own copy is the source of the copies printed from it, whatever the dates say."""
+    copies = [m for m in members if cleaned[m].doc.agency]
+    if not copies or len(copies) == len(members):
+        return
+    for m in copies:
+        doc = cleaned[m].doc
+        how = ("its outlet" if outlet_key(doc.outlet) == outlet_key(doc.agency)
+               else "it carries the agency's " + next((c.kind for c in cleaned[m].credits
+                                                       if c.kind in ("signature", "wire header")), "marks"))
+        tally.add(Evidence("agency copy", doc.id, f"{doc.id} is {doc.agency}'s own copy ({how})", 4.0), m)
+
+
+def _wire_credits(cleaned: Sequence[CleanDoc], members: Sequence[int],
+                  spans: dict[int, tuple[int, int]] | None = None) -> dict[str, set[int]]:
+    """Agencies that members credit and that have no copy among them: agency -> who credits it."""
+    present = {outlet_key(cleaned[m].doc.agency) for m in members if cleaned[m].doc.agency}
+    out: dict[str, set[int]] = defaultdict(set)
+    for m in members:
+        for c in cleaned[m].credits:
+            if c.agency and outlet_key(c.outlet) not in present and outlet_key(c.outlet) != outlet_key(
+                    cleaned[m].doc.outlet) and (spans is None or _near(c, spans[m])):
+                out[c.outlet].add(m)
+    return dict(out)
+
+
+def _weak_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence[int],
+                   wire: dict[str, set[int]], weigh: Callable[[_Tally], None]) -> None:
+    """Dates, containment, furniture: weighed unless copies credit an agency that is not here.
+
+    Copies of one wire story are dated by the papers that print them; that
+    one paper's page is older says nothing about who copied whom. The
+    evidence is still listed, with no weight.
+    """
+    if not wire:
+        weigh(tally)
+        return
+    muted = _Tally([], {})
+    weigh(muted)
+    agencies = ", ".join(sorted(wire))
+    for ev in muted.evidence:
+        note = f"{ev.detail} (not weighed: the copies credit {agencies}, which has no copy here)"
+        tally.add(Evidence(ev.kind, ev.favours, note, 0.0), None)
+
+
 def attribute_group(group: Group, cleaned: Sequence[CleanDoc], homes: AuthorHomes | None = None) -> Group:
     """Decide a group's origin and keep every piece of evidence."""
     tally = _Tally([], {})
+    _agency_evidence(tally, cleaned, group.members)
     external = _credit_evidence(tally, cleaned, group.members)
     _byline_evidence(tally, cleaned, group.members, homes)
-    _date_evidence(tally, cleaned, group.members)
-    _containment_evidence(tally, cleaned, group.pairs)
-    _boilerplate_evidence(tally, cleaned, group)
-    if not tally.scores:
-        _crawl_evidence(tally, cleaned, group.members)
+    wire = _wire_credits(cleaned, group.members)
+
+    def weak(t: _Tally) -> None:
+        _date_evidence(t, cleaned, group.members)
+        _containment_evidence(t, cleaned, group.pairs)
+        _boilerplate_evidence(t, cleaned, group)
+        if not t.scores and not tally.scores:
+            _crawl_evidence(t, cleaned, group.members)
+
+    _weak_evidence(tally, cleaned, group.members, wire, weak)
     origin, confidence = _decide(tally)
     group.origin, group.confidence = origin, confidence
     if origin is not None:
-        group.origin_outlet = cleaned[origin].doc.outlet
+        group.origin_outlet = cleaned[origin].doc.outlet or cleaned[origin].doc.agency
     else:
-        group.common_source = _common_source(tally, cleaned, group.members, external)
+        group.common_source = _common_source(tally, cleaned, group.members, external, wire)
         if group.common_source and group.common_source != "unnamed":
             group.origin_outlet = group.common_source
     group.evidence = tally.evidence or [
@@ -299,27 +374,68 @@ def _near(credit: Credit, span: tuple[int, int]) -> bool:
     return credit.end >= span[0] - CREDIT_REACH and credit.start <= span[1] + CREDIT_REACH
 
 
+@dataclass
+class _Verdict:
+    """Who of two documents is the origin, and why."""
+
+    origin: int | None
+    confidence: float
+    evidence: list[Evidence]
+    origin_outlet: str | None
+    common_source: str | None
+
+
+def _attribute_pair(a: int, b: int, cleaned: Sequence[CleanDoc], homes: AuthorHomes | None,
+                    spans: dict[int, tuple[int, int]] | None) -> _Verdict:
+    """The evidence about two documents that share text, weighed (``spans``: a shared passage's)."""
+    tally = _Tally([], {})
+    members = [a, b]
+    _agency_evidence(tally, cleaned, members)
+    external = _credit_evidence(tally, cleaned, members, spans)
+    _byline_evidence(tally, cleaned, members, homes)
+    wire = _wire_credits(cleaned, members, spans)
+
+    def weak(t: _Tally) -> None:
+        _date_evidence(t, cleaned, members)
+        if not t.scores and not tally.scores:
+            _crawl_evidence(t, cleaned, members)
+
+    _weak_evidence(tally, cleaned, members, wire, weak)
+    origin, confidence = _decide(tally)
+    outlet, common = None, None
+    if origin is not None:
+        named = [o for o, namers in external.items() if origin not in namers]
+        outlet = cleaned[origin].doc.outlet or cleaned[origin].doc.agency or (named[0] if named else None)
+    else:
+        common = _common_source(tally, cleaned, members, external, wire)
+    evidence = tally.evidence or [Evidence("none", None, "no credit or date decides", 0.0)]
+    return _Verdict(origin, confidence, evidence, outlet, common)
+
+
 def attribute_match(match: PassageMatch, cleaned: Sequence[CleanDoc],
                     homes: AuthorHomes | None = None) -> PassageMatch:
     """Decide which side of a shared passage is the origin, with evidence."""
-    tally = _Tally([], {})
-    members = [match.a, match.b]
-    external = _credit_evidence(tally, cleaned, members, {match.a: match.a_span, match.b: match.b_span})
-    _byline_evidence(tally, cleaned, members, homes)
-    _date_evidence(tally, cleaned, members)
-    if not tally.scores:
-        _crawl_evidence(tally, cleaned, members)
-    origin, confidence = _decide(tally)
-    match.confidence = confidence
-    if origin is not None:
-        match.origin = "a" if origin == match.a else "b"
-        doc = cleaned[origin].doc
-        named = [o for o, namers in external.items() if origin not in namers]
-        match.origin_outlet = doc.outlet or (named[0] if named else None)
-    else:
-        match.common_source = _common_source(tally, cleaned, members, external)
-    match.evidence = tally.evidence or [Evidence("none", None, "no credit or date decides", 0.0)]
+    v = _attribute_pair(match.a, match.b, cleaned, homes, {match.a: match.a_span, match.b: match.b_span})
+    match.confidence, match.evidence = v.confidence, v.evidence
+    match.origin = None if v.origin is None else "a" if v.origin == match.a else "b"
+    match.origin_outlet, match.common_source = v.origin_outlet, v.common_source
     return match
+
+
+def attribute_derivation(d: Derivation, cleaned: Sequence[CleanDoc],
+                         homes: AuthorHomes | None = None) -> Derivation:
+    """Decide which of two documents the other was written from, with evidence.
+
+    The same evidence as for copies (an agency's own copy first, then credits,
+    bylines, dates unless a wire credit mutes them), over the whole texts.
+    """
+    v = _attribute_pair(d.a, d.b, cleaned, homes, None)
+    d.confidence, d.evidence = v.confidence, v.evidence
+    d.origin = None if v.origin is None else "a" if v.origin == d.a else "b"
+    d.origin_outlet, d.common_source = v.origin_outlet, v.common_source
+    if d.common_source and d.common_source != "unnamed":
+        d.origin_outlet = d.common_source
+    return d
 
 
 def collapse_matches(matches: Sequence[PassageMatch], groups: Sequence[Group],

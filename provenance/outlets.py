@@ -17,7 +17,12 @@ canonical name. The outlets file is JSON::
 
     {"aliases": {"Iran Focus": ["iranfocus.com", "IF News"]},
      "paths":   {"blogs/free-iran-now/*": "Free Iran Now"},
-     "urls":    {"https://*.blogspot.com/*": "Blogger"}}
+     "urls":    {"https://*.blogspot.com/*": "Blogger"},
+     "agencies": {"Agência Brasil": ["ABr", "agenciabrasil.ebc.com.br"]}}
+
+``agencies`` adds news agencies to the built-in ones (``provenance.agencies``):
+their names are then read in bylines, datelines, credit and copyright lines,
+and a document whose outlet is one of them is that agency's own copy.
 
 A folder being scanned may hold one as ``outlets.json``; ``--outlets FILE``
 names one explicitly.
@@ -28,13 +33,16 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .records import CleanDoc
+
+if TYPE_CHECKING:
+    from .agencies import Agencies
 
 OUTLETS_FILE = "outlets.json"
 
@@ -81,6 +89,7 @@ class Outlets:
     aliases: dict[str, str] = field(default_factory=dict)  # key -> canonical name
     paths: list[tuple[str, str]] = field(default_factory=list)
     urls: list[tuple[str, str]] = field(default_factory=list)
+    agencies: dict[str, list[str]] = field(default_factory=dict)  # name -> aliases, added to the built-in
 
     @classmethod
     def load(cls, path: str | Path) -> Outlets:
@@ -102,11 +111,21 @@ class Outlets:
             if not isinstance(patterns, dict):
                 raise ConfigError(f"{path}: {key} must map glob patterns to outlet names")
             target.extend((str(p), str(o)) for p, o in patterns.items())
+        agencies = data.get("agencies") or {}
+        if not isinstance(agencies, dict) or not all(
+                isinstance(v, list) and all(isinstance(x, str) for x in v) for v in agencies.values()):
+            raise ConfigError(f"{path}: agencies must map an agency's name to a list of its aliases")
+        out.agencies = {str(k): list(v) for k, v in agencies.items()}
         return out
 
     def merge(self, other: Outlets) -> Outlets:
+        agencies = {k: list(dict.fromkeys([*self.agencies.get(k, []), *v])) for k, v in other.agencies.items()}
         return Outlets({**self.aliases, **other.aliases}, self.paths + other.paths,
-                       self.urls + other.urls)
+                       self.urls + other.urls, {**self.agencies, **agencies})
+
+    def agency_set(self) -> Agencies:
+        """The built-in agencies plus this file's."""
+        return _agency_set(tuple((k, tuple(v)) for k, v in sorted(self.agencies.items())))
 
     def canonical(self, name: str) -> str:
         """The name to report for ``name`` (its alias group's canonical name, else itself)."""
@@ -127,9 +146,24 @@ def find_outlets_files(paths: list[Path]) -> list[Path]:
     return [p / OUTLETS_FILE for p in paths if p.is_dir() and (p / OUTLETS_FILE).is_file()]
 
 
+@lru_cache(maxsize=16)
+def _agency_set(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> Agencies:
+    from .agencies import default_agencies  # it builds on outlet_key, defined here
+
+    return default_agencies().with_extra(dict(extra))
+
+
 def resolve(clean: CleanDoc, outlets: Outlets) -> CleanDoc:
-    """Set the document's outlet by the order above, and its canonical name."""
+    """Set the document's outlet by the order above, and its canonical name.
+
+    An agency's aliases name the agency (``PA`` -> ``Press Association``) unless
+    the outlets file says otherwise; credits are named the same way. A document
+    whose outlet (from metadata, not from its own masthead) is an agency, or
+    that carries an agency's own signature or wire header, is that agency's
+    copy: ``Document.agency``.
+    """
     doc = clean.doc
+    agencies = outlets.agency_set()
     if doc.outlet_source != "jsonl":
         explicit = outlets.explicit(doc.id, doc.url)
         if explicit:
@@ -140,6 +174,17 @@ def resolve(clean: CleanDoc, outlets: Outlets) -> CleanDoc:
         for credit in clean.credits[:1]:
             if credit.kind == "dateline" and credit.start < 400:
                 doc.outlet, doc.outlet_source = credit.outlet, "text: masthead and dateline"
+    def named(name: str) -> str:
+        canonical = outlets.canonical(name)
+        return agencies.canonical(canonical) or canonical if canonical == name else canonical
+
     if doc.outlet:
-        doc.outlet = outlets.canonical(doc.outlet)
+        doc.outlet = named(doc.outlet)
+    clean.credits = [replace(c, outlet=named(c.outlet), agency=agencies.canonical(named(c.outlet)) is not None)
+                     for c in clean.credits]
+    if doc.outlet and not (doc.outlet_source or "").startswith("text") and agencies.canonical(doc.outlet):
+        doc.agency = agencies.canonical(doc.outlet)
+    else:
+        own = [c.outlet for c in clean.credits if c.kind in ("signature", "wire header")]
+        doc.agency = own[0] if own else None
     return clean

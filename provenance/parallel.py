@@ -153,7 +153,7 @@ class _Cleaned:
 
 
 def _finish(doc: Document, config: Config, outlets: Outlets) -> _Cleaned:
-    clean = annotate(clean_document(doc, config.clean))
+    clean = annotate(clean_document(doc, config.clean), outlets.agency_set())
     doc.blocks = None  # only cleaning reads an HTML page's blocks: not sent back, not kept
     outlet, source = doc.outlet, doc.outlet_source
     return _Cleaned(resolve(clean, outlets), outlet, source, LineKeys.of(clean, config.clean))
@@ -194,7 +194,7 @@ class _Answer:
             return
         if self.sign:
             part = sign_texts([item.clean.text for item in self.fresh], self.config.sign)
-            part.p_doc += self.signed
+            part.shift(self.signed)
             self.parts.append(part)
             self.signed += len(self.fresh)
         if self.spill_dir is not None:
@@ -332,7 +332,7 @@ def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: i
     n = 0
     for result in ordered_map(_run, _batches(paths, config, outlets, sign, spill_dir), jobs):
         if isinstance(result, _Done) and result.signed is not None:
-            result.signed.p_doc += len(cleaned)
+            result.signed.shift(len(cleaned))
             parts.append(result.signed)
         for item in [result] if isinstance(result, Skipped) else result.items:
             n += 1
@@ -522,7 +522,7 @@ def sign_parallel(texts: Sequence[str], cfg: SignConfig, jobs: int,
     done = 0
     progress("sign", 0, len(texts))
     for part in ordered_map(sign_texts, batches, jobs):
-        part.p_doc += done
+        part.shift(done)
         parts.append(part)
         done += len(part.doc_values)
         progress("sign", done, len(texts))

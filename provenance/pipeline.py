@@ -20,7 +20,15 @@ from .config import Config
 from .credits import annotate
 from .errors import ConfigError
 from .ingest import read_paths
-from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
+from .derive import decide_verdict, reuse_candidates, verify_derivations
+from .lineage import (
+    attribute_derivation,
+    attribute_group,
+    attribute_match,
+    author_homes,
+    build_groups,
+    collapse_matches,
+)
 from .match import document_candidates, passage_candidates
 from .memory import paused, release_free_memory
 from .outlets import Outlets, find_outlets_files, resolve
@@ -33,7 +41,7 @@ from .parallel import (
     verify_documents_parallel,
     verify_passages_parallel,
 )
-from .records import CleanDoc, Document, Group, PassageMatch, Skipped
+from .records import CleanDoc, Derivation, Document, Group, PassageMatch, Skipped
 from .sign import PassageView, SignedBatch, sign_texts
 from .spill import SpillDir, Texts, spill, text_length
 from .templates import LineKeys, strip_templates
@@ -52,6 +60,7 @@ class Report:
     skipped: list[Skipped] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
     matches: list[PassageMatch] = field(default_factory=list)
+    derivations: list[Derivation] = field(default_factory=list)
 
 
 def _noop(stage: str, done: int, total: int | None) -> None:
@@ -130,7 +139,7 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
             skipped.append(item)
         else:
             assert isinstance(item, Document)
-            cleaned.append(resolve(annotate(clean_document(item, config.clean)), outlets))
+            cleaned.append(resolve(annotate(clean_document(item, config.clean), outlets.agency_set()), outlets))
             lines.append(LineKeys.of(cleaned[-1], config.clean))
             item.blocks = None  # only cleaning reads an HTML page's blocks
             spill(item, spill_dir)
@@ -159,8 +168,10 @@ def load_outlets(paths: Iterable[str | os.PathLike[str]], config: Config) -> Out
 
 @paused()  # no reference cycles are made: see ``memory``
 def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
-         jobs: int = 1, signed: SignedBatch | None = None) -> tuple[list[Group], list[PassageMatch]]:
-    """Sign, match, verify and attribute over cleaned documents.
+         jobs: int = 1, signed: SignedBatch | None = None
+         ) -> tuple[list[Group], list[PassageMatch], list[Derivation]]:
+    """Sign, match, verify and attribute over cleaned documents: groups of copies,
+    shared passages, and rewritten copies (``derive``).
 
     Signing runs in ``jobs`` processes (``parallel``), unless ``signed`` holds
     the documents' signatures already (``clean_and_sign``; ``find`` empties its
@@ -186,6 +197,13 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     owner = np.arange(len(cleaned), dtype=np.int64)
     for member, g in group_of.items():
         owner[member] = len(cleaned) + g
+    reuse = reuse_candidates(signed, owner, config.match)
+    progress("verify rewrites", 0, len(reuse))
+    derivations = verify_derivations(cleaned, signed, reuse, config,
+                                     lambda n: progress("verify rewrites", n, len(reuse)))
+    progress("verify rewrites", len(reuse), len(reuse))
+    signed.f_doc, signed.f_hash = signed.f_doc[:0], signed.f_hash[:0]  # only the pairs are needed now
+    signed.f_start, signed.f_quoted = signed.f_start[:0], signed.f_quoted[:0]
     passage_pairs = passage_candidates(signed, config.match, config.sign,
                                        lambda done, total: progress("match passages", done, total),
                                        owner=owner, jobs=jobs)
@@ -197,8 +215,10 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     progress("verify passages", len(passage_pairs), len(passage_pairs))
     matches = collapse_matches(matches, groups, cleaned)
     matches = [attribute_match(m, cleaned, homes) for m in matches]
+    derivations = [decide_verdict(attribute_derivation(d, cleaned, homes), config.verify) for d in derivations]
+    derivations = [d for d in derivations if d.verdict != "none"]
     release_free_memory()  # what banding and verification freed, before the report is built
-    return groups, matches
+    return groups, matches, derivations
 
 
 def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
@@ -219,8 +239,8 @@ def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
     paths = list(paths)
     jobs = jobs or default_jobs()
     cleaned, skipped, signed = clean_and_sign(paths, config, progress, jobs)
-    groups, matches = find(cleaned, config, progress, jobs, signed)
-    return Report(__version__, params(paths, config), cleaned, skipped, groups, matches)
+    groups, matches, derivations = find(cleaned, config, progress, jobs, signed)
+    return Report(__version__, params(paths, config), cleaned, skipped, groups, matches, derivations)
 
 
 def params(paths: Iterable[str | os.PathLike[str]], config: Config) -> dict[str, object]:

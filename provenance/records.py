@@ -56,6 +56,7 @@ class Document:
     date_source: str | None = None
     crawl_date: str | None = None  # when it was fetched (WARC-Date): never a publication date
     author: str | None = None  # the byline's name, from metadata or the text
+    agency: str | None = None  # the news agency whose own copy this is (``outlets.resolve``)
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,9 @@ class Credit:
     outlet: str
     start: int
     end: int
-    kind: str  # "dateline", "credit"
+    kind: str  # "dateline", "credit"; for agencies also "byline", "copyright", "signature", "wire header"
     line: str
+    agency: bool = False  # the outlet named is a news agency (``provenance.agencies``)
 
 
 @dataclass
@@ -182,6 +184,40 @@ class Group:
     members: list[int]
     pairs: list[DocPair]
     origin: int | None = None
+    origin_outlet: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    confidence: float = 0.0
+    common_source: str | None = None
+
+
+@dataclass(frozen=True)
+class SentencePair:
+    """A sentence of one document aligned with the sentence of the other it was written from."""
+
+    a_span: Span  # offsets in each Document.text
+    b_span: Span
+    share: float  # share of the copy's sentence's shingles found in the other text
+    quoted: bool  # the copy's sentence is mostly quoted speech (weak evidence)
+
+
+@dataclass
+class Derivation:
+    """A document written from another (a rewrite, a cut, an excerpt): reuse beyond verbatim copies.
+
+    ``a_in_b`` is the share of ``a``'s 3-word shingles found in ``b`` (quoted
+    speech weighed down), ``b_in_a`` the reverse; ``score`` is the copy's
+    share (the side that is not the origin), and ``verdict`` is ``wholly``,
+    ``partially`` or ``none`` (see ``provenance.derive``).
+    """
+
+    a: int
+    b: int
+    a_in_b: float
+    b_in_a: float
+    sentences: list[SentencePair]
+    score: float = 0.0
+    verdict: str = "none"
+    origin: str | None = None  # "a", "b" or None
     origin_outlet: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
     confidence: float = 0.0

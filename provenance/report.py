@@ -21,8 +21,9 @@ from rich.text import Text
 
 from .memory import paused
 from .outlets import outlet_key
+from .derive import MAX_SENTENCES
 from .pipeline import Report
-from .records import CleanDoc, Evidence
+from .records import CleanDoc, Derivation, Evidence
 from .spill import text_length
 
 UNKNOWN_OUTLET = "(unknown)"
@@ -53,6 +54,26 @@ def _attribution(report: Report) -> dict[str, dict[str, Any]]:
                 "confidence": g.confidence,
                 "evidence": sorted({e.kind for e in g.evidence if e.weight > 0}),
             }
+    # a named origin first, then a named common source (an agency), then the best score
+    def rank(d: Derivation) -> tuple[object, ...]:
+        return (d.origin is None, d.common_source in (None, "unnamed"), -d.score, docs[d.a].doc.id,
+                docs[d.b].doc.id)
+
+    for d in sorted(report.derivations, key=rank):
+        if d.origin is None and not d.common_source:
+            continue
+        copies = [d.b] if d.origin == "a" else [d.a] if d.origin == "b" else [d.a, d.b]
+        origin = None if d.origin is None else docs[d.a if d.origin == "a" else d.b]
+        for copy in copies:
+            if docs[copy].doc.id in out:
+                continue  # a group's origin, or a better-scoring source, speaks first
+            out[docs[copy].doc.id] = {
+                "group": None, "origin": origin.doc.id if origin else None,
+                "outlet": d.origin_outlet if d.common_source != "unnamed" else None,
+                "date": origin.doc.date if origin else None, "confidence": d.confidence,
+                "evidence": sorted({e.kind for e in d.evidence if e.weight > 0}),
+                "derivation": d.verdict, "score": d.score,
+            }
     for clean in docs:
         if clean.doc.id in out or not clean.credits:
             continue
@@ -72,9 +93,10 @@ def document_dict(clean: CleanDoc) -> dict[str, Any]:
         "id": d.id, "path": d.path, "kind": d.kind, "title": d.title,
         "outlet": d.outlet, "outlet_source": d.outlet_source, "url": d.url,
         "date": d.date, "date_source": d.date_source, "crawl_date": d.crawl_date, "author": d.author,
+        "agency": d.agency,
         "chars": text_length(d), "chars_clean": text_length(clean),
         "removed": [{"start": r.start, "end": r.end, "reason": r.reason} for r in clean.removed],
-        "credits": [{"outlet": c.outlet, "kind": c.kind, "line": c.line, "start": c.start,
+        "credits": [{"outlet": c.outlet, "kind": c.kind, "line": c.line, "agency": c.agency, "start": c.start,
                      "end": c.end} for c in clean.credits],
     }
 
@@ -90,7 +112,7 @@ def syndication(report: Report) -> list[dict[str, Any]]:
             return
         row = rows.setdefault((source, republisher), {
             "source": source, "republisher": republisher, "documents": 0, "passages": 0,
-            "first_date": None, "last_date": None})
+            "rewrites": 0, "first_date": None, "last_date": None})
         row[what] += 1
         date = docs[copy].doc.date
         if date:
@@ -105,6 +127,15 @@ def syndication(report: Report) -> list[dict[str, Any]]:
     for match in report.matches:
         if match.origin and match.origin_outlet:
             add(match.origin_outlet, match.b if match.origin == "a" else match.a, "passages")
+        elif match.common_source and match.common_source != "unnamed":
+            for side in (match.a, match.b):  # both took it from a source not here (a wire agency)
+                add(match.common_source, side, "passages")
+    for d in report.derivations:
+        if d.origin and d.origin_outlet:
+            add(d.origin_outlet, d.b if d.origin == "a" else d.a, "rewrites")
+        elif d.common_source and d.common_source != "unnamed":
+            for side in (d.a, d.b):
+                add(d.common_source, side, "rewrites")
     return [rows[k] for k in sorted(rows)]
 
 
@@ -133,6 +164,18 @@ def to_dict(report: Report) -> dict[str, Any]:
             "evidence": _evidence(m.evidence, ids[m.a] if m.origin == "a" else
                                   ids[m.b] if m.origin == "b" else None),
         })
+    derivations = []
+    for d in sorted(report.derivations, key=lambda d: (ids[d.a], ids[d.b])):
+        derivations.append({
+            "a": ids[d.a], "b": ids[d.b], "verdict": d.verdict, "score": d.score,
+            "a_in_b": d.a_in_b, "b_in_a": d.b_in_a, "origin": d.origin, "origin_outlet": d.origin_outlet,
+            "confidence": d.confidence, "common_source": d.common_source,
+            "evidence": _evidence(d.evidence, ids[d.a] if d.origin == "a" else
+                                  ids[d.b] if d.origin == "b" else None),
+            "sentences": [{"a_span": list(p.a_span), "b_span": list(p.b_span), "share": p.share,
+                           "quoted": p.quoted} for p in d.sentences[:MAX_SENTENCES]],
+            "sentences_aligned": len(d.sentences),
+        })
     return {
         "version": report.version,
         "params": report.params,
@@ -140,6 +183,7 @@ def to_dict(report: Report) -> dict[str, Any]:
                              for c in docs), key=lambda d: d["id"]),
         "groups": groups,
         "matches": matches,
+        "derivations": derivations,
         "syndication": syndication(report),
         "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
     }
@@ -200,11 +244,20 @@ def to_csv(report: Report) -> str:
             "other_span": f"{m['b_span'][0]}-{m['b_span'][1]}", "origin": m["origin"] or "unknown",
             "confidence": m["confidence"], "evidence": ev(m["evidence"]),
         })
+    for n, d in enumerate(data["derivations"], start=1):
+        copy, source = (d["b"], d["a"]) if d["origin"] == "a" else (d["a"], d["b"])
+        writer.writerow({
+            "finding": f"rewrite ({d['verdict']})", "id": f"d{n}", "document": copy,
+            "outlet": docs[copy]["outlet"], "date": docs[copy]["date"], "other": source,
+            "other_outlet": docs[source]["outlet"], "similarity": round(100 * d["score"], 2),
+            "origin": "other" if d["origin"] else "unknown", "confidence": d["confidence"],
+            "evidence": ev(d["evidence"]),
+        })
     for row in data["syndication"]:
         writer.writerow({
             "finding": "syndication", "outlet": row["source"], "other_outlet": row["republisher"],
             "date": row["first_date"], "evidence": f"{row['documents']} documents,"
-            f" {row['passages']} passages, last {row['last_date']}",
+            f" {row['passages']} passages, {row['rewrites']} rewrites, last {row['last_date']}",
         })
     for s in data["skipped"]:
         writer.writerow({"finding": "skipped", "document": s["path"], "evidence": s["reason"]})
@@ -291,7 +344,8 @@ def render_table(report: Report, console: Console) -> None:
         (f"{len(data['skipped'])}", "bold yellow" if data["skipped"] else "bold"), " skipped, ",
         (f"{removed}", "bold"), f" boilerplate spans removed ({removed_chars:,} characters), ",
         (f"{len(data['groups'])}", "bold"), " near-duplicate groups, ",
-        (f"{len(data['matches'])}", "bold"), " republished passages"))
+        (f"{len(data['matches'])}", "bold"), " republished passages, ",
+        (f"{len(data['derivations'])}", "bold"), " rewritten copies"))
     if by_reason:
         console.print("Removed: " + ", ".join(f"{k} {v}" for k, v in sorted(by_reason.items())))
 
@@ -327,13 +381,26 @@ def render_table(report: Report, console: Console) -> None:
                           f"{m['similarity']:.1f}", escape(passage),
                           escape(_evidence_summary(m["evidence"])))
         console.print(table)
+    if data["derivations"]:
+        table = Table(title="Rewritten copies (derived documents)", show_lines=True)
+        for col in ("source", "copy", "verdict", "reuse", "aligned sentences", "evidence"):
+            table.add_column(col, overflow="fold")
+        for d in data["derivations"][:MAX_DOCUMENT_ROWS]:
+            copy, source = (d["b"], d["a"]) if d["origin"] == "a" else (d["a"], d["b"])
+            src = source if d["origin"] else f"unknown ({d['common_source'] or 'no evidence'}): {source}"
+            table.add_row(escape(src), escape(copy), d["verdict"], f"{d['score']:.0%}",
+                          str(d["sentences_aligned"]), escape(_evidence_summary(d["evidence"])))
+        if len(data["derivations"]) > MAX_DOCUMENT_ROWS:
+            table.caption = f"{len(data['derivations']) - MAX_DOCUMENT_ROWS} more: see --format json"
+        console.print(table)
     if data["syndication"]:
         table = Table(title="Syndication: who republished whom")
-        for col in ("source", "republisher", "documents", "passages", "first date", "last date"):
+        for col in ("source", "republisher", "documents", "passages", "rewrites", "first date", "last date"):
             table.add_column(col)
         for row in data["syndication"]:
             table.add_row(escape(row["source"]), escape(row["republisher"]), str(row["documents"]),
-                          str(row["passages"]), row["first_date"] or "-", row["last_date"] or "-")
+                          str(row["passages"]), str(row["rewrites"]), row["first_date"] or "-",
+                          row["last_date"] or "-")
         console.print(table)
     if data["skipped"]:
         table = Table(title="Skipped")

@@ -1,0 +1,205 @@
+"""Rewritten copies: which documents were written from which, and how much.
+
+Journalists cut, reorder and rephrase wire copy: a derived article may share
+well under half of its 5-word shingles with its source, so neither the
+near-duplicate test nor the passage test sees it. This stage finds such
+pairs and measures the reuse:
+
+1. **Candidates** from the reuse fingerprints that signing samples
+   (``sign.reuse_fingerprints``: one 3-word shingle in two): documents that
+   share at least ``reuse_min_shared`` fingerprints, counting only
+   fingerprints held by at most ``reuse_max_df`` documents (a stock phrase
+   held by hundreds says nothing), each document keeping the
+   ``reuse_max_candidates`` it shares most with. Copies already in one
+   near-duplicate group are one owner and never paired.
+2. **Verification** on the cleaned texts: the share of each side's 3-word
+   shingles found in the other (containment), with shingles inside quotation
+   marks weighed by ``derive_quote_weight``: two reporters who heard the same
+   speaker share quotes without copying each other, while copied narration is
+   what a rewrite keeps of its source. The sentences of each side that are
+   mostly made of the other's shingles are aligned as evidence.
+3. **Verdict** on the copy's side once ``lineage`` has named the origin (else
+   on the more contained side): ``wholly`` from ``derive_wholly``,
+   ``partially`` from ``derive_partially``; pairs below are not reported.
+
+Scores are shares (0-1), computed exactly on the texts; the fingerprints only
+choose which pairs to compute.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Config, MatchConfig, VerifyConfig
+from .records import CleanDoc, Derivation, SentencePair, Span
+from .sign import SignedBatch, sorted_unique
+
+#: Sentence ends: . ! ? (and closing quotes) before white space, or a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’]?\s+|\n+")
+#: A sentence is aligned when this share of its fingerprints is found in the other text
+#: (rewritten sentences keep about a third of their 3-word runs)...
+SENTENCE_SHARE = 0.3
+#: ...and it holds at least this many fingerprints (a dateline or a name alone is no sentence).
+SENTENCE_MIN_FINGERPRINTS = 3
+#: Aligned sentences kept as evidence in a finding (``sentences_aligned`` counts all of them).
+MAX_SENTENCES = 20
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences (and lines) of ``text``."""
+    bounds, pos = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > pos:
+            bounds.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(text):
+        bounds.append((pos, len(text)))
+    return bounds
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    """The reuse fingerprints of a corpus (``SignedBatch.f_*``), indexed by document."""
+
+    hash: np.ndarray
+    start: np.ndarray
+    weight: np.ndarray  # 1, or ``derive_quote_weight`` inside quoted speech
+    bounds: np.ndarray  # document i's fingerprints are rows bounds[i]:bounds[i + 1]
+    total: np.ndarray  # each document's total weight
+
+    @classmethod
+    def of(cls, signed: SignedBatch, quote_weight: float) -> Fingerprints:
+        n = len(signed.doc_values)
+        weight = np.where(signed.f_quoted, quote_weight, 1.0)
+        return cls(signed.f_hash, signed.f_start, weight, np.searchsorted(signed.f_doc, np.arange(n + 1)),
+                   np.bincount(signed.f_doc, weights=weight, minlength=n))
+
+    def rows(self, i: int) -> slice:
+        return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
+
+    def narration(self, i: int, shared: np.ndarray) -> float:
+        """The share of document ``i``'s narration (its fingerprints outside quotes) among
+        ``shared`` (indices into its rows)."""
+        plain = self.weight[self.rows(i)] >= 1.0
+        return float(plain[shared].sum() / plain.sum()) if plain.any() else 0.0
+
+
+def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig) -> np.ndarray:
+    """Pairs ``(i, j)``, ``i < j``, of documents of different owners that share fingerprints.
+
+    Returns an ``(m, 2)`` int64 array, sorted. See the module's docstring for the rules.
+    """
+    n = len(signed.doc_values)
+    if n < 2 or not len(signed.f_hash):
+        return np.empty((0, 2), dtype=np.int64)
+    # one fingerprint per owner: copies in one group count once, as one document does
+    f_owner = owner[signed.f_doc]
+    key = sorted_unique((signed.f_hash.astype(np.int64) << 32) | f_owner)[0]
+    hashes, owners = key >> 32, key & 0xFFFFFFFF
+    edges = np.flatnonzero(np.diff(np.concatenate([[-1], hashes, [-1]])) != 0)
+    starts, sizes = edges[:-1], np.diff(edges)
+    codes = []
+    for size in range(2, match.reuse_max_df + 1):
+        at = starts[sizes == size]
+        if not len(at):
+            continue
+        members = owners[at[:, None] + np.arange(size)]
+        a, b = np.triu_indices(size, 1)
+        codes.append(members[:, a].ravel() * (1 << 32) + members[:, b].ravel())
+    if not codes:
+        return np.empty((0, 2), dtype=np.int64)
+    pair_codes, shared = sorted_unique(np.concatenate(codes))
+    keep = shared >= match.reuse_min_shared
+    pair_codes, shared = pair_codes[keep], shared[keep]
+    first, second = pair_codes >> 32, pair_codes & 0xFFFFFFFF
+    # each owner keeps the candidates it shares most with (ties: the earlier owner)
+    ranked = np.zeros(len(pair_codes), dtype=bool)
+    for side in (first, second):
+        order = np.lexsort((first + second - side, -shared, side))
+        side_sorted = side[order]
+        group_start = np.flatnonzero(np.concatenate([[True], side_sorted[1:] != side_sorted[:-1]]))
+        rank = np.arange(len(order)) - np.repeat(group_start, np.diff(np.append(group_start, len(order))))
+        ranked[order[rank < match.reuse_max_candidates]] = True
+    first, second = first[ranked], second[ranked]
+    # owners back to documents: an owner is a document, or a group (its first member speaks for it)
+    speaker = np.full(int(owner.max()) + 1, n, dtype=np.int64)
+    np.minimum.at(speaker, owner, np.arange(n, dtype=np.int64))
+    pairs = np.stack([speaker[first], speaker[second]], axis=1)
+    pairs.sort(axis=1)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+
+
+def verify_derivations(cleaned: Sequence[CleanDoc], signed: SignedBatch, pairs: np.ndarray,
+                       config: Config, progress: Callable[[int], None] | None = None) -> list[Derivation]:
+    """Measure each candidate pair's reuse; keep those at ``derive_partially`` or more.
+
+    The containments are computed on the fingerprints (half of each text's
+    3-word shingles, the same half on both sides, so the shares are those of
+    the texts up to sampling); the aligned sentences map them back to the
+    texts. The verdict is provisional (on the more contained side) until
+    ``decide_verdict`` has the origin.
+    """
+    cfg: VerifyConfig = config.verify
+    fp = Fingerprints.of(signed, cfg.derive_quote_weight)
+    out: list[Derivation] = []
+    for n, (i, j) in enumerate(pairs.tolist()):
+        if progress is not None and n % 1000 == 0:
+            progress(n)
+        ri, rj = fp.rows(i), fp.rows(j)
+        _, at_i, at_j = np.intersect1d(fp.hash[ri], fp.hash[rj], assume_unique=True, return_indices=True)
+        if not len(at_i) or not fp.total[i] or not fp.total[j]:
+            continue
+        a_in_b = float(fp.weight[ri][at_i].sum() / fp.total[i])
+        b_in_a = float(fp.weight[rj][at_j].sum() / fp.total[j])
+        if max(a_in_b, b_in_a) < cfg.derive_partially:
+            continue
+        a_is_copy = a_in_b >= b_in_a
+        if fp.narration(i if a_is_copy else j, at_i if a_is_copy else at_j) < cfg.derive_partially:
+            continue  # quotes and a name or two: two reports of one event, not a copy
+        copy, source = (i, j) if a_is_copy else (j, i)
+        at_copy, at_source = (at_i, at_j) if a_is_copy else (at_j, at_i)
+        found = [SentencePair(c, s, share, q) if a_is_copy else SentencePair(s, c, share, q)
+                 for c, s, share, q in _aligned(cleaned, fp, copy, source, at_copy, at_source)]
+        out.append(Derivation(i, j, round(a_in_b, 4), round(b_in_a, 4), found))
+    return out
+
+
+def _aligned(cleaned: Sequence[CleanDoc], fp: Fingerprints, copy: int, source: int, at_copy: np.ndarray,
+             at_source: np.ndarray) -> list[tuple[Span, Span, float, bool]]:
+    """Sentences of ``copy`` mostly made of shared fingerprints, each with the ``source``
+    sentence holding most of them: ``(copy span, source span, share, quoted)``, original offsets."""
+    c_sent, s_sent = sentences(cleaned[copy].text), sentences(cleaned[source].text)
+    if not c_sent or not s_sent:
+        return []
+    c_rows, s_rows = fp.rows(copy), fp.rows(source)
+    c_of = np.searchsorted(np.asarray([a for a, _ in c_sent]), fp.start[c_rows], "right") - 1
+    s_of = np.searchsorted(np.asarray([a for a, _ in s_sent]), fp.start[s_rows][at_source], "right") - 1
+    totals = np.bincount(c_of, minlength=len(c_sent))
+    hits = np.bincount(c_of[at_copy], minlength=len(c_sent))
+    quoted = np.bincount(c_of, weights=(fp.weight[c_rows] < 1.0).astype(np.float64), minlength=len(c_sent))
+    out = []
+    aligned = (totals >= SENTENCE_MIN_FINGERPRINTS) & (hits >= SENTENCE_SHARE * totals)
+    for sent in np.flatnonzero(aligned).tolist():
+        target = int(np.bincount(s_of[c_of[at_copy] == sent]).argmax())
+        out.append((cleaned[copy].span_to_original(*c_sent[sent]),
+                    cleaned[source].span_to_original(*s_sent[target]),
+                    round(float(hits[sent] / totals[sent]), 3), bool(quoted[sent] > totals[sent] / 2)))
+    return out
+
+
+def decide_verdict(d: Derivation, cfg: VerifyConfig) -> Derivation:
+    """The verdict and score on the copy's side: the non-origin one, else the more contained."""
+    if d.origin == "a":
+        score = d.b_in_a
+    elif d.origin == "b":
+        score = d.a_in_b
+    else:
+        score = max(d.a_in_b, d.b_in_a)
+    d.score = score
+    d.verdict = ("wholly" if score >= cfg.derive_wholly
+                 else "partially" if score >= cfg.derive_partially else "none")
+    return d
