@@ -110,6 +110,9 @@ class VerifyConfig:
     shingles (quoted speech weighed by ``derive_quote_weight``) is found in the other."""
     derive_wholly: float = 0.35
     """...and wholly derived from this share on (journalists rewrite: half is a lot)."""
+    derive_min_shared: int = 3
+    """...and only when the two share at least this many fingerprints (about twice as many
+    3-word shingles): a name ("the National Council of Resistance of Iran") is not a rewrite."""
     derive_quote_weight: float = 0.25
     """Weight of a shingle inside quotation marks: two reporters quoting the same speaker
     share quotes without copying each other; copied narration is the stronger evidence."""

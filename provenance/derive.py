@@ -88,16 +88,20 @@ class Fingerprints:
         return float(plain[shared].sum() / plain.sum()) if plain.any() else 0.0
 
 
-def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig) -> np.ndarray:
+def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig,
+                     speaker: np.ndarray | None = None) -> np.ndarray:
     """Pairs ``(i, j)``, ``i < j``, of documents of different owners that share fingerprints.
 
-    Returns an ``(m, 2)`` int64 array, sorted. See the module's docstring for the rules.
+    ``owner[doc]`` joins copies already grouped; ``speaker[owner]`` is the
+    document that stands for an owner in a pair (a group's origin; by default
+    its first document). Returns an ``(m, 2)`` int64 array, sorted. See the
+    module's docstring for the rules.
     """
     n = len(signed.doc_values)
     if n < 2 or not len(signed.f_hash):
         return np.empty((0, 2), dtype=np.int64)
     # one fingerprint per owner: copies in one group count once, as one document does
-    f_owner = owner[signed.f_doc]
+    f_owner = owner[signed.f_doc].astype(np.int64)
     key = sorted_unique((signed.f_hash.astype(np.int64) << 32) | f_owner)[0]
     hashes, owners = key >> 32, key & 0xFFFFFFFF
     edges = np.flatnonzero(np.diff(np.concatenate([[-1], hashes, [-1]])) != 0)
@@ -126,8 +130,9 @@ def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig)
         ranked[order[rank < match.reuse_max_candidates]] = True
     first, second = first[ranked], second[ranked]
     # owners back to documents: an owner is a document, or a group (its first member speaks for it)
-    speaker = np.full(int(owner.max()) + 1, n, dtype=np.int64)
-    np.minimum.at(speaker, owner, np.arange(n, dtype=np.int64))
+    if speaker is None:
+        speaker = np.full(int(owner.max()) + 1, n, dtype=np.int64)
+        np.minimum.at(speaker, owner, np.arange(n, dtype=np.int64))
     pairs = np.stack([speaker[first], speaker[second]], axis=1)
     pairs.sort(axis=1)
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
@@ -151,8 +156,8 @@ def verify_derivations(cleaned: Sequence[CleanDoc], signed: SignedBatch, pairs: 
             progress(n)
         ri, rj = fp.rows(i), fp.rows(j)
         _, at_i, at_j = np.intersect1d(fp.hash[ri], fp.hash[rj], assume_unique=True, return_indices=True)
-        if not len(at_i) or not fp.total[i] or not fp.total[j]:
-            continue
+        if len(at_i) < cfg.derive_min_shared or not fp.total[i] or not fp.total[j]:
+            continue  # a name or a stock phrase, however short the text
         a_in_b = float(fp.weight[ri][at_i].sum() / fp.total[i])
         b_in_a = float(fp.weight[rj][at_j].sum() / fp.total[j])
         if max(a_in_b, b_in_a) < cfg.derive_partially:

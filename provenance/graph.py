@@ -1,7 +1,7 @@
 """The outlet network: who republished whom, as GraphML and DOT.
 
 Nodes are outlets; an edge runs from a source outlet to each outlet that
-republished it, weighted by the documents and passages it took. The edges
+republished it, weighted by the documents, passages and rewrites it took. The edges
 are the report's syndication rows, so the table and the picture agree.
 """
 
@@ -22,16 +22,17 @@ class Edge:
     passages: int
     first_date: str | None
     last_date: str | None
+    rewrites: int = 0
 
     @property
     def weight(self) -> int:
-        return self.documents + self.passages
+        return self.documents + self.passages + self.rewrites
 
 
 def edges_from(syndication: list[dict[str, Any]]) -> list[Edge]:
     """Edges from the report's ``syndication`` rows, in their (sorted) order."""
     return [Edge(r["source"], r["republisher"], r["documents"], r["passages"],
-                 r["first_date"], r["last_date"]) for r in syndication]
+                 r["first_date"], r["last_date"], r.get("rewrites", 0)) for r in syndication]
 
 
 def nodes_of(edges: list[Edge]) -> list[str]:
@@ -45,7 +46,7 @@ def to_graphml(edges: list[Edge]) -> str:
     ET.register_namespace("", ns)
     root = ET.Element(f"{{{ns}}}graphml")
     keys = [("label", "node", "string"), ("documents", "edge", "int"), ("passages", "edge", "int"),
-            ("weight", "edge", "int"), ("first_date", "edge", "string"), ("last_date", "edge", "string")]
+            ("rewrites", "edge", "int"), ("weight", "edge", "int"), ("first_date", "edge", "string"), ("last_date", "edge", "string")]
     for name, scope, kind in keys:
         ET.SubElement(root, f"{{{ns}}}key", id=name, attrib={"for": scope, "attr.name": name,
                                                                "attr.type": kind})
@@ -57,7 +58,8 @@ def to_graphml(edges: list[Edge]) -> str:
     for i, e in enumerate(edges):
         edge = ET.SubElement(graph, f"{{{ns}}}edge", id=f"e{i}", source=ids[e.source],
                              target=ids[e.republisher])
-        for key, value in (("documents", e.documents), ("passages", e.passages), ("weight", e.weight),
+        for key, value in (("documents", e.documents), ("passages", e.passages), ("rewrites", e.rewrites),
+                           ("weight", e.weight),
                            ("first_date", e.first_date), ("last_date", e.last_date)):
             if value is not None:
                 ET.SubElement(edge, f"{{{ns}}}data", key=key).text = str(value)
@@ -75,7 +77,7 @@ def to_dot(edges: list[Edge]) -> str:
     for name in nodes_of(edges):
         lines.append(f"  {_dot_id(name)};")
     for e in edges:
-        label = f"{e.documents} docs, {e.passages} passages"
+        label = f"{e.documents} docs, {e.passages} passages" + (f", {e.rewrites} rewrites" if e.rewrites else "")
         lines.append(f"  {_dot_id(e.source)} -> {_dot_id(e.republisher)} "
                      f"[label={_dot_id(label)}, weight={e.weight}, penwidth={1 + min(e.weight, 8) * 0.5}];")
     lines.append("}")

@@ -176,7 +176,9 @@ def _credit_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequen
         for credit in clean.credits:
             if spans is not None and not _near(credit, spans[m]):
                 continue
-            own = outlet_key(credit.outlet) in (outlet_key(clean.doc.outlet), outlet_key(clean.doc.agency))
+            key = outlet_key(credit.outlet)
+            own = key == outlet_key(clean.doc.agency) or (key == outlet_key(clean.doc.outlet)
+                                                          and _outlet_by_metadata(clean.doc))
             target = None if own else _publisher_of(credit.outlet, cleaned, members, exclude=m)
             if target is not None:
                 tally.add(Evidence(credit.kind, cleaned[target].doc.id,
@@ -195,7 +197,7 @@ def _credit_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequen
             else:
                 tally.add(Evidence(credit.kind, None,
                                    f"{clean.doc.id} names {credit.outlet} ({credit.line!r}), which has"
-                                   " no document here", 0.0), None)
+                                   " no document among these", 0.0), None)
                 external[outlet_key(credit.outlet)].add(m)
                 names[outlet_key(credit.outlet)] = credit.outlet
     return {names[k]: v for k, v in external.items()}
@@ -226,13 +228,13 @@ def _common_source(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence
         agency, namers = min(wire.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         tally.add(Evidence("common source", None,
                            f"{', '.join(sorted(cleaned[m].doc.id for m in namers))} credit {agency}, a news"
-                           " agency with no copy here: the copies took the story from it", 0.0), None)
+                           " agency with no copy among these documents: they took the story from it", 0.0), None)
         return agency
     for outlet, namers in sorted(external.items()):
         if len(namers) >= 2:
             tally.add(Evidence("common source", None,
                                f"{', '.join(sorted(cleaned[m].doc.id for m in namers))} all name {outlet},"
-                               " which has no document here: they most likely copied it", 0.0), None)
+                               " which has no document among these: they most likely copied it", 0.0), None)
             return outlet
     dated = {cleaned[m].doc.date for m in members}
     outlets = {outlet_key(cleaned[m].doc.outlet) for m in members if cleaned[m].doc.outlet}
@@ -325,7 +327,7 @@ def _weak_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence
     weigh(muted)
     agencies = ", ".join(sorted(wire))
     for ev in muted.evidence:
-        note = f"{ev.detail} (not weighed: the copies credit {agencies}, which has no copy here)"
+        note = f"{ev.detail} (not weighed: the copies credit {agencies}, which has no copy among them)"
         tally.add(Evidence(ev.kind, ev.favours, note, 0.0), None)
 
 

@@ -197,7 +197,10 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     owner = np.arange(len(cleaned), dtype=np.int64)
     for member, g in group_of.items():
         owner[member] = len(cleaned) + g
-    reuse = reuse_candidates(signed, owner, config.match)
+    speaker = np.arange(len(cleaned) + len(groups), dtype=np.int64)  # who stands for a group: its origin
+    for g, group in enumerate(groups):
+        speaker[len(cleaned) + g] = group.origin if group.origin is not None else group.members[0]
+    reuse = reuse_candidates(signed, owner, config.match, speaker)
     progress("verify rewrites", 0, len(reuse))
     derivations = verify_derivations(cleaned, signed, reuse, config,
                                      lambda n: progress("verify rewrites", n, len(reuse)))

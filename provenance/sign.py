@@ -345,8 +345,8 @@ class SignedBatch:
     p_first: np.ndarray  # (m,) int64: word positions [first, last)
     p_last: np.ndarray
     p_values: np.ndarray  # (m, num_perm) uint32
-    f_doc: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    """(k,) int64: the document of each reuse fingerprint (``reuse_fingerprints``), ascending."""
+    f_doc: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    """(k,) int32: the document of each reuse fingerprint (``reuse_fingerprints``), ascending."""
     f_hash: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint32))
     """(k,) uint32: the fingerprints, unique within their document."""
     f_start: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
@@ -388,7 +388,7 @@ class SignedBatch:
         merged["p_doc"][int(keep.sum()):] = at[new.p_doc]
         order = np.argsort(merged["p_doc"], kind="stable")  # each document's passages stay in order
         fkeep = ~np.isin(self.f_doc, at)
-        f_doc = np.concatenate([self.f_doc[fkeep], at[new.f_doc]])
+        f_doc = np.concatenate([self.f_doc[fkeep], at[new.f_doc].astype(np.int32)])
         forder = np.argsort(f_doc, kind="stable")
         rest = (np.concatenate([getattr(self, f)[fkeep], getattr(new, f)])[forder]
                 for f in ("f_hash", "f_start", "f_quoted"))
@@ -566,9 +566,14 @@ def sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 #: Quoted speech: straight, curly, German and French quotation marks, and the
 #: ````...''`` of wire copy; a quote runs at most 600 characters and may wrap
-#: onto the next line, but never across a blank line (a paragraph break).
-QUOTE = re.compile(r'"(?:[^"\n]|\n(?![ \t]*\n)){1,600}"|“[^”]{1,600}[”“]|„[^“”]{1,600}[“”]|«[^»]{1,600}»'
-                   r"|``.{1,600}?''", re.S)
+#: onto the next line, but never across a blank line (``quotes`` drops those).
+QUOTE = re.compile(r'"[^"]{1,600}"|“[^”]{1,600}[”“]|„[^“”]{1,600}[“”]|«[^»]{1,600}»|``[^`]{1,600}?\'\'')
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def quotes(text: str) -> list[tuple[int, int]]:
+    """Spans of quoted speech in ``text`` (a paragraph break ends any quote)."""
+    return [m.span() for m in QUOTE.finditer(text) if "\n" not in m.group() or not _BLANK_LINE.search(m.group())]
 
 
 def reuse_fingerprints(joined: str, starts: np.ndarray, hashes: np.ndarray, first_word: np.ndarray,
@@ -588,7 +593,7 @@ def reuse_fingerprints(joined: str, starts: np.ndarray, hashes: np.ndarray, firs
     """
     k = cfg.reuse_shingle_size
     if len(hashes) < k or not len(doc_words):
-        return (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int32),
+        return (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int32),
                 np.empty(0, dtype=bool))
     grams = _fmix32(shingle_array(hashes, k) ^ np.uint32(0x9E3779B9))  # apart from the MinHash shingles
     pos = np.flatnonzero((grams & np.uint32((1 << cfg.reuse_sample_bits) - 1)) == 0)
@@ -596,15 +601,15 @@ def reuse_fingerprints(joined: str, starts: np.ndarray, hashes: np.ndarray, firs
     inside = pos + k <= first_word[doc] + doc_words[doc]  # the shingle does not run into the next text
     pos, doc = pos[inside], doc[inside]
     in_quote = np.zeros(len(starts) + 1, dtype=np.int32)  # +1 / -1 at each quote's first / after-last word
-    for m in QUOTE.finditer(joined):
-        in_quote[np.searchsorted(starts, m.start())] += 1
-        in_quote[np.searchsorted(starts, m.end())] -= 1
+    for q_start, q_end in quotes(joined):
+        in_quote[np.searchsorted(starts, q_start)] += 1
+        in_quote[np.searchsorted(starts, q_end)] -= 1
     quoted_word = np.cumsum(in_quote)[:-1] > 0
     quoted = quoted_word[pos] | quoted_word[pos + k - 1]
     code = (doc.astype(np.int64) << 32) | grams[pos].astype(np.int64)
-    order = np.argsort(code, kind="stable")  # the first occurrence of each first
+    order = np.argsort(code, kind="stable")  # each shingle's first occurrence comes first
     code = code[order]
     first = np.concatenate([[True], code[1:] != code[:-1]]) if len(code) else np.empty(0, dtype=bool)
     keep = order[first]
-    return (code[first] >> 32, (code[first] & 0xFFFFFFFF).astype(np.uint32),
+    return ((code[first] >> 32).astype(np.int32), (code[first] & 0xFFFFFFFF).astype(np.uint32),
             (starts[pos[keep]] - text_at[doc[keep]]).astype(np.int32), quoted[keep])

@@ -236,11 +236,11 @@ def test_every_stage_reports_progress() -> None:
     run([SAMPLES], Config(),
         progress=lambda stage, done, total: seen.setdefault(stage, []).append((done, total)))
     assert list(seen) == ["read and clean", "sign", "match documents", "verify documents",
-                          "match passages", "verify passages"]
+                          "verify rewrites", "match passages", "verify passages"]
     bands = banding(Config().match.passage_threshold, Config().sign.num_perm)[0]
     assert seen["match passages"][-1] == (bands, bands)
     assert seen["read and clean"][-1][0] >= 15  # every document read, counted as it comes
-    for stage in ("sign", "verify documents", "verify passages"):
+    for stage in ("sign", "verify documents", "verify rewrites", "verify passages"):
         done, total = seen[stage][-1]
         assert done == total
 
