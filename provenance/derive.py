@@ -89,35 +89,54 @@ class Fingerprints:
 
 
 def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig,
-                     speaker: np.ndarray | None = None) -> np.ndarray:
+                     speaker: np.ndarray | None = None, min_share: float = 0.0) -> np.ndarray:
     """Pairs ``(i, j)``, ``i < j``, of documents of different owners that share fingerprints.
 
     ``owner[doc]`` joins copies already grouped; ``speaker[owner]`` is the
     document that stands for an owner in a pair (a group's origin; by default
-    its first document). Returns an ``(m, 2)`` int64 array, sorted. See the
+    its first document). ``min_share``: pairs whose shared fingerprints are
+    fewer than this share of the smaller side's (after the ``reuse_max_df``
+    cut, so an upper bound of what verification measures, up to quote
+    weights) are dropped. Returns an ``(m, 2)`` int64 array, sorted. See the
     module's docstring for the rules.
     """
     n = len(signed.doc_values)
     if n < 2 or not len(signed.f_hash):
         return np.empty((0, 2), dtype=np.int64)
-    # one fingerprint per owner: copies in one group count once, as one document does
-    f_owner = owner[signed.f_doc].astype(np.int64)
-    key = sorted_unique((signed.f_hash.astype(np.int64) << 32) | f_owner)[0]
-    hashes, owners = key >> 32, key & 0xFFFFFFFF
-    edges = np.flatnonzero(np.diff(np.concatenate([[-1], hashes, [-1]])) != 0)
-    starts, sizes = edges[:-1], np.diff(edges)
+    # one fingerprint per owner: copies in one group count once, as one document does. The
+    # arrays hold a fingerprint per 2 words of the corpus: every step works in place.
+    key = signed.f_hash.astype(np.int64)
+    key <<= 32
+    key |= owner[signed.f_doc]
+    key.sort()
+    fresh = np.empty(len(key), dtype=bool)
+    fresh[0] = True
+    np.not_equal(key[1:], key[:-1], out=fresh[1:])
+    if not fresh.all():
+        key = key[fresh]
+    hashes = key >> 32
+    fresh = np.empty(len(key), dtype=bool)
+    fresh[0] = True
+    np.not_equal(hashes[1:], hashes[:-1], out=fresh[1:])
+    del hashes
+    starts = np.flatnonzero(fresh)
+    sizes = np.diff(starts, append=len(key))
+    held = (sizes >= 2) & (sizes <= match.reuse_max_df)
+    starts, sizes = starts[held], sizes[held]
     codes = []
     for size in range(2, match.reuse_max_df + 1):
         at = starts[sizes == size]
         if not len(at):
             continue
-        members = owners[at[:, None] + np.arange(size)]
+        members = key[at[:, None] + np.arange(size)] & 0xFFFFFFFF
         a, b = np.triu_indices(size, 1)
         codes.append(members[:, a].ravel() * (1 << 32) + members[:, b].ravel())
     if not codes:
         return np.empty((0, 2), dtype=np.int64)
     pair_codes, shared = sorted_unique(np.concatenate(codes))
-    keep = shared >= match.reuse_min_shared
+    held_by = np.bincount(key & 0xFFFFFFFF, minlength=int(owner.max()) + 1)  # fingerprints of each owner
+    smaller = np.minimum(held_by[pair_codes >> 32], held_by[pair_codes & 0xFFFFFFFF])
+    keep = (shared >= match.reuse_min_shared) & (shared >= min_share * smaller)
     pair_codes, shared = pair_codes[keep], shared[keep]
     first, second = pair_codes >> 32, pair_codes & 0xFFFFFFFF
     # each owner keeps the candidates it shares most with (ties: the earlier owner)

@@ -24,6 +24,8 @@ from .report import to_dict
 CONTEXT = 300
 #: Longest stretch of a near-duplicate pair shown side by side.
 MAX_PAIR_CHARS = 2500
+#: Longest stretch of each side of a rewritten copy shown (from its first aligned sentence).
+MAX_REWRITE_CHARS = 6000
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;
@@ -171,6 +173,31 @@ def network_svg(syndication: list[dict[str, Any]], width: int = 820) -> str:
     return "".join(parts)
 
 
+def _rewrites(data: dict[str, Any], docs: dict[str, CleanDoc]) -> list[str]:
+    """Rewritten copies: both texts side by side, the aligned sentences highlighted."""
+    out = ['<h2 id="rewrites">Rewritten copies</h2>']
+    if not data["derivations"]:
+        out.append("<p>None.</p>")
+    for n, d in enumerate(data["derivations"], start=1):
+        src, dst = ("b", "a") if d["origin"] == "b" else ("a", "b")
+        verdict = (f'origin: <span class="origin">{escape(d[src])}</span>' if d["origin"]
+                   else '<span class="unknown">origin unknown</span>'
+                   + (f" (common source: {escape(d['common_source'])})" if d["common_source"] else ""))
+        out.append(f'<h3 id="d{n}">Rewrite {n}: {escape(d["verdict"])}, {d["score"]:.0%} of the copy found in'
+                   f' the other; {d["sentences_aligned"]} aligned sentences; {verdict};'
+                   f' confidence {d["confidence"]:.2f}</h3>')
+        out.append(_evidence_list(d["evidence"]))
+        sides = []
+        for key, role in ((src, "origin" if d["origin"] else "a"), (dst, "copy" if d["origin"] else "b")):
+            marks = [tuple(x[f"{key}_span"]) for x in d["sentences"]]
+            clean = docs[d[key]]
+            first = min((m[0] for m in marks), default=0)
+            span = (first, min(len(clean.doc.text), first + MAX_REWRITE_CHARS))
+            sides.append(_side(clean, span, marks, _doc_title(clean, role), 200))
+        out.append('<div class="pair">' + "".join(sides) + "</div>")
+    return out
+
+
 def to_html(report: Report) -> str:
     """The whole report as one self-contained HTML page."""
     data = to_dict(report)
@@ -180,17 +207,17 @@ def to_html(report: Report) -> str:
            f"<title>provenance report</title><style>{CSS}</style></head><body>",
            "<h1>provenance report</h1>",
            f'<p class="summary">{len(data["documents"])} documents read, {len(data["skipped"])} skipped,'
-           f' {len(data["groups"])} near-duplicate groups, {len(data["matches"])} republished passages'
-           f' (provenance {escape(data["version"])}).</p>',
+           f' {len(data["groups"])} near-duplicate groups, {len(data["matches"])} republished passages,'
+           f' {len(data["derivations"])} rewritten copies (provenance {escape(data["version"])}).</p>',
            '<p class="legend"><span><mark>highlighted</mark>: text both sides share</span>'
            '<span><span class="removed">faded</span>: boilerplate removed before matching</span></p>']
     out.append('<h2 id="syndication">Syndication</h2>')
     if data["syndication"]:
         out.append("<table><tr><th>source</th><th>republisher</th><th>documents</th><th>passages</th>"
-                   "<th>first date</th><th>last date</th></tr>")
+                   "<th>rewrites</th><th>first date</th><th>last date</th></tr>")
         for row in data["syndication"]:
             out.append(f"<tr><td>{escape(row['source'])}</td><td>{escape(row['republisher'])}</td>"
-                       f"<td>{row['documents']}</td><td>{row['passages']}</td>"
+                       f"<td>{row['documents']}</td><td>{row['passages']}</td><td>{row['rewrites']}</td>"
                        f"<td>{escape(row['first_date'] or '-')}</td><td>{escape(row['last_date'] or '-')}</td></tr>")
         out.append("</table>")
     else:
@@ -220,6 +247,7 @@ def to_html(report: Report) -> str:
                            CONTEXT)
                    + "</div>")
 
+    out.extend(_rewrites(data, docs))
     out.append('<h2 id="groups">Near-duplicate groups</h2>')
     if not data["groups"]:
         out.append("<p>None.</p>")
