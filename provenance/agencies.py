@@ -72,8 +72,10 @@ class Agencies:
     agencies: tuple[Agency, ...]
     forms: Mapping[str, Sequence[str]]
     _by_key: dict[str, str] = field(init=False, repr=False)
-    _compiled: list[tuple[str, re.Pattern[str]]] = field(init=False, repr=False)
+    _forms: re.Pattern[str] = field(init=False, repr=False)  # every form, one alternative each
+    _kinds: dict[str, str] = field(init=False, repr=False)  # alternative's group -> kind
     _own: list[tuple[str, str, re.Pattern[str]]] = field(init=False, repr=False)
+    _own_any: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_key = {}
@@ -81,12 +83,18 @@ class Agencies:
             for name in (agency.name, *agency.aliases):
                 self._by_key.setdefault(outlet_key(name), agency.name)
         names = sorted({n for a in self.agencies for n in (a.name, *a.aliases)}, key=lambda n: (-len(n), n))
-        alternation = "(?P<agency>" + "|".join(_alias_pattern(n) for n in names) + ")" if names else "(?!)"
-        self._compiled = [(kind, re.compile(form.replace("{agency}", alternation)))
-                          for kind, forms in self.forms.items() for form in forms]
+        aliases = "|".join(_alias_pattern(n) for n in names) if names else "(?!)"
+        # One pattern for all forms (a line is matched once, not once a form); alternative i
+        # is group f{i}, its agency group a{i}. Every form is anchored at the line's start.
+        alternatives, self._kinds = [], {}
+        for i, (kind, form) in enumerate((k, f) for k, fs in self.forms.items() for f in fs):
+            alternatives.append(f"(?P<f{i}>{form.replace('{agency}', f'(?P<a{i}>{aliases})')})")
+            self._kinds[f"f{i}"] = kind
+        self._forms = re.compile("|".join(alternatives) or "(?!)")
         self._own = [(a.name, kind, re.compile(p)) for a in self.agencies
                      for kind, patterns in (("signature", a.signatures), ("wire header", a.headers))
                      for p in patterns]
+        self._own_any = re.compile("|".join(f"(?:{p.pattern})" for _, _, p in self._own) or "(?!)", re.M)
 
     def canonical(self, name: str | None) -> str | None:
         """The agency a name stands for (``AP`` -> ``Associated Press``), or None."""
@@ -122,16 +130,27 @@ class Agencies:
         return found
 
     def _match_line(self, line: str) -> tuple[str, str] | None:
+        # every form is anchored at the line's start: ``match``, never a scan of the whole line
         for name, kind, pattern in self._own:
-            if pattern.search(line):
+            if pattern.match(line):
                 return name, kind
-        for kind, pattern in self._compiled:
-            m = pattern.search(line)
-            if m:
-                agency = self.canonical(m["agency"])
-                if agency:
-                    return agency, kind
+        m = self._forms.match(line)
+        if m and m.lastgroup:
+            agency = self.canonical(m["a" + m.lastgroup[1:]])
+            if agency:
+                return agency, self._kinds[m.lastgroup]
         return None
+
+    def own_mark(self, text: str) -> AgencyLine | None:
+        """The first agency signature or wire header anywhere in ``text`` (one search)."""
+        m = self._own_any.search(text)
+        if not m:
+            return None
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.start())
+        end = len(text) if end < 0 else end
+        hit = self._match_line(text[start:end])
+        return AgencyLine(hit[0], hit[1], start, end) if hit else None
 
 
 def _load(data: Mapping[str, object]) -> Agencies:

@@ -82,10 +82,9 @@ def agency_credits(clean: CleanDoc, agencies: Agencies | None = None) -> list[Cr
                                       cut[hit.start:hit.end].strip(), True))
     if not any(c.kind == "wire header" for c in out):
         head = clean.doc.text[:HEADER_WINDOW]
-        for hit in agencies.find(head):
-            if hit.kind == "wire header":
-                out.append(Credit(hit.agency, hit.start, hit.end, hit.kind, head[hit.start:hit.end].strip(), True))
-                break
+        mark = agencies.own_mark(head)
+        if mark is not None and mark.kind == "wire header":
+            out.append(Credit(mark.agency, mark.start, mark.end, mark.kind, head[mark.start:mark.end].strip(), True))
     return out
 
 

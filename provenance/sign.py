@@ -382,12 +382,14 @@ class SignedBatch:
         at = np.asarray(docs, dtype=np.int64)
         doc_values, doc_words = self.doc_values.copy(), self.doc_words.copy()
         doc_values[at], doc_words[at] = new.doc_values, new.doc_words
-        keep = ~np.isin(self.p_doc, at)
+        changed = np.zeros(len(self.doc_values), dtype=bool)
+        changed[at] = True  # a gather, not np.isin: the fingerprint arrays hold millions of rows
+        keep = ~changed[self.p_doc]
         fields = ("p_doc", "p_start", "p_end", "p_first", "p_last", "p_values")
         merged = {f: np.concatenate([getattr(self, f)[keep], getattr(new, f)]) for f in fields}
         merged["p_doc"][int(keep.sum()):] = at[new.p_doc]
         order = np.argsort(merged["p_doc"], kind="stable")  # each document's passages stay in order
-        fkeep = ~np.isin(self.f_doc, at)
+        fkeep = ~changed[self.f_doc]
         f_doc = np.concatenate([self.f_doc[fkeep], at[new.f_doc].astype(np.int32)])
         forder = np.argsort(f_doc, kind="stable")
         rest = (np.concatenate([getattr(self, f)[fkeep], getattr(new, f)])[forder]

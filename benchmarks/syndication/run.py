@@ -163,13 +163,17 @@ def tool_version() -> str:
     return (done.stdout.strip() or done.stderr.strip() or f"exit {done.returncode}").splitlines()[0]
 
 
-def run_scan(gs: GoldSet, tmp: Path) -> tuple[dict[str, Any], float, list[str]]:
-    """Write the set's JSONL to ``tmp``, run ``provenance scan`` on it; report, wall s, argv."""
-    data, report = tmp / gs.file_name, tmp / f"{gs.name.lower()}-report.json"
+def run_scan(gs: GoldSet, tmp: Path, cmd: list[str] | None = None,
+             tag: str = "") -> tuple[dict[str, Any], float, list[str]]:
+    """Write the set's JSONL to ``tmp``, run ``provenance scan`` on it; report, wall s, argv.
+
+    ``cmd`` runs another build of the tool (``python OTHER/cli.py``) in place of the installed one.
+    """
+    data, report = tmp / gs.file_name, tmp / f"{gs.name.lower()}{tag}-report.json"
     with open(data, "w", encoding="utf-8") as handle:
         for obj in tool_input(gs):
             handle.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    argv = [*provenance_cmd(), "scan", str(data), "--format", "json", "--output", str(report), "--quiet"]
+    argv = [*(cmd or provenance_cmd()), "scan", str(data), "--format", "json", "--output", str(report), "--quiet"]
     started = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
@@ -328,6 +332,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--out", type=Path, default=None, metavar="FILE", help="also write every figure as JSON")
     ap.add_argument("--baseline-threshold", type=float, default=0.08, metavar="T",
                     help="3-gram containment at which the baseline calls an article derived (default: 0.08)")
+    ap.add_argument("--before", type=Path, default=None, metavar="CHECKOUT",
+                    help="also score another checkout of provenance (its cli.py, run with this interpreter), "
+                         "e.g. a git worktree of an older commit, as an extra row of the same run")
     return ap.parse_args(argv)
 
 
@@ -362,8 +369,20 @@ def main(argv: list[str] | None = None) -> int:
                 "baseline": score_baseline(gs, t),
                 "everything_derived": score_everything(gs),
             }
+            if args.before is not None:
+                before_cmd = [sys.executable, str(args.before.resolve() / "cli.py")]
+                try:
+                    report, seconds, scan_argv = run_scan(gs, Path(tmp), before_cmd, "-before")
+                except RuntimeError as err:
+                    say(f"error: {err}", err=True)
+                    return 1
+                scan_commands.append(shlex.join(scan_argv))
+                results[gs.name]["before"] = score_tool(gs, report, seconds)
     labels = {"provenance_scan": "provenance scan", "baseline": f"3-gram containment baseline (t={t:g})",
               "everything_derived": "everything derived (floor)"}
+    if args.before is not None:
+        labels = {"provenance_scan": "provenance scan", "before": f"provenance scan, {args.before.name} (before)",
+                  **{k: v for k, v in labels.items() if k != "provenance_scan"}}
     for key, label in labels.items():
         rows += [(label, gs.name, results[gs.name][key]) for gs in sets]
 
