@@ -113,10 +113,6 @@ class VerifyConfig:
     derive_min_shared: int = 3
     """...and only when the two share at least this many fingerprints (about twice as many
     3-word shingles): a name ("the National Council of Resistance of Iran") is not a rewrite."""
-    derive_min_places: int = 1
-    """...spread over at least this many places of the copy (more than 100 characters apart):
-    a rewrite keeps phrases all through its source, while two texts that share one sentence
-    (a quote, a stock paragraph) share it in one place."""
     derive_quote_weight: float = 0.25
     """Weight of a shingle inside quotation marks: two reporters quoting the same speaker
     share quotes without copying each other; copied narration is the stronger evidence."""

@@ -45,8 +45,6 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’]?\s+|\n+")
 SENTENCE_SHARE = 0.3
 #: ...and it holds at least this many fingerprints (a dateline or a name alone is no sentence).
 SENTENCE_MIN_FINGERPRINTS = 3
-#: Shared fingerprints further apart than this many characters stand in separate places.
-PLACE_GAP = 100
 #: Aligned sentences kept as evidence in a finding (``sentences_aligned`` counts all of them).
 MAX_SENTENCES = 20
 
@@ -82,12 +80,6 @@ class Fingerprints:
 
     def rows(self, i: int) -> slice:
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
-
-    def places(self, i: int, shared: np.ndarray) -> int:
-        """In how many separate places of document ``i`` the ``shared`` fingerprints stand
-        (runs more than ``PLACE_GAP`` characters apart)."""
-        starts = np.sort(self.start[self.rows(i)][shared])
-        return int(np.count_nonzero(np.diff(starts) > PLACE_GAP)) + 1 if len(starts) else 0
 
     def narration(self, i: int, shared: np.ndarray) -> float:
         """The share of document ``i``'s narration (its fingerprints outside quotes) among
@@ -192,8 +184,6 @@ def verify_derivations(cleaned: Sequence[CleanDoc], signed: SignedBatch, pairs: 
         a_is_copy = a_in_b >= b_in_a
         if fp.narration(i if a_is_copy else j, at_i if a_is_copy else at_j) < cfg.derive_partially:
             continue  # quotes and a name or two: two reports of one event, not a copy
-        if fp.places(i if a_is_copy else j, at_i if a_is_copy else at_j) < cfg.derive_min_places:
-            continue  # one shared run (a quote, a stock sentence): not a rewrite of the whole
         copy, source = (i, j) if a_is_copy else (j, i)
         at_copy, at_source = (at_i, at_j) if a_is_copy else (at_j, at_i)
         found = [SentencePair(c, s, share, q) if a_is_copy else SentencePair(s, c, share, q)
