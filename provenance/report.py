@@ -54,10 +54,16 @@ def _attribution(report: Report) -> dict[str, dict[str, Any]]:
                 "confidence": g.confidence,
                 "evidence": sorted({e.kind for e in g.evidence if e.weight > 0}),
             }
-    # a named origin first, then a named common source (an agency), then the best score
+    # For a copy with several sources: a named origin first, then a named common source (an
+    # agency); among origins, one not dated after the copy (a text is not written from a later
+    # one), then an agency's copy (papers take far more from the wire than from each other),
+    # then the best score.
     def rank(d: Derivation) -> tuple[object, ...]:
-        return (d.origin is None, d.common_source in (None, "unnamed"), -d.score, docs[d.a].doc.id,
-                docs[d.b].doc.id)
+        source = d.a if d.origin == "a" else d.b
+        copy = d.b if d.origin == "a" else d.a
+        later = bool(docs[source].doc.date and docs[copy].doc.date and docs[source].doc.date > docs[copy].doc.date)
+        return (d.origin is None, d.common_source in (None, "unnamed"), later, docs[source].doc.agency is None,
+                -d.score, docs[d.a].doc.id, docs[d.b].doc.id)
 
     for d in sorted(report.derivations, key=rank):
         if d.origin is None and not d.common_source:
