@@ -88,8 +88,34 @@ class Fingerprints:
         return float(plain[shared].sum() / plain.sum()) if plain.any() else 0.0
 
 
+#: A fingerprint held by more owners than this is paired with no one, agency copies included.
+HUB_MAX_DF = 4096
+#: Agency copies a widely held fingerprint pairs the others with, at most.
+HUB_MAX = 8
+
+
+def _hub_pairs(key: np.ndarray, starts: np.ndarray, sizes: np.ndarray, hub: np.ndarray,
+               max_df: int) -> list[np.ndarray]:
+    """Pair codes (``owner * 2**32 + owner``, smaller first) of widely held fingerprints'
+    owners with the agency copies among them (``reuse_candidates``)."""
+    wide = (sizes > max_df) & (sizes <= HUB_MAX_DF)
+    if not wide.any():
+        return []
+    held = np.add.reduceat(hub[key & 0xFFFFFFFF].astype(np.int32), starts)  # agency copies per fingerprint
+    wide = np.flatnonzero(wide & (held > 0))
+    out: list[np.ndarray] = []
+    for g in wide.tolist():
+        owners = key[starts[g]:starts[g] + sizes[g]] & 0xFFFFFFFF
+        hubs = owners[hub[owners]][:HUB_MAX]
+        for h in hubs.tolist():
+            others = owners[owners != h]
+            out.append(np.minimum(others, h) * (1 << 32) + np.maximum(others, h))
+    return out
+
+
 def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig,
-                     speaker: np.ndarray | None = None, min_share: float = 0.0) -> np.ndarray:
+                     speaker: np.ndarray | None = None, min_share: float = 0.0,
+                     hub: np.ndarray | None = None) -> np.ndarray:
     """Pairs ``(i, j)``, ``i < j``, of documents of different owners that share fingerprints.
 
     ``owner[doc]`` joins copies already grouped; ``speaker[owner]`` is the
@@ -97,7 +123,11 @@ def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig,
     its first document). ``min_share``: pairs whose shared fingerprints are
     fewer than this share of the smaller side's (after the ``reuse_max_df``
     cut, so an upper bound of what verification measures, up to quote
-    weights) are dropped. Returns an ``(m, 2)`` int64 array, sorted. See the
+    weights) are dropped. ``hub[owner]``: the owner is a news agency's copy; a
+    fingerprint held by more than ``reuse_max_df`` owners (up to ``HUB_MAX_DF``)
+    still pairs each of them with the agency copies among them, so that a wire
+    story rewritten by dozens of papers is found, without pairing every paper
+    with every other. Returns an ``(m, 2)`` int64 array, sorted. See the
     module's docstring for the rules.
     """
     n = len(signed.doc_values)
@@ -121,9 +151,9 @@ def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig,
     del hashes
     starts = np.flatnonzero(fresh)
     sizes = np.diff(starts, append=len(key))
+    codes = _hub_pairs(key, starts, sizes, hub, match.reuse_max_df) if hub is not None and hub.any() else []
     held = (sizes >= 2) & (sizes <= match.reuse_max_df)
     starts, sizes = starts[held], sizes[held]
-    codes = []
     for size in range(2, match.reuse_max_df + 1):
         at = starts[sizes == size]
         if not len(at):

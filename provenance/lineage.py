@@ -187,7 +187,8 @@ def _credit_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequen
             elif own and _outlet_by_metadata(clean.doc):
                 tally.add(Evidence(credit.kind, clean.doc.id,
                                    f"{clean.doc.id} names its own outlet ({credit.line!r})", 1.0), m)
-            elif spans is not None and len(members) == 2 and not own:
+            elif spans is not None and len(members) == 2 and not own and not credit.agency:
+                # (a wire credit beside the text says both sides took it from the agency: below)
                 other = members[1] if members[0] == m else members[0]
                 tally.add(Evidence(credit.kind, cleaned[other].doc.id,
                                    f"{clean.doc.id} names {credit.outlet} ({credit.line!r}) beside the"

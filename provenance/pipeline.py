@@ -201,7 +201,8 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     for g, group in enumerate(groups):
         speaker[len(cleaned) + g] = group.origin if group.origin is not None else group.members[0]
     # a pair is measured only if its shared fingerprints could reach the verdict's threshold
-    reuse = reuse_candidates(signed, owner, config.match, speaker, 0.8 * config.verify.derive_partially)
+    hub = np.array([cleaned[int(d)].doc.agency is not None for d in speaker], dtype=bool)
+    reuse = reuse_candidates(signed, owner, config.match, speaker, 0.8 * config.verify.derive_partially, hub)
     progress("verify rewrites", 0, len(reuse))
     derivations = verify_derivations(cleaned, signed, reuse, config,
                                      lambda n: progress("verify rewrites", n, len(reuse)))

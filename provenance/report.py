@@ -23,7 +23,7 @@ from .memory import paused
 from .outlets import outlet_key
 from .derive import MAX_SENTENCES
 from .pipeline import Report
-from .records import CleanDoc, Derivation, Evidence
+from .records import CleanDoc, Derivation, Evidence, Group
 from .spill import text_length
 
 UNKNOWN_OUTLET = "(unknown)"
@@ -43,9 +43,9 @@ def _attribution(report: Report) -> dict[str, dict[str, Any]]:
     """Per document id: where its text came from, as far as the evidence says."""
     docs = report.cleaned
     out: dict[str, dict[str, Any]] = {}
-    for n, g in enumerate(report.groups, start=1):
-        if g.origin is None and not g.origin_outlet:
-            continue
+    undecided: dict[int, list[int]] = {}  # an origin-less group's first member -> its members
+
+    def from_group(n: int, g: Group) -> None:
         origin = docs[g.origin] if g.origin is not None else None
         for m in g.members:
             out[docs[m].doc.id] = {
@@ -54,6 +54,12 @@ def _attribution(report: Report) -> dict[str, dict[str, Any]]:
                 "confidence": g.confidence,
                 "evidence": sorted({e.kind for e in g.evidence if e.weight > 0}),
             }
+
+    for n, g in enumerate(report.groups, start=1):
+        if g.origin is not None:
+            from_group(n, g)
+        else:  # a rewrite of the group's text, with a decided source, may still say where it came from
+            undecided[g.members[0]] = g.members
     # For a copy with several sources: a named origin first, then a named common source (an
     # agency); among origins, one not dated after the copy (a text is not written from a later
     # one), then an agency's copy (papers take far more from the wire than from each other),
@@ -71,15 +77,19 @@ def _attribution(report: Report) -> dict[str, dict[str, Any]]:
         copies = [d.b] if d.origin == "a" else [d.a] if d.origin == "b" else [d.a, d.b]
         origin = None if d.origin is None else docs[d.a if d.origin == "a" else d.b]
         for copy in copies:
-            if docs[copy].doc.id in out:
-                continue  # a group's origin, or a better-scoring source, speaks first
-            out[docs[copy].doc.id] = {
-                "group": None, "origin": origin.doc.id if origin else None,
-                "outlet": d.origin_outlet if d.common_source != "unnamed" else None,
-                "date": origin.doc.date if origin else None, "confidence": d.confidence,
-                "evidence": sorted({e.kind for e in d.evidence if e.weight > 0}),
-                "derivation": d.verdict, "score": d.score,
-            }
+            for member in undecided.get(copy, [copy]):  # a group's copies share its first member's source
+                if docs[member].doc.id in out:
+                    continue  # a group's origin, or a better-scoring source, speaks first
+                out[docs[member].doc.id] = {
+                    "group": None, "origin": origin.doc.id if origin else None,
+                    "outlet": d.origin_outlet if d.common_source != "unnamed" else None,
+                    "date": origin.doc.date if origin else None, "confidence": d.confidence,
+                    "evidence": sorted({e.kind for e in d.evidence if e.weight > 0}),
+                    "derivation": d.verdict, "score": d.score,
+                }
+    for n, g in enumerate(report.groups, start=1):
+        if g.origin is None and g.origin_outlet and not any(docs[m].doc.id in out for m in g.members):
+            from_group(n, g)
     for clean in docs:
         if clean.doc.id in out or not clean.credits:
             continue

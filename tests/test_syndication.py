@@ -197,6 +197,26 @@ def test_papers_running_an_ap_story_are_traced_to_the_ap_copy(tmp_path: Path) ->
                    for r in report["syndication"])
 
 
+def test_a_wire_story_rewritten_by_two_dozen_papers_is_traced_to_the_wire(tmp_path: Path) -> None:
+    # Each paper keeps a different half of the story's sentences and words them its own way:
+    # the story's phrases are held by more documents than a stock phrase may be (reuse_max_df),
+    # yet every paper is paired with the agency's copy among them.
+    sentences = [s.strip() for s in AP_STORY.split("\n\n")]
+    papers = []
+    for n in range(24):
+        kept = [sentences[(n + k) % len(sentences)] for k in range(3)]
+        body = "\n\n".join(x.replace("said", "told reporters").replace("The ", f"Paper {n}'s report: the ", 1)
+                           for x in kept)
+        papers.append({"id": f"paper{n:02d}", "text": f"Local edition {n}\n\n{body}\n\nOur own reporter adds"
+                       f" that residents met on day {n} to discuss the closure.",
+                       "outlet": f"Daily {n:02d}", "date": "2021-05-12"})
+    report = _scan(tmp_path, [{"id": "ap", "text": AP_STORY, "outlet": "AP", "date": "2021-05-12"}, *papers])
+    for p in papers:
+        attr = _attr(report, p["id"])
+        assert attr["origin"] == "news.jsonl#ap", (p["id"], attr)
+    assert {r["source"] for r in report["syndication"]} == {"Associated Press"}
+
+
 def test_two_papers_crediting_ap_are_not_each_others_origin(tmp_path: Path) -> None:
     # No AP copy here; one paper's page is dated a day earlier. Dates never outweigh the credit.
     report = _scan(tmp_path, [
