@@ -352,7 +352,8 @@ def _restore(stored: StoredDoc) -> CleanDoc:
                    author=m.get("author"), agency=m.get("agency"))
     return CleanDoc(doc=doc, kept=kept, text=stored.text,
                     removed=[Removal(r["start"], r["end"], r["reason"]) for r in m["removed"]],
-                    credits=[Credit(c["outlet"], c["start"], c["end"], c["kind"], c["line"], bool(c.get("agency")))
+                    credits=[Credit(c["outlet"], c["start"], c["end"], c["kind"], c["line"],
+                                    bool(c.get("agency")))
                              for c in m["credits"]])
 
 

@@ -78,13 +78,15 @@ def agency_credits(clean: CleanDoc, agencies: Agencies | None = None) -> list[Cr
             cut = clean.doc.text[removed.start:removed.end]
             for hit in agencies.find(cut):
                 if hit.kind in ("copyright", "byline", "signature"):
-                    out.append(Credit(hit.agency, removed.start + hit.start, removed.start + hit.end, hit.kind,
+                    at = removed.start
+                    out.append(Credit(hit.agency, at + hit.start, at + hit.end, hit.kind,
                                       cut[hit.start:hit.end].strip(), True))
     if not any(c.kind == "wire header" for c in out):
         head = clean.doc.text[:HEADER_WINDOW]
         mark = agencies.own_mark(head)
         if mark is not None and mark.kind == "wire header":
-            out.append(Credit(mark.agency, mark.start, mark.end, mark.kind, head[mark.start:mark.end].strip(), True))
+            line = head[mark.start:mark.end].strip()
+            out.append(Credit(mark.agency, mark.start, mark.end, mark.kind, line, True))
     return out
 
 
@@ -98,7 +100,8 @@ def find_credits(clean: CleanDoc, agencies: Agencies | None = None) -> list[Cred
     credits = _generic_credits(clean)
     taken = {(c.start, c.end) for c in credits}
     for c in agency_credits(clean, agencies):
-        same = [k for k, old in enumerate(credits) if old.start <= c.start < old.end or c.start <= old.start < c.end]
+        same = [k for k, old in enumerate(credits)
+                if old.start <= c.start < old.end or c.start <= old.start < c.end]
         if same and (agencies or default_agencies()).canonical(credits[same[0]].outlet):
             continue  # the generic rules read this line already, and named the agency
         if same:

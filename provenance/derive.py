@@ -101,10 +101,9 @@ def _hub_pairs(key: np.ndarray, starts: np.ndarray, sizes: np.ndarray, hub: np.n
     wide = (sizes > max_df) & (sizes <= HUB_MAX_DF)
     if not wide.any():
         return []
-    held = np.add.reduceat(hub[key & 0xFFFFFFFF].astype(np.int32), starts)  # agency copies per fingerprint
-    wide = np.flatnonzero(wide & (held > 0))
+    held = np.add.reduceat(hub[key & 0xFFFFFFFF].astype(np.int32), starts)  # agency copies a fingerprint
     out: list[np.ndarray] = []
-    for g in wide.tolist():
+    for g in np.flatnonzero(wide & (held > 0)).tolist():
         owners = key[starts[g]:starts[g] + sizes[g]] & 0xFFFFFFFF
         hubs = owners[hub[owners]][:HUB_MAX]
         for h in hubs.tolist():

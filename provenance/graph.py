@@ -46,7 +46,8 @@ def to_graphml(edges: list[Edge]) -> str:
     ET.register_namespace("", ns)
     root = ET.Element(f"{{{ns}}}graphml")
     keys = [("label", "node", "string"), ("documents", "edge", "int"), ("passages", "edge", "int"),
-            ("rewrites", "edge", "int"), ("weight", "edge", "int"), ("first_date", "edge", "string"), ("last_date", "edge", "string")]
+            ("rewrites", "edge", "int"), ("weight", "edge", "int"), ("first_date", "edge", "string"),
+            ("last_date", "edge", "string")]
     for name, scope, kind in keys:
         ET.SubElement(root, f"{{{ns}}}key", id=name, attrib={"for": scope, "attr.name": name,
                                                                "attr.type": kind})
@@ -77,7 +78,9 @@ def to_dot(edges: list[Edge]) -> str:
     for name in nodes_of(edges):
         lines.append(f"  {_dot_id(name)};")
     for e in edges:
-        label = f"{e.documents} docs, {e.passages} passages" + (f", {e.rewrites} rewrites" if e.rewrites else "")
+        label = f"{e.documents} docs, {e.passages} passages"
+        if e.rewrites:
+            label += f", {e.rewrites} rewrites"
         lines.append(f"  {_dot_id(e.source)} -> {_dot_id(e.republisher)} "
                      f"[label={_dot_id(label)}, weight={e.weight}, penwidth={1 + min(e.weight, 8) * 0.5}];")
     lines.append("}")

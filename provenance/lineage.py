@@ -229,7 +229,8 @@ def _common_source(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence
         agency, namers = min(wire.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         tally.add(Evidence("common source", None,
                            f"{', '.join(sorted(cleaned[m].doc.id for m in namers))} credit {agency}, a news"
-                           " agency with no copy among these documents: they took the story from it", 0.0), None)
+                           " agency with no copy among these documents: they took the story from it", 0.0),
+                  None)
         return agency
     for outlet, namers in sorted(external.items()):
         if len(namers) >= 2:

@@ -119,7 +119,8 @@ class Outlets:
         return out
 
     def merge(self, other: Outlets) -> Outlets:
-        agencies = {k: list(dict.fromkeys([*self.agencies.get(k, []), *v])) for k, v in other.agencies.items()}
+        agencies = {k: list(dict.fromkeys([*self.agencies.get(k, []), *v]))
+                    for k, v in other.agencies.items()}
         return Outlets({**self.aliases, **other.aliases}, self.paths + other.paths,
                        self.urls + other.urls, {**self.agencies, **agencies})
 
@@ -180,7 +181,8 @@ def resolve(clean: CleanDoc, outlets: Outlets) -> CleanDoc:
 
     if doc.outlet:
         doc.outlet = named(doc.outlet)
-    clean.credits = [replace(c, outlet=named(c.outlet), agency=agencies.canonical(named(c.outlet)) is not None)
+    clean.credits = [replace(c, outlet=named(c.outlet),
+                             agency=agencies.canonical(named(c.outlet)) is not None)
                      for c in clean.credits]
     if doc.outlet and not (doc.outlet_source or "").startswith("text") and agencies.canonical(doc.outlet):
         doc.agency = agencies.canonical(doc.outlet)

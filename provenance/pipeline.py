@@ -18,9 +18,9 @@ from . import __version__
 from .clean import clean_document
 from .config import Config
 from .credits import annotate
+from .derive import decide_verdict, reuse_candidates, verify_derivations
 from .errors import ConfigError
 from .ingest import read_paths
-from .derive import decide_verdict, reuse_candidates, verify_derivations
 from .lineage import (
     attribute_derivation,
     attribute_group,
@@ -139,7 +139,8 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
             skipped.append(item)
         else:
             assert isinstance(item, Document)
-            cleaned.append(resolve(annotate(clean_document(item, config.clean), outlets.agency_set()), outlets))
+            clean = annotate(clean_document(item, config.clean), outlets.agency_set())
+            cleaned.append(resolve(clean, outlets))
             lines.append(LineKeys.of(cleaned[-1], config.clean))
             item.blocks = None  # only cleaning reads an HTML page's blocks
             spill(item, spill_dir)
@@ -220,7 +221,8 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     progress("verify passages", len(passage_pairs), len(passage_pairs))
     matches = collapse_matches(matches, groups, cleaned)
     matches = [attribute_match(m, cleaned, homes) for m in matches]
-    derivations = [decide_verdict(attribute_derivation(d, cleaned, homes), config.verify) for d in derivations]
+    derivations = [decide_verdict(attribute_derivation(d, cleaned, homes), config.verify)
+                   for d in derivations]
     derivations = [d for d in derivations if d.verdict != "none"]
     release_free_memory()  # what banding and verification freed, before the report is built
     return groups, matches, derivations

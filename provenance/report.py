@@ -19,9 +19,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from .derive import MAX_SENTENCES
 from .memory import paused
 from .outlets import outlet_key
-from .derive import MAX_SENTENCES
 from .pipeline import Report
 from .records import CleanDoc, Derivation, Evidence, Group
 from .spill import text_length
@@ -67,9 +67,10 @@ def _attribution(report: Report) -> dict[str, dict[str, Any]]:
     def rank(d: Derivation) -> tuple[object, ...]:
         source = d.a if d.origin == "a" else d.b
         copy = d.b if d.origin == "a" else d.a
-        later = bool(docs[source].doc.date and docs[copy].doc.date and docs[source].doc.date > docs[copy].doc.date)
-        return (d.origin is None, d.common_source in (None, "unnamed"), later, docs[source].doc.agency is None,
-                -d.score, docs[d.a].doc.id, docs[d.b].doc.id)
+        s_date, c_date = docs[source].doc.date, docs[copy].doc.date
+        later = bool(s_date and c_date and s_date > c_date)
+        return (d.origin is None, d.common_source in (None, "unnamed"), later,
+                docs[source].doc.agency is None, -d.score, docs[d.a].doc.id, docs[d.b].doc.id)
 
     for d in sorted(report.derivations, key=rank):
         if d.origin is None and not d.common_source:
@@ -403,8 +404,8 @@ def render_table(report: Report, console: Console) -> None:
             table.add_column(col, overflow="fold")
         for d in data["derivations"][:MAX_DOCUMENT_ROWS]:
             copy, source = (d["b"], d["a"]) if d["origin"] == "a" else (d["a"], d["b"])
-            src = source if d["origin"] else f"unknown ({d['common_source'] or 'no evidence'}): {source}"
-            table.add_row(escape(src), escape(copy), d["verdict"], f"{d['score']:.0%}",
+            named = source if d["origin"] else f"unknown ({d['common_source'] or 'no evidence'}): {source}"
+            table.add_row(escape(named), escape(copy), d["verdict"], f"{d['score']:.0%}",
                           str(d["sentences_aligned"]), escape(_evidence_summary(d["evidence"])))
         if len(data["derivations"]) > MAX_DOCUMENT_ROWS:
             table.caption = f"{len(data['derivations']) - MAX_DOCUMENT_ROWS} more: see --format json"

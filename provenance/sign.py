@@ -14,8 +14,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import ClassVar
 from itertools import pairwise
+from typing import ClassVar
 
 import numpy as np
 import xxhash
@@ -354,8 +354,8 @@ class SignedBatch:
     f_quoted: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
     """(k,) bool: that shingle touches quoted speech."""
 
-    _FIELDS: ClassVar[tuple[str, ...]] = ("doc_values", "doc_words", "p_doc", "p_start", "p_end", "p_first", "p_last", "p_values",
-               "f_doc", "f_hash", "f_start", "f_quoted")
+    _FIELDS: ClassVar[tuple[str, ...]] = ("doc_values", "doc_words", "p_doc", "p_start", "p_end", "p_first",
+                                          "p_last", "p_values", "f_doc", "f_hash", "f_start", "f_quoted")
 
     def shift(self, docs: int) -> None:
         """Count this batch's documents from ``docs`` on (it follows that many in a whole)."""
@@ -392,9 +392,10 @@ class SignedBatch:
         fkeep = ~changed[self.f_doc]
         f_doc = np.concatenate([self.f_doc[fkeep], at[new.f_doc].astype(np.int32)])
         forder = np.argsort(f_doc, kind="stable")
-        rest = (np.concatenate([getattr(self, f)[fkeep], getattr(new, f)])[forder]
-                for f in ("f_hash", "f_start", "f_quoted"))
-        return SignedBatch(doc_values, doc_words, *(merged[f][order] for f in fields), f_doc[forder], *rest)
+        rest = {f: np.concatenate([getattr(self, f)[fkeep], getattr(new, f)])[forder]
+                for f in ("f_hash", "f_start", "f_quoted")}
+        return SignedBatch(doc_values, doc_words, **{f: merged[f][order] for f in fields},
+                           f_doc=f_doc[forder], **rest)
 
     def passage_bounds(self) -> np.ndarray:
         """``bounds[i]:bounds[i + 1]`` are the rows of document ``i``'s passages."""
@@ -575,7 +576,8 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 def quotes(text: str) -> list[tuple[int, int]]:
     """Spans of quoted speech in ``text`` (a paragraph break ends any quote)."""
-    return [m.span() for m in QUOTE.finditer(text) if "\n" not in m.group() or not _BLANK_LINE.search(m.group())]
+    return [m.span() for m in QUOTE.finditer(text)
+            if "\n" not in m.group() or not _BLANK_LINE.search(m.group())]
 
 
 def reuse_fingerprints(joined: str, starts: np.ndarray, hashes: np.ndarray, first_word: np.ndarray,

@@ -34,7 +34,6 @@ import logging
 import os
 import platform
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +46,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+from benchmarks.results_file import checkout_state, write_results  # noqa: E402  (the repository root, above)
+
 DEFAULT_EVALDATA = REPO / ".." / "shared" / "evaldata"
 DATA_FILE = "boilerplate-dev.jsonl.gz"
 DEFAULT_DIAGNOSTICS = Path(tempfile.gettempdir()) / "provenance-boilerplate-diagnostics.json"
@@ -425,14 +427,10 @@ def _library_state() -> str:
     import provenance
 
     where = Path(provenance.__file__).resolve().parent
-    try:
-        head = subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--", "."],
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+    state = checkout_state(where)
+    if state is None:
         return f"{where} (not a git checkout)"
-    return f"{where} at {head}{' + uncommitted changes' if dirty else ''}"
+    return f"{where} at {state[0]}{' + uncommitted changes' if state[1] else ''}"
 
 
 def _fmt(x: float) -> str:
@@ -668,10 +666,7 @@ def main(argv: list[str] | None = None) -> int:
             "library": library,
             "justext_stoplists": dict(langs), "results": rows,
         }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump(result, handle, indent=2, sort_keys=True)
-            handle.write("\n")
+        write_results(args.json, result)
         say(f"results: {args.json}")
     return 0
 

@@ -34,6 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from benchmarks.results_file import checkout_state, write_results
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_EVALDATA = REPO / ".." / "shared" / "evaldata"
 METER_FILE = "meter-dev-docs.jsonl.gz"
@@ -173,7 +176,8 @@ def run_scan(gs: GoldSet, tmp: Path, cmd: list[str] | None = None,
     with open(data, "w", encoding="utf-8") as handle:
         for obj in tool_input(gs):
             handle.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    argv = [*(cmd or provenance_cmd()), "scan", str(data), "--format", "json", "--output", str(report), "--quiet"]
+    argv = [*(cmd or provenance_cmd()), "scan", str(data), "--format", "json", "--output", str(report),
+            "--quiet"]
     started = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
@@ -314,14 +318,10 @@ def confusion_table(confusion: dict[str, dict[str, int]]) -> str:
 
 def library_state() -> str:
     """The git commit of the checkout the tool runs from (+ uncommitted changes): others edit it."""
-    try:
-        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "provenance"],
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+    state = checkout_state(REPO / "provenance")
+    if state is None:
         return "not a git checkout"
-    return head + (" + uncommitted changes in provenance/" if dirty else "")
+    return state[0] + (" + uncommitted changes in provenance/" if state[1] else "")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -381,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     labels = {"provenance_scan": "provenance scan", "baseline": f"3-gram containment baseline (t={t:g})",
               "everything_derived": "everything derived (floor)"}
     if args.before is not None:
-        labels = {"provenance_scan": "provenance scan", "before": f"provenance scan, {args.before.name} (before)",
+        labels = {"provenance_scan": "provenance scan",
+                  "before": f"provenance scan, {args.before.name} (before)",
                   **{k: v for k, v in labels.items() if k != "provenance_scan"}}
     for key, label in labels.items():
         rows += [(label, gs.name, results[gs.name][key]) for gs in sets]
@@ -414,10 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         payload = {"command": command, "scan_commands": scan_commands, "tool_version": version,
                    "checkout": library_state(), "date": _dt.date.today().isoformat(), "machine": machine,
                    "evaldata": str(evaldata), "baseline_threshold": t, "results": results}
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        with open(args.out, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2, sort_keys=True)
-            handle.write("\n")
+        write_results(args.out, payload)
         say(f"results: {args.out}")
     return 0
 
