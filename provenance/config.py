@@ -91,7 +91,7 @@ class MatchConfig:
     stock phrase ("the high court heard"), not evidence of copying: it is passed over."""
     reuse_min_shared: int = 2
     """Fingerprints two documents must share to be checked for a rewritten copy."""
-    reuse_max_candidates: int = 20
+    reuse_max_candidates: int = 5
     """Each document is checked against at most this many others, those it shares most with."""
 
 

@@ -38,8 +38,9 @@ from .config import Config, MatchConfig, VerifyConfig
 from .records import CleanDoc, Derivation, SentencePair, Span
 from .sign import SignedBatch, sorted_unique
 
-#: Sentence ends: . ! ? (and closing quotes) before white space, or a line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’]?\s+|\n+")
+#: Sentence ends: . ! ? (and closing quotes) before white space (group 1), or a line break
+#: (group 2). No look-behind: the pattern is tried at every character of every text.
+_SENTENCE_END = re.compile(r"[.!?][\"'”’]?(\s+)|(\n+)")
 #: A sentence is aligned when this share of its fingerprints is found in the other text
 #: (rewritten sentences keep about a third of their 3-word runs)...
 SENTENCE_SHARE = 0.3
@@ -53,8 +54,9 @@ def sentences(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences (and lines) of ``text``."""
     bounds, pos = [], 0
     for m in _SENTENCE_END.finditer(text):
-        if m.start() > pos:
-            bounds.append((pos, m.start()))
+        end = m.start(1) if m.group(1) is not None else m.start(2)
+        if end > pos:
+            bounds.append((pos, end))
         pos = m.end()
     if pos < len(text):
         bounds.append((pos, len(text)))
@@ -198,6 +200,7 @@ def verify_derivations(cleaned: Sequence[CleanDoc], signed: SignedBatch, pairs: 
     """
     cfg: VerifyConfig = config.verify
     fp = Fingerprints.of(signed, cfg.derive_quote_weight)
+    spans = _Sentences(cleaned)
     out: list[Derivation] = []
     for n, (i, j) in enumerate(pairs.tolist()):
         if progress is not None and n % 1000 == 0:
@@ -216,30 +219,46 @@ def verify_derivations(cleaned: Sequence[CleanDoc], signed: SignedBatch, pairs: 
         copy, source = (i, j) if a_is_copy else (j, i)
         at_copy, at_source = (at_i, at_j) if a_is_copy else (at_j, at_i)
         found = [SentencePair(c, s, share, q) if a_is_copy else SentencePair(s, c, share, q)
-                 for c, s, share, q in _aligned(cleaned, fp, copy, source, at_copy, at_source)]
+                 for c, s, share, q in _aligned(cleaned, spans, fp, copy, source, at_copy, at_source)]
         out.append(Derivation(i, j, round(a_in_b, 4), round(b_in_a, 4), found))
     return out
 
 
-def _aligned(cleaned: Sequence[CleanDoc], fp: Fingerprints, copy: int, source: int, at_copy: np.ndarray,
-             at_source: np.ndarray) -> list[tuple[Span, Span, float, bool]]:
+class _Sentences:
+    """Each document's sentences as ``(starts, ends)`` arrays, found once per run: a
+    document recurs in many candidate pairs (16 bytes a sentence)."""
+
+    def __init__(self, cleaned: Sequence[CleanDoc]) -> None:
+        self.cleaned = cleaned
+        self.kept: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __getitem__(self, doc: int) -> tuple[np.ndarray, np.ndarray]:
+        found = self.kept.get(doc)
+        if found is None:
+            bounds = np.asarray(sentences(self.cleaned[doc].text), dtype=np.int64).reshape(-1, 2)
+            found = self.kept[doc] = (bounds[:, 0].copy(), bounds[:, 1].copy())
+        return found
+
+
+def _aligned(cleaned: Sequence[CleanDoc], spans: _Sentences, fp: Fingerprints, copy: int, source: int,
+             at_copy: np.ndarray, at_source: np.ndarray) -> list[tuple[Span, Span, float, bool]]:
     """Sentences of ``copy`` mostly made of shared fingerprints, each with the ``source``
     sentence holding most of them: ``(copy span, source span, share, quoted)``, original offsets."""
-    c_sent, s_sent = sentences(cleaned[copy].text), sentences(cleaned[source].text)
-    if not c_sent or not s_sent:
+    (c_starts, c_ends), (s_starts, s_ends) = spans[copy], spans[source]
+    if not len(c_starts) or not len(s_starts):
         return []
     c_rows, s_rows = fp.rows(copy), fp.rows(source)
-    c_of = np.searchsorted(np.asarray([a for a, _ in c_sent]), fp.start[c_rows], "right") - 1
-    s_of = np.searchsorted(np.asarray([a for a, _ in s_sent]), fp.start[s_rows][at_source], "right") - 1
-    totals = np.bincount(c_of, minlength=len(c_sent))
-    hits = np.bincount(c_of[at_copy], minlength=len(c_sent))
-    quoted = np.bincount(c_of, weights=(fp.weight[c_rows] < 1.0).astype(np.float64), minlength=len(c_sent))
+    c_of = np.searchsorted(c_starts, fp.start[c_rows], "right") - 1
+    s_of = np.searchsorted(s_starts, fp.start[s_rows][at_source], "right") - 1
+    totals = np.bincount(c_of, minlength=len(c_starts))
+    hits = np.bincount(c_of[at_copy], minlength=len(c_starts))
+    quoted = np.bincount(c_of, weights=(fp.weight[c_rows] < 1.0).astype(np.float64), minlength=len(c_starts))
     out = []
     aligned = (totals >= SENTENCE_MIN_FINGERPRINTS) & (hits >= SENTENCE_SHARE * totals)
     for sent in np.flatnonzero(aligned).tolist():
         target = int(np.bincount(s_of[c_of[at_copy] == sent]).argmax())
-        out.append((cleaned[copy].span_to_original(*c_sent[sent]),
-                    cleaned[source].span_to_original(*s_sent[target]),
+        out.append((cleaned[copy].span_to_original(int(c_starts[sent]), int(c_ends[sent])),
+                    cleaned[source].span_to_original(int(s_starts[target]), int(s_ends[target])),
                     round(float(hits[sent] / totals[sent]), 3), bool(quoted[sent] > totals[sent] / 2)))
     return out
 
