@@ -113,6 +113,9 @@ class VerifyConfig:
     derive_min_shared: int = 3
     """...and only when the two share at least this many fingerprints (about twice as many
     3-word shingles): a name ("the National Council of Resistance of Iran") is not a rewrite."""
+    derive_max_sources: int = 5
+    """A document is reported as the rewrite of at most this many sources: the best ones (not
+    dated after it, an agency's copy first, then the higher share)."""
     derive_quote_weight: float = 0.25
     """Weight of a shingle inside quotation marks: two reporters quoting the same speaker
     share quotes without copying each other; copied narration is the stronger evidence."""

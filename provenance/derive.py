@@ -194,13 +194,12 @@ def verify_derivations(cleaned: Sequence[CleanDoc], signed: SignedBatch, pairs: 
 
     The containments are computed on the fingerprints (half of each text's
     3-word shingles, the same half on both sides, so the shares are those of
-    the texts up to sampling); the aligned sentences map them back to the
-    texts. The verdict is provisional (on the more contained side) until
-    ``decide_verdict`` has the origin.
+    the texts up to sampling). The verdict is provisional (on the more
+    contained side) until ``decide_verdict`` has the origin; the sentences are
+    aligned afterwards, for the derivations that are kept (``align``).
     """
     cfg: VerifyConfig = config.verify
     fp = Fingerprints.of(signed, cfg.derive_quote_weight)
-    spans = _Sentences(cleaned)
     out: list[Derivation] = []
     for n, (i, j) in enumerate(pairs.tolist()):
         if progress is not None and n % 1000 == 0:
@@ -216,12 +215,58 @@ def verify_derivations(cleaned: Sequence[CleanDoc], signed: SignedBatch, pairs: 
         a_is_copy = a_in_b >= b_in_a
         if fp.narration(i if a_is_copy else j, at_i if a_is_copy else at_j) < cfg.derive_partially:
             continue  # quotes and a name or two: two reports of one event, not a copy
-        copy, source = (i, j) if a_is_copy else (j, i)
-        at_copy, at_source = (at_i, at_j) if a_is_copy else (at_j, at_i)
-        found = [SentencePair(c, s, share, q) if a_is_copy else SentencePair(s, c, share, q)
-                 for c, s, share, q in _aligned(cleaned, spans, fp, copy, source, at_copy, at_source)]
-        out.append(Derivation(i, j, round(a_in_b, 4), round(b_in_a, 4), found))
+        out.append(Derivation(i, j, round(a_in_b, 4), round(b_in_a, 4), []))
     return out
+
+
+def source_rank(d: Derivation, cleaned: Sequence[CleanDoc]) -> tuple[object, ...]:
+    """How good a source ``d`` names for its copy (smaller first).
+
+    A named origin first, then a named common source (an agency); among
+    origins, one not dated after the copy (a text is not written from a later
+    one), then an agency's copy (papers take far more from the wire than from
+    each other), then the higher share.
+    """
+    source = d.a if d.origin == "a" else d.b
+    copy = d.b if d.origin == "a" else d.a
+    s_date, c_date = cleaned[source].doc.date, cleaned[copy].doc.date
+    later = bool(s_date and c_date and s_date > c_date)
+    return (d.origin is None, d.common_source in (None, "unnamed"), later,
+            cleaned[source].doc.agency is None, -d.score, cleaned[d.a].doc.id, cleaned[d.b].doc.id)
+
+
+def keep_best(derivations: Sequence[Derivation], cleaned: Sequence[CleanDoc],
+              per_copy: int) -> list[Derivation]:
+    """The derivations among each copy's ``per_copy`` best sources (``source_rank``), in their order.
+
+    A copy is the side that is not the origin (both sides when none is decided).
+    """
+    ranked = sorted(range(len(derivations)), key=lambda k: source_rank(derivations[k], cleaned))
+    taken: dict[int, int] = {}
+    keep = set()
+    for k in ranked:
+        d = derivations[k]
+        copies = [d.b] if d.origin == "a" else [d.a] if d.origin == "b" else [d.a, d.b]
+        if any(taken.get(c, 0) < per_copy for c in copies):
+            keep.add(k)
+            for c in copies:
+                taken[c] = taken.get(c, 0) + 1
+    return [d for k, d in enumerate(derivations) if k in keep]
+
+
+def align(cleaned: Sequence[CleanDoc], signed: SignedBatch, derivations: Sequence[Derivation],
+          config: Config) -> None:
+    """Fill in each derivation's aligned sentences (the copy's side: the non-origin one, else the
+    more contained), from the fingerprints the two texts share."""
+    fp = Fingerprints.of(signed, config.verify.derive_quote_weight)
+    spans = _Sentences(cleaned)
+    for d in derivations:
+        a_is_copy = d.origin == "b" or (d.origin is None and d.a_in_b >= d.b_in_a)
+        copy, source = (d.a, d.b) if a_is_copy else (d.b, d.a)
+        _, at_copy, at_source = np.intersect1d(fp.hash[fp.rows(copy)], fp.hash[fp.rows(source)],
+                                               assume_unique=True, return_indices=True)
+        d.sentences = [SentencePair(c, s, share, q) if a_is_copy else SentencePair(s, c, share, q)
+                       for c, s, share, q in _aligned(cleaned, spans, fp, copy, source, at_copy, at_source)]
 
 
 class _Sentences:

@@ -18,7 +18,7 @@ from . import __version__
 from .clean import clean_document
 from .config import Config
 from .credits import annotate
-from .derive import decide_verdict, reuse_candidates, verify_derivations
+from .derive import align, decide_verdict, keep_best, reuse_candidates, verify_derivations
 from .errors import ConfigError
 from .ingest import read_paths
 from .lineage import (
@@ -207,8 +207,13 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     progress("verify rewrites", 0, len(reuse))
     derivations = verify_derivations(cleaned, signed, reuse, config,
                                      lambda n: progress("verify rewrites", n, len(reuse)))
+    derivations = [decide_verdict(attribute_derivation(d, cleaned, homes), config.verify)
+                   for d in derivations]
+    derivations = keep_best([d for d in derivations if d.verdict != "none"], cleaned,
+                            config.verify.derive_max_sources)
+    align(cleaned, signed, derivations, config)
     progress("verify rewrites", len(reuse), len(reuse))
-    signed.f_doc, signed.f_hash = signed.f_doc[:0], signed.f_hash[:0]  # only the pairs are needed now
+    signed.f_doc, signed.f_hash = signed.f_doc[:0], signed.f_hash[:0]  # the findings hold what is needed
     signed.f_start, signed.f_quoted = signed.f_start[:0], signed.f_quoted[:0]
     passage_pairs = passage_candidates(signed, config.match, config.sign,
                                        lambda done, total: progress("match passages", done, total),
@@ -221,9 +226,6 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     progress("verify passages", len(passage_pairs), len(passage_pairs))
     matches = collapse_matches(matches, groups, cleaned)
     matches = [attribute_match(m, cleaned, homes) for m in matches]
-    derivations = [decide_verdict(attribute_derivation(d, cleaned, homes), config.verify)
-                   for d in derivations]
-    derivations = [d for d in derivations if d.verdict != "none"]
     release_free_memory()  # what banding and verification freed, before the report is built
     return groups, matches, derivations
 

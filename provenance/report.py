@@ -19,11 +19,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .derive import MAX_SENTENCES
+from .derive import MAX_SENTENCES, source_rank
 from .memory import paused
 from .outlets import outlet_key
 from .pipeline import Report
-from .records import CleanDoc, Derivation, Evidence, Group
+from .records import CleanDoc, Evidence, Group
 from .spill import text_length
 
 UNKNOWN_OUTLET = "(unknown)"
@@ -60,19 +60,7 @@ def _attribution(report: Report) -> dict[str, dict[str, Any]]:
             from_group(n, g)
         else:  # a rewrite of the group's text, with a decided source, may still say where it came from
             undecided[g.members[0]] = g.members
-    # For a copy with several sources: a named origin first, then a named common source (an
-    # agency); among origins, one not dated after the copy (a text is not written from a later
-    # one), then an agency's copy (papers take far more from the wire than from each other),
-    # then the best score.
-    def rank(d: Derivation) -> tuple[object, ...]:
-        source = d.a if d.origin == "a" else d.b
-        copy = d.b if d.origin == "a" else d.a
-        s_date, c_date = docs[source].doc.date, docs[copy].doc.date
-        later = bool(s_date and c_date and s_date > c_date)
-        return (d.origin is None, d.common_source in (None, "unnamed"), later,
-                docs[source].doc.agency is None, -d.score, docs[d.a].doc.id, docs[d.b].doc.id)
-
-    for d in sorted(report.derivations, key=rank):
+    for d in sorted(report.derivations, key=lambda d: source_rank(d, docs)):
         if d.origin is None and not d.common_source:
             continue
         copies = [d.b] if d.origin == "a" else [d.a] if d.origin == "b" else [d.a, d.b]

@@ -1,0 +1,91 @@
+"""The reuse fingerprints and the candidates they make: invariants and one rule a test."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from provenance.config import MatchConfig, SignConfig
+from provenance.derive import reuse_candidates, sentences
+from provenance.sign import SignedBatch, quotes, sign_texts, sorted_unique
+
+WORDS = ["wire", "story", "court", "heard", "judge", "the", "a", "of", "bridge", "council", "said",
+         "Leeds", "trial", "jury", "“quoted”", '"speech"', "paper", "ANSA", "città", "über"]
+texts = st.lists(st.lists(st.sampled_from(WORDS), min_size=0, max_size=60).map(" ".join),
+                 min_size=1, max_size=6)
+
+
+@given(st.lists(st.integers(min_value=-(2**40), max_value=2**40), max_size=200))
+def test_sorted_unique_is_numpys_unique(values: list[int]) -> None:
+    array = np.asarray(values, dtype=np.int64)
+    got, counts = sorted_unique(array)
+    want, want_counts = np.unique(array, return_counts=True)
+    assert got.tolist() == want.tolist() and counts.tolist() == want_counts.tolist()
+
+
+def _fingerprints(batch: SignedBatch, doc: int) -> list[tuple[int, int, bool]]:
+    rows = batch.f_doc == doc
+    return list(zip(batch.f_hash[rows].tolist(), batch.f_start[rows].tolist(), batch.f_quoted[rows].tolist(),
+                    strict=True))
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts)
+def test_fingerprints_of_a_text_do_not_depend_on_its_batch(batch_texts: list[str]) -> None:
+    # Workers sign batches of any size (--jobs): a document's fingerprints must be its own.
+    cfg = SignConfig()
+    together = sign_texts(batch_texts, cfg)
+    assert np.all(np.diff(together.f_doc) >= 0)
+    for i, text in enumerate(batch_texts):
+        alone = sign_texts([text], cfg)
+        assert _fingerprints(together, i) == _fingerprints(alone, 0)
+        hashes = together.f_hash[together.f_doc == i]
+        assert len(set(hashes.tolist())) == len(hashes)  # unique within the document
+        assert np.all(np.diff(hashes.astype(np.int64)) > 0)  # sorted by hash
+
+
+def _batch(docs: list[list[int]]) -> SignedBatch:
+    """A batch whose document ``i`` holds the fingerprints ``docs[i]`` (no MinHash needed)."""
+    f_doc = np.concatenate([np.full(len(h), i, dtype=np.int32) for i, h in enumerate(docs)])
+    f_hash = np.concatenate([np.asarray(sorted(h), dtype=np.uint32) for h in docs])
+    empty = np.empty(0, dtype=np.int64)
+    return SignedBatch(np.zeros((len(docs), 16), dtype=np.uint32), np.ones(len(docs), dtype=np.int64),
+                       empty, empty, empty, empty, empty, np.empty((0, 16), dtype=np.uint32), f_doc, f_hash,
+                       np.arange(len(f_doc), dtype=np.int32), np.zeros(len(f_doc), dtype=bool))
+
+
+def test_a_stock_phrase_held_by_many_pairs_nobody_unless_an_agency_copy_holds_it() -> None:
+    shared = list(range(1000, 1010))
+    docs = [shared + list(range(100 * i, 100 * i + 50)) for i in range(20)]  # 20 > reuse_max_df
+    match = MatchConfig()
+    owner = np.arange(20, dtype=np.int64)
+    assert len(reuse_candidates(_batch(docs), owner, match)) == 0
+    hub = np.zeros(20, dtype=bool)
+    hub[7] = True  # document 7 is a news agency's copy
+    pairs = reuse_candidates(_batch(docs), owner, match, hub=hub)
+    assert sorted(map(tuple, pairs.tolist())) == sorted((min(i, 7), max(i, 7)) for i in range(20) if i != 7)
+
+
+def test_copies_in_one_group_count_once_and_are_never_paired() -> None:
+    docs = [list(range(0, 40)), list(range(0, 40)), list(range(20, 60))]
+    owner = np.array([0, 0, 2], dtype=np.int64)  # 0 and 1 are one group of copies
+    pairs = reuse_candidates(_batch(docs), owner, MatchConfig())
+    assert pairs.tolist() == [[0, 2]]  # the group's first member stands for it; 0-1 never paired
+
+
+def test_too_few_shared_fingerprints_make_no_candidate() -> None:
+    docs = [list(range(0, 40)), [0, 1] + list(range(500, 540))]
+    assert len(reuse_candidates(_batch(docs), np.arange(2), MatchConfig(reuse_min_shared=3))) == 0
+    assert len(reuse_candidates(_batch(docs), np.arange(2), MatchConfig(reuse_min_shared=2))) == 1
+
+
+def test_quotes_wrap_lines_but_not_paragraphs() -> None:
+    text = 'He said "I never saw\nthose notes" and left.\n\n"An open quote\n\nnever closed'
+    assert [text[a:b] for a, b in quotes(text)] == ['"I never saw\nthose notes"']
+
+
+def test_sentences_split_at_end_marks_and_lines() -> None:
+    text = 'He said "no." Then he left!\nA new line. Last one'
+    assert [text[a:b] for a, b in sentences(text)] == ['He said "no."', "Then he left!", "A new line.",
+                                                      "Last one"]
