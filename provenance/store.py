@@ -165,7 +165,13 @@ def open_store(spec: str | os.PathLike[str], *, create: bool = False,
     """
     text = os.fspath(spec)
     if text.startswith(("redis://", "rediss://", "unix://")):
-        from .store_redis import RedisStore  # imports redis only when it is used
+        try:
+            from .store_redis import RedisStore  # imports redis only when it is used
+        except ModuleNotFoundError as exc:
+            if exc.name != "redis":
+                raise
+            raise IndexStoreError(f"{text}: a Redis index needs the redis package:"
+                                  " pip install 'provenance[redis]'") from exc
         return RedisStore(text, create=create, timeout=timeout)
     return SQLiteStore(text, create=create, timeout=timeout)
 
