@@ -335,3 +335,15 @@ def test_every_command_has_help(command: list[str]) -> None:
     result = invoke(*command, "--help")
     assert result.exit_code == 0
     assert "Usage" in result.stdout
+
+
+def test_a_redis_index_without_the_redis_package_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # redis is the optional [redis] extra: the SQLite path never needs it.
+    import sys
+
+    monkeypatch.setitem(sys.modules, "redis", None)  # "not installed"
+    monkeypatch.delitem(sys.modules, "provenance.store_redis", raising=False)
+    with pytest.raises(IndexStoreError, match=r"pip install 'provenance\[redis\]'"):
+        open_store("redis://127.0.0.1:1/0")
+    result = CliRunner().invoke(app, ["index", "stats", "--index", "redis://127.0.0.1:1/0"])
+    assert result.exit_code == 2 and "provenance[redis]" in result.output
