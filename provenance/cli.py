@@ -36,7 +36,14 @@ from .errors import ProvenanceError
 from .graph import edges_from, nodes_of, to_dot, to_graphml
 from .html_report import to_html
 from .lineage import keeper
-from .output import MANIFEST, AtomicFolder, atomic_write_text, check_disjoint, safe_relpath
+from .output import (
+    MANIFEST,
+    AtomicFolder,
+    atomic_write_text,
+    check_disjoint,
+    check_not_input,
+    safe_relpath,
+)
 from .parallel import default_jobs
 from .pipeline import Report, clean_and_sign, find, ingest_and_clean, params
 from .records import CleanDoc, Skipped
@@ -162,18 +169,21 @@ def _scan(paths: list[Path], config: Config, quiet: bool, jobs: int = 1) -> Repo
 def scan(
     paths: Paths,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (atomically) "
-                                                   "instead of standard output.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of standard "
+                                                   "output (a file is replaced atomically; a device, FIFO "
+                                                   "or link's target is written into; - is standard "
+                                                   "output).")] = None,
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
     outlets: OutletsOpt = None, quiet: QuietOpt = False, jobs: JobsOpt = 0,
 ) -> None:
     """Find boilerplate, near-duplicate groups, republished passages and their origins."""
     try:
+        check_not_input(output, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
         report = _scan(paths, config, quiet, jobs)
         if fmt is Format.table:
-            if output is None:
+            if output is None or str(output) == "-":
                 render_table(report, Console(highlight=False, soft_wrap=False))
                 return
             buffer = Console(record=True, width=140, file=io.StringIO(), highlight=False)
@@ -226,6 +236,7 @@ def clean_cmd(
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
         if out is not None:
             check_disjoint(out, paths)
+        check_not_input(output, paths)
         cleaned, skipped, signed = _read(paths, config, quiet, jobs, sign=dedup)
         dropped: dict[str, dict[str, object]] = {}
         if dedup:
@@ -298,6 +309,7 @@ def report(
 ) -> None:
     """Scan, then write one HTML page: syndication, the outlet network, passages side by side."""
     try:
+        check_not_input(html, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
         atomic_write_text(html, to_html(_scan(paths, config, quiet, jobs)))
         sys.stderr.write(f"wrote {html}\n")
@@ -318,6 +330,8 @@ def graph(
     if graphml is None and dot is None:
         raise _fail("say where the graph goes: --graphml FILE and/or --dot FILE")
     try:
+        check_not_input(graphml, paths)
+        check_not_input(dot, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
         edges = edges_from(to_dict(_scan(paths, config, quiet, jobs))["syndication"])
         if graphml is not None:

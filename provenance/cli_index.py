@@ -23,7 +23,7 @@ from .check_format import render_table, to_github, to_json, to_junit, to_markdow
 from .cli import KeepOpt, Paths, QuietOpt, RulesOpt, _Bar, _fail, err
 from .config import CleanConfig, Config, MatchConfig, SignConfig
 from .errors import ProvenanceError
-from .output import atomic_write_text
+from .output import atomic_write_text, check_not_input
 from .records import Skipped
 from .report import canonical_json
 from .store import IndexStore, open_store
@@ -188,6 +188,7 @@ def check_cmd(
     """Check new files against an index and among themselves (exit 0 clean, 1 duplicates, 2 error)."""
     store = None
     try:
+        check_not_input(output, paths)
         store = _open(index)
         config = _config_for(store, shingle_size, num_perm, seed, None, keep, rules)
         with _Bar(not quiet and err.is_terminal) as bar:
@@ -220,7 +221,7 @@ def check_cmd(
 
 def _render(result: checking.CheckReport, fmt: CheckFormat, output: Path | None) -> str | None:
     if fmt is CheckFormat.table:
-        if output is None:
+        if output is None or str(output) == "-":
             render_table(result, Console(highlight=False, soft_wrap=False))
             return None
         with open(os.devnull, "w") as sink:

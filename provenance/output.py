@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -23,27 +25,82 @@ MANIFEST = "manifest.json"
 _UNSAFE = re.compile(r"[^\w.#~+=@,-]+", re.UNICODE)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temporary file + ``os.replace``)."""
-    target = Path(path)
+    """Write ``text`` to ``path`` as the shell's ``>`` would, atomically where a file is replaced.
+
+    - ``-``: standard output.
+    - A symbolic link: its target is written; the link stays.
+    - Something that is not a regular file (``/dev/null``, ``/dev/stdout``, a FIFO, a
+      terminal): written into, in place, never replaced by a file.
+    - An existing regular file: replaced atomically (temporary sibling + ``os.replace``),
+      keeping its mode.
+    - A new file: created atomically, with the mode the umask gives (``0666 & ~umask``).
+    """
+    if os.fspath(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    given = Path(path)
+    target = given.resolve() if given.is_symlink() else given
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise OutputError(f"{given}: cannot write: {exc.strerror or exc}") from exc
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        if stat.S_ISDIR(info.st_mode):
+            raise OutputError(f"{given}: is a folder; name a file to write")
+        try:  # a device or a FIFO: written into, as ``>`` does
+            with open(target, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise OutputError(f"{given}: cannot write: {exc.strerror or exc}") from exc
+        return
+    mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
     directory = target.parent if str(target.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from exc
+        raise OutputError(f"{given}: cannot write: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
+            os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from exc
+        raise OutputError(f"{given}: cannot write: {exc.strerror or exc}") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_not_input(output: str | os.PathLike[str] | None, inputs: list[Path]) -> None:
+    """Refuse an output file that is one of the inputs or lies inside an input folder.
+
+    Inputs are never modified; standard output (``-``), devices and FIFOs are not files of
+    the inputs and pass.
+    """
+    if output is None or os.fspath(output) == "-":
+        return
+    real = Path(output).resolve()
+    if real.exists() and not real.is_file():
+        return
+    for item in inputs:
+        source = item.resolve()
+        if real == source or source in real.parents:
+            raise OutputError(f"{output}: the output is {'one of' if real == source else 'inside'} the"
+                              f" inputs ({item}); write it elsewhere (inputs are never modified)")
 
 
 def safe_relpath(doc_id: str, taken: set[str], suffix: str = ".txt") -> str:

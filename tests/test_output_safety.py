@@ -1,0 +1,88 @@
+"""Outputs are written into what is there, as ``>`` would: never replacing a device, a FIFO
+or a link, keeping a file's mode, and never landing on an input."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from provenance.errors import OutputError
+from provenance.output import atomic_write_text, check_not_input
+
+from .conftest import SAMPLES, SEED_004
+
+CLI = [sys.executable, str(Path(__file__).resolve().parent.parent / "cli.py")]
+
+
+def test_dev_null_is_written_into_not_replaced() -> None:
+    before = os.stat("/dev/null")
+    atomic_write_text("/dev/null", "report\n")
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+
+
+def test_a_fifo_is_written_into(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    atomic_write_text(fifo, "through the pipe\n")
+    reader.join(timeout=10)
+    assert got == ["through the pipe\n"] and stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_a_symlinks_target_is_written_and_the_link_stays(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    atomic_write_text(link, "new")
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new"
+
+
+def test_an_existing_file_keeps_its_mode_and_a_new_one_follows_the_umask(tmp_path: Path) -> None:
+    old = tmp_path / "shared.json"
+    old.write_text("old", encoding="utf-8")
+    old.chmod(0o640)
+    atomic_write_text(old, "new")
+    assert stat.S_IMODE(old.stat().st_mode) == 0o640 and old.read_text(encoding="utf-8") == "new"
+    mask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "fresh.json", "x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "fresh.json").stat().st_mode) == 0o644
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="is a folder"):
+        atomic_write_text(tmp_path, "x")
+
+
+def test_an_output_on_an_input_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="one of the inputs"):
+        check_not_input(SEED_004, [SEED_004])
+    with pytest.raises(OutputError, match="inside the inputs"):
+        check_not_input(SAMPLES / "report.json", [SAMPLES])
+    check_not_input("-", [SAMPLES])
+    check_not_input("/dev/null", [Path("/dev")])  # a device is not a file of the inputs
+    check_not_input(tmp_path / "report.json", [SAMPLES])
+
+
+def test_scan_output_dash_is_stdout_and_an_input_is_never_overwritten(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.txt"
+    seed.write_bytes(SEED_004.read_bytes())
+    done = subprocess.run([*CLI, "scan", str(seed), "-q", "--format", "json", "-o", "-"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.startswith("{")
+    done = subprocess.run([*CLI, "scan", str(seed), "-q", "--format", "json", "-o", str(seed)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "one of the inputs" in done.stderr
+    assert seed.read_bytes() == SEED_004.read_bytes()
