@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -147,6 +147,33 @@ def iter_files(root: Path) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
+def input_folders(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The folders among the inputs, resolved: what a symbolic link inside them may point into."""
+    return [Path(p).resolve() for p in paths if Path(p).is_dir()]
+
+
+def folder_files(root: Path, folders: Sequence[Path]) -> Iterator[tuple[Path, str] | Skipped]:
+    """The supported files below ``root`` with their ids (paths relative to ``root``), in order.
+
+    A symbolic link to a file outside the input ``folders`` is skipped with its reason and
+    never opened: a crawl folder may hold a link to ``/etc/shadow`` or ``/proc/kmsg``.
+    Files named directly on the command line are read as given.
+    """
+    for file in iter_files(root):
+        if kind_of(file.name) is None:
+            continue
+        if file.is_symlink():
+            try:
+                target = file.resolve(strict=True)
+            except (OSError, RuntimeError):
+                yield Skipped(str(file), "broken or looping symbolic link")
+                continue
+            if not any(target == f or f in target.parents for f in folders):
+                yield Skipped(str(file), "symbolic link to outside the input folders (not followed)")
+                continue
+        yield file, file.relative_to(root).as_posix()
+
+
 def read_paths(paths: Iterable[str | os.PathLike[str]],
                cfg: IngestConfig | None = None) -> Iterator[Document | Skipped]:
     """Read files and folders (recursively) into documents, in a stable order.
@@ -164,17 +191,19 @@ def read_paths(paths: Iterable[str | os.PathLike[str]],
     """
     cfg = cfg or IngestConfig()
     seen: set[str] = set()
+    paths = list(paths)
+    folders = input_folders(paths)
     for raw in paths:
         root = Path(raw)
         if not root.exists() and not root.is_symlink():
             yield Skipped(str(raw), "no such file or folder")
             continue
         if root.is_dir():
-            for file in iter_files(root):
-                if kind_of(file.name) is None:
-                    continue
-                rel = file.relative_to(root).as_posix()
-                yield from read_file(file, rel, cfg, seen)
+            for found in folder_files(root, folders):
+                if isinstance(found, Skipped):
+                    yield found
+                else:
+                    yield from read_file(found[0], found[1], cfg, seen)
         else:
             yield from read_file(root, root.name, cfg, seen)
 

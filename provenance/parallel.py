@@ -40,7 +40,16 @@ from .clean import clean_document
 from .config import Config, IngestConfig, SignConfig, VerifyConfig
 from .credits import annotate
 from .errors import InputError
-from .ingest import iter_files, jsonl_lines, jsonl_record, kind_of, read_file, unique_id
+from .ingest import (
+    folder_files,
+    input_folders,
+    iter_files,
+    jsonl_lines,
+    jsonl_record,
+    kind_of,
+    read_file,
+    unique_id,
+)
 from .memory import paused
 from .outlets import Outlets, resolve
 from .records import CleanDoc, DocPair, Document, Passage, PassageMatch, Skipped
@@ -284,15 +293,20 @@ def _batches(paths: Iterable[Path], config: Config, outlets: Outlets,
         if len(files) >= FILES_PER_BATCH:
             yield from flush()
 
+    paths = list(paths)
+    folders = input_folders(paths)
     for root in paths:
         if not root.exists() and not root.is_symlink():
             yield from flush()
             yield Skipped(str(root), "no such file or folder")
             continue
         if root.is_dir():
-            for file in iter_files(root):
-                if kind_of(file.name) is not None:
-                    yield from one(file, file.relative_to(root).as_posix())
+            for found in folder_files(root, folders):
+                if isinstance(found, Skipped):
+                    yield from flush()
+                    yield found
+                else:
+                    yield from one(*found)
         else:
             yield from one(root, root.name)
     yield from flush()

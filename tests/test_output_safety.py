@@ -3,6 +3,7 @@ or a link, keeping a file's mode, and never landing on an input."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -86,3 +87,30 @@ def test_scan_output_dash_is_stdout_and_an_input_is_never_overwritten(tmp_path: 
                           capture_output=True, text=True, check=False)
     assert done.returncode == 2 and "one of the inputs" in done.stderr
     assert seed.read_bytes() == SEED_004.read_bytes()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_link_out_of_a_scanned_folder_is_skipped_not_read(tmp_path: Path, jobs: int) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text("root:x:0:0 a secret line that must never be read into a report\n", encoding="utf-8")
+    crawl = tmp_path / "crawl"
+    crawl.mkdir()
+    (crawl / "page.txt").write_bytes(SEED_004.read_bytes())
+    (crawl / "shadow.txt").symlink_to(secret)
+    (crawl / "inside.txt").symlink_to(crawl / "page.txt")  # a link within the folder is read
+    import provenance.parallel as parallel
+    from provenance import Config, run
+    from provenance.report import to_dict
+
+    old = parallel.MIN_PARALLEL_BYTES
+    parallel.MIN_PARALLEL_BYTES = 0  # share out even this small input when jobs > 1
+    try:
+        report = to_dict(run([crawl], Config(), jobs=jobs))
+    finally:
+        parallel.MIN_PARALLEL_BYTES = old
+    assert sorted(d["id"] for d in report["documents"]) == ["inside.txt", "page.txt"]
+    assert report["skipped"] == [{"path": str(crawl / "shadow.txt"),
+                                  "reason": "symbolic link to outside the input folders (not followed)"}]
+    assert "secret" not in json.dumps(report)
