@@ -223,16 +223,17 @@ def source_rank(d: Derivation, cleaned: Sequence[CleanDoc]) -> tuple[object, ...
     """How good a source ``d`` names for its copy (smaller first).
 
     A named origin first, then a named common source (an agency); among
-    origins, one not dated after the copy (a text is not written from a later
-    one), then an agency's copy (papers take far more from the wire than from
-    each other), then the higher share.
+    origins, an agency's copy (papers take far more from the wire than from
+    each other, and an agency copy's date says nothing against it), then one
+    not dated after the copy (a text is not written from a later one), then
+    the higher share.
     """
     source = d.a if d.origin == "a" else d.b
     copy = d.b if d.origin == "a" else d.a
     s_date, c_date = cleaned[source].doc.date, cleaned[copy].doc.date
     later = bool(s_date and c_date and s_date > c_date)
-    return (d.origin is None, d.common_source in (None, "unnamed"), later,
-            cleaned[source].doc.agency is None, -d.score, cleaned[d.a].doc.id, cleaned[d.b].doc.id)
+    return (d.origin is None, d.common_source in (None, "unnamed"), cleaned[source].doc.agency is None,
+            later, -d.score, cleaned[d.a].doc.id, cleaned[d.b].doc.id)
 
 
 def keep_best(derivations: Sequence[Derivation], cleaned: Sequence[CleanDoc],

@@ -176,9 +176,7 @@ def _credit_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequen
         for credit in clean.credits:
             if spans is not None and not _near(credit, spans[m]):
                 continue
-            key = outlet_key(credit.outlet)
-            own = key == outlet_key(clean.doc.agency) or (key == outlet_key(clean.doc.outlet)
-                                                          and _outlet_by_metadata(clean.doc))
+            own = _own_credit(credit, clean.doc)
             target = None if own else _publisher_of(credit.outlet, cleaned, members, exclude=m)
             if target is not None:
                 tally.add(Evidence(credit.kind, cleaned[target].doc.id,
@@ -308,10 +306,17 @@ def _wire_credits(cleaned: Sequence[CleanDoc], members: Sequence[int],
     out: dict[str, set[int]] = defaultdict(set)
     for m in members:
         for c in cleaned[m].credits:
-            if c.agency and outlet_key(c.outlet) not in present and outlet_key(c.outlet) != outlet_key(
-                    cleaned[m].doc.outlet) and (spans is None or _near(c, spans[m])):
+            if c.agency and outlet_key(c.outlet) not in present and not _own_credit(c, cleaned[m].doc) \
+                    and (spans is None or _near(c, spans[m])):
                 out[c.outlet].add(m)
     return dict(out)
+
+
+def _own_credit(credit: Credit, doc: Document) -> bool:
+    """The credit names the document's own agency, or its own outlet as metadata gives it (an
+    outlet read from the credit line itself says nothing of its own)."""
+    key = outlet_key(credit.outlet)
+    return key == outlet_key(doc.agency) or (key == outlet_key(doc.outlet) and _outlet_by_metadata(doc))
 
 
 def _weak_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence[int],
@@ -440,6 +445,43 @@ def attribute_derivation(d: Derivation, cleaned: Sequence[CleanDoc],
     if d.common_source and d.common_source != "unnamed":
         d.origin_outlet = d.common_source
     return d
+
+
+def wire_siblings(derivations: Sequence[Derivation], groups: Sequence[Group],
+                  cleaned: Sequence[CleanDoc]) -> None:
+    """Two papers that were both written from one agency copy here are not each other's origin.
+
+    Their shared text is the wire's: the pair's origin becomes ``None`` and its common
+    source the agency (with the agency copy named in the evidence), whatever the dates say;
+    the evidence that had decided it is kept, with no weight.
+    """
+    wired: dict[int, set[int]] = defaultdict(set)  # document -> agency copies it was written from
+    for d in derivations:
+        if d.origin is not None:
+            origin, copy = (d.a, d.b) if d.origin == "a" else (d.b, d.a)
+            if cleaned[origin].doc.agency:
+                wired[copy].add(origin)
+    for g in groups:
+        if g.origin is not None and cleaned[g.origin].doc.agency:
+            for m in g.members:
+                if m != g.origin:
+                    wired[m].add(g.origin)
+    for d in derivations:
+        if d.origin is None or cleaned[d.a].doc.agency or cleaned[d.b].doc.agency:
+            continue
+        shared = wired[d.a] & wired[d.b]
+        if not shared:
+            continue
+        wire = min(shared, key=lambda m: (cleaned[m].doc.date or "9999", cleaned[m].doc.id))
+        agency = cleaned[wire].doc.agency
+        note = f" (not weighed: both were written from {cleaned[wire].doc.id}, {agency}'s copy)"
+        d.evidence = [Evidence(e.kind, e.favours, e.detail + note, 0.0) if e.weight > 0 else e
+                      for e in d.evidence]
+        d.evidence.append(Evidence("common source", cleaned[wire].doc.id,
+                                   f"{cleaned[d.a].doc.id} and {cleaned[d.b].doc.id} were both written"
+                                   f" from {cleaned[wire].doc.id}, {agency}'s copy: neither is the"
+                                   " other's origin", 0.0))
+        d.origin, d.origin_outlet, d.common_source, d.confidence = None, agency, agency, 0.0
 
 
 def collapse_matches(matches: Sequence[PassageMatch], groups: Sequence[Group],

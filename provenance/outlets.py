@@ -111,10 +111,12 @@ class Outlets:
             if not isinstance(patterns, dict):
                 raise ConfigError(f"{path}: {key} must map glob patterns to outlet names")
             target.extend((str(p), str(o)) for p, o in patterns.items())
-        agencies = data.get("agencies") or {}
+        agencies = data.get("agencies", {})
         if not isinstance(agencies, dict) or not all(
-                isinstance(v, list) and all(isinstance(x, str) for x in v) for v in agencies.values()):
-            raise ConfigError(f"{path}: agencies must map an agency's name to a list of its aliases")
+                isinstance(k, str) and k.strip() and isinstance(v, list)
+                and all(isinstance(x, str) and x.strip() for x in v) for k, v in agencies.items()):
+            raise ConfigError(f"{path}: agencies must map an agency's name to a list of its aliases"
+                              ' (names not empty), e.g. {"Agência Brasil": ["ABr"]}')
         out.agencies = {str(k): list(v) for k, v in agencies.items()}
         return out
 

@@ -28,6 +28,7 @@ from .lineage import (
     author_homes,
     build_groups,
     collapse_matches,
+    wire_siblings,
 )
 from .match import document_candidates, passage_candidates
 from .memory import paused, release_free_memory
@@ -207,8 +208,9 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     progress("verify rewrites", 0, len(reuse))
     derivations = verify_derivations(cleaned, signed, reuse, config,
                                      lambda n: progress("verify rewrites", n, len(reuse)))
-    derivations = [decide_verdict(attribute_derivation(d, cleaned, homes), config.verify)
-                   for d in derivations]
+    derivations = [attribute_derivation(d, cleaned, homes) for d in derivations]
+    wire_siblings(derivations, groups, cleaned)
+    derivations = [decide_verdict(d, config.verify) for d in derivations]
     derivations = keep_best([d for d in derivations if d.verdict != "none"], cleaned,
                             config.verify.derive_max_sources)
     align(cleaned, signed, derivations, config)

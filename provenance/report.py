@@ -23,7 +23,7 @@ from .derive import MAX_SENTENCES, source_rank
 from .memory import paused
 from .outlets import outlet_key
 from .pipeline import Report
-from .records import CleanDoc, Evidence, Group
+from .records import CleanDoc, Derivation, Evidence
 from .spill import text_length
 
 UNKNOWN_OUTLET = "(unknown)"
@@ -40,45 +40,49 @@ def _evidence(items: list[Evidence], origin: str | None) -> list[dict[str, Any]]
 
 
 def _attribution(report: Report) -> dict[str, dict[str, Any]]:
-    """Per document id: where its text came from, as far as the evidence says."""
+    """Per document id: where its text came from, as far as the evidence says.
+
+    In order: the best source of its rewrite (``derive.source_rank``: an agency's copy first),
+    or of its group's origin when that is itself a rewrite (a group of papers that all ran
+    one rewrite of the wire came from the wire); else its group's origin; else the common
+    source its group or rewrite names; else, alone, the outlet its own credit names.
+    """
     docs = report.cleaned
-    out: dict[str, dict[str, Any]] = {}
-    undecided: dict[int, list[int]] = {}  # an origin-less group's first member -> its members
-
-    def from_group(n: int, g: Group) -> None:
-        origin = docs[g.origin] if g.origin is not None else None
-        for m in g.members:
-            out[docs[m].doc.id] = {
-                "group": f"g{n}", "origin": origin.doc.id if origin else None,
-                "outlet": g.origin_outlet, "date": origin.doc.date if origin else None,
-                "confidence": g.confidence,
-                "evidence": sorted({e.kind for e in g.evidence if e.weight > 0}),
-            }
-
-    for n, g in enumerate(report.groups, start=1):
-        if g.origin is not None:
-            from_group(n, g)
-        else:  # a rewrite of the group's text, with a decided source, may still say where it came from
-            undecided[g.members[0]] = g.members
+    best: dict[int, Derivation] = {}  # copy -> its best source, decided or a named common source
     for d in sorted(report.derivations, key=lambda d: source_rank(d, docs)):
-        if d.origin is None and not d.common_source:
+        if d.origin is None and d.common_source in (None, "unnamed"):
             continue
-        copies = [d.b] if d.origin == "a" else [d.a] if d.origin == "b" else [d.a, d.b]
+        for copy in ([d.b] if d.origin == "a" else [d.a] if d.origin == "b" else [d.a, d.b]):
+            best.setdefault(copy, d)
+    out: dict[str, dict[str, Any]] = {}
+
+    def from_derivation(member: int, d: Derivation, group: str | None) -> None:
         origin = None if d.origin is None else docs[d.a if d.origin == "a" else d.b]
-        for copy in copies:
-            for member in undecided.get(copy, [copy]):  # a group's copies share its first member's source
-                if docs[member].doc.id in out:
-                    continue  # a group's origin, or a better-scoring source, speaks first
-                out[docs[member].doc.id] = {
-                    "group": None, "origin": origin.doc.id if origin else None,
-                    "outlet": d.origin_outlet if d.common_source != "unnamed" else None,
-                    "date": origin.doc.date if origin else None, "confidence": d.confidence,
-                    "evidence": sorted({e.kind for e in d.evidence if e.weight > 0}),
-                    "derivation": d.verdict, "score": d.score,
-                }
+        out[docs[member].doc.id] = {
+            "group": group, "origin": origin.doc.id if origin else None, "outlet": d.origin_outlet,
+            "date": origin.doc.date if origin else None, "confidence": d.confidence,
+            "evidence": sorted({e.kind for e in d.evidence if e.weight > 0}),
+            "derivation": d.verdict, "score": d.score,
+        }
+
     for n, g in enumerate(report.groups, start=1):
-        if g.origin is None and g.origin_outlet and not any(docs[m].doc.id in out for m in g.members):
-            from_group(n, g)
+        lead = g.origin if g.origin is not None else g.members[0]
+        rewrite = best.get(lead)
+        if rewrite is not None and (rewrite.origin is not None or g.origin is None):
+            for m in g.members:
+                from_derivation(m, rewrite, f"g{n}")
+        elif g.origin is not None or g.origin_outlet:
+            origin = docs[g.origin] if g.origin is not None else None
+            for m in g.members:
+                out[docs[m].doc.id] = {
+                    "group": f"g{n}", "origin": origin.doc.id if origin else None,
+                    "outlet": g.origin_outlet, "date": origin.doc.date if origin else None,
+                    "confidence": g.confidence,
+                    "evidence": sorted({e.kind for e in g.evidence if e.weight > 0}),
+                }
+    for copy, d in best.items():
+        if docs[copy].doc.id not in out:
+            from_derivation(copy, d, None)
     for clean in docs:
         if clean.doc.id in out or not clean.credits:
             continue
@@ -135,7 +139,10 @@ def syndication(report: Report) -> list[dict[str, Any]]:
         elif match.common_source and match.common_source != "unnamed":
             for side in (match.a, match.b):  # both took it from a source not here (a wire agency)
                 add(match.common_source, side, "passages")
+    passages = {(m.a, m.b) for m in report.matches} | {(m.b, m.a) for m in report.matches}
     for d in report.derivations:
+        if (d.a, d.b) in passages:
+            continue  # counted as passages already: one reuse, one count
         if d.origin and d.origin_outlet:
             add(d.origin_outlet, d.b if d.origin == "a" else d.a, "rewrites")
         elif d.common_source and d.common_source != "unnamed":

@@ -287,3 +287,64 @@ def test_scan_reports_rewrites_in_every_format(tmp_path: Path) -> None:
     assert "Rewritten copies" in table and "wholly" in table
     csv = subprocess.run([*cli, "--format", "csv"], capture_output=True, text=True, check=True).stdout
     assert "rewrite (" in csv
+
+
+@pytest.mark.parametrize("line", ["Source: PA Department of Health", "Copyright 2021 Reuters Institute",
+                                  "© 2020 Bloomberg Philanthropies", "Source: AP biology textbook"])
+def test_a_name_that_goes_on_is_not_the_agency(line: str) -> None:
+    assert default_agencies().find(line) == []
+
+
+def test_papers_whose_outlet_is_read_from_their_wire_dateline_still_take_it_from_the_wire(
+        tmp_path: Path) -> None:
+    # No outlet metadata: each paper's outlet is read from its own "(AP)" dateline. The earlier
+    # page is still not the origin of the later one: both credit AP, which has no copy here.
+    report = _scan(tmp_path, [
+        {"id": "herald", "text": TRIMMED, "date": "2021-05-11"},
+        {"id": "times", "text": REWRITTEN.replace("Millbrook's old river bridge", "WASHINGTON (AP) — "
+                                                  "Millbrook's old river bridge"), "date": "2021-05-12"},
+    ])
+    findings = report["groups"] + report["matches"] + report["derivations"]
+    assert findings and all(f["origin"] is None and f["common_source"] == "Associated Press" for f in findings)
+
+
+def test_an_agency_copy_dated_after_the_papers_is_still_their_source(tmp_path: Path) -> None:
+    # The papers' pages are dated before the wire copy (dates on pages are unreliable); the papers
+    # share the wire's text with each other too, but neither is the other's origin.
+    report = _scan(tmp_path, [
+        {"id": "wire", "text": AP_STORY, "outlet": "AP", "date": "2021-05-14"},
+        {"id": "one", "text": OWN_INTRO, "outlet": "East Bank Post", "date": "2021-05-11"},
+        {"id": "two", "text": REWRITTEN, "outlet": "Valley Times", "date": "2021-05-12"},
+    ])
+    for rid in ("one", "two"):
+        assert _attr(report, rid)["origin"] == "news.jsonl#wire"
+    between = [d for d in report["derivations"] if {d["a"], d["b"]} == {"news.jsonl#one", "news.jsonl#two"}]
+    assert all(d["origin"] is None and d["common_source"] == "Associated Press" for d in between)
+    assert {r["source"] for r in report["syndication"]} == {"Associated Press"}
+
+
+def test_copies_of_a_rewrite_of_the_wire_are_traced_to_the_wire(tmp_path: Path) -> None:
+    # Two papers run the same rewrite (a near-duplicate group); the group's origin is itself a
+    # rewrite of the AP copy, so every copy's source is the AP copy.
+    report = _scan(tmp_path, [
+        {"id": "wire", "text": AP_STORY, "outlet": "AP", "date": "2021-05-12"},
+        {"id": "first", "text": REWRITTEN, "outlet": "Valley Times", "date": "2021-05-11"},
+        {"id": "second", "text": REWRITTEN + "\nPrinted with permission.", "outlet": "Hill Gazette",
+         "date": "2021-05-13"},
+    ])
+    group = next(g for g in report["groups"] if "news.jsonl#first" in g["documents"])
+    assert "news.jsonl#second" in group["documents"]
+    for rid in ("first", "second"):
+        attr = _attr(report, rid)
+        assert attr["origin"] == "news.jsonl#wire" and attr["group"] == group["id"], (rid, attr)
+
+
+@pytest.mark.parametrize("value", [0, [], {"": ["Foo"]}, {"Name": "ABr"}, {"Name": [1]}])
+def test_a_malformed_agencies_entry_is_one_clear_error(tmp_path: Path, value: object) -> None:
+    from provenance.errors import ConfigError
+    from provenance.outlets import Outlets
+
+    bad = tmp_path / "outlets.json"
+    bad.write_text(json.dumps({"agencies": value}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="agencies must map"):
+        Outlets.load(bad)
