@@ -289,7 +289,9 @@ def jsonl_lines(file: Path, cfg: IngestConfig) -> Iterator[tuple[int, bytes] | S
     """A JSON Lines file's non-blank lines as ``(line number, bytes)``, bounded.
 
     A line over ``max_record_bytes`` is skipped (and the rest of it read past
-    without keeping it), reading stops after ``max_records_per_file`` lines,
+    without keeping it); when no line end comes within twice that, the rest of
+    the file is not read (a file with no newline, or an endless one, is not
+    read to its end). Reading stops after ``max_records_per_file`` lines,
     and a file with no line at all is reported empty. The parallel reader
     batches the same lines, so both read a file identically.
     """
@@ -307,9 +309,16 @@ def jsonl_lines(file: Path, cfg: IngestConfig) -> Iterator[tuple[int, bytes] | S
                 break
             if len(line) > cfg.max_record_bytes and not line.endswith(b"\n"):
                 read_any = True
-                yield Skipped(f"{path}#{lineno}", f"too large: a line over {cfg.max_record_bytes} bytes")
-                while line and not line.endswith(b"\n"):  # discard the rest of the line
+                passed = 0  # the rest of the line is read past, up to another limit's worth
+                while line and not line.endswith(b"\n") and passed <= cfg.max_record_bytes:
                     line = handle.readline(1 << 20)
+                    passed += len(line)
+                if line and not line.endswith(b"\n"):  # no line end in sight: not JSON Lines
+                    yield Skipped(f"{path}#{lineno}", f"too large: a line over {cfg.max_record_bytes}"
+                                  " bytes, with no line end within twice that; the rest of the file"
+                                  " is not read")
+                    break
+                yield Skipped(f"{path}#{lineno}", f"too large: a line over {cfg.max_record_bytes} bytes")
                 continue
             if line.strip():
                 read_any = True

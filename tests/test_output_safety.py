@@ -114,3 +114,17 @@ def test_a_link_out_of_a_scanned_folder_is_skipped_not_read(tmp_path: Path, jobs
     assert report["skipped"] == [{"path": str(crawl / "shadow.txt"),
                                   "reason": "symbolic link to outside the input folders (not followed)"}]
     assert "secret" not in json.dumps(report)
+
+
+def test_a_jsonl_file_with_no_line_end_is_refused_at_the_limit(tmp_path: Path) -> None:
+    # 8 GB of zero bytes without a newline (sparse: no disk used); read to its end it would take
+    # minutes. Only the limit's worth, and as much again, is read.
+    from provenance.config import IngestConfig
+    from provenance.ingest import jsonl_lines
+
+    huge = tmp_path / "dump.jsonl"
+    with open(huge, "wb") as handle:
+        handle.truncate(8 << 30)
+    cfg = IngestConfig(max_record_bytes=1 << 20)
+    got = list(jsonl_lines(huge, cfg))
+    assert len(got) == 1 and "the rest of the file is not read" in got[0].reason  # type: ignore[union-attr]
