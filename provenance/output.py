@@ -9,6 +9,7 @@ archives), so they are reduced to safe relative paths before they name a file.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -103,27 +104,49 @@ def check_not_input(output: str | os.PathLike[str] | None, inputs: list[Path]) -
                               f" inputs ({item}); write it elsewhere (inputs are never modified)")
 
 
+#: A file or folder name's longest part, in UTF-8 bytes (file systems allow 255; the
+#: suffixes ``.txt``/``.audit.json`` and a ``~N`` clash mark need the rest).
+MAX_PART_BYTES = 200
+
+
+def _safe_part(part: str) -> str:
+    """One path part, safe characters only, at most 120 characters and ``MAX_PART_BYTES``
+    bytes; a longer one is cut and ends with a short digest of the whole, so that two long
+    ids that differ only at their ends stay apart."""
+    part = _UNSAFE.sub("_", part).strip("._ ")[:120]
+    raw = part.encode("utf-8")
+    if len(raw) <= MAX_PART_BYTES:
+        return part
+    digest = hashlib.sha256(raw).hexdigest()[:10]
+    return raw[:MAX_PART_BYTES - 11].decode("utf-8", "ignore") + "~" + digest
+
+
 def safe_relpath(doc_id: str, taken: set[str], suffix: str = ".txt") -> str:
     """A relative file path for a document id that stays inside its folder.
 
     ``..``, absolute parts, drive letters and odd characters are removed;
-    each part is shortened; clashes get ``~2``, ``~3``... appended.
+    each part is shortened (``_safe_part``); clashes get ``~2``, ``~3``...
+    appended. ``taken`` holds the paths given so far (lower-cased; folders
+    with a final ``/``), so that a file never takes a folder's name or the
+    reverse (ids ``clash`` and ``clash.txt/inner``).
 
     Example:
         >>> safe_relpath("../../etc/passwd#1", set())
         'etc/passwd#1.txt'
     """
-    parts = []
-    for part in re.split(r"[\\/]+", doc_id):
-        part = _UNSAFE.sub("_", part).strip("._ ")
-        if part and part not in (".", ".."):
-            parts.append(part[:120])
-    base = "/".join(parts[-8:]) or "document"
+    parts = [p for p in (_safe_part(x) for x in re.split(r"[\\/]+", doc_id)) if p and p not in (".", "..")]
+    parts = parts[-8:] or ["document"]
+    folders, name = parts[:-1], parts[-1]
+    for k in range(len(folders)):
+        while "/".join(folders[:k + 1]).lower() in taken:  # a file has this name already
+            folders[k] += "~d"
+    base = "/".join([*folders, name])
     candidate, n = base + suffix, 1
-    while candidate.lower() in taken:
+    while candidate.lower() in taken or candidate.lower() + "/" in taken:
         n += 1
         candidate = f"{base}~{n}{suffix}"
     taken.add(candidate.lower())
+    taken.update("/".join(folders[:k + 1]).lower() + "/" for k in range(len(folders)))
     return candidate
 
 

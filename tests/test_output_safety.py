@@ -128,3 +128,22 @@ def test_a_jsonl_file_with_no_line_end_is_refused_at_the_limit(tmp_path: Path) -
     cfg = IngestConfig(max_record_bytes=1 << 20)
     got = list(jsonl_lines(huge, cfg))
     assert len(got) == 1 and "the rest of the file is not read" in got[0].reason  # type: ignore[union-attr]
+
+
+def test_ids_that_cannot_be_file_names_are_mapped_to_safe_unique_ones(tmp_path: Path) -> None:
+    # 120 CJK characters are 360 bytes (a file name may hold 255); "clash" and
+    # "clash.txt/inner" would make a file and a folder of one name.
+    body = SEED_004.read_text(encoding="utf-8")
+    long_a, long_b = "汉" * 120, "汉" * 119 + "字"
+    records = [{"id": i, "text": f"{i} {body}"} for i in (long_a, long_b, "clash", "clash.txt/inner")]
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "cleaned"
+    done = subprocess.run([*CLI, "clean", str(dump), "--out", str(out), "-q"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    texts = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.txt"))
+    assert len(texts) == 4
+    assert all(len(part.encode()) <= 255 for t in texts for part in t.split("/"))
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["documents"]) == 4
