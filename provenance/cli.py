@@ -38,6 +38,7 @@ from .html_report import to_html
 from .lineage import keeper
 from .output import (
     MANIFEST,
+    WRITTEN_BY,
     AtomicFolder,
     atomic_write_text,
     check_disjoint,
@@ -290,7 +291,8 @@ def _write_corpus(out: Path, survivors: list[CleanDoc], skipped: list[Skipped], 
                            ensure_ascii=False, sort_keys=True) + "\n" for c in survivors))
         if dropped:
             folder.write("dedup.json", canonical_json(dropped))
-        manifest = {"version": __version__, "params": run_params, "documents": entries,
+        manifest = {WRITTEN_BY[0]: WRITTEN_BY[1], "version": __version__, "params": run_params,
+                    "documents": entries,
                     "dropped": sorted(dropped), "skipped": [{"path": s.path, "reason": s.reason} for s in skipped]}
         folder.write(MANIFEST, canonical_json(manifest))
         folder.commit()

@@ -10,6 +10,7 @@ archives), so they are reduced to safe relative paths before they name a file.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -20,8 +21,26 @@ from pathlib import Path
 
 from .errors import OutputError
 
-#: The file that marks a folder as written by ``provenance clean``.
+#: The file that marks a folder as written by ``provenance clean``...
 MANIFEST = "manifest.json"
+#: ...when it holds this key and value (a web app's ``manifest.json`` does not).
+WRITTEN_BY = ("written_by", "provenance clean")
+
+
+def written_by_us(folder: Path) -> bool:
+    """``folder`` holds a manifest that ``provenance clean`` wrote (marked; or, from before the
+    mark, of its exact shape), so replacing the folder destroys nothing of anyone else's."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(manifest, dict):
+        return False
+    if manifest.get(WRITTEN_BY[0]) == WRITTEN_BY[1]:
+        return True
+    params = manifest.get("params")
+    return ({"version", "params", "documents", "dropped", "skipped"} <= manifest.keys()
+            and isinstance(params, dict) and {"clean", "sign"} <= params.keys())
 
 _UNSAFE = re.compile(r"[^\w.#~+=@,-]+", re.UNICODE)
 
@@ -164,17 +183,21 @@ class AtomicFolder:
     """Build a folder beside ``dest`` and swap it in on ``commit()``.
 
     An existing ``dest`` is replaced only if it is empty or was written by
-    this tool (it holds ``manifest.json``); anything else is refused.
+    ``provenance clean`` (``written_by_us``); anything else is refused, and so
+    is a symbolic link (name the folder it points to).
     """
 
     def __init__(self, dest: Path) -> None:
         self.dest = dest
+        if dest.is_symlink():
+            raise OutputError(f"{dest}: is a symbolic link; name the folder itself"
+                              f" ({dest.resolve()}) to write there")
         if dest.exists():
             if not dest.is_dir():
                 raise OutputError(f"{dest}: exists and is not a folder")
-            if any(dest.iterdir()) and not (dest / MANIFEST).is_file():
-                raise OutputError(f"{dest}: folder is not empty and was not written by provenance;"
-                                  " refusing to replace it")
+            if any(dest.iterdir()) and not written_by_us(dest):
+                raise OutputError(f"{dest}: folder is not empty and was not written by provenance clean"
+                                  " (no manifest of its own); refusing to replace it")
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
             self.tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))

@@ -147,3 +147,28 @@ def test_ids_that_cannot_be_file_names_are_mapped_to_safe_unique_ones(tmp_path: 
     assert all(len(part.encode()) <= 255 for t in texts for part in t.split("/"))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["documents"]) == 4
+
+
+def test_clean_replaces_only_its_own_folder(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.txt"
+    seed.write_bytes(SEED_004.read_bytes())
+    webapp = tmp_path / "webapp"
+    webapp.mkdir()
+    (webapp / "manifest.json").write_text('{"name": "My App", "start_url": "/"}', encoding="utf-8")
+    (webapp / "index.html").write_text("<h1>mine</h1>", encoding="utf-8")
+    done = subprocess.run([*CLI, "clean", str(seed), "--out", str(webapp), "-q"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 2 and "not written by provenance clean" in done.stderr
+    assert (webapp / "index.html").read_text(encoding="utf-8") == "<h1>mine</h1>"
+    out = tmp_path / "cleaned"
+    for _ in range(2):  # its own folder is replaced, run after run
+        done = subprocess.run([*CLI, "clean", str(seed), "--out", str(out), "-q"], capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 0, done.stderr
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["written_by"] == "provenance clean"
+    link = tmp_path / "link"
+    link.symlink_to(out)
+    done = subprocess.run([*CLI, "clean", str(seed), "--out", str(link), "-q"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 2 and "symbolic link" in done.stderr
+    assert link.is_symlink() and sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
