@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from enum import Enum
 from pathlib import Path
@@ -71,6 +72,12 @@ def _stderr_skipped(skipped: list[Skipped]) -> None:
         sys.stderr.write(f"skipped: {s.path}: {s.reason}\n")
 
 
+def _store_failure(exc: BaseException) -> bool:
+    """A damaged SQLite file or a failing Redis server, met while the index is read: one clear
+    error and exit 2, never a traceback and never exit 1 (which means "duplicates found")."""
+    return isinstance(exc, sqlite3.DatabaseError) or type(exc).__module__.split(".")[0] == "redis"
+
+
 def _open(spec: str, create: bool = False) -> IndexStore:
     return open_store(spec, create=create)
 
@@ -111,6 +118,11 @@ def build_cmd(
         sys.stdout.write(f"built {index}: {result.added} documents indexed\n")
     except ProvenanceError as exc:
         raise _fail(str(exc)) from exc
+    except Exception as exc:
+        if not _store_failure(exc):
+            raise
+        raise _fail(f"{index}: the index cannot be read: {exc}; rebuild it with"
+                    " provenance index build PATH... --index INDEX --force") from exc
     finally:
         if store is not None:
             store.close()
@@ -134,6 +146,11 @@ def add_cmd(
                          f" {result.unchanged} unchanged; {result.total} documents in the index\n")
     except ProvenanceError as exc:
         raise _fail(str(exc)) from exc
+    except Exception as exc:
+        if not _store_failure(exc):
+            raise
+        raise _fail(f"{index}: the index cannot be read: {exc}; rebuild it with"
+                    " provenance index build PATH... --index INDEX --force") from exc
     finally:
         if store is not None:
             store.close()
@@ -151,6 +168,11 @@ def stats_cmd(
         stats = store.stats()
     except ProvenanceError as exc:
         raise _fail(str(exc)) from exc
+    except Exception as exc:
+        if not _store_failure(exc):
+            raise
+        raise _fail(f"{index}: the index cannot be read: {exc}; rebuild it with"
+                    " provenance index build PATH... --index INDEX --force") from exc
     finally:
         if store is not None:
             store.close()
@@ -212,6 +234,11 @@ def check_cmd(
             sys.stderr.write(f"not updating {index}: the check failed\n")
     except ProvenanceError as exc:
         raise _fail(str(exc)) from exc
+    except Exception as exc:
+        if not _store_failure(exc):
+            raise
+        raise _fail(f"{index}: the index cannot be read: {exc}; rebuild it with"
+                    " provenance index build PATH... --index INDEX --force") from exc
     finally:
         if store is not None:
             store.close()

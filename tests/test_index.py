@@ -347,3 +347,19 @@ def test_a_redis_index_without_the_redis_package_is_one_clear_error(monkeypatch:
         open_store("redis://127.0.0.1:1/0")
     result = CliRunner().invoke(app, ["index", "stats", "--index", "redis://127.0.0.1:1/0"])
     assert result.exit_code == 2 and "provenance[redis]" in result.output
+
+
+def test_a_damaged_index_is_one_clear_error_and_exit_2(tmp_path: Path) -> None:
+    # Bytes overwritten in the second half of the file: the header still opens, the data does not.
+    db = tmp_path / "corpus.db"
+    runner = CliRunner()
+    assert runner.invoke(app, ["index", "build", str(SAMPLES), "--index", str(db), "-q"]).exit_code == 0
+    data = bytearray(db.read_bytes())
+    for i in range(len(data) // 2, len(data), 3):
+        data[i] = 0x5A
+    db.write_bytes(bytes(data))
+    for argv in (["check", str(SAMPLES / "seeds"), "--index", str(db), "-q"],
+                 ["index", "add", str(SAMPLES / "blogs"), "--index", str(db), "-q"]):
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 2, (argv, result.output)
+        assert "the index cannot be read" in result.output and "Traceback" not in result.output
