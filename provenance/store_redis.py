@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import zlib
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 import redis
@@ -60,6 +61,10 @@ def safe_url(url: str) -> str:
     return url
 
 
+#: Characters that Redis's MATCH reads as a pattern.
+_GLOB = re.compile(r"[*?\[\]\\^]")
+
+
 class RedisStore:
     """An index in a Redis database."""
 
@@ -69,8 +74,10 @@ class RedisStore:
         self.spec = safe_url(url)
         parts = urlsplit(url)
         query = parse_qs(parts.query)
-        name = (query.pop("prefix", [""])[0] or "default").strip(":")
-        self.prefix = f"provenance:v{SCHEMA}:{name}:"
+        name = query.pop("prefix", [""])[0] or "default"
+        # ":" ends the name in every key, so a name never holds one: "team" and "team:corpus"
+        # must not share keys (a forced rebuild of "team" would delete the other's).
+        self.prefix = f"provenance:v{SCHEMA}:{quote(name, safe='')}:"
         clean_url = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
         self._pending: dict[str, Any] | None = None
         self._replace = False  # the pending build replaces an index (``create(force=True)``)
@@ -130,7 +137,9 @@ class RedisStore:
         self._pending = params
 
     def _old_keys(self) -> list[bytes]:
-        return list(self.r.scan_iter(match=self.prefix.replace("*", r"\*") + "*", count=5000))
+        """This index's keys, and no other's: the prefix is matched literally (glob characters
+        escaped), and it ends with the ":" that no name holds."""
+        return list(self.r.scan_iter(match=_GLOB.sub(r"\\\g<0>", self.prefix) + "*", count=5000))
 
     def commit(self) -> None:
         return None

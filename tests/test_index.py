@@ -363,3 +363,27 @@ def test_a_damaged_index_is_one_clear_error_and_exit_2(tmp_path: Path) -> None:
         result = runner.invoke(app, argv)
         assert result.exit_code == 2, (argv, result.output)
         assert "the index cannot be read" in result.output and "Traceback" not in result.output
+
+
+def test_a_forced_redis_rebuild_deletes_only_its_own_keys(corpus_dir: Path) -> None:
+    # "team" must not own "team:corpus"'s keys, nor "corpus?" those of "corpus1".
+    from .index_fixtures import flush_redis, redis_base_url
+
+    url = redis_base_url()
+    flush_redis(url)
+    runner = CliRunner()
+    specs = {name: f"{url}?prefix={name}" for name in ("team", "team:corpus", "corpus?", "corpus1")}
+    for spec in specs.values():
+        assert runner.invoke(app, ["index", "build", str(corpus_dir), "--index", spec, "-q"]).exit_code == 0
+    for name in ("team", "corpus?"):
+        result = runner.invoke(app, ["index", "build", str(SAMPLES / "seeds"), "--index", specs[name],
+                                     "--force", "-q"])
+        assert result.exit_code == 0, result.output
+    counts = {}
+    for name, spec in specs.items():
+        store = open_store(spec)
+        try:
+            counts[name] = store.count()
+        finally:
+            store.close()
+    assert counts == {"team": 5, "team:corpus": 11, "corpus?": 5, "corpus1": 11}
