@@ -18,6 +18,7 @@ from rich.text import Text
 
 from .check import CheckReport, Finding
 from .report import canonical_json, to_dict
+from .safe_text import xml_document
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -151,8 +152,7 @@ def to_junit(result: CheckReport) -> str:
     root = ET.Element("testsuites", name="provenance", tests=suite.get("tests", "0"),
                       failures=suite.get("failures", "0"), errors="0")
     root.append(suite)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return xml_document(root)
 
 
 def _md(text: str | None) -> str:

@@ -49,6 +49,7 @@ from .parallel import default_jobs
 from .pipeline import Report, clean_and_sign, find, ingest_and_clean, params
 from .records import CleanDoc, Skipped
 from .report import canonical_json, document_dict, render_audit, render_table, to_csv, to_dict, to_json
+from .safe_text import one_line
 from .sign import SignedBatch
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -151,7 +152,7 @@ def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1, sign: b
         else:
             (cleaned, skipped), signed = ingest_and_clean(paths, config, bar, jobs or default_jobs()), None
     for s in skipped:  # one plain line each, never wrapped, for logs and grep
-        sys.stderr.write(f"skipped: {s.path}: {s.reason}\n")
+        sys.stderr.write(f"skipped: {one_line(s.path)}: {one_line(s.reason)}\n")
     if not cleaned:
         raise _fail("nothing readable in " + ", ".join(str(p) for p in paths)
                     + (f" ({len(skipped)} skipped)" if skipped else ""))

@@ -27,6 +27,7 @@ from .errors import ProvenanceError
 from .output import atomic_write_text, check_not_input
 from .records import Skipped
 from .report import canonical_json
+from .safe_text import one_line
 from .store import IndexStore, open_store
 
 index_app = typer.Typer(no_args_is_help=True, help="Build, extend and inspect a stored index of a corpus.")
@@ -69,7 +70,7 @@ LshOpt = Annotated[float | None, typer.Option("--threshold", min=0.01, max=0.99,
 
 def _stderr_skipped(skipped: list[Skipped]) -> None:
     for s in skipped:
-        sys.stderr.write(f"skipped: {s.path}: {s.reason}\n")
+        sys.stderr.write(f"skipped: {one_line(s.path)}: {one_line(s.reason)}\n")
 
 
 def _store_failure(exc: BaseException) -> bool:

@@ -11,6 +11,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
+from .safe_text import xml_document
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -64,8 +66,7 @@ def to_graphml(edges: list[Edge]) -> str:
                            ("first_date", e.first_date), ("last_date", e.last_date)):
             if value is not None:
                 ET.SubElement(edge, f"{{{ns}}}data", key=key).text = str(value)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return xml_document(root)
 
 
 def _dot_id(text: str) -> str:

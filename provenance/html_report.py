@@ -8,8 +8,8 @@ page is shown as text and never runs.
 
 from __future__ import annotations
 
+import html
 import math
-from html import escape
 from itertools import pairwise
 from typing import Any
 
@@ -19,6 +19,14 @@ from .graph import edges_from, nodes_of
 from .pipeline import Report
 from .records import CleanDoc
 from .report import to_dict
+from .safe_text import no_bidi
+
+
+def escape(text: str, quote: bool = True) -> str:
+    """``html.escape``, with bidirectional controls shown as ``\\u202e`` (a right-to-left
+    override in a scraped name must not turn the page's text around)."""
+    return html.escape(no_bidi(text), quote)
+
 
 #: Characters of context shown on each side of a matched passage.
 CONTEXT = 300

@@ -172,3 +172,35 @@ def test_clean_replaces_only_its_own_folder(tmp_path: Path) -> None:
                           text=True, check=False)
     assert done.returncode == 2 and "symbolic link" in done.stderr
     assert link.is_symlink() and sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_names_with_controls_stay_one_line_and_well_formed(tmp_path: Path) -> None:
+    # A crawled file name with a newline, an escape, a right-to-left override and a NUL-like
+    # control: no forged stderr line, well-formed GraphML and JUnit, no live override in HTML.
+    import xml.etree.ElementTree as ET
+
+    from provenance.safe_text import no_bidi, one_line, xml_document
+
+    assert one_line("a\nskipped: /etc/passwd: fake\x1b[31m") == "a\\x0askipped: /etc/passwd: fake\\x1b[31m"
+    assert no_bidi("gpj\u202e.exe\nnext") == "gpj\\u202e.exe\nnext"
+    root = ET.Element("graph", name="bad\x01name")
+    ET.SubElement(root, "node").text = "label\x0b with \x00 controls"
+    ET.fromstring(xml_document(root).split("\n", 1)[1])  # parses: well-formed
+    crawl = tmp_path / "crawl"
+    crawl.mkdir()
+    (crawl / "a.txt").write_bytes(SEED_004.read_bytes())
+    (crawl / "b\u202etxt.txt").write_bytes(SEED_004.read_bytes())
+    (crawl / "c\nskipped: forged.txt").write_bytes(b"")  # empty: skipped, its name printed
+    done = subprocess.run([*CLI, "scan", str(crawl), "-q", "--format", "json", "-o", str(tmp_path / "r.json")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stderr.splitlines() if line.startswith("skipped:")] == [
+        f"skipped: {crawl}/c\\x0askipped: forged.txt: empty file"]
+    html_out = tmp_path / "r.html"
+    graph = tmp_path / "g.graphml"
+    assert subprocess.run([*CLI, "report", str(crawl), "-q", "--html", str(html_out)],
+                          capture_output=True, check=False).returncode == 0
+    assert "\u202e" not in html_out.read_text(encoding="utf-8")
+    assert subprocess.run([*CLI, "graph", str(crawl), "-q", "--graphml", str(graph)],
+                          capture_output=True, check=False).returncode == 0
+    ET.parse(graph)
