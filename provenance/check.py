@@ -414,8 +414,14 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
     all_sigs = ([_stub_signature(i, combined[i], e.pspans, empty) for i, e in enumerate(entries)]
                 + [_stub_signature(n + k, combined[n + k], s.pspans, empty) for k, s in enumerate(stored)])
 
+    # A new file that the index already holds under its own id (a retried check after
+    # ``--update``, or an edit that ``--update`` will store in its place) is compared with the
+    # rest of the index, never with its own stored copy: it is not a duplicate of itself.
+    new_at = {c.doc.id: i for i, c in enumerate(cleaned)}
+    itself = {(new_at[s.id], n + k) for k, s in enumerate(stored) if s.id in new_at}
     # document pairs: exact by hash, the rest from shared band keys
     exact: set[tuple[int, int]] = {(i, at[r]) for i, rows in exact_rows.items() for r in rows if r in at}
+    exact -= itself
     first_of: dict[str, int] = {}
     for i, e in enumerate(entries):
         if e.hash in first_of:
@@ -437,7 +443,7 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
             buckets[int(key)].append(n + k)
     pairs |= {(a, b) for members in buckets.values() for a in members[:cap] for b in members[:cap]
               if a < b}
-    pairs -= exact
+    pairs -= exact | itself
     verified = verify_documents(combined, sorted(pairs), config.verify)
     for i, j in sorted(exact):
         a, b = combined[i], combined[j]
@@ -458,6 +464,7 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
     for members in pbuckets.values():
         for x in members[:cap]:
             ppairs.update((x, y) for y in members[:cap] if x[0] < y[0])
+    ppairs = {(x, y) for x, y in ppairs if (x[0], y[0]) not in itself}
     progress("verify", 0, len(pairs) + len(ppairs))
     matches = verify_passages(combined, all_sigs, sorted(ppairs), config.verify, group_of=group_of)
     matches = [attribute_match(m, combined, homes) for m in collapse_matches(matches, groups, combined)]

@@ -214,9 +214,17 @@ def test_update_adds_only_when_the_check_passes(index: str, new_dir: Path, tmp_p
     assert failing.exit_code == 1 and "not updating" in failing.stderr
     passing = invoke("check", str(new_dir / "roundup"), "--index", index, "--update", "-q")
     assert passing.exit_code == 0 and "1 new" in passing.stderr
+    # The retried job checks the same file again: it is not a duplicate of its own stored copy.
     again = invoke("check", str(new_dir / "roundup"), "--index", index, "-q", "--format", "json")
-    assert again.exit_code == 1
-    assert json.loads(again.stdout)["verdict"]["counts"]["exact"] == 1
+    assert again.exit_code == 0, again.stdout
+    assert json.loads(again.stdout)["verdict"]["counts"]["exact"] == 0
+    # The same text under another name is a copy of it.
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    for page in (new_dir / "roundup").iterdir():
+        shutil.copy(page, renamed / ("copy-of-" + page.name))
+    copy = invoke("check", str(renamed), "--index", index, "-q", "--format", "json")
+    assert copy.exit_code == 1 and json.loads(copy.stdout)["verdict"]["counts"]["exact"] == 1
 
 
 def test_nothing_readable_is_an_error(index: str, tmp_path: Path) -> None:
