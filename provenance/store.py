@@ -273,6 +273,7 @@ class SQLiteStore:
         self.timeout = timeout
         self._con: sqlite3.Connection | None = None
         self._building: Path | None = None
+        self._force = False  # the pending build may replace an index
         self._params: dict[str, Any] | None = None
         self._exists = self.path.exists()
         if self.path.is_dir():
@@ -324,6 +325,7 @@ class SQLiteStore:
                 "created_with": __version__, "documents": "0", "passages": "0"}
         con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
         self._con, self._building, self._params = con, tmp, params
+        self._force = force
 
     def commit(self) -> None:
         """Finish a build: switch the new file to WAL and rename it over the target."""
@@ -333,11 +335,27 @@ class SQLiteStore:
         con.execute("PRAGMA synchronous = FULL")
         con.execute("PRAGMA journal_mode = WAL")
         con.close()
-        for suffix in ("-wal", "-shm"):  # a stale log of the old file must not meet the new one
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         Path(f"{tmp}-wal").unlink(missing_ok=True)
         Path(f"{tmp}-shm").unlink(missing_ok=True)
-        os.replace(tmp, self.path)
+        if not self._force:
+            # A new index: created only if nothing is there yet (a hard link fails if the name
+            # exists), so of two builds of one new index one lands and the other says so.
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError as exc:
+                tmp.unlink(missing_ok=True)
+                self._building, self._con = None, None
+                raise IndexStoreError(f"{self.spec}: another build created this index while this one"
+                                      " ran; this build was not kept (rebuild with --force to replace"
+                                      " it)") from exc
+            except OSError:  # a file system without hard links: the rename below
+                pass
+            else:
+                tmp.unlink(missing_ok=True)
+        if tmp.exists():
+            for suffix in ("-wal", "-shm"):  # a stale log of the old file must not meet the new one
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            os.replace(tmp, self.path)
         self._building = None
         self._exists = True
         self._con = self._connect(self.path, must_be_index=True)

@@ -387,3 +387,21 @@ def test_a_forced_redis_rebuild_deletes_only_its_own_keys(corpus_dir: Path) -> N
         finally:
             store.close()
     assert counts == {"team": 5, "team:corpus": 11, "corpus?": 5, "corpus1": 11}
+
+
+def test_two_builds_of_one_new_index_one_lands_the_other_says_so(corpus_dir: Path, new_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    # Both start while no index exists. The first pauses inside its build; the second finishes
+    # and creates the index; the first must then fail, not replace it and report success.
+    db = str(tmp_path / "new.db")
+    marker = tmp_path / "inside"
+    slow = subprocess.Popen(provenance_cmd("index", "build", str(new_dir), "--index", db, "-q"),
+                            env=_env(**{PAUSE_ENV: str(marker), "PROVENANCE_TEST_PAUSE_SECONDS": "3"}),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(marker, slow)
+    built(db, corpus_dir)
+    out, err = slow.communicate(timeout=120)
+    assert slow.returncode == 2 and "another build created this index" in err, (out, err)
+    assert "built" not in out
+    assert stats(db)["documents"] == 11  # the finished build's index, whole
+    assert not list(tmp_path.glob(".new.db.build-*"))
