@@ -26,7 +26,7 @@ import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +198,8 @@ def prepare(paths: Iterable[str | os.PathLike[str]], config: Config, store: Inde
     stripped. Documents indexed before a line became a template keep it
     until the index is rebuilt.
     """
+    # a file named directly is known by its path, not its bare name (``IngestConfig.file_ids``)
+    config = replace(config, ingest=replace(config.ingest, file_ids="path"))
     read = read_and_clean(paths, config, progress, workers)
     cleaned, skipped, lines = read.cleaned, read.skipped, read.lines
     extras = [Extra(text_hash(c.text), scope_of(c), lk) for c, lk in zip(cleaned, lines, strict=True)]

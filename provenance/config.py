@@ -31,6 +31,11 @@ class IngestConfig:
     """Deeper element nesting than this is flattened rather than recursed into."""
     outlets_file: str | None = None
     """An outlets file (aliases, path and URL patterns); see ``provenance.outlets``."""
+    file_ids: str = "name"
+    """The id of a file named directly: ``name`` (its file name, as ``scan`` reports it) or
+    ``path`` (its path from the current folder, or its absolute path outside it). The index uses
+    ``path``, so that ``a/x/index.txt`` and ``b/y/index.txt`` stay two documents however they
+    are named on the command line."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,8 @@ class Config:
     verify: VerifyConfig = field(default_factory=VerifyConfig)
 
     def __post_init__(self) -> None:
+        if self.ingest.file_ids not in ("name", "path"):
+            raise ConfigError(f"file_ids is 'name' or 'path', got {self.ingest.file_ids!r}")
         s, m = self.sign, self.match
         if s.shingle_size < 1:
             raise ConfigError(f"shingle_size must be at least 1, got {s.shingle_size}")

@@ -147,6 +147,17 @@ def iter_files(root: Path) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
+def direct_id(file: Path, cfg: IngestConfig) -> str:
+    """The id of a file named directly (``IngestConfig.file_ids``)."""
+    if cfg.file_ids != "path":
+        return file.name
+    real = Path(os.path.abspath(file))
+    try:
+        return real.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return real.as_posix()
+
+
 def input_folders(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """The folders among the inputs, resolved: what a symbolic link inside them may point into."""
     return [Path(p).resolve() for p in paths if Path(p).is_dir()]
@@ -205,7 +216,7 @@ def read_paths(paths: Iterable[str | os.PathLike[str]],
                 else:
                     yield from read_file(found[0], found[1], cfg, seen)
         else:
-            yield from read_file(root, root.name, cfg, seen)
+            yield from read_file(root, direct_id(root, cfg), cfg, seen)
 
 
 def unique_id(doc_id: str, seen: set[str]) -> str:

@@ -41,6 +41,7 @@ from .config import Config, IngestConfig, SignConfig, VerifyConfig
 from .credits import annotate
 from .errors import InputError
 from .ingest import (
+    direct_id,
     folder_files,
     input_folders,
     iter_files,
@@ -308,7 +309,7 @@ def _batches(paths: Iterable[Path], config: Config, outlets: Outlets,
                 else:
                     yield from one(*found)
         else:
-            yield from one(root, root.name)
+            yield from one(root, direct_id(root, config.ingest))
     yield from flush()
 
 

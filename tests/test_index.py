@@ -405,3 +405,21 @@ def test_two_builds_of_one_new_index_one_lands_the_other_says_so(corpus_dir: Pat
     assert "built" not in out
     assert stats(db)["documents"] == 11  # the finished build's index, whole
     assert not list(tmp_path.glob(".new.db.build-*"))
+
+
+def test_an_indexed_files_id_does_not_depend_on_how_it_was_named(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two index.txt of different folders stay two documents; the same file named another way
+    # (./x, or its absolute path) is the same document.
+    monkeypatch.chdir(tmp_path)
+    seeds = sorted((SAMPLES / "seeds").glob("*.txt"))
+    for folder, seed in (("a/x", seeds[1]), ("b/y", seeds[2])):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "index.txt").write_bytes(seed.read_bytes())
+    db = str(tmp_path / "c.db")
+    built(db, SAMPLES / "blogs")
+    base = stats(db)["documents"]
+    for named in ("a/x/index.txt", "b/y/index.txt", "./b/y/index.txt", str(tmp_path / "a/x/index.txt")):
+        result = invoke("index", "add", named, "--index", db, "-q")
+        assert result.exit_code == 0, result.output
+    assert stats(db)["documents"] == base + 2
