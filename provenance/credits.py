@@ -97,17 +97,16 @@ def find_credits(clean: CleanDoc, agencies: Agencies | None = None) -> list[Cred
     gives ``Credit(outlet="Iran Focus", kind="dateline", ...)``; ``WASHINGTON
     (AP) —`` gives ``Credit(outlet="Associated Press", kind="dateline", ...)``.
     """
+    agencies = agencies or default_agencies()
     credits = _generic_credits(clean)
-    taken = {(c.start, c.end) for c in credits}
     for c in agency_credits(clean, agencies):
         same = [k for k, old in enumerate(credits)
                 if old.start <= c.start < old.end or c.start <= old.start < c.end]
-        if same and (agencies or default_agencies()).canonical(credits[same[0]].outlet):
-            continue  # the generic rules read this line already, and named the agency
-        if same:
-            credits[same[0]] = c  # "Source: AP" read as an agency credit
-        elif (c.start, c.end) not in taken:
+        if not same:
             credits.append(c)
+        elif not agencies.canonical(credits[same[0]].outlet):
+            credits[same[0]] = c  # "Source: AP" read as an agency credit
+        # else: the generic rules read this line already, and named the agency
     return sorted(credits, key=lambda c: (c.start, c.end, c.kind))
 
 

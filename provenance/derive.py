@@ -12,18 +12,22 @@ pairs and measures the reuse:
    held by hundreds says nothing), each document keeping the
    ``reuse_max_candidates`` it shares most with. Copies already in one
    near-duplicate group are one owner and never paired.
-2. **Verification** on the cleaned texts: the share of each side's 3-word
-   shingles found in the other (containment), with shingles inside quotation
+2. **Measure** on the fingerprints (the same half of the 3-word shingles on
+   both sides, so the shares are the texts' up to sampling): the share of each
+   side's fingerprints found in the other (containment), those inside quotation
    marks weighed by ``derive_quote_weight``: two reporters who heard the same
    speaker share quotes without copying each other, while copied narration is
-   what a rewrite keeps of its source. The sentences of each side that are
-   mostly made of the other's shingles are aligned as evidence.
+   what a rewrite keeps of its source (a pair whose shared narration is under
+   ``derive_partially`` is dropped).
 3. **Verdict** on the copy's side once ``lineage`` has named the origin (else
    on the more contained side): ``wholly`` from ``derive_wholly``,
-   ``partially`` from ``derive_partially``; pairs below are not reported.
+   ``partially`` from ``derive_partially``; pairs below are not reported. Each
+   copy keeps its ``derive_max_sources`` best sources (``source_rank``), and
+   only those have the copy's sentences aligned with the source's, as evidence
+   (``align``: a sentence with ``SENTENCE_SHARE`` of its fingerprints shared).
 
-Scores are shares (0-1), computed exactly on the texts; the fingerprints only
-choose which pairs to compute.
+Scores are shares (0-1) of fingerprints; texts are read only to cut sentences
+for the derivations that are reported.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ import numpy as np
 
 from .config import Config, MatchConfig, VerifyConfig
 from .records import CleanDoc, Derivation, SentencePair, Span
-from .sign import SignedBatch, sorted_unique
+from .sign import SignedBatch, run_starts, sorted_unique
 
 #: Sentence ends: . ! ? (and closing quotes) before white space (group 1), or a line break
 #: (group 2). No look-behind: the pattern is tried at every character of every text.
@@ -140,17 +144,10 @@ def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig,
     key <<= 32
     key |= owner[signed.f_doc]
     key.sort()
-    fresh = np.empty(len(key), dtype=bool)
-    fresh[0] = True
-    np.not_equal(key[1:], key[:-1], out=fresh[1:])
-    if not fresh.all():
-        key = key[fresh]
-    hashes = key >> 32
-    fresh = np.empty(len(key), dtype=bool)
-    fresh[0] = True
-    np.not_equal(hashes[1:], hashes[:-1], out=fresh[1:])
-    del hashes
-    starts = np.flatnonzero(fresh)
+    distinct = run_starts(key)
+    if len(distinct) < len(key):
+        key = key[distinct]
+    starts = run_starts(key >> 32)  # the owners of one fingerprint stand together
     sizes = np.diff(starts, append=len(key))
     codes = _hub_pairs(key, starts, sizes, hub, match.reuse_max_df) if hub is not None and hub.any() else []
     held = (sizes >= 2) & (sizes <= match.reuse_max_df)
@@ -188,8 +185,8 @@ def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig,
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
-def verify_derivations(cleaned: Sequence[CleanDoc], signed: SignedBatch, pairs: np.ndarray,
-                       config: Config, progress: Callable[[int], None] | None = None) -> list[Derivation]:
+def verify_derivations(fp: Fingerprints, pairs: np.ndarray, config: Config,
+                       progress: Callable[[int], None] | None = None) -> list[Derivation]:
     """Measure each candidate pair's reuse; keep those at ``derive_partially`` or more.
 
     The containments are computed on the fingerprints (half of each text's
@@ -199,7 +196,6 @@ def verify_derivations(cleaned: Sequence[CleanDoc], signed: SignedBatch, pairs: 
     aligned afterwards, for the derivations that are kept (``align``).
     """
     cfg: VerifyConfig = config.verify
-    fp = Fingerprints.of(signed, cfg.derive_quote_weight)
     out: list[Derivation] = []
     for n, (i, j) in enumerate(pairs.tolist()):
         if progress is not None and n % 1000 == 0:
@@ -236,30 +232,32 @@ def source_rank(d: Derivation, cleaned: Sequence[CleanDoc]) -> tuple[object, ...
             later, -d.score, cleaned[d.a].doc.id, cleaned[d.b].doc.id)
 
 
+def copies(d: Derivation) -> list[int]:
+    """The copy of a derivation: the side that is not the origin (both when none is decided)."""
+    return [d.b] if d.origin == "a" else [d.a] if d.origin == "b" else [d.a, d.b]
+
+
 def keep_best(derivations: Sequence[Derivation], cleaned: Sequence[CleanDoc],
               per_copy: int) -> list[Derivation]:
     """The derivations among each copy's ``per_copy`` best sources (``source_rank``), in their order.
 
-    A copy is the side that is not the origin (both sides when none is decided).
+    A copy is the side that is not the origin (``copies``).
     """
     ranked = sorted(range(len(derivations)), key=lambda k: source_rank(derivations[k], cleaned))
     taken: dict[int, int] = {}
     keep = set()
     for k in ranked:
-        d = derivations[k]
-        copies = [d.b] if d.origin == "a" else [d.a] if d.origin == "b" else [d.a, d.b]
-        if any(taken.get(c, 0) < per_copy for c in copies):
+        sides = copies(derivations[k])
+        if any(taken.get(c, 0) < per_copy for c in sides):
             keep.add(k)
-            for c in copies:
+            for c in sides:
                 taken[c] = taken.get(c, 0) + 1
     return [d for k, d in enumerate(derivations) if k in keep]
 
 
-def align(cleaned: Sequence[CleanDoc], signed: SignedBatch, derivations: Sequence[Derivation],
-          config: Config) -> None:
+def align(cleaned: Sequence[CleanDoc], fp: Fingerprints, derivations: Sequence[Derivation]) -> None:
     """Fill in each derivation's aligned sentences (the copy's side: the non-origin one, else the
     more contained), from the fingerprints the two texts share."""
-    fp = Fingerprints.of(signed, config.verify.derive_quote_weight)
     spans = _Sentences(cleaned)
     for d in derivations:
         a_is_copy = d.origin == "b" or (d.origin is None and d.a_in_b >= d.b_in_a)

@@ -18,7 +18,7 @@ from . import __version__
 from .clean import clean_document
 from .config import Config
 from .credits import annotate
-from .derive import align, decide_verdict, keep_best, reuse_candidates, verify_derivations
+from .derive import Fingerprints, align, decide_verdict, keep_best, reuse_candidates, verify_derivations
 from .errors import ConfigError
 from .ingest import read_paths
 from .lineage import (
@@ -206,14 +206,16 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     hub = np.array([cleaned[int(d)].doc.agency is not None for d in speaker], dtype=bool)
     reuse = reuse_candidates(signed, owner, config.match, speaker, 0.8 * config.verify.derive_partially, hub)
     progress("verify rewrites", 0, len(reuse))
-    derivations = verify_derivations(cleaned, signed, reuse, config,
+    fingerprints = Fingerprints.of(signed, config.verify.derive_quote_weight)  # measure and align
+    derivations = verify_derivations(fingerprints, reuse, config,
                                      lambda n: progress("verify rewrites", n, len(reuse)))
     derivations = [attribute_derivation(d, cleaned, homes) for d in derivations]
     wire_siblings(derivations, groups, cleaned)
     derivations = [decide_verdict(d, config.verify) for d in derivations]
     derivations = keep_best([d for d in derivations if d.verdict != "none"], cleaned,
                             config.verify.derive_max_sources)
-    align(cleaned, signed, derivations, config)
+    align(cleaned, fingerprints, derivations)
+    del fingerprints
     progress("verify rewrites", len(reuse), len(reuse))
     signed.f_doc, signed.f_hash = signed.f_doc[:0], signed.f_hash[:0]  # the findings hold what is needed
     signed.f_start, signed.f_quoted = signed.f_start[:0], signed.f_quoted[:0]

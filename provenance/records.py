@@ -204,8 +204,9 @@ class SentencePair:
 class Derivation:
     """A document written from another (a rewrite, a cut, an excerpt): reuse beyond verbatim copies.
 
-    ``a_in_b`` is the share of ``a``'s 3-word shingles found in ``b`` (quoted
-    speech weighed down), ``b_in_a`` the reverse; ``score`` is the copy's
+    ``a_in_b`` is the share of ``a``'s reuse fingerprints (a fixed half of its
+    3-word shingles) found in ``b`` (quoted speech weighed down), ``b_in_a`` the
+    reverse; ``score`` is the copy's
     share (the side that is not the origin), and ``verdict`` is ``wholly``,
     ``partially`` or ``none`` (see ``provenance.derive``).
     """

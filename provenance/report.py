@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .derive import MAX_SENTENCES, source_rank
+from .derive import MAX_SENTENCES, copies, source_rank
 from .memory import paused
 from .outlets import outlet_key
 from .pipeline import Report
@@ -52,7 +52,7 @@ def _attribution(report: Report) -> dict[str, dict[str, Any]]:
     for d in sorted(report.derivations, key=lambda d: source_rank(d, docs)):
         if d.origin is None and d.common_source in (None, "unnamed"):
             continue
-        for copy in ([d.b] if d.origin == "a" else [d.a] if d.origin == "b" else [d.a, d.b]):
+        for copy in copies(d):
             best.setdefault(copy, d)
     out: dict[str, dict[str, Any]] = {}
 

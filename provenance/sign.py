@@ -561,10 +561,18 @@ def sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     on the 17 million fingerprints of 100,000 documents).
     """
     ordered = np.sort(values)
+    starts = run_starts(ordered)
+    return ordered[starts], np.diff(starts, append=len(ordered))
+
+
+def run_starts(ordered: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts (no copy of the array)."""
     if not len(ordered):
-        return ordered, np.empty(0, dtype=np.int64)
-    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
-    return ordered[starts], np.diff(np.append(starts, len(ordered)))
+        return np.empty(0, dtype=np.int64)
+    fresh = np.empty(len(ordered), dtype=bool)
+    fresh[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=fresh[1:])
+    return np.flatnonzero(fresh)
 
 
 #: Quoted speech: straight, curly, German and French quotation marks, and the
