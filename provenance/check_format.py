@@ -1,4 +1,4 @@
-"""``CheckReport`` -> table, JSON, GitHub annotations, JUnit XML, Markdown.
+"""``CheckReport`` -> table, JSON, GitHub annotations, JUnit XML, Markdown, SARIF.
 
 JSON keeps ``scan``'s contract (``version``, ``params``, ``documents``,
 ``groups``, ``matches``, ``syndication``, ``skipped``) over the new files and
@@ -8,15 +8,21 @@ and ``index``. Indexed documents' ids start with ``index:``.
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from . import __version__
 from .check import CheckReport, Finding
+from .ingest import file_of
+from .records import Document
 from .report import canonical_json, to_dict
 from .safe_text import xml_document
 
@@ -85,11 +91,6 @@ def message(f: Finding) -> str:
             f" {_direction(f)}")
 
 
-def _file_of(path: str) -> str:
-    """The file part of a document path (a JSONL or WARC record is ``file#record``)."""
-    return path.split("#", 1)[0]
-
-
 def _gh_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
@@ -100,21 +101,20 @@ def _gh_property(text: str) -> str:
 
 def to_github(result: CheckReport) -> str:
     """GitHub Actions workflow commands: an ``::error`` per failing finding, ``::warning`` for the rest."""
-    texts = {c.doc.id: c.doc for c in result.report.cleaned}
     lines = []
+    docs = {c.doc.id: c.doc for c in result.report.cleaned}
     for f in result.findings:
         level = "error" if f.fails else "warning"
-        doc = texts[f.file]
-        props = [f"file={_gh_property(_file_of(f.path))}"]
-        if doc.kind == "text" and "#" not in f.path:
-            props.append(f"line={doc.text.count(chr(10), 0, f.span[0]) + 1}")
-            props.append(f"endLine={doc.text.count(chr(10), 0, max(f.span[0], f.span[1] - 1)) + 1}")
+        props = [f"file={_gh_property(file_of(f.path))}"]
+        region = _lines(f, docs)
+        if region is not None:
+            props += [f"line={region[0]}", f"endLine={region[1]}"]
         title = {"exact": "Exact copy", "document": "Near-duplicate",
                  "passage": "Republished passage"}[f.kind]
         props.append(f"title={_gh_property(f'provenance: {title}')}")
         lines.append(f"::{level} {','.join(props)}::{_gh_data(f.file + ': ' + message(f))}")
     for s in result.report.skipped:
-        lines.append(f"::warning file={_gh_property(_file_of(s.path))},title=provenance%3A skipped::"
+        lines.append(f"::warning file={_gh_property(file_of(s.path))},title=provenance%3A skipped::"
                      f"{_gh_data(s.reason)}")
     v = result.verdict
     summary = (f"provenance check: {len(v.failing)} of {v.files} new files fail (--fail-on {v.fail_on});"
@@ -122,6 +122,77 @@ def to_github(result: CheckReport) -> str:
                f" {v.counts['passage']} passage findings")
     lines.append(f"::{'notice' if v.passed else 'error'} title=provenance check::{_gh_data(summary)}")
     return "\n".join(lines) + "\n"
+
+
+def _lines(f: Finding, docs: dict[str, Document]) -> tuple[int, int] | None:
+    """The finding's first and last line in its file, for a plain-text file (whose text is the
+    file's); None for HTML, JSON Lines and WARC records, whose offsets are in extracted text."""
+    doc = docs[f.file]
+    if doc.kind != "text" or file_of(f.path) != f.path:
+        return None
+    return (doc.text.count("\n", 0, f.span[0]) + 1,
+            doc.text.count("\n", 0, max(f.span[0], f.span[1] - 1)) + 1)
+
+
+#: SARIF rules, one per kind of finding.
+_SARIF_RULES = (
+    ("exact", "ExactCopy", "An exact copy of an indexed document or of another new file",
+     "The cleaned text's sha256 equals another document's."),
+    ("document", "NearDuplicate", "A near-duplicate of an indexed document or of another new file",
+     "The cleaned texts are at least 80 similar (rapidfuzz ratio), found through MinHash LSH."),
+    ("passage", "RepublishedPassage", "A passage republished from (or in) another document",
+     "An aligned passage of at least 120 characters, at least 85 similar."),
+)
+
+
+def _artifact_uri(path: str) -> str:
+    """A SARIF artifact URI: a relative path percent-encoded, an absolute one as ``file://``."""
+    file = file_of(path)
+    return Path(file).as_uri() if Path(file).is_absolute() else quote(file)
+
+
+def to_sarif(result: CheckReport) -> str:
+    """SARIF 2.1.0 (code-scanning dashboards: GitHub, GitLab, Azure DevOps): a result per
+    finding, ``error`` when it fails the check and ``warning`` otherwise, located in the new
+    file (with lines for a plain-text file), the matched document as a related location;
+    unreadable inputs are tool notifications."""
+    rule_index = {kind: i for i, (kind, *_rest) in enumerate(_SARIF_RULES)}
+    results = []
+    docs = {c.doc.id: c.doc for c in result.report.cleaned}
+    for f in result.findings:
+        region = _lines(f, docs)
+        location: dict[str, Any] = {"artifactLocation": {"uri": _artifact_uri(f.path)}}
+        if region is not None:
+            location["region"] = {"startLine": region[0], "endLine": region[1]}
+        results.append({
+            "ruleId": f"provenance/{f.kind}", "ruleIndex": rule_index[f.kind],
+            "level": "error" if f.fails else "warning",
+            "message": {"text": f"{f.file}: {message(f)}"},
+            "locations": [{"physicalLocation": location}],
+            "partialFingerprints": {"provenanceFinding/v1": f"{f.file}|{f.kind}|{f.other}"},
+            "properties": {"other": f.other, "inIndex": f.in_index, "similarity": f.similarity,
+                           "span": list(f.span), "otherSpan": list(f.other_span),
+                           "direction": f.direction, "origin": f.origin, "evidence": f.evidence},
+        })
+    notes = [{"level": "warning", "message": {"text": f"skipped: {s.reason}"},
+              "locations": [{"physicalLocation": {"artifactLocation": {"uri": _artifact_uri(s.path)}}}]}
+             for s in result.report.skipped]
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "provenance", "version": __version__, "semanticVersion": __version__,
+                "rules": [{"id": f"provenance/{kind}", "name": name, "shortDescription": {"text": short},
+                           "fullDescription": {"text": full},
+                           "defaultConfiguration": {"level": "error"}}
+                          for kind, name, short, full in _SARIF_RULES]}},
+            "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notes}],
+            "results": results,
+            "properties": {"verdict": verdict_dict(result)},
+        }],
+    }
+    return json.dumps(log, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
 def to_junit(result: CheckReport) -> str:
@@ -136,7 +207,7 @@ def to_junit(result: CheckReport) -> str:
                        skipped=str(len(result.report.skipped)))
     for doc_id in result.new:
         case = ET.SubElement(suite, "testcase", classname="provenance.check", name=doc_id,
-                             file=_file_of(docs[doc_id].path))
+                             file=file_of(docs[doc_id].path))
         found = by_file.get(doc_id, [])
         failing = [f for f in found if f.fails]
         if failing:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .config import CleanConfig
+from .errors import ConfigError
 from .lang import load_languages
 from .records import Block, CleanDoc, Document, Removal, Span
 
@@ -436,6 +437,30 @@ def _overlay(primary: list[Removal], secondary: list[Removal]) -> list[Removal]:
         if pos < r.end:
             out.append(Removal(pos, r.end, r.reason))
     return _merge(out)
+
+
+#: Reasons set by structure rather than by the language files.
+_STRUCTURAL_REASONS = ("header", "footer", "link-dense", "outside-main", "template", "skip-link")
+
+
+def known_reasons(rules_file: str | None = None) -> list[str]:
+    """Every reason a removal can carry with these rules, sorted (what ``--keep`` accepts).
+
+    A user's rules file may add reasons of its own, so the list depends on it.
+    """
+    langs = load_languages(rules_file)
+    return sorted({*TAG_REASONS.values(), *SECTION_REASONS, *_STRUCTURAL_REASONS, *langs.phrases,
+                   *langs.classes.values(), *langs.class_prefixes.values()})
+
+
+def check_keep(cfg: CleanConfig) -> None:
+    """Refuse ``keep`` reasons that no rule gives: a typo (``--keep comment``) would otherwise
+    keep nothing, silently."""
+    unknown = sorted(set(cfg.keep) - set(known_reasons(cfg.rules_file)))
+    if unknown:
+        raise ConfigError(f"unknown --keep reason{'s' if len(unknown) > 1 else ''} "
+                          f"{', '.join(map(repr, unknown))}; valid reasons: "
+                          + ", ".join(known_reasons(cfg.rules_file)))
 
 
 def clean_document(doc: Document, cfg: CleanConfig | None = None) -> CleanDoc:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -31,8 +33,9 @@ from rich.progress import (
 )
 
 from . import __version__
+from .clean import check_keep
 from .config import CleanConfig, Config, IngestConfig, MatchConfig, SignConfig
-from .errors import ProvenanceError
+from .errors import ConfigError, ProvenanceError
 from .graph import edges_from, nodes_of, to_dot, to_graphml
 from .html_report import to_html
 from .lineage import keeper
@@ -57,10 +60,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 err = Console(stderr=True)
 
 
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
+#: ``scan``'s formats.
+SCAN_FORMATS = ("table", "json", "csv")
 
 
 class CleanFormat(str, Enum):
@@ -75,10 +76,14 @@ PermOpt = Annotated[int, typer.Option("--num-perm", min=16, max=1024, help="MinH
 SeedOpt = Annotated[int, typer.Option("--seed", help="Hash seed (fixed, so runs are reproducible).")]
 ThresholdOpt = Annotated[float, typer.Option("--threshold", min=0.01, max=0.99,
                                              help="LSH threshold for near-duplicate documents (Jaccard).")]
-KeepOpt = Annotated[list[str] | None, typer.Option("--keep", help="Keep spans of this reason "
-                                                      "(e.g. comments); repeat for more.")]
-RulesOpt = Annotated[Path | None, typer.Option("--rules", exists=True, dir_okay=False,
-                                                  help="A JSON phrase-rules file to use instead of the built-in one.")]
+KeepOpt = Annotated[list[str] | None, typer.Option("--keep", help="Keep spans removed for this reason"
+                                                      " (comments, teaser-list, navigation, share, template,"
+                                                      " ...; an unknown one is refused with the list);"
+                                                      " repeat for more.")]
+RulesOpt = Annotated[Path | None, typer.Option(
+    "--rules", exists=True, dir_okay=False,
+    help="A JSON rules file (phrases, class words, months) added to the built-in language files; it"
+         ' may also drop built-in rules, or replace them all with "replace": true.')]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes for reading, cleaning and"
                                       " signing (and LSH and verification on large runs); 0 means every"
@@ -91,12 +96,85 @@ OutletsOpt = Annotated[Path | None, typer.Option(
 
 def _config(shingle_size: int, num_perm: int, seed: int, threshold: float,
             keep: list[str] | None, rules: Path | None, outlets: Path | None = None) -> Config:
-    return Config(
+    config = Config(
         ingest=IngestConfig(outlets_file=str(outlets) if outlets else None),
         clean=CleanConfig(keep=tuple(sorted(set(keep or ()))), rules_file=str(rules) if rules else None),
         sign=SignConfig(shingle_size=shingle_size, num_perm=num_perm, seed=seed),
         match=MatchConfig(doc_threshold=threshold),
     )
+    check_keep(config.clean)
+    return config
+
+
+#: Width of tables written where there is no terminal (CI logs, files): wide enough for ids
+#: and evidence, narrow enough to read. ``COLUMNS`` overrides it.
+LOG_WIDTH = 160
+
+
+def stdout_console() -> Console:
+    """A console on standard output: the terminal's width, else ``COLUMNS``, else ``LOG_WIDTH``
+    (rich's own fallback, 80, folds every table of a CI log into a column of fragments)."""
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = LOG_WIDTH
+    return console
+
+
+def table_text(render: Callable[[Console], None]) -> str:
+    """What ``render`` prints, as plain text ``LOG_WIDTH`` wide (a table written to a file)."""
+    buffer = Console(record=True, width=LOG_WIDTH, file=io.StringIO(), highlight=False)
+    render(buffer)
+    return buffer.export_text()
+
+
+def parse_formats(spec: Sequence[str], choices: Sequence[str], output: Path | None,
+                  inputs: Sequence[Path]) -> list[tuple[str, Path | None]]:
+    """``--format`` values -> (format, path or None for standard output), in the order given.
+
+    ``-f json`` writes to ``--output`` (or standard output); several formats at once are a
+    comma-separated list or a repeated option, each ``FORMAT:PATH`` writing to its own file
+    (``-f github,junit:check.xml``). At most one goes to standard output, no file is named
+    twice, and no output is one of the inputs.
+    """
+    items = [item.strip() for value in spec for item in value.split(",") if item.strip()]
+    if not items:
+        raise ConfigError("--format: name a format (" + ", ".join(choices) + ")")
+    if len(items) > 1 and output is not None:
+        raise ConfigError("--output names the file of a single format; with several, give each its"
+                          " file as FORMAT:PATH (e.g. --format github,junit:check.xml)")
+    outs: list[tuple[str, Path | None]] = []
+    for item in items:
+        fmt, colon, path = item.partition(":")
+        if fmt not in choices:
+            raise ConfigError(f"--format: unknown format {fmt!r}; choose from " + ", ".join(choices))
+        if colon and not path:
+            raise ConfigError(f"--format {item}: no file after ':'")
+        target = Path(path) if path else output
+        outs.append((fmt, None if target is None or str(target) == "-" else target))
+    if sum(1 for _, target in outs if target is None) > 1:
+        raise ConfigError("--format: only one format can go to standard output; give the others"
+                          " a file as FORMAT:PATH")
+    named = [os.path.abspath(target) for _, target in outs if target is not None]
+    if len(set(named)) < len(named):
+        raise ConfigError("--format: two formats name the same file")
+    for _, target in outs:
+        check_not_input(target, list(inputs))
+    return outs
+
+
+def write_formats(outs: Sequence[tuple[str, Path | None]], text_of: Callable[[str], str],
+                  table: Callable[[Console], None]) -> None:
+    """Write each format to its place: a table on standard output is rendered live."""
+    for fmt, target in outs:
+        if fmt == "table" and target is None:
+            table(stdout_console())
+            continue
+        text = table_text(table) if fmt == "table" else text_of(fmt)
+        if target is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            atomic_write_text(target, text)
 
 
 #: Without a terminal, a stage that runs longer than this logs a progress line this often (seconds).
@@ -170,7 +248,11 @@ def _scan(paths: list[Path], config: Config, quiet: bool, jobs: int = 1) -> Repo
 @app.command()
 def scan(
     paths: Paths,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    fmt: Annotated[list[str] | None, typer.Option(
+        "--format", "-f", show_default=False,
+        help="Output format: table (default), json or csv. Several at once: a comma-separated list"
+             " (or the option repeated), each FORMAT:PATH to its own file, e.g. -f table,json:report.json"
+    )] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of standard "
                                                    "output (a file is replaced atomically; a device, FIFO "
                                                    "or link's target is written into; - is standard "
@@ -181,22 +263,11 @@ def scan(
 ) -> None:
     """Find boilerplate, near-duplicate groups, republished passages and their origins."""
     try:
-        check_not_input(output, paths)
+        outs = parse_formats(fmt or ["table"], SCAN_FORMATS, output, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
         report = _scan(paths, config, quiet, jobs)
-        if fmt is Format.table:
-            if output is None or str(output) == "-":
-                render_table(report, Console(highlight=False, soft_wrap=False))
-                return
-            buffer = Console(record=True, width=140, file=io.StringIO(), highlight=False)
-            render_table(report, buffer)
-            text = buffer.export_text()
-        else:
-            text = to_json(report) if fmt is Format.json else to_csv(report)
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            atomic_write_text(output, text)
+        write_formats(outs, lambda f: to_json(report) if f == "json" else to_csv(report),
+                      lambda console: render_table(report, console))
     except ProvenanceError as exc:
         raise _fail(str(exc)) from exc
 
@@ -210,8 +281,9 @@ def clean_cmd(
                                              "a line on standard output (or --output).")] = CleanFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="With --format jsonl: write "
                                                    "here instead of standard output.")] = None,
-    dedup: Annotated[bool, typer.Option("--dedup", help="Keep one copy of each near-duplicate group "
-                                        "(origin, else earliest, else longest) and map what was dropped.")] = False,
+    dedup: Annotated[bool, typer.Option("--dedup", help="Keep one copy of each near-duplicate group"
+                                        " (origin, else earliest, else longest) and map what was"
+                                        " dropped.")] = False,
     show: Annotated[bool, typer.Option("--show", help="Print each document with the removed parts "
                                        "marked [-reason: ...-], and write nothing.")] = False,
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
@@ -225,7 +297,7 @@ def clean_cmd(
             cleaned, _, _ = _read(paths, config, quiet=True, sign=False)
         except ProvenanceError as exc:
             raise _fail(str(exc)) from exc
-        console = Console(highlight=False)
+        console = stdout_console()
         for clean in cleaned:
             console.print(render_audit(clean))
         return
@@ -256,8 +328,7 @@ def clean_cmd(
                                                   "similarity": similarity}
         survivors = [c for c in cleaned if c.doc.id not in dropped]
         if out is None:
-            lines = "".join(json.dumps({"id": c.doc.id, "text": c.text, "removed": document_dict(c)["removed"]},
-                                       ensure_ascii=False, sort_keys=True) + "\n" for c in survivors)
+            lines = "".join(_jsonl_line(c) for c in survivors)
             if output is None:
                 sys.stdout.write(lines)
             else:
@@ -271,8 +342,15 @@ def clean_cmd(
         raise _fail(str(exc)) from exc
 
 
-def _write_corpus(out: Path, survivors: list[CleanDoc], skipped: list[Skipped], dropped: dict[str, dict[str, object]],
-                  run_params: dict[str, object], fmt: CleanFormat) -> None:
+def _jsonl_line(c: CleanDoc) -> str:
+    """One cleaned document as ``clean --format jsonl`` writes it."""
+    return json.dumps({"id": c.doc.id, "text": c.text, "removed": document_dict(c)["removed"]},
+                      ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _write_corpus(out: Path, survivors: list[CleanDoc], skipped: list[Skipped],
+                  dropped: dict[str, dict[str, object]], run_params: dict[str, object],
+                  fmt: CleanFormat) -> None:
     folder = AtomicFolder(out)
     try:
         taken: set[str] = {MANIFEST, "dedup.json", "cleaned.jsonl"}
@@ -287,14 +365,13 @@ def _write_corpus(out: Path, survivors: list[CleanDoc], skipped: list[Skipped], 
             folder.write(audit_rel, canonical_json(audit))
             entries.append({"id": c.doc.id, "text": rel, "audit": audit_rel})
         if fmt is CleanFormat.jsonl:
-            folder.write("cleaned.jsonl", "".join(
-                json.dumps({"id": c.doc.id, "text": c.text, "removed": document_dict(c)["removed"]},
-                           ensure_ascii=False, sort_keys=True) + "\n" for c in survivors))
+            folder.write("cleaned.jsonl", "".join(_jsonl_line(c) for c in survivors))
         if dropped:
             folder.write("dedup.json", canonical_json(dropped))
         manifest = {WRITTEN_BY[0]: WRITTEN_BY[1], "version": __version__, "params": run_params,
                     "documents": entries,
-                    "dropped": sorted(dropped), "skipped": [{"path": s.path, "reason": s.reason} for s in skipped]}
+                    "dropped": sorted(dropped),
+                    "skipped": [{"path": s.path, "reason": s.reason} for s in skipped]}
         folder.write(MANIFEST, canonical_json(manifest))
         folder.commit()
     except BaseException:

@@ -8,7 +8,6 @@ index, mismatched parameters, an unreachable Redis, or nothing readable.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import sys
 from enum import Enum
@@ -16,15 +15,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from . import check as checking
-from .check_format import render_table, to_github, to_json, to_junit, to_markdown
-from .cli import KeepOpt, Paths, QuietOpt, RulesOpt, _Bar, _fail, err
-from .config import CleanConfig, Config, MatchConfig, SignConfig
+from .check_format import render_table, to_github, to_json, to_junit, to_markdown, to_sarif
+from .clean import check_keep
+from .cli import (
+    KeepOpt,
+    OutletsOpt,
+    Paths,
+    QuietOpt,
+    RulesOpt,
+    _Bar,
+    _fail,
+    err,
+    parse_formats,
+    stdout_console,
+    write_formats,
+)
+from .config import CleanConfig, Config, IngestConfig, MatchConfig, SignConfig
 from .errors import ProvenanceError
-from .output import atomic_write_text, check_not_input
 from .records import Skipped
 from .report import canonical_json
 from .safe_text import one_line
@@ -33,12 +43,8 @@ from .store import IndexStore, open_store
 index_app = typer.Typer(no_args_is_help=True, help="Build, extend and inspect a stored index of a corpus.")
 
 
-class CheckFormat(str, Enum):
-    table = "table"
-    json = "json"
-    github = "github"
-    junit = "junit"
-    markdown = "markdown"
+#: ``check``'s formats.
+CHECK_FORMATS = ("table", "json", "github", "junit", "markdown", "sarif")
 
 
 class FailOn(str, Enum):
@@ -84,10 +90,14 @@ def _open(spec: str, create: bool = False) -> IndexStore:
 
 
 def _config_for(store: IndexStore, shingle_size: int | None, num_perm: int | None, seed: int | None,
-                threshold: float | None, keep: list[str] | None, rules: Path | None) -> Config:
-    return checking.config_from_params(store.params(), shingle_size=shingle_size, num_perm=num_perm,
-                                       seed=seed, threshold=threshold, keep=keep,
-                                       rules_file=str(rules) if rules else None)
+                threshold: float | None, keep: list[str] | None, rules: Path | None,
+                outlets: Path | None) -> Config:
+    config = checking.config_from_params(store.params(), shingle_size=shingle_size, num_perm=num_perm,
+                                         seed=seed, threshold=threshold, keep=keep,
+                                         rules_file=str(rules) if rules else None)
+    check_keep(config.clean)
+    return Config(ingest=IngestConfig(outlets_file=str(outlets) if outlets else None), clean=config.clean,
+                  sign=config.sign, match=config.match, verify=config.verify)
 
 
 @index_app.command("build")
@@ -102,15 +112,17 @@ def build_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Hash seed.")] = 1,
     threshold: Annotated[float, typer.Option("--threshold", min=0.01, max=0.99,
                                              help="LSH threshold for near-duplicate documents.")] = 0.5,
-    keep: KeepOpt = None, rules: RulesOpt = None, quiet: QuietOpt = False,
+    keep: KeepOpt = None, rules: RulesOpt = None, outlets: OutletsOpt = None, quiet: QuietOpt = False,
 ) -> None:
     """Create an index of PATHS (files or folders), cleaned and signed as scan does them."""
     store = None
     try:
-        config = Config(clean=CleanConfig(keep=tuple(sorted(set(keep or ()))),
+        config = Config(ingest=IngestConfig(outlets_file=str(outlets) if outlets else None),
+                        clean=CleanConfig(keep=tuple(sorted(set(keep or ()))),
                                           rules_file=str(rules) if rules else None),
                         sign=SignConfig(shingle_size=shingle_size, num_perm=num_perm, seed=seed),
                         match=MatchConfig(doc_threshold=threshold))
+        check_keep(config.clean)
         store = _open(index, create=True)
         with _Bar(not quiet and err.is_terminal) as bar:
             result, skipped = checking.build(paths, store, config, force=force, workers=workers,
@@ -133,13 +145,14 @@ def build_cmd(
 def add_cmd(
     paths: Paths, index: IndexOpt, workers: WorkersOpt = 1,
     shingle_size: ShingleOpt = None, num_perm: PermOpt = None, seed: SeedOpt = None,
-    threshold: LshOpt = None, keep: KeepOpt = None, rules: RulesOpt = None, quiet: QuietOpt = False,
+    threshold: LshOpt = None, keep: KeepOpt = None, rules: RulesOpt = None, outlets: OutletsOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Add PATHS to an index in one transaction; a document with an indexed id replaces it."""
     store = None
     try:
         store = _open(index)
-        config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules)
+        config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets)
         with _Bar(not quiet and err.is_terminal) as bar:
             result, skipped = checking.add(paths, store, config, workers=workers, progress=bar)
         _stderr_skipped(skipped)
@@ -188,45 +201,53 @@ def stats_cmd(
         table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
     for key, value in sorted(checking._flat(stats["params"]).items()):
         table.add_row(key, json.dumps(value))
-    Console(highlight=False).print(table)
+    stdout_console().print(table)
 
 
 def check_cmd(
     paths: Paths, index: IndexOpt,
-    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.table,
+    fmt: Annotated[list[str] | None, typer.Option(
+        "--format", "-f", show_default=False,
+        help="Output format: table (default), json, github, junit, markdown or sarif. Several at once:"
+             " a comma-separated list (or the option repeated), each FORMAT:PATH to its own file,"
+             " e.g. -f github,junit:check.xml,sarif:check.sarif")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (atomically) instead"
-                                                " of standard output.")] = None,
+                                                " of standard output (one format).")] = None,
     fail_on: Annotated[FailOn, typer.Option("--fail-on", help="What fails the check (exit 1): documents"
                                             " (near-duplicates and exact copies), passages (those and"
                                             " republished passages) or none.")] = FailOn.documents,
-    threshold: Annotated[float | None, typer.Option(
-        "--threshold", min=1.0, max=100.0, show_default=False,
+    min_similarity: Annotated[float | None, typer.Option(
+        "--min-similarity", min=1.0, max=100.0, show_default=False,
         help="Similarity (rapidfuzz, 0-100) a finding needs to fail the check; below it a finding is"
              " reported only. Default: every reported finding counts.")] = None,
     update: Annotated[bool, typer.Option("--update", help="When the check passes, add the new files to"
                                          " the index (one transaction).")] = False,
     shingle_size: ShingleOpt = None, num_perm: PermOpt = None, seed: SeedOpt = None,
-    keep: KeepOpt = None, rules: RulesOpt = None, quiet: QuietOpt = False,
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", show_default=False,
+        help="LSH threshold for near-duplicate documents, as on every command (default: the"
+             " index's; another is refused). The similarity that fails the check is"
+             " --min-similarity.")] = None,
+    keep: KeepOpt = None, rules: RulesOpt = None, outlets: OutletsOpt = None, quiet: QuietOpt = False,
 ) -> None:
     """Check new files against an index and among themselves (exit 0 clean, 1 duplicates, 2 error)."""
     store = None
     try:
-        check_not_input(output, paths)
+        if threshold is not None and not 0.01 <= threshold <= 0.99:
+            raise _fail(f"--threshold {threshold:g}: the LSH threshold (estimated Jaccard) is between"
+                        " 0.01 and 0.99 on every command; the similarity (0-100) a finding needs to fail"
+                        " the check is --min-similarity")
+        outs = parse_formats(fmt or ["table"], CHECK_FORMATS, output, paths)
         store = _open(index)
-        config = _config_for(store, shingle_size, num_perm, seed, None, keep, rules)
+        config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets)
         with _Bar(not quiet and err.is_terminal) as bar:
-            result = checking.check(paths, store, config, fail_on=fail_on.value, threshold=threshold,
+            result = checking.check(paths, store, config, fail_on=fail_on.value, threshold=min_similarity,
                                     progress=bar)
         _stderr_skipped(result.report.skipped)
         if not result.new:
             raise _fail("nothing readable in " + ", ".join(str(p) for p in paths)
                         + (f" ({len(result.report.skipped)} skipped)" if result.report.skipped else ""))
-        text = _render(result, fmt, output)
-        if text is not None:
-            if output is None:
-                sys.stdout.write(text)
-            else:
-                atomic_write_text(output, text)
+        write_formats(outs, lambda f: _RENDER[f](result), lambda console: render_table(result, console))
         if update and result.verdict.passed:
             added = checking.update(result, store)
             sys.stderr.write(f"updated {index}: {added.added} new, {added.replaced} replaced,"
@@ -247,18 +268,8 @@ def check_cmd(
         raise typer.Exit(1)
 
 
-def _render(result: checking.CheckReport, fmt: CheckFormat, output: Path | None) -> str | None:
-    if fmt is CheckFormat.table:
-        if output is None or str(output) == "-":
-            render_table(result, Console(highlight=False, soft_wrap=False))
-            return None
-        with open(os.devnull, "w") as sink:
-            buffer = Console(record=True, width=140, file=sink, highlight=False)
-            render_table(result, buffer)
-            return buffer.export_text()
-    render = {CheckFormat.json: to_json, CheckFormat.github: to_github, CheckFormat.junit: to_junit,
-              CheckFormat.markdown: to_markdown}[fmt]
-    return render(result)
+_RENDER = {"json": to_json, "github": to_github, "junit": to_junit, "markdown": to_markdown,
+           "sarif": to_sarif}
 
 
 def register(app: typer.Typer) -> None:

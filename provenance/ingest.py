@@ -61,6 +61,17 @@ def kind_of(path: str) -> str | None:
     return None
 
 
+def file_of(path: str) -> str:
+    """The file of a document's path or id: a JSON Lines or WARC record's is ``FILE#RECORD``, but
+    a file's own name may hold ``#`` too, so the cut is after the first part that names such a file."""
+    pos = path.find("#")
+    while pos != -1:
+        if kind_of(path[:pos]) in ("jsonl", "warc"):
+            return path[:pos]
+        pos = path.find("#", pos + 1)
+    return path
+
+
 def decode_bytes(data: bytes, where: str, declared: str | None = None) -> str:
     """Decode scraped bytes, detecting the encoding; newlines become ``\\n``.
 

@@ -25,13 +25,17 @@ their names are then read in bylines, datelines, credit and copyright lines,
 and a document whose outlet is one of them is that agency's own copy.
 
 A folder being scanned may hold one as ``outlets.json``; ``--outlets FILE``
-names one explicitly.
+names one explicitly. ``paths`` patterns match a document's id, or its file's
+path from the folder that holds the outlets file: ``crawl/outlets.json``'s
+``blogs/free-iran-now/*`` names the pages of ``crawl/blogs/free-iran-now/``
+whether ``crawl/``, ``crawl/blogs/`` or one of the pages is scanned.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -39,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+from .ingest import file_of
 from .records import CleanDoc
 
 if TYPE_CHECKING:
@@ -89,6 +94,7 @@ class Outlets:
     aliases: dict[str, str] = field(default_factory=dict)  # key -> canonical name
     paths: list[tuple[str, str]] = field(default_factory=list)
     urls: list[tuple[str, str]] = field(default_factory=list)
+    bases: list[str] = field(default_factory=list)  # per path pattern: the outlets file's folder
     agencies: dict[str, list[str]] = field(default_factory=dict)  # name -> aliases, added to the built-in
 
     @classmethod
@@ -111,6 +117,7 @@ class Outlets:
             if not isinstance(patterns, dict):
                 raise ConfigError(f"{path}: {key} must map glob patterns to outlet names")
             target.extend((str(p), str(o)) for p, o in patterns.items())
+        out.bases = [os.path.abspath(Path(path).parent)] * len(out.paths)
         agencies = data.get("agencies", {})
         if not isinstance(agencies, dict) or not all(
                 isinstance(k, str) and k.strip() and isinstance(v, list)
@@ -124,7 +131,7 @@ class Outlets:
         agencies = {k: list(dict.fromkeys([*self.agencies.get(k, []), *v]))
                     for k, v in other.agencies.items()}
         return Outlets({**self.aliases, **other.aliases}, self.paths + other.paths,
-                       self.urls + other.urls, {**self.agencies, **agencies})
+                       self.urls + other.urls, self.bases + other.bases, {**self.agencies, **agencies})
 
     def agency_set(self) -> Agencies:
         """The built-in agencies plus this file's."""
@@ -134,9 +141,15 @@ class Outlets:
         """The name to report for ``name`` (its alias group's canonical name, else itself)."""
         return self.aliases.get(outlet_key(name), name)
 
-    def explicit(self, doc_id: str, url: str | None) -> str | None:
-        for pattern, outlet in self.paths:
+    def explicit(self, doc_id: str, url: str | None, path: str | None = None) -> str | None:
+        """The outlet the file's patterns give: ``paths`` on the id or on the file's path from
+        the outlets file's folder (``path`` is the document's, ``file#record`` for a record)."""
+        file = os.path.abspath(file_of(path)) if path else None
+        for (pattern, outlet), base in zip(self.paths, self.bases, strict=True):
             if fnmatch.fnmatchcase(doc_id, pattern):
+                return outlet
+            if file is not None and file.startswith(base + os.sep) \
+                    and fnmatch.fnmatchcase(os.path.relpath(file, base).replace(os.sep, "/"), pattern):
                 return outlet
         for pattern, outlet in self.urls:
             if url and fnmatch.fnmatchcase(url, pattern):
@@ -168,7 +181,7 @@ def resolve(clean: CleanDoc, outlets: Outlets) -> CleanDoc:
     doc = clean.doc
     agencies = outlets.agency_set()
     if doc.outlet_source != "jsonl":
-        explicit = outlets.explicit(doc.id, doc.url)
+        explicit = outlets.explicit(doc.id, doc.url, doc.path)
         if explicit:
             doc.outlet, doc.outlet_source = explicit, "outlets file"
     if doc.outlet is None and doc.url and (host := host_of(doc.url)):

@@ -90,12 +90,74 @@ def test_threshold_decides_which_findings_fail(index: str, new_dir: Path) -> Non
     _, all_of = check_json(index, new_dir / "seeds")
     sims = {f["file"]: max(g["similarity"] for g in all_of["findings"] if g["file"] == f["file"])
             for f in all_of["findings"]}
-    code, data = check_json(index, new_dir / "seeds", extra=("--threshold", "99"))
+    code, data = check_json(index, new_dir / "seeds", extra=("--min-similarity", "99"))
     assert code == 1
     assert set(data["verdict"]["failing"]) == {f for f, s in sims.items() if s >= 99}
     assert len(data["findings"]) == len(all_of["findings"])  # still reported, just not failing
-    bad = invoke("check", str(new_dir), "--index", index, "--threshold", "0.5")
+    bad = invoke("check", str(new_dir), "--index", index, "--min-similarity", "0.5")
     assert bad.exit_code == 2
+
+
+def test_threshold_means_the_lsh_threshold_on_check_too(index: str, new_dir: Path) -> None:
+    """``--threshold`` is the LSH threshold on every command: the old similarity meaning is
+    refused with a pointer to --min-similarity, and another LSH value than the index's is refused."""
+    old = invoke("check", str(new_dir), "--index", index, "--threshold", "99")
+    assert old.exit_code == 2 and "--min-similarity" in old.output
+    other = invoke("check", str(new_dir), "--index", index, "--threshold", "0.7")
+    assert other.exit_code == 2 and "match.doc_threshold: index 0.5, requested 0.7" in other.output
+    same, _ = check_json(index, new_dir, extra=("--threshold", "0.5"))
+    assert same == 1
+
+
+def test_several_formats_from_one_run(index: str, new_dir: Path, tmp_path: Path) -> None:
+    """github on standard output, JUnit, SARIF and JSON to their files, from one check."""
+    junit, sarif, report = tmp_path / "check.xml", tmp_path / "check.sarif", tmp_path / "check.json"
+    result = invoke("check", str(new_dir / "seeds"), "--index", index, "-q",
+                    "--format", f"github,junit:{junit}", "-f", f"sarif:{sarif},json:{report}")
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith("::error ") and "::error title=provenance check::" in result.stdout
+    cases = ET.parse(junit).getroot().findall(".//testcase")
+    assert {c.get("name") for c in cases} == {n.removeprefix("seeds/") for n in SEED.values()}
+    data = json.loads(report.read_text())
+    log = json.loads(sarif.read_text())
+    assert log["version"] == "2.1.0"
+    run = log["runs"][0]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [
+        "provenance/exact", "provenance/document", "provenance/passage"]
+    assert len(run["results"]) == len(data["findings"])
+    for r, f in zip(run["results"], data["findings"], strict=True):
+        assert r["ruleId"] == f"provenance/{f['kind']}"
+        assert r["level"] == ("error" if f["fails"] else "warning")
+        loc = r["locations"][0]["physicalLocation"]
+        assert loc["artifactLocation"]["uri"] == Path(f["path"]).as_uri()  # absolute: a file URI
+        assert loc["region"]["startLine"] <= loc["region"]["endLine"]  # seeds are plain text
+    assert run["properties"]["verdict"]["status"] == "fail"
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("-f", "github,junit", "-o", "x.xml"), "FORMAT:PATH"),
+    (("-f", "github,json"), "only one format can go to standard output"),
+    (("-f", "junit:a.xml,sarif:a.xml"), "same file"),
+    (("-f", "yaml"), "unknown format 'yaml'"),
+    (("-f", "junit:"), "no file after"),
+])
+def test_format_lists_that_cannot_be_written_are_refused(index: str, new_dir: Path, args: tuple[str, ...],
+                                                           says: str) -> None:
+    result = invoke("check", str(new_dir), "--index", index, "-q", *args)
+    assert result.exit_code == 2 and says in result.output
+
+
+def test_sarif_uri_of_a_relative_path_is_percent_encoded(index: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "new files"
+    folder.mkdir()
+    shutil.copy(SAMPLES / SEED[4], folder / "copy #4.txt")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("check", "new files", "--index", index, "-q", "-f", "sarif")
+    assert result.exit_code == 1, result.output
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in json.loads(result.stdout)["runs"][0]["results"]}
+    assert uris == {"new%20files/copy%20%234.txt"}
 
 
 def test_exact_re_adds_are_recognised_as_exact(index: str, corpus_dir: Path) -> None:
@@ -317,3 +379,21 @@ def test_template_counts_follow_replaced_documents(store_spec: str, tmp_path: Pa
         store.close()
     assert counts.pages == 5  # the replaced page is no longer counted
     assert counts.holders == {key: 5 for key in footer}
+
+
+def test_index_and_check_take_an_outlets_file(store_spec: str, tmp_path: Path) -> None:
+    shutil.copytree(SAMPLES / "blogs", tmp_path / "blogs")
+    shutil.copy(SAMPLES / "outlets.json", tmp_path / "outlets.json")
+    outlets = str(tmp_path / "outlets.json")
+    built = invoke("index", "build", str(tmp_path / "blogs" / "free-iran-now"), "--index", store_spec,
+                   "--outlets", outlets, "-q")
+    assert built.exit_code == 0, built.output
+    page = tmp_path / "blogs" / "free-iran-now" / "2017-12-21-tackle-iran.txt"
+    copy = tmp_path / "copy.txt"  # outside the outlets file's folder tree: no outlet from it
+    shutil.copy(page, copy)
+    code, data = check_json(store_spec, copy, extra=("--outlets", outlets))
+    assert code == 1
+    (finding,) = [f for f in data["findings"] if f["kind"] == "exact"]
+    assert finding["other_outlet"] == "Free Iran Now" and finding["outlet"] is None
+    added = invoke("index", "add", str(page), "--index", store_spec, "--outlets", outlets, "-q")
+    assert added.exit_code == 0, added.output

@@ -486,3 +486,66 @@ def test_without_a_terminal_every_stage_logs_plain_progress_lines(
     banding = [line for line in res.stderr.splitlines() if line.startswith("match passages: ")]
     assert all(" (" in line and "/s" in line for line in banding)
     assert any(", eta " in line for line in banding)  # a known total gives an ETA
+
+
+@pytest.mark.parametrize("command", [["scan"], ["clean", "--format", "jsonl"], ["report", "--html", "r.html"]])
+def test_unknown_keep_reason_is_refused_with_the_valid_ones(command: list[str], tmp_path: Path) -> None:
+    res = invoke(command[0], SAMPLES / "seeds", *command[1:], "--keep", "comment", "-q")
+    assert res.exit_code == 2
+    line = res.stderr.strip()
+    assert line.startswith("error: unknown --keep reason 'comment'; valid reasons: ")
+    assert {"comments", "teaser-list", "template", "navigation"} <= set(line.split(": ")[-1].split(", "))
+
+
+def test_keep_accepts_a_reason_the_rules_file_adds(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"phrases": {"promo": {"exact": ["Subscribe to our podcast"]}}}))
+    doc = tmp_path / "a.txt"
+    doc.write_text("Subscribe to our podcast\n" + GOOD_TEXT * 3)
+    cut = invoke("clean", doc, "--format", "jsonl", "--rules", rules, "-q")
+    kept = invoke("clean", doc, "--format", "jsonl", "--rules", rules, "--keep", "promo", "-q")
+    assert cut.exit_code == kept.exit_code == 0, kept.stderr
+    assert [r["reason"] for r in json.loads(cut.stdout)["removed"]] == ["promo"]
+    assert json.loads(kept.stdout)["removed"] == []
+    assert invoke("clean", doc, "--format", "jsonl", "--keep", "promo", "-q").exit_code == 2
+
+
+def test_rules_help_says_it_adds_to_the_built_ins() -> None:
+    res = runner.invoke(app, ["scan", "--help"], env={"COLUMNS": "300"})
+    assert "added to the built-in language files" in res.stdout
+    assert "instead of the built-in" not in res.stdout
+
+
+@pytest.mark.parametrize("target", ["blogs", "blogs/persian-voices", "blogs/persian-voices/opposition-must-be-supported.txt"])
+def test_outlets_file_paths_hold_when_a_subfolder_or_file_is_scanned(target: str) -> None:
+    """``samples/outlets.json`` names blogs/persian-voices/* "Persian Voices": its patterns are
+    paths from its own folder, so they hold however deep the scan starts."""
+    res = invoke("scan", SAMPLES / target, "--outlets", SAMPLES / "outlets.json", "-f", "json", "-q")
+    assert res.exit_code == 0, res.stderr
+    outlets = {d["path"]: (d["outlet"], d["outlet_source"]) for d in json.loads(res.stdout)["documents"]}
+    page = str(SAMPLES / "blogs/persian-voices/opposition-must-be-supported.txt")
+    assert outlets[page] == ("Persian Voices", "outlets file")
+    without = json.loads(invoke("scan", SAMPLES / target, "-f", "json", "-q").stdout)
+    assert {d["path"]: d["outlet"] for d in without["documents"]}[page] is None
+
+
+def test_scan_several_formats_at_once(tmp_path: Path, scan_json: str) -> None:
+    report, rows = tmp_path / "r.json", tmp_path / "r.csv"
+    res = invoke("scan", SAMPLES, "-q", "-f", f"table,json:{report},csv:{rows}")
+    assert res.exit_code == 0, res.stderr
+    assert "Near-duplicate groups" in res.stdout
+    assert report.read_text() == scan_json
+    assert rows.read_text() == invoke("scan", SAMPLES, "-q", "-f", "csv").stdout
+
+
+def test_tables_without_a_terminal_are_wide_enough_to_read() -> None:
+    """In a CI log (no terminal, no COLUMNS) a table is LOG_WIDTH wide, not rich's 80 columns."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.run([sys.executable, "-m", "provenance", "scan", str(SAMPLES), "-q"], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    widths = [len(line) for line in proc.stdout.splitlines()]
+    assert 100 < max(widths) <= 160
+    narrow = subprocess.run([sys.executable, "-m", "provenance", "scan", str(SAMPLES), "-q"],
+                            capture_output=True, text=True, timeout=120, env={**env, "COLUMNS": "90"})
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 90
