@@ -108,6 +108,9 @@ def recall_from_scan(data: dict[str, Any], copies: list[dict[str, Any]], corpus_
         found.update((a, b) for a in members for b in members if a != b)
     for m in data["matches"]:
         found.update({(m["a"], m["b"]), (m["b"], m["a"])})
+    for f in data.get("families", []):  # every copy of one passage shares it
+        members = [o["document"] for o in f["occurrences"]]
+        found.update((a, b) for a in members for b in members if a != b)
     return _recall(found, copies, lambda c: [
         (f"{new_file}#{c['id']}", _source(s, "", corpus_file, new_file)) for s in _sources(c, copies)])
 

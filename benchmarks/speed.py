@@ -137,7 +137,8 @@ def tool_scan(corpus: Path, jobs: int) -> dict[str, object]:
     short = lambda x: x.rsplit("#", 1)[-1]  # noqa: E731
     groups = [[short(d) for d in g["documents"]] for g in report["groups"]]
     passages = sorted({tuple(sorted((short(m["a"]), short(m["b"])))) for m in report["matches"]})
-    return {"seconds": seconds, "groups": groups, "passage_pairs": passages}
+    families = [[short(o["document"]) for o in f["occurrences"]] for f in report.get("families", [])]
+    return {"seconds": seconds, "groups": groups, "passage_pairs": passages, "families": families}
 
 
 def tool_find(corpus: Path, jobs: int) -> dict[str, object]:
@@ -159,11 +160,12 @@ def tool_find(corpus: Path, jobs: int) -> dict[str, object]:
             last[0] = time.perf_counter()
             sys.stderr.write(f"  {time.perf_counter() - t0:7.1f} s  {stage}: {done:,}/{total or '?'}\n")
     sys.stderr.write(f"  {time.perf_counter() - t0:7.1f} s  read {len(cleaned):,} documents\n")
-    groups, matches = find(cleaned, config, progress, jobs=jobs)
+    groups, matches, _derivations, families = find(cleaned, config, progress, jobs=jobs)
     ids = [c.doc.id for c in cleaned]
     return {"seconds": time.perf_counter() - t0,
             "groups": [[ids[m] for m in g.members] for g in groups],
-            "passage_pairs": sorted({tuple(sorted((ids[m.a], ids[m.b]))) for m in matches})}
+            "passage_pairs": sorted({tuple(sorted((ids[m.a], ids[m.b]))) for m in matches}),
+            "families": [[ids[o.doc] for o in f.occurrences] for f in families]}
 
 
 def tool_floor(corpus: Path, jobs: int) -> dict[str, object]:
@@ -414,11 +416,17 @@ def recall(result: dict[str, object], plants: list[dict[str, str]],
     if "groups" in result:
         group_of = {short(d): g for g, docs in enumerate(result["groups"]) for d in docs}  # type: ignore[union-attr]
         pairs = {tuple(p) for p in result.get("passage_pairs", [])}  # type: ignore[union-attr]
+        # a passage family reports every copy of one passage once: its members share it
+        family_of: dict[str, set[int]] = {}
+        for f, docs in enumerate(result.get("families", [])):  # type: ignore[arg-type]
+            for d in docs:
+                family_of.setdefault(short(d), set()).add(f)
 
         def found(p: dict[str, str]) -> bool:
             a, b = p["source"], p["id"]
             same = a in group_of and group_of.get(b) == group_of[a]
-            return same or (passages and tuple(sorted((a, b))) in pairs)
+            shared = bool(family_of.get(a, set()) & family_of.get(b, set()))
+            return same or (passages and (tuple(sorted((a, b))) in pairs or shared))
     elif "kept" in result:
         kept = {short(d) for d in result["kept"]}  # type: ignore[union-attr]
 
@@ -499,7 +507,7 @@ def main() -> None:
         command = "python benchmarks/speed.py " + " ".join(sys.argv[1:])
         (args.out / f"speed-{n}.md").write_text(f"`{command}`\n\n{text}", encoding="utf-8")
         (args.out / f"speed-{n}.json").write_text(json.dumps(
-            {k: {f: v for f, v in r.items() if f not in ("groups", "kept", "passage_pairs")}
+            {k: {f: v for f, v in r.items() if f not in ("groups", "kept", "passage_pairs", "families")}
              for k, r in rows.items()}, indent=1), encoding="utf-8")
         sys.stdout.write(text + "\n")
         sys.stdout.flush()

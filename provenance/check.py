@@ -36,6 +36,7 @@ from datasketch import MinHash
 from . import __version__
 from .config import CleanConfig, Config, MatchConfig, SignConfig
 from .errors import ConfigError
+from .families import build_families
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
 from .parallel import ordered_map
 from .pipeline import Progress, Report, read_and_clean
@@ -474,7 +475,11 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
     # Report what touches a new file: groups of indexed documents alone are the corpus's business.
     groups = [g for g in groups if g.members[0] < n]
     matches = [m for m in matches if min(m.a, m.b) < n]
-    report = Report(__version__, run_params(paths, config), combined, skipped, groups, matches)
+    # Families as scan reports them; a check keeps every pair that touches a new file, since
+    # each is a finding about that file.
+    families, _ = build_families(matches, combined, homes)
+    report = Report(__version__, run_params(paths, config), combined, skipped, groups, matches,
+                    families=families)
     findings = _findings(report, n, exact)
     verdict = _verdict(findings, [c.doc.id for c in cleaned], fail_on, threshold)
     return CheckReport(report, [c.doc.id for c in cleaned], findings, verdict, index_info, exact, entries)

@@ -241,8 +241,9 @@ def _scan(paths: list[Path], config: Config, quiet: bool, jobs: int = 1) -> Repo
     """The whole pipeline with progress on stderr."""
     cleaned, skipped, signed = _read(paths, config, quiet, jobs)
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
-        groups, matches, derivations = find(cleaned, config, bar, jobs or default_jobs(), signed)
-    return Report(__version__, params(paths, config), cleaned, skipped, groups, matches, derivations)
+        groups, matches, derivations, families = find(cleaned, config, bar, jobs or default_jobs(), signed)
+    return Report(__version__, params(paths, config), cleaned, skipped, groups, matches, derivations,
+                  families)
 
 
 @app.command()
@@ -315,7 +316,7 @@ def clean_cmd(
         dropped: dict[str, dict[str, object]] = {}
         if dedup:
             with _Bar(not quiet and err.is_terminal) as bar:
-                groups, _, _ = find(cleaned, config, bar, jobs or default_jobs(), signed)
+                groups, _, _, _ = find(cleaned, config, bar, jobs or default_jobs(), signed)
             for group in groups:
                 kept, rule = keeper(group, cleaned)
                 for m in group.members:

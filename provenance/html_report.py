@@ -206,6 +206,68 @@ def _rewrites(data: dict[str, Any], docs: dict[str, CleanDoc]) -> list[str]:
     return out
 
 
+#: Side-by-side pairs shown per passage family; the table lists every occurrence.
+MAX_FAMILY_PAIRS = 20
+
+
+def _families(data: dict[str, Any], docs: dict[str, CleanDoc]) -> list[str]:
+    """Republished passages, one section per family: every occurrence in a table, the evidence,
+    then the origin and each copy side by side."""
+    out = ['<h2 id="passages">Republished passages</h2>']
+    if not data["families"]:
+        out.append("<p>None.</p>")
+    pairs: dict[str, list[dict[str, Any]]] = {}
+    for m in data["matches"]:
+        pairs.setdefault(m["family"], []).append(m)
+    n = 0
+    for f in data["families"]:
+        origin, spread = f["origin"], f["spread"]
+        verdict = (f'origin: <span class="origin">{escape(origin)}</span>' if origin
+                   else '<span class="unknown">origin unknown</span>'
+                   + (f" (common source: {escape(f['common_source'])})" if f["common_source"] else ""))
+        dates = (f", {escape(spread['first_date'])} to {escape(spread['last_date'])}"
+                 if spread["first_date"] else "")
+        out.append(f'<h3 id="{escape(f["id"])}">Family {escape(f["id"])}: {spread["documents"]} documents,'
+                   f' {len(spread["outlets"])} outlets{dates}; {verdict};'
+                   f' confidence {f["confidence"]:.2f}</h3>')
+        out.append("<table><tr><th>document</th><th>outlet</th><th>date</th><th>span</th></tr>")
+        for o in f["occurrences"]:
+            cls = ' class="origin"' if o["origin"] else ""
+            repeats = f" (x{o['repeats']} in this document)" if o["repeats"] > 1 else ""
+            out.append(f"<tr><td{cls}>{escape(o['document'])}</td><td>{escape(o['outlet'] or '-')}</td>"
+                       f"<td>{escape(o['date'] or '-')}</td>"
+                       f"<td>{o['span'][0]}-{o['span'][1]}{repeats}</td></tr>")
+        out.append("</table>")
+        out.append(_evidence_list(f["evidence"]))
+        shown = pairs.get(f["id"], [])
+        if len(shown) > MAX_FAMILY_PAIRS:
+            out.append(f"<p>The first {MAX_FAMILY_PAIRS} of {len(shown)} copies, side by side:</p>")
+        for m in shown[:MAX_FAMILY_PAIRS]:
+            n += 1
+            out.extend(_passage_pair(m, docs, n))
+    return out
+
+
+def _passage_pair(m: dict[str, Any], docs: dict[str, CleanDoc], n: int) -> list[str]:
+    """One match, origin on the left where it is known."""
+    src, dst = ("b", "a") if m["origin"] == "b" else ("a", "b")
+    s_id, d_id = m[src], m[dst]
+    s_span, d_span = tuple(m[f"{src}_span"]), tuple(m[f"{dst}_span"])
+    marks_s, marks_d, _, _ = _aligned_marks(docs[s_id].doc.text, s_span, docs[d_id].doc.text, d_span,
+                                            limit=20_000)
+    verdict = (f'origin: <span class="origin">{escape(s_id)}</span>' if m["origin"]
+               else '<span class="unknown">origin unknown</span>'
+               + (f" (common source: {escape(m['common_source'])})" if m["common_source"] else ""))
+    s_role, d_role = ("origin", "copy") if m["origin"] else ("a", "b")
+    return [f'<h4 id="m{n}">Passage {n}: similarity {m["similarity"]:.1f}; {verdict};'
+            f' confidence {m["confidence"]:.2f}</h4>',
+            _evidence_list(m["evidence"]),
+            '<div class="pair">'
+            + _side(docs[s_id], s_span, marks_s, _doc_title(docs[s_id], s_role), CONTEXT)
+            + _side(docs[d_id], d_span, marks_d, _doc_title(docs[d_id], d_role), CONTEXT)
+            + "</div>"]
+
+
 def to_html(report: Report) -> str:
     """The whole report as one self-contained HTML page."""
     data = to_dict(report)
@@ -215,7 +277,7 @@ def to_html(report: Report) -> str:
            f"<title>provenance report</title><style>{CSS}</style></head><body>",
            "<h1>provenance report</h1>",
            f'<p class="summary">{len(data["documents"])} documents read, {len(data["skipped"])} skipped,'
-           f' {len(data["groups"])} near-duplicate groups, {len(data["matches"])} republished passages,'
+           f' {len(data["groups"])} near-duplicate groups, {len(data["families"])} republished passages,'
            f' {len(data["derivations"])} rewritten copies (provenance {escape(data["version"])}).</p>',
            '<p class="legend"><span><mark>highlighted</mark>: text both sides share</span>'
            '<span><span class="removed">faded</span>: boilerplate removed before matching</span></p>']
@@ -226,35 +288,15 @@ def to_html(report: Report) -> str:
         for row in data["syndication"]:
             out.append(f"<tr><td>{escape(row['source'])}</td><td>{escape(row['republisher'])}</td>"
                        f"<td>{row['documents']}</td><td>{row['passages']}</td><td>{row['rewrites']}</td>"
-                       f"<td>{escape(row['first_date'] or '-')}</td><td>{escape(row['last_date'] or '-')}</td></tr>")
+                       f"<td>{escape(row['first_date'] or '-')}</td>"
+                       f"<td>{escape(row['last_date'] or '-')}</td></tr>")
         out.append("</table>")
     else:
         out.append("<p>No copy could be tied to a source outlet.</p>")
     out.append('<h2 id="network">Outlet network</h2>')
     out.append(network_svg(data["syndication"]))
 
-    out.append('<h2 id="passages">Republished passages</h2>')
-    if not data["matches"]:
-        out.append("<p>None.</p>")
-    for n, m in enumerate(data["matches"], start=1):
-        src, dst = ("b", "a") if m["origin"] == "b" else ("a", "b")
-        s_id, d_id = m[src], m[dst]
-        s_span, d_span = tuple(m[f"{src}_span"]), tuple(m[f"{dst}_span"])
-        marks_s, marks_d, _, _ = _aligned_marks(docs[s_id].doc.text, s_span, docs[d_id].doc.text, d_span,
-                                                limit=20_000)
-        verdict = (f'origin: <span class="origin">{escape(s_id)}</span>' if m["origin"]
-                   else '<span class="unknown">origin unknown</span>'
-                   + (f" (common source: {escape(m['common_source'])})" if m["common_source"] else ""))
-        out.append(f'<h3 id="m{n}">Passage {n}: similarity {m["similarity"]:.1f}; {verdict};'
-                   f' confidence {m["confidence"]:.2f}</h3>')
-        out.append(_evidence_list(m["evidence"]))
-        out.append('<div class="pair">'
-                   + _side(docs[s_id], s_span, marks_s, _doc_title(docs[s_id], "origin" if m["origin"] else "a"),
-                           CONTEXT)
-                   + _side(docs[d_id], d_span, marks_d, _doc_title(docs[d_id], "copy" if m["origin"] else "b"),
-                           CONTEXT)
-                   + "</div>")
-
+    out.extend(_families(data, docs))
     out.extend(_rewrites(data, docs))
     out.append('<h2 id="groups">Near-duplicate groups</h2>')
     if not data["groups"]:
@@ -271,7 +313,8 @@ def to_html(report: Report) -> str:
             d = docs[doc_id]
             cls = ' class="origin"' if doc_id == origin else ""
             out.append(f"<tr><td{cls}>{escape(doc_id)}</td><td>{escape(d.doc.outlet or '-')}</td>"
-                       f"<td>{escape(d.doc.date or '-')}</td><td>{len(d.text):,} / {len(d.doc.text):,}</td></tr>")
+                       f"<td>{escape(d.doc.date or '-')}</td>"
+                       f"<td>{len(d.text):,} / {len(d.doc.text):,}</td></tr>")
         out.append("</table>")
         out.append(_evidence_list(g["evidence"]))
         lead = origin or g["documents"][0]
@@ -285,9 +328,10 @@ def to_html(report: Report) -> str:
                                              MAX_PAIR_CHARS)
             out.append(f"<p>{escape(lead)} and {escape(other)}: similarity {p['similarity']:.1f}"
                        f" (first {MAX_PAIR_CHARS:,} characters of the aligned text shown)</p>")
+            lead_role, other_role = ("origin", "copy") if origin else ("document", "document")
             out.append('<div class="pair">'
-                       + _side(docs[lead], ls, ma, _doc_title(docs[lead], "origin" if origin else "document"), 200)
-                       + _side(docs[other], os_, mb, _doc_title(docs[other], "copy" if origin else "document"), 200)
+                       + _side(docs[lead], ls, ma, _doc_title(docs[lead], lead_role), 200)
+                       + _side(docs[other], os_, mb, _doc_title(docs[other], other_role), 200)
                        + "</div>")
     if data["skipped"]:
         out.append('<h2 id="skipped">Skipped</h2><table><tr><th>path</th><th>reason</th></tr>')

@@ -384,7 +384,7 @@ def _near(credit: Credit, span: tuple[int, int]) -> bool:
 
 
 @dataclass
-class _Verdict:
+class Verdict:
     """Who of two documents is the origin, and why."""
 
     origin: int | None
@@ -394,11 +394,12 @@ class _Verdict:
     common_source: str | None
 
 
-def _attribute_pair(a: int, b: int, cleaned: Sequence[CleanDoc], homes: AuthorHomes | None,
-                    spans: dict[int, tuple[int, int]] | None) -> _Verdict:
-    """The evidence about two documents that share text, weighed (``spans``: a shared passage's)."""
+def attribute_members(members: Sequence[int], cleaned: Sequence[CleanDoc], homes: AuthorHomes | None,
+                      spans: dict[int, tuple[int, int]] | None) -> Verdict:
+    """The evidence about documents that share text, weighed (``spans``: each one's copy of a
+    shared passage, so that only credits near it count): two sides of a match, or a passage family."""
     tally = _Tally([], {})
-    members = [a, b]
+    members = list(members)
     _agency_evidence(tally, cleaned, members)
     external = _credit_evidence(tally, cleaned, members, spans)
     _byline_evidence(tally, cleaned, members, homes)
@@ -418,7 +419,12 @@ def _attribute_pair(a: int, b: int, cleaned: Sequence[CleanDoc], homes: AuthorHo
     else:
         common = _common_source(tally, cleaned, members, external, wire)
     evidence = tally.evidence or [Evidence("none", None, "no credit or date decides", 0.0)]
-    return _Verdict(origin, confidence, evidence, outlet, common)
+    return Verdict(origin, confidence, evidence, outlet, common)
+
+
+def _attribute_pair(a: int, b: int, cleaned: Sequence[CleanDoc], homes: AuthorHomes | None,
+                    spans: dict[int, tuple[int, int]] | None) -> Verdict:
+    return attribute_members([a, b], cleaned, homes, spans)
 
 
 def attribute_match(match: PassageMatch, cleaned: Sequence[CleanDoc],

@@ -20,6 +20,7 @@ from .config import Config
 from .credits import annotate
 from .derive import Fingerprints, align, decide_verdict, keep_best, reuse_candidates, verify_derivations
 from .errors import ConfigError
+from .families import Family, build_families
 from .ingest import read_paths
 from .lineage import (
     attribute_derivation,
@@ -62,6 +63,7 @@ class Report:
     groups: list[Group] = field(default_factory=list)
     matches: list[PassageMatch] = field(default_factory=list)
     derivations: list[Derivation] = field(default_factory=list)
+    families: list[Family] = field(default_factory=list)
 
 
 def _noop(stage: str, done: int, total: int | None) -> None:
@@ -171,9 +173,10 @@ def load_outlets(paths: Iterable[str | os.PathLike[str]], config: Config) -> Out
 @paused()  # no reference cycles are made: see ``memory``
 def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
          jobs: int = 1, signed: SignedBatch | None = None
-         ) -> tuple[list[Group], list[PassageMatch], list[Derivation]]:
+         ) -> tuple[list[Group], list[PassageMatch], list[Derivation], list[Family]]:
     """Sign, match, verify and attribute over cleaned documents: groups of copies,
-    shared passages, and rewritten copies (``derive``).
+    shared passages (the pairs worth listing, and their ``families``), and rewritten
+    copies (``derive``).
 
     Signing runs in ``jobs`` processes (``parallel``), unless ``signed`` holds
     the documents' signatures already (``clean_and_sign``; ``find`` empties its
@@ -230,8 +233,9 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     progress("verify passages", len(passage_pairs), len(passage_pairs))
     matches = collapse_matches(matches, groups, cleaned)
     matches = [attribute_match(m, cleaned, homes) for m in matches]
+    families, matches = build_families(matches, cleaned, homes)
     release_free_memory()  # what banding and verification freed, before the report is built
-    return groups, matches, derivations
+    return groups, matches, derivations, families
 
 
 def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
@@ -252,8 +256,9 @@ def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
     paths = list(paths)
     jobs = jobs or default_jobs()
     cleaned, skipped, signed = clean_and_sign(paths, config, progress, jobs)
-    groups, matches, derivations = find(cleaned, config, progress, jobs, signed)
-    return Report(__version__, params(paths, config), cleaned, skipped, groups, matches, derivations)
+    groups, matches, derivations, families = find(cleaned, config, progress, jobs, signed)
+    return Report(__version__, params(paths, config), cleaned, skipped, groups, matches, derivations,
+                  families)
 
 
 def params(paths: Iterable[str | os.PathLike[str]], config: Config) -> dict[str, object]:

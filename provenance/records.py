@@ -175,6 +175,7 @@ class PassageMatch:
     evidence: list[Evidence] = field(default_factory=list)
     confidence: float = 0.0
     common_source: str | None = None
+    family: int | None = None  # its passage family's number in ``Report.families`` (``families``)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .derive import MAX_SENTENCES, copies, source_rank
+from .families import Family
 from .memory import paused
 from .outlets import outlet_key
 from .pipeline import Report
@@ -133,13 +134,15 @@ def syndication(report: Report) -> list[dict[str, Any]]:
             for m in g.members:
                 if m != g.origin:
                     add(g.origin_outlet, m, "documents")
-    for match in report.matches:
-        if match.origin and match.origin_outlet:
-            add(match.origin_outlet, match.b if match.origin == "a" else match.a, "passages")
-        elif match.common_source and match.common_source != "unnamed":
-            for side in (match.a, match.b):  # both took it from a source not here (a wire agency)
-                add(match.common_source, side, "passages")
-    passages = {(m.a, m.b) for m in report.matches} | {(m.b, m.a) for m in report.matches}
+    for family in report.families:  # a passage counts once per republisher, however many pairs
+        if family.origin is not None and family.origin_outlet:
+            for o in family.occurrences:
+                if o.doc != family.origin:
+                    add(family.origin_outlet, o.doc, "passages")
+        elif family.common_source and family.common_source != "unnamed":
+            for o in family.occurrences:  # all took it from a source not here (a wire agency)
+                add(family.common_source, o.doc, "passages")
+    passages = {(x.doc, y.doc) for f in report.families for x in f.occurrences for y in f.occurrences}
     for d in report.derivations:
         if (d.a, d.b) in passages:
             continue  # counted as passages already: one reuse, one count
@@ -149,6 +152,29 @@ def syndication(report: Report) -> list[dict[str, Any]]:
             for side in (d.a, d.b):
                 add(d.common_source, side, "rewrites")
     return [rows[k] for k in sorted(rows)]
+
+
+#: The JSON report's layout. 2: ``families`` added; ``matches`` lists each family's spanning
+#: tree from its origin (k-1 pairs for k documents), not every pair; each match names its family.
+SCHEMA = 2
+
+
+def family_dict(f: Family, family_id: str, report: Report) -> dict[str, Any]:
+    """A passage family: its occurrences, origin, evidence and spread."""
+    docs = report.cleaned
+    origin = docs[f.origin].doc.id if f.origin is not None else None
+    occurrences = [{"document": docs[o.doc].doc.id, "span": list(o.span), "outlet": docs[o.doc].doc.outlet,
+                    "date": docs[o.doc].doc.date, "origin": o.doc == f.origin, "repeats": o.repeats}
+                   for o in f.occurrences]
+    dates = sorted(d for d in (docs[o.doc].doc.date for o in f.occurrences) if d)
+    return {
+        "id": family_id, "origin": origin, "origin_outlet": f.origin_outlet,
+        "common_source": f.common_source, "confidence": f.confidence,
+        "evidence": _evidence(f.evidence, origin), "occurrences": occurrences,
+        "spread": {"documents": len(occurrences),
+                   "outlets": sorted({o["outlet"] for o in occurrences if o["outlet"]}),
+                   "first_date": dates[0] if dates else None, "last_date": dates[-1] if dates else None},
+    }
 
 
 def to_dict(report: Report) -> dict[str, Any]:
@@ -167,9 +193,11 @@ def to_dict(report: Report) -> dict[str, Any]:
             "pairs": [{"a": ids[p.a], "b": ids[p.b], "similarity": p.similarity,
                        "a_span": list(p.a_span), "b_span": list(p.b_span)} for p in g.pairs],
         })
+    families = [family_dict(f, f"f{n}", report) for n, f in enumerate(report.families, start=1)]
     matches = []
     for m in sorted(report.matches, key=lambda m: (ids[m.a], ids[m.b], m.a_span)):
         matches.append({
+            "family": None if m.family is None else f"f{m.family + 1}",
             "a": ids[m.a], "b": ids[m.b], "a_span": list(m.a_span), "b_span": list(m.b_span),
             "similarity": m.similarity, "origin": m.origin, "origin_outlet": m.origin_outlet,
             "confidence": m.confidence, "common_source": m.common_source,
@@ -189,12 +217,14 @@ def to_dict(report: Report) -> dict[str, Any]:
             "sentences_aligned": len(d.sentences),
         })
     return {
+        "schema": SCHEMA,
         "version": report.version,
         "params": report.params,
         "documents": sorted(({**document_dict(c), "attribution": attribution.get(c.doc.id)}
                              for c in docs), key=lambda d: d["id"]),
         "groups": groups,
         "matches": matches,
+        "families": families,
         "derivations": derivations,
         "syndication": syndication(report),
         "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
@@ -226,7 +256,8 @@ CSV_COLUMNS = ["finding", "id", "document", "outlet", "date", "other", "other_ou
 
 @paused()
 def to_csv(report: Report) -> str:
-    """One row per group member, passage match, syndication row and skipped file."""
+    """One row per group member, passage match, family occurrence, rewrite, syndication row
+    and skipped file."""
     data = to_dict(report)
     docs = {d["id"]: d for d in data["documents"]}
     out = io.StringIO()
@@ -256,6 +287,15 @@ def to_csv(report: Report) -> str:
             "other_span": f"{m['b_span'][0]}-{m['b_span'][1]}", "origin": m["origin"] or "unknown",
             "confidence": m["confidence"], "evidence": ev(m["evidence"]),
         })
+    for f in data["families"]:
+        for o in f["occurrences"]:
+            writer.writerow({
+                "finding": "family", "id": f["id"], "document": o["document"], "outlet": o["outlet"],
+                "date": o["date"], "other": f["origin"], "other_outlet": f["origin_outlet"],
+                "span": f"{o['span'][0]}-{o['span'][1]}",
+                "origin": "yes" if o["origin"] else ("unknown" if f["origin"] is None else "no"),
+                "confidence": f["confidence"], "evidence": ev(f["evidence"]),
+            })
     for n, d in enumerate(data["derivations"], start=1):
         copy, source = (d["b"], d["a"]) if d["origin"] == "a" else (d["a"], d["b"])
         writer.writerow({
@@ -340,6 +380,43 @@ def _documents_table(data: dict[str, Any], console: Console) -> None:
     console.print(table)
 
 
+#: Copies listed per family in the terminal; the JSON report has them all.
+MAX_FAMILY_COPIES = 6
+
+
+def _families_table(data: dict[str, Any], report: Report, console: Console) -> None:
+    """One row per passage family: its origin, where it went, its spread and the evidence."""
+    table = Table(title="Republished passages (one row per family: every copy of one passage)",
+                  show_lines=True)
+    for col in ("family", "origin", "copies", "spread", "passage", "evidence"):
+        table.add_column(col, overflow="fold")
+    texts = {c.doc.id: c.doc.text for c in report.cleaned}
+    for f in data["families"][:MAX_DOCUMENT_ROWS]:
+        occ = f["occurrences"]
+        lead = next((o for o in occ if o["origin"]), None)
+        if lead is not None:
+            origin = f"{lead['document']}\n[{lead['span'][0]}:{lead['span'][1]}]"
+        else:
+            origin = "unknown" + (f": {f['common_source']}" if f["common_source"] not in (None, "unnamed")
+                                  else "")
+        copies = [o for o in occ if not o["origin"]]
+        listed = "\n".join(f"{o['document']} [{o['span'][0]}:{o['span'][1]}]"
+                           + (f" x{o['repeats']}" if o["repeats"] > 1 else "")
+                           for o in copies[:MAX_FAMILY_COPIES])
+        if len(copies) > MAX_FAMILY_COPIES:
+            listed += f"\n... {len(copies) - MAX_FAMILY_COPIES} more"
+        spread = f"{f['spread']['documents']} documents, {len(f['spread']['outlets'])} outlets"
+        if f["spread"]["first_date"]:
+            spread += f"\n{f['spread']['first_date']} to {f['spread']['last_date']}"
+        shown = lead or occ[0]
+        passage = _short(texts[shown["document"]][shown["span"][0]:shown["span"][1]], 80)
+        table.add_row(f["id"], escape(origin), escape(listed), spread, escape(passage),
+                      escape(_evidence_summary(f["evidence"])))
+    if len(data["families"]) > MAX_DOCUMENT_ROWS:
+        table.caption = f"{len(data['families']) - MAX_DOCUMENT_ROWS} more families: see --format json"
+    console.print(table)
+
+
 def render_table(report: Report, console: Console) -> None:
     """A readable summary for the terminal (rich tables)."""
     data = to_dict(report)
@@ -356,7 +433,8 @@ def render_table(report: Report, console: Console) -> None:
         (f"{len(data['skipped'])}", "bold yellow" if data["skipped"] else "bold"), " skipped, ",
         (f"{removed}", "bold"), f" boilerplate spans removed ({removed_chars:,} characters), ",
         (f"{len(data['groups'])}", "bold"), " near-duplicate groups, ",
-        (f"{len(data['matches'])}", "bold"), " republished passages, ",
+        (f"{len(data['families'])}", "bold"), " republished passages"
+        f" ({sum(len(f['occurrences']) for f in data['families'])} occurrences), ",
         (f"{len(data['derivations'])}", "bold"), " rewritten copies"))
     if by_reason:
         console.print("Removed: " + ", ".join(f"{k} {v}" for k, v in sorted(by_reason.items())))
@@ -376,23 +454,8 @@ def render_table(report: Report, console: Console) -> None:
             table.add_row(g["id"], members, escape(origin), f"{g['confidence']:.2f}",
                           escape(_evidence_summary(g["evidence"])))
         console.print(table)
-    if data["matches"]:
-        table = Table(title="Republished passages", show_lines=True)
-        for col in ("origin", "copy", "similarity", "passage", "evidence"):
-            table.add_column(col, overflow="fold")
-        texts = {c.doc.id: c.doc.text for c in report.cleaned}
-        for m in data["matches"]:
-            if m["origin"] == "b":
-                src, dst = (m["b"], m["b_span"]), (m["a"], m["a_span"])
-            else:
-                src, dst = (m["a"], m["a_span"]), (m["b"], m["b_span"])
-            origin = src[0] if m["origin"] else f"unknown: {src[0]}"
-            passage = _short(texts[src[0]][src[1][0]:src[1][1]], 80)
-            table.add_row(escape(f"{origin}\n[{src[1][0]}:{src[1][1]}]"),
-                          escape(f"{dst[0]}\n[{dst[1][0]}:{dst[1][1]}]"),
-                          f"{m['similarity']:.1f}", escape(passage),
-                          escape(_evidence_summary(m["evidence"])))
-        console.print(table)
+    if data["families"]:
+        _families_table(data, report, console)
     if data["derivations"]:
         table = Table(title="Rewritten copies (derived documents)", show_lines=True)
         for col in ("source", "copy", "verdict", "reuse", "aligned sentences", "evidence"):

@@ -144,15 +144,33 @@ def verify_passages(cleaned: Sequence[CleanDoc], sigs: Sequence[DocSignature],
     return out
 
 
+def _repeat(ma: Span, sa: Span, mb: Span, sb: Span) -> bool:
+    """The new hit is the same text again on one side and other text on the other: a passage
+    that one document holds twice (each copy is its own match, never one run over both)."""
+    def share(m: Span, s: Span) -> float:
+        return (min(m[1], s[1]) - max(m[0], s[0])) / max(1, min(m[1] - m[0], s[1] - s[0]))
+    a, b = share(ma, sa), share(mb, sb)
+    return (a >= 0.5 and b <= 0) or (b >= 0.5 and a <= 0)
+
+
 def _merge_hits(found: list[tuple[Span, Span]], gap: int = 60) -> list[tuple[Span, Span]]:
-    """Merge hits that overlap or nearly touch on both sides."""
+    """Merge hits that overlap or nearly touch on both sides (not a passage's repeat).
+
+    A hit joins the latest of the last ``OPEN_RUNS`` runs it continues, so that the hits of
+    a passage that one side holds twice build two runs side by side, not fragments.
+    """
     merged: list[tuple[Span, Span]] = []
     for sa, sb in sorted(found):
-        if merged:
-            ma, mb = merged[-1]
-            if sa[0] <= ma[1] + gap and sb[0] <= mb[1] + gap and sb[1] >= mb[0] - gap:
-                merged[-1] = ((ma[0], max(ma[1], sa[1])),
-                              (min(mb[0], sb[0]), max(mb[1], sb[1])))
-                continue
-        merged.append((sa, sb))
-    return merged
+        for k in range(len(merged) - 1, max(-1, len(merged) - 1 - OPEN_RUNS), -1):
+            ma, mb = merged[k]
+            if sa[0] <= ma[1] + gap and sb[0] <= mb[1] + gap and sb[1] >= mb[0] - gap \
+                    and not _repeat(ma, sa, mb, sb):
+                merged[k] = ((ma[0], max(ma[1], sa[1])), (min(mb[0], sb[0]), max(mb[1], sb[1])))
+                break
+        else:
+            merged.append((sa, sb))
+    return sorted(merged)
+
+
+#: Runs a hit may continue (``_merge_hits``): a passage repeated a few times side by side.
+OPEN_RUNS = 8

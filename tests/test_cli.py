@@ -26,7 +26,8 @@ SAMPLES = ROOT / "samples"
 SEED_004_ID = "seeds/004_c7de8c5f71fa409e.txt"
 IRANFOCUS_ID = "iranfocus/tackle-iran-by-supporting-the-iranian-people.html"
 FREE_IRAN_NOW_ID = "blogs/free-iran-now/2017-12-21-tackle-iran.txt"
-TOP_LEVEL_KEYS = {"version", "params", "documents", "groups", "matches", "derivations", "syndication", "skipped"}
+TOP_LEVEL_KEYS = {"schema", "version", "params", "documents", "groups", "matches", "families", "derivations",
+                  "syndication", "skipped"}
 GOOD_TEXT = "An ordinary article about the weather in Tabriz on a Tuesday, with nothing copied.\n"
 
 runner = CliRunner()

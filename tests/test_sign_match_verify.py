@@ -366,7 +366,7 @@ def test_pipeline_groups_unchanged_when_every_pair_is_a_candidate(
         return every_pair
 
     monkeypatch.setattr(pipeline_mod, "document_candidates", flood)
-    groups, _, _ = pipeline_mod.find(cleaned, Config())
+    groups, _, _, _ = pipeline_mod.find(cleaned, Config())
     assert calls == [1]  # the flood really went through verification
     ids = [c.doc.id for c in cleaned]
     got = sorted(sorted(ids[m] for m in g.members) for g in groups)

@@ -199,6 +199,9 @@ def linked(report: dict[str, Any]) -> dict[str, set[str]]:
     for group in report.get("groups", []):
         members = [record_id(d) for d in group["documents"]]
         pairs += [(a, b) for a in members for b in members if a != b]
+    for family in report.get("families", []):  # every copy of one passage shares it
+        members = [record_id(o["document"]) for o in family["occurrences"]]
+        pairs += [(a, b) for a in members for b in members if a != b]
     for finding in [*report.get("matches", []), *report.get("derivations", [])]:
         a, b = record_id(finding["a"]), record_id(finding["b"])
         pairs += [(a, b), (b, a)]
@@ -240,7 +243,7 @@ def score_tool(gs: GoldSet, report: dict[str, Any], seconds: float) -> dict[str,
         "origin_right": share(found_list, origin_right),
         "wall_s": seconds,
         "attributed": sum(1 for x in gs.articles if attribution.get(x)),
-        "findings": {k: len(report.get(k, [])) for k in ("groups", "matches", "derivations")},
+        "findings": {k: len(report.get(k, [])) for k in ("groups", "matches", "families", "derivations")},
         # a diagnostic, not the verdict: the articles the tool links to any source text
         "linked_to_a_source": prf({x for x in gs.articles if linked_to_source(x)}, gs.gold),
     }

@@ -1,0 +1,169 @@
+"""Passage families: every occurrence of one reused passage, its origin, and its spread.
+
+When k documents share a paragraph, the verified passage matches are up to
+k^2/2 pairs that all say one thing. An archivist asks "where did this
+paragraph go, and who ran it first?": a family answers that once. It holds
+each occurrence (document and span), its origin occurrence and the evidence
+for it (``lineage``, weighed over every member at once, as a near-duplicate
+group's origin is), and its spread (outlets, first and last date). This is
+what passim calls a cluster.
+
+Families are the connected components of the matches, over occurrences:
+within one document, spans of different matches that overlap by at least
+half the shorter one are one occurrence, and a document holds at most one
+occurrence of a family (a paragraph repeated inside a page is one
+occurrence, with a count of repeats). ``matches`` then keeps only the pairs
+that add information: a spanning tree of each family, grown from its origin
+(its members' matches with the origin first, then each remaining member's
+match with a member already reached), so a family of k documents keeps k-1
+pairs, not k^2/2.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .lineage import AuthorHomes, attribute_members
+from .records import CleanDoc, Evidence, PassageMatch, Span
+
+#: Two spans of one document are one occurrence when they overlap by at least this share of the shorter.
+SAME_OCCURRENCE = 0.5
+
+
+@dataclass
+class Occurrence:
+    """One document's copy of a family's passage (span in ``Document.text``)."""
+
+    doc: int
+    span: Span
+    repeats: int = 1  # spans of this document joined into this occurrence (a passage repeated in a page)
+
+
+@dataclass
+class Family:
+    """Every occurrence of one reused passage, its origin and the evidence."""
+
+    occurrences: list[Occurrence]  # the origin first, then by date and document id
+    matches: list[PassageMatch] = field(default_factory=list)  # the kept pairs (a spanning tree)
+    origin: int | None = None  # the origin's document
+    origin_outlet: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    confidence: float = 0.0
+    common_source: str | None = None
+
+
+class _Union:
+    """Union-find over occurrence numbers (path halving, union by smaller root)."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    shared = min(a[1], b[1]) - max(a[0], b[0])
+    return shared > 0 and shared >= SAME_OCCURRENCE * min(a[1] - a[0], b[1] - b[0])
+
+
+def _occurrences(matches: Sequence[PassageMatch]) -> tuple[list[tuple[int, Span]], list[tuple[int, int]]]:
+    """The occurrence nodes (document, span) and, per match, its two nodes."""
+    sides: dict[int, list[tuple[Span, int, int]]] = defaultdict(list)  # doc -> (span, match, side)
+    for k, m in enumerate(matches):
+        sides[m.a].append((m.a_span, k, 0))
+        sides[m.b].append((m.b_span, k, 1))
+    nodes: list[tuple[int, Span]] = []
+    ends: list[list[int]] = [[-1, -1] for _ in matches]
+    for doc in sorted(sides):
+        for span, k, side in sorted(sides[doc]):
+            last = nodes[-1] if nodes else None
+            if last is not None and last[0] == doc and _overlap(last[1], span):
+                nodes[-1] = (doc, (last[1][0], max(last[1][1], span[1])))
+            else:
+                nodes.append((doc, span))
+            ends[k][side] = len(nodes) - 1
+    return nodes, [(a, b) for a, b in ends]
+
+
+def build_families(matches: Sequence[PassageMatch], cleaned: Sequence[CleanDoc],
+                   homes: AuthorHomes | None = None) -> tuple[list[Family], list[PassageMatch]]:
+    """Families of the verified, attributed matches, and the matches worth listing.
+
+    Returns:
+        The families, ordered by their first occurrence's document id and span,
+        and the kept matches (each family's spanning tree from its origin). Every
+        match is told its family's number (``PassageMatch.family``).
+    """
+    nodes, ends = _occurrences(matches)
+    union = _Union(len(nodes))
+    for a, b in ends:
+        union.union(a, b)
+    members: dict[int, list[int]] = defaultdict(list)  # root -> its nodes
+    for node in range(len(nodes)):
+        members[union.find(node)].append(node)
+    edges: dict[int, list[int]] = defaultdict(list)  # root -> its matches
+    for k, (a, _b) in enumerate(ends):
+        edges[union.find(a)].append(k)
+    ids = [c.doc.id for c in cleaned]
+    families: list[Family] = []
+    kept: list[PassageMatch] = []
+    for root in sorted(members, key=lambda r: min((ids[nodes[x][0]], nodes[x][1]) for x in members[r])):
+        by_doc: dict[int, Occurrence] = {}
+        for node in sorted(members[root], key=lambda x: nodes[x][1]):
+            doc, span = nodes[node]
+            if doc in by_doc:
+                by_doc[doc].repeats += 1  # one passage twice in one page: one occurrence
+            else:
+                by_doc[doc] = Occurrence(doc, span)
+        occurrences = sorted(by_doc.values(), key=lambda o: ids[o.doc])
+        family = Family(occurrences)
+        verdict = attribute_members([o.doc for o in occurrences], cleaned, homes,
+                                    {o.doc: o.span for o in occurrences})
+        family.origin, family.confidence = verdict.origin, verdict.confidence
+        family.evidence = verdict.evidence
+        family.occurrences.sort(key=lambda o: (o.doc != family.origin, cleaned[o.doc].doc.date or "9999",
+                                               ids[o.doc]))
+        family.origin_outlet, family.common_source = verdict.origin_outlet, verdict.common_source
+        for k in edges[root]:
+            matches[k].family = len(families)
+        family.matches = _tree([matches[k] for k in edges[root]], family, cleaned, ids)
+        kept.extend(family.matches)
+        families.append(family)
+    return families, kept
+
+
+def _tree(matches: list[PassageMatch], family: Family, cleaned: Sequence[CleanDoc],
+          ids: Sequence[str]) -> list[PassageMatch]:
+    """A spanning tree of the family's matches, breadth first from its origin (else from its
+    earliest-dated, then first, document), neighbours in id order: deterministic."""
+    start = family.origin
+    if start is None:
+        start = min((o.doc for o in family.occurrences),
+                    key=lambda d: (cleaned[d].doc.date or "9999", ids[d]))
+    around: dict[int, list[PassageMatch]] = defaultdict(list)
+    for m in matches:
+        around[m.a].append(m)
+        around[m.b].append(m)
+    for doc in around:
+        around[doc].sort(key=lambda m: (ids[m.b if m.a == doc else m.a], -m.similarity, m.a_span, m.b_span))
+    reached, queue, tree = {start}, deque([start]), []
+    while queue:
+        doc = queue.popleft()
+        for m in around[doc]:
+            other = m.b if m.a == doc else m.a
+            if other not in reached:
+                reached.add(other)
+                queue.append(other)
+                tree.append(m)
+    return tree
