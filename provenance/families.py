@@ -22,14 +22,18 @@ pairs, not k^2/2.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .lineage import AuthorHomes, attribute_members
+from .lineage import AuthorHomes, attribute_match, attribute_members
 from .records import CleanDoc, Evidence, PassageMatch, Span
 
 #: Two spans of one document are one occurrence when they overlap by at least this share of the shorter.
 SAME_OCCURRENCE = 0.5
+
+#: ``realign(origin, origin span, copy, copy span)``: the origin's occurrence aligned with a copy's,
+#: as a match (None when they do not align well enough).
+Realign = Callable[[int, Span, int, Span], PassageMatch | None]
 
 
 @dataclass
@@ -97,8 +101,14 @@ def _occurrences(matches: Sequence[PassageMatch]) -> tuple[list[tuple[int, Span]
 
 
 def build_families(matches: Sequence[PassageMatch], cleaned: Sequence[CleanDoc],
-                   homes: AuthorHomes | None = None) -> tuple[list[Family], list[PassageMatch]]:
+                   homes: AuthorHomes | None = None, realign: Realign | None = None,
+                   ) -> tuple[list[Family], list[PassageMatch]]:
     """Families of the verified, attributed matches, and the matches worth listing.
+
+    Candidates may pair each copy with one representative of its bucket only (not
+    every two copies), so a copy may have no match with the origin the evidence
+    picks; with ``realign``, such a copy's occurrence is aligned with the origin's
+    (one alignment per copy), and the pair joins the tree when it aligns.
 
     Returns:
         The families, ordered by their first occurrence's document id and span,
@@ -137,10 +147,32 @@ def build_families(matches: Sequence[PassageMatch], cleaned: Sequence[CleanDoc],
         family.origin_outlet, family.common_source = verdict.origin_outlet, verdict.common_source
         for k in edges[root]:
             matches[k].family = len(families)
-        family.matches = _tree([matches[k] for k in edges[root]], family, cleaned, ids)
+        mine = [matches[k] for k in edges[root]]
+        if realign is not None and family.origin is not None:
+            mine += _to_origin(mine, family, realign, cleaned, homes, len(families))
+        family.matches = _tree(mine, family, cleaned, ids)
         kept.extend(family.matches)
         families.append(family)
     return families, kept
+
+
+def _to_origin(matches: list[PassageMatch], family: Family, realign: Realign, cleaned: Sequence[CleanDoc],
+               homes: AuthorHomes | None, number: int) -> list[PassageMatch]:
+    """Matches of the origin with each copy that has none yet, aligned afresh and attributed."""
+    origin = family.origin
+    assert origin is not None
+    direct = {m.b if m.a == origin else m.a for m in matches if origin in (m.a, m.b)}
+    at = next(o for o in family.occurrences if o.doc == origin)
+    out = []
+    for o in family.occurrences:
+        if o.doc == origin or o.doc in direct:
+            continue
+        found = realign(origin, at.span, o.doc, o.span)
+        if found is not None:
+            found = attribute_match(found, cleaned, homes)
+            found.family = number
+            out.append(found)
+    return out
 
 
 def _tree(matches: list[PassageMatch], family: Family, cleaned: Sequence[CleanDoc],

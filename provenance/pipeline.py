@@ -8,7 +8,7 @@ library never prints.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,11 +16,11 @@ import numpy as np
 
 from . import __version__
 from .clean import clean_document
-from .config import Config
+from .config import Config, VerifyConfig
 from .credits import annotate
 from .derive import Fingerprints, align, decide_verdict, keep_best, reuse_candidates, verify_derivations
 from .errors import ConfigError
-from .families import Family, build_families
+from .families import Family, Realign, build_families
 from .ingest import read_paths
 from .lineage import (
     attribute_derivation,
@@ -43,10 +43,11 @@ from .parallel import (
     verify_documents_parallel,
     verify_passages_parallel,
 )
-from .records import CleanDoc, Derivation, Document, Group, PassageMatch, Skipped
+from .records import CleanDoc, Derivation, Document, Group, PassageMatch, Skipped, Span
 from .sign import PassageView, SignedBatch, sign_texts
 from .spill import SpillDir, Texts, spill, text_length
 from .templates import LineKeys, strip_templates
+from .verify import align as align_texts
 
 #: ``progress(stage, done, total)``; ``total`` is None while unknown.
 Progress = Callable[[str, int, "int | None"], None]
@@ -233,9 +234,24 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     progress("verify passages", len(passage_pairs), len(passage_pairs))
     matches = collapse_matches(matches, groups, cleaned)
     matches = [attribute_match(m, cleaned, homes) for m in matches]
-    families, matches = build_families(matches, cleaned, homes)
+    families, matches = build_families(matches, cleaned, homes, realigner(cleaned, config.verify))
     release_free_memory()  # what banding and verification freed, before the report is built
     return groups, matches, derivations, families
+
+
+def realigner(cleaned: Sequence[CleanDoc], cfg: VerifyConfig) -> Realign:
+    """``families.Realign`` over these documents: two occurrences aligned (``verify.align``) and
+    kept at the passage cut-offs, spans in each document's text."""
+    def realign(a: int, a_span: Span, b: int, b_span: Span) -> PassageMatch | None:
+        ta = cleaned[a].doc.text[a_span[0]:a_span[1]]
+        tb = cleaned[b].doc.text[b_span[0]:b_span[1]]
+        found = align_texts(ta, tb)
+        if found is None or found.score < cfg.passage_score_cutoff \
+                or min(found.a[1] - found.a[0], found.b[1] - found.b[0]) < cfg.passage_min_chars:
+            return None
+        return PassageMatch(a, b, (a_span[0] + found.a[0], a_span[0] + found.a[1]),
+                            (b_span[0] + found.b[0], b_span[0] + found.b[1]), found.score)
+    return realign
 
 
 def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,

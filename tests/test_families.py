@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provenance import Config, run
+from provenance.config import VerifyConfig
 from provenance.families import build_families
+from provenance.pipeline import realigner
 from provenance.records import CleanDoc, Document, PassageMatch
 from provenance.report import SCHEMA, to_csv, to_dict
 
@@ -115,3 +117,26 @@ def test_families_partition_the_matches_and_keep_a_spanning_tree(edges: list[tup
             tree.remove(step)
         assert reached == set(docs)
         assert all(m.family == number for m in f.matches)
+
+
+def test_a_copy_matched_only_to_another_copy_is_aligned_with_the_origin() -> None:
+    """Candidates may join copies through a representative that is not the origin: the
+    copy is then aligned with the origin afresh, so the pairs listed run from the origin."""
+    texts = {0: "Penmor Gazette\n\n" + PARAGRAPH, 1: "Coast Herald column.\n\n" + PARAGRAPH,
+             2: "Valley Post notes.\n\n" + PARAGRAPH}
+    cleaned = []
+    for n, text in texts.items():
+        doc = Document(id=f"d{n}", path=f"d{n}.txt", text=text, kind="text", date=f"2021-03-0{n + 1}")
+        cleaned.append(CleanDoc(doc, [(0, len(text))], [], text))
+    at = {n: (t.index(PARAGRAPH), t.index(PARAGRAPH) + len(PARAGRAPH)) for n, t in texts.items()}
+    # what representative-based candidates give: both copies matched with copy 1 only
+    matches = [PassageMatch(1, 0, at[1], at[0], 100.0), PassageMatch(1, 2, at[1], at[2], 100.0)]
+    families, kept = build_families(matches, cleaned, None, realigner(cleaned, VerifyConfig()))
+    (family,) = families
+    assert family.origin == 0
+    assert sorted((m.a, m.b) for m in kept) == [(0, 2), (1, 0)]
+    (new,) = [m for m in kept if (m.a, m.b) == (0, 2)]
+    assert (new.a_span, new.b_span, new.similarity) == (at[0], at[2], 100.0)
+    assert new.origin == "a" and new.family == 0
+    without, _ = build_families(matches, cleaned)
+    assert sorted((m.a, m.b) for m in without[0].matches) == [(1, 0), (1, 2)]
