@@ -69,8 +69,10 @@ class CleanFormat(str, Enum):
     jsonl = "jsonl"
 
 
-Paths = Annotated[list[Path], typer.Argument(help="Files or folders (.txt, .html, .jsonl, .warc, .warc.gz).",
-                                             show_default=False)]
+Paths = Annotated[list[Path], typer.Argument(
+    help="Files or folders (.txt, .html, .jsonl, .jsonl.gz, .warc, .warc.gz, Common Crawl's"
+         " .warc.wet.gz), or - (once) for standard input, gunzipped if need be and its format"
+         " sniffed (read up to 64 MiB).", show_default=False)]
 ShingleOpt = Annotated[int, typer.Option("--shingle-size", min=1, max=32, help="Words per shingle.")]
 PermOpt = Annotated[int, typer.Option("--num-perm", min=16, max=1024, help="MinHash permutations.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Hash seed (fixed, so runs are reproducible).")]

@@ -17,14 +17,25 @@ from .errors import ConfigError
 CLEANING_VERSION = "2"
 
 
+#: The outlets file read atop a scanned folder (``provenance.outlets``).
+OUTLETS_FILE = "outlets.json"
+
+
 @dataclass(frozen=True)
 class IngestConfig:
     """Limits that keep hostile input from exhausting the machine."""
 
     max_file_bytes: int = 64 * 1024 * 1024
-    """A .txt or .html file larger than this is skipped (JSONL and WARC files are streamed)."""
+    """A .txt or .html file larger than this is skipped (JSONL and WARC files are streamed);
+    standard input is read up to this much, and no further (before and after gunzipping)."""
     max_record_bytes: int = 16 * 1024 * 1024
-    """A JSONL line or a WARC record's (decompressed) payload larger than this is skipped."""
+    """A JSONL line or a WARC record's (decompressed) payload larger than this is skipped; a
+    WARC record whose block is longer is passed over unread (seeked past when uncompressed)."""
+    max_compression_ratio: int = 100
+    """A gzipped input (.jsonl.gz, .warc.gz, standard input) stops when it decompresses to more
+    than this many times its size (plus 1 MiB): text gzips 3 to 10 times, a bomb 1000 times."""
+    max_decompressed_bytes: int = 64 * 1024 ** 3
+    """...and, whatever its ratio, after this many decompressed bytes."""
     max_records_per_file: int = 50_000_000
     """Lines of one JSON Lines file, or records of one WARC file, read at most."""
     max_html_depth: int = 400

@@ -2,29 +2,35 @@
 
 Every input is treated as hostile: only regular files are opened (a pipe or
 a device would never end), reads are bounded, encodings are detected rather
-than assumed, JSON nesting and WARC payloads are capped, and a file that
-fails yields one ``Skipped`` record while the run goes on with the rest.
+than assumed, JSON nesting and WARC payloads are capped, gzip is inflated
+within a bound (a compression bomb stops there), and a file that fails
+yields one ``Skipped`` record while the run goes on with the rest. Standard
+input (``-``) is read up to the file size limit and its format sniffed.
 Inputs are opened read-only and never modified.
 """
 
 from __future__ import annotations
 
 import codecs
+import gzip
+import io
 import json
 import logging
 import os
 import re
 import stat
+import sys
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
 
-from .config import IngestConfig
+from .config import OUTLETS_FILE, IngestConfig
 from .dates import parse_date
-from .errors import InputError
+from .errors import ConfigError, InputError
 from .htmltext import parse_html
 from .records import Document, Skipped
 
@@ -32,9 +38,19 @@ log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt", ".text")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-JSONL_SUFFIXES = (".jsonl", ".ndjson")
-WARC_SUFFIXES = (".warc", ".warc.gz")
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+#: Common Crawl's WET files are WARC files of ``conversion`` records (plain text).
+WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.wet", ".warc.wet.gz")
 SUPPORTED = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES + WARC_SUFFIXES
+#: The path that means standard input, and the id and path its documents are known by.
+STDIN = "-"
+STDIN_ID = "stdin"
+GZIP_MAGIC = b"\x1f\x8b"
+#: Decompressed bytes allowed beyond ``max_compression_ratio`` times the compressed size,
+#: so that a tiny file of repetitive text is not taken for a bomb.
+INFLATE_SLACK = 1 << 20
+#: Chunks in which an unwanted record block is read past, when it cannot be seeked past.
+DISCARD_CHUNK = 1 << 16
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -149,6 +165,130 @@ def read_bounded(path: Path, limit: int, where: str) -> bytes:
     return data
 
 
+def inflate_bound(compressed: int, cfg: IngestConfig) -> int:
+    """Decompressed bytes a gzip stream of ``compressed`` bytes may give before it counts as a bomb.
+
+    Text gzips to a third or a tenth of its size; a bomb (zeros, or one line
+    repeated) to a thousandth. The bound is the lower of ``max_compression_ratio``
+    times the compressed size (plus ``INFLATE_SLACK``) and ``max_decompressed_bytes``.
+    """
+    return int(min(cfg.max_decompressed_bytes, cfg.max_compression_ratio * compressed + INFLATE_SLACK))
+
+
+class Inflated:
+    """A gzip stream that raises ``InputError`` past ``bound`` decompressed bytes.
+
+    gzip's own reader decompresses as much as it is asked for; counting what it
+    gives stops a compression bomb at the bound instead of at the disk's or the
+    memory's end. A corrupt or truncated stream is an ``InputError`` too.
+    """
+
+    def __init__(self, raw: BinaryIO, bound: int, where: str) -> None:
+        self._raw = raw
+        self._gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        self.bound, self.where, self.count = bound, where, 0
+
+    def _take(self, read: Any, size: int) -> bytes:
+        size = self.bound + 1 - self.count if size < 0 else size
+        try:
+            data: bytes = read(size)
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+            detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise InputError(self.where, f"truncated or corrupt gzip: {detail}") from exc
+        self.count += len(data)
+        if self.count > self.bound:
+            raise InputError(self.where, f"too large: decompresses to over {self.bound} bytes"
+                             " (a compression bomb?); the rest is not read")
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` decompressed bytes (all, up to the bound, when negative)."""
+        return self._take(self._gz.read, size)
+
+    def readline(self, size: int = -1) -> bytes:
+        """One decompressed line, of at most ``size`` bytes."""
+        return self._take(self._gz.readline, size)
+
+    def close(self) -> None:
+        """Close the gzip reader and the stream under it."""
+        self._gz.close()
+        self._raw.close()
+
+    def __enter__(self) -> Inflated:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_stream(stream: BinaryIO, limit: int, where: str) -> bytes:
+    """At most ``limit`` bytes of a stream that may never end (a pipe); more is an ``InputError``."""
+    try:
+        data = stream.read(limit + 1)
+    except OSError as exc:
+        raise InputError(where, f"unreadable: {exc.strerror or exc}") from exc
+    if len(data) > limit:
+        raise InputError(where, f"too large: over {limit} bytes (standard input is not read"
+                         " past the limit)")
+    return data
+
+
+def check_stdin_once(paths: Iterable[str | os.PathLike[str]]) -> None:
+    """Standard input can be read once: ``-`` named twice is a usage error, not a skip."""
+    if sum(1 for p in paths if os.fspath(p) == STDIN) > 1:
+        raise ConfigError("standard input (-) can be named only once")
+
+
+_HTML_TAG = re.compile(rb"<(?:!doctype\s+html|html|head|body|title|meta|div|p|article|section)[\s>/]", re.I)
+
+
+def sniff(data: bytes) -> str:
+    """The reader unnamed data calls for, by its first bytes: ``warc``, ``jsonl``, ``html`` or ``text``.
+
+    Standard input has no file name to go by. A UTF-8 byte-order mark and
+    leading blank lines are passed over; data that starts with a tag and holds
+    an HTML element near its start is HTML.
+    """
+    head = data[:8192].removeprefix(codecs.BOM_UTF8).lstrip()
+    if head.startswith((b"WARC/", b"filedesc://")):
+        return "warc"
+    if head.startswith(b"{"):
+        return "jsonl"
+    if head.startswith(b"<") and _HTML_TAG.search(head):
+        return "html"
+    return "text"
+
+
+def read_stdin(stream: BinaryIO | None, cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:
+    """Standard input's documents: read up to ``max_file_bytes``, gunzipped if it is gzip, sniffed.
+
+    Its documents are known as ``stdin`` (``stdin#N`` for records, as in a file
+    named ``stdin``). A stream that does not end stops at the limit.
+    """
+    try:
+        if stream is None:
+            raise InputError(STDIN_ID, "no standard input")
+        data = read_stream(stream, cfg.max_file_bytes, STDIN_ID)
+        if data.startswith(GZIP_MAGIC):
+            bound = min(cfg.max_file_bytes, inflate_bound(len(data), cfg))
+            with Inflated(io.BytesIO(data), bound, STDIN_ID) as gz:
+                data = gz.read()
+    except InputError as exc:
+        yield Skipped(exc.path, exc.reason)
+        return
+    kind = sniff(data)
+    if kind == "warc":
+        yield from _warc_records(io.BytesIO(data), STDIN_ID, STDIN_ID, cfg, seen, cfg.max_file_bytes)
+    elif kind == "jsonl":
+        yield from _jsonl_documents(_jsonl_lines(io.BytesIO(data), STDIN_ID, cfg), STDIN_ID,
+                                    STDIN_ID, cfg, seen)
+    else:
+        try:
+            yield _whole_document(data, kind, STDIN_ID, STDIN_ID, cfg, seen)
+        except InputError as exc:
+            yield Skipped(exc.path, exc.reason)
+
+
 def iter_files(root: Path) -> Iterator[Path]:
     """Files below ``root`` in a stable (sorted) order; links to folders are not followed."""
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
@@ -156,6 +296,36 @@ def iter_files(root: Path) -> Iterator[Path]:
         for name in sorted(filenames):
             if not name.startswith("."):
                 yield Path(dirpath) / name
+
+
+def walk(root: Path) -> Iterator[Path | Skipped]:
+    """Every entry below ``root``, sorted, as a file to consider or a ``Skipped`` saying why not.
+
+    Hidden files and folders (``.git``, ``.DS_Store``) are passed over, a link
+    to a folder is not followed, and a folder that cannot be listed is
+    reported: nothing below a scanned folder is passed over unsaid.
+    """
+    failed: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=failed.append, followlinks=False):
+        yield from (_unlisted(exc) for exc in failed)
+        failed.clear()
+        here = Path(dirpath)
+        linked = {d for d in dirnames if (here / d).is_symlink()}
+        entries = sorted([(name, "file") for name in filenames]
+                         + [(name, "folder") for name in dirnames if name.startswith(".") or name in linked])
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in linked)
+        for name, what in entries:
+            if name.startswith("."):
+                yield Skipped(str(here / name), f"hidden {what}")
+            elif what == "folder":
+                yield Skipped(str(here / name), "symbolic link to a folder (not followed)")
+            else:
+                yield here / name
+    yield from (_unlisted(exc) for exc in failed)
+
+
+def _unlisted(exc: OSError) -> Skipped:
+    return Skipped(str(exc.filename), f"unreadable folder: {exc.strerror or exc}")
 
 
 def direct_id(file: Path, cfg: IngestConfig) -> str:
@@ -171,18 +341,26 @@ def direct_id(file: Path, cfg: IngestConfig) -> str:
 
 def input_folders(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """The folders among the inputs, resolved: what a symbolic link inside them may point into."""
-    return [Path(p).resolve() for p in paths if Path(p).is_dir()]
+    return [Path(p).resolve() for p in paths if os.fspath(p) != STDIN and Path(p).is_dir()]
 
 
 def folder_files(root: Path, folders: Sequence[Path]) -> Iterator[tuple[Path, str] | Skipped]:
     """The supported files below ``root`` with their ids (paths relative to ``root``), in order.
 
-    A symbolic link to a file outside the input ``folders`` is skipped with its reason and
-    never opened: a crawl folder may hold a link to ``/etc/shadow`` or ``/proc/kmsg``.
+    Every other entry is a ``Skipped`` with its reason: files of other types,
+    hidden ones (``walk``), and a symbolic link to a file outside the input
+    ``folders``, which is never opened: a crawl folder may hold a link to
+    ``/etc/shadow`` or ``/proc/kmsg``. ``outlets.json`` atop the folder is
+    the run's outlets file (``pipeline.load_outlets``), not passed over.
     Files named directly on the command line are read as given.
     """
-    for file in iter_files(root):
+    for file in walk(root):
+        if isinstance(file, Skipped):
+            yield file
+            continue
         if kind_of(file.name) is None:
+            if file != root / OUTLETS_FILE:
+                yield Skipped(str(file), f"unsupported file type ({file.suffix or 'no extension'})")
             continue
         if file.is_symlink():
             try:
@@ -200,22 +378,29 @@ def read_paths(paths: Iterable[str | os.PathLike[str]],
                cfg: IngestConfig | None = None) -> Iterator[Document | Skipped]:
     """Read files and folders (recursively) into documents, in a stable order.
 
-    In a folder, files of unsupported types are passed over silently (and
-    counted by the caller through ``supported``); a file named explicitly
-    that cannot be read yields a ``Skipped`` record.
+    In a folder, every entry that is not read (another type, a hidden file, a
+    link out of the input folders) yields a ``Skipped`` record, as does a file
+    named explicitly that cannot be read. ``-`` is standard input (``read_stdin``).
 
     Args:
-        paths: files or folders.
+        paths: files or folders, or ``-`` (once).
         cfg: limits; defaults apply when omitted.
 
     Yields:
         ``Document`` for each readable source, ``Skipped`` for each that is not.
+
+    Raises:
+        ConfigError: ``-`` named more than once.
     """
     cfg = cfg or IngestConfig()
     seen: set[str] = set()
     paths = list(paths)
+    check_stdin_once(paths)
     folders = input_folders(paths)
     for raw in paths:
+        if os.fspath(raw) == STDIN:
+            yield from read_stdin(getattr(sys.stdin, "buffer", None), cfg, seen)
+            continue
         root = Path(raw)
         if not root.exists() and not root.is_symlink():
             yield Skipped(str(raw), "no such file or folder")
@@ -251,20 +436,24 @@ def read_file(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterat
         if kind is None:
             raise InputError(path, "unsupported file type (expected " + ", ".join(SUPPORTED) + ")")
         if kind == "jsonl":
-            yield from _read_jsonl(file, rel, cfg, seen)
+            yield from _jsonl_documents(jsonl_lines(file, cfg), rel, path, cfg, seen)
         elif kind == "warc":
             yield from _read_warc(file, rel, cfg, seen)
         else:
-            data = read_bounded(file, cfg.max_file_bytes, path)
-            declared = _sniff_charset(data) if kind == "html" else None
-            text = decode_bytes(data, path, declared)
-            if kind == "html":
-                yield _html_document(unique_id(rel, seen), path, text, cfg)
-            else:
-                yield Document(id=unique_id(rel, seen), path=path, text=text, kind="text")
+            yield _whole_document(read_bounded(file, cfg.max_file_bytes, path), kind, rel, path, cfg, seen)
     except InputError as exc:
         log.info("skipped %s", exc)
         yield Skipped(exc.path, exc.reason)
+
+
+def _whole_document(data: bytes, kind: str, rel: str, path: str, cfg: IngestConfig,
+                    seen: set[str]) -> Document:
+    """A text or HTML file's one document."""
+    declared = _sniff_charset(data) if kind == "html" else None
+    text = decode_bytes(data, path, declared)
+    if kind == "html":
+        return _html_document(unique_id(rel, seen), path, text, cfg)
+    return Document(id=unique_id(rel, seen), path=path, text=text, kind="text")
 
 
 def _sniff_charset(data: bytes) -> str | None:
@@ -308,23 +497,35 @@ def _htmldate(html: str, url: str | None) -> str | None:
 
 
 def jsonl_lines(file: Path, cfg: IngestConfig) -> Iterator[tuple[int, bytes] | Skipped]:
-    """A JSON Lines file's non-blank lines as ``(line number, bytes)``, bounded.
+    """A JSON Lines file's non-blank lines as ``(line number, bytes)``, bounded (``_jsonl_lines``).
+
+    A ``.gz`` file is inflated as it is read, within ``inflate_bound`` of its
+    size. The parallel reader batches the same lines, so both read a file identically.
+    """
+    path = str(file)
+    try:
+        handle = _open_regular(file, path)
+        if file.name.lower().endswith(".gz"):
+            handle = Inflated(handle, inflate_bound(os.fstat(handle.fileno()).st_size, cfg), path)
+    except InputError as exc:
+        yield Skipped(exc.path, exc.reason)
+        return
+    with handle:
+        yield from _jsonl_lines(handle, path, cfg)
+
+
+def _jsonl_lines(handle: Any, path: str, cfg: IngestConfig) -> Iterator[tuple[int, bytes] | Skipped]:
+    """The non-blank lines of a JSON Lines stream as ``(line number, bytes)``, bounded.
 
     A line over ``max_record_bytes`` is skipped (and the rest of it read past
     without keeping it); when no line end comes within twice that, the rest of
     the file is not read (a file with no newline, or an endless one, is not
     read to its end). Reading stops after ``max_records_per_file`` lines,
-    and a file with no line at all is reported empty. The parallel reader
-    batches the same lines, so both read a file identically.
+    and a file with no line at all is reported empty. A stream that fails
+    midway (a gzip bomb, a corrupt gzip) ends with one ``Skipped``.
     """
-    path = str(file)
-    try:
-        handle = _open_regular(file, path)
-    except InputError as exc:
-        yield Skipped(exc.path, exc.reason)
-        return
     read_any = False
-    with handle:
+    try:
         for lineno in range(1, cfg.max_records_per_file + 1):
             line = handle.readline(cfg.max_record_bytes + 1)
             if not line:
@@ -351,13 +552,16 @@ def jsonl_lines(file: Path, cfg: IngestConfig) -> Iterator[tuple[int, bytes] | S
                 more = handle.readline(1 << 16)
             if more:
                 yield Skipped(path, f"stopped after {cfg.max_records_per_file} records")
+    except InputError as exc:
+        yield Skipped(exc.path, exc.reason)
+        return
     if not read_any:
         yield Skipped(path, "empty file")
 
 
-def _read_jsonl(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:
-    path = str(file)
-    for item in jsonl_lines(file, cfg):
+def _jsonl_documents(lines: Iterable[tuple[int, bytes] | Skipped], rel: str, path: str,
+                     cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:
+    for item in lines:
         if isinstance(item, Skipped):
             yield item
             continue
@@ -434,50 +638,68 @@ def _host_outlet(url: str | None) -> str | None:
     return host[4:] if host.startswith("www.") else host or None
 
 
-def _read_warc(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:
-    from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
+#: WARC record types that hold a document: a crawled page, or its text (Common Crawl's WET).
+DOCUMENT_RECORDS = ("response", "conversion")
 
+
+def _read_warc(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:
     path = str(file)
     try:
         handle = _open_regular(file, path)
     except InputError as exc:
         yield Skipped(exc.path, exc.reason)
         return
+    with handle:
+        bound = inflate_bound(os.fstat(handle.fileno()).st_size, cfg)
+        yield from _warc_records(handle, rel, path, cfg, seen, bound)
+
+
+def _warc_records(handle: Any, rel: str, path: str, cfg: IngestConfig, seen: set[str],
+                  bound: int) -> Iterator[Document | Skipped]:
+    """The documents of a WARC (or WET) stream: HTML ``response`` and plain-text ``conversion`` records.
+
+    They are numbered together from 1 (``rel#N``). A record whose block is over
+    ``max_record_bytes`` is passed over unread (``_pass_over``); in a gzipped
+    stream, records whose blocks add up to more than ``bound`` stop the file
+    (a compression bomb).
+    """
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
     if not _looks_like_warc(handle):
-        handle.close()
         yield Skipped(path, "not a WARC file (it does not start with a WARC/ or ARC header)")
         return
-    records = number = 0  # all records read; response records (the documents' numbers)
-    read_any = False
-    with handle:
-        try:
-            for record in ArchiveIterator(handle, arc2warc=True):
-                records += 1
-                read_any = True
-                if records > cfg.max_records_per_file:
-                    yield Skipped(path, f"stopped after {cfg.max_records_per_file} records")
-                    break
-                if record.rec_type != "response":
-                    if _truncated(record):
-                        yield Skipped(path, f"truncated WARC: record {records} ends early")
-                        return
-                    continue
+    gzipped = handle.read(2) == GZIP_MAGIC
+    handle.seek(0)
+    records = number = inflated = 0  # all records read; document records (their numbers)
+    try:
+        for record in ArchiveIterator(handle, arc2warc=True):
+            records += 1
+            if records > cfg.max_records_per_file:
+                yield Skipped(path, f"stopped after {cfg.max_records_per_file} records")
+                break
+            inflated += record.length or 0
+            if gzipped and inflated > bound:
+                yield Skipped(path, f"too large: decompresses to over {bound} bytes (a compression"
+                              f" bomb?); the rest is not read after record {records}")
+                return
+            item: Document | Skipped | None = None
+            if record.rec_type in DOCUMENT_RECORDS:
                 number += 1
-                item = _warc_record(record, number, rel, path, cfg, seen)
-                if _truncated(record):
-                    yield Skipped(path, f"truncated WARC: record {records} (response #{number})"
-                                        " ends early")
-                    return
-                if item is not None:
-                    yield item
-        except (ArchiveLoadFailed, EOFError, OSError, ValueError, Exception) as exc:
-            # warcio and zlib raise a wide range of types on a truncated or
-            # corrupt stream; any of them ends this file, not the run.
-            detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-            yield Skipped(path, f"truncated or malformed WARC after {records} records: {detail}")
-            return
-    if not read_any:
+                item = _warc_document(record, number, rel, path, cfg, seen)
+            if _pass_over(record):
+                what = f" ({record.rec_type} #{number})" if record.rec_type in DOCUMENT_RECORDS else ""
+                yield Skipped(path, f"truncated WARC: record {records}{what} ends early")
+                return
+            if item is not None:
+                yield item
+    except (ArchiveLoadFailed, EOFError, OSError, ValueError, Exception) as exc:
+        # warcio and zlib raise a wide range of types on a truncated or
+        # corrupt stream; any of them ends this file, not the run.
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        yield Skipped(path, f"truncated or malformed WARC after {records} records: {detail}")
+        return
+    if not records:
         yield Skipped(path, "empty or not a WARC file: no records")
 
 
@@ -487,13 +709,10 @@ def _looks_like_warc(handle: Any) -> bool:
     warcio also reads the old ARC format, whose header is any line with
     spaces, so a text file named .warc would otherwise yield made-up records.
     """
-    import gzip
-    import zlib
-
     head = handle.read(2)
     handle.seek(0)
     try:
-        if head == b"\x1f\x8b":
+        if head == GZIP_MAGIC:
             with gzip.GzipFile(fileobj=handle) as gz:
                 start = gz.read(16)
         else:
@@ -504,23 +723,71 @@ def _looks_like_warc(handle: Any) -> bool:
     return start.startswith((b"WARC/", b"filedesc://"))
 
 
-def _truncated(record: Any) -> bool:
-    """Read what is left of a record's block; True when the file ends before it does."""
+def _pass_over(record: Any) -> bool:
+    """Pass over what is left of a record's block, keeping none of it; True when the stream ends first.
+
+    In an uncompressed stream the block is seeked past: what warcio has
+    buffered is dropped and the file moved on, so a record of gigabytes costs
+    nothing. warcio offers no skip of its own, so this relies on its reader
+    layout (a ``LimitReader`` over a ``DecompressingBufferedReader`` over the
+    file); anything else, and every gzipped stream, is read through in
+    ``DISCARD_CHUNK`` pieces that are dropped as they come.
+    """
+    from warcio.bufferedreaders import DecompressingBufferedReader
+    from warcio.limitreader import LimitReader
+
     raw = record.raw_stream
-    while raw.read(1 << 16):
+    reader: Any = getattr(raw, "stream", None)
+    if (type(raw) is LimitReader and type(reader) is DecompressingBufferedReader
+            and reader.decompressor is None and raw.limit > DISCARD_CHUNK):
+        span = _seekable_span(reader.stream)
+        if span is not None:
+            here, end = span
+            buffered = min(reader.rem_length(), raw.limit)
+            reader.read(buffered)  # only what is buffered: nothing new is read
+            raw.limit -= buffered
+            jump = min(raw.limit, end - here)
+            reader.stream.seek(here + jump)
+            raw.limit -= jump
+            return bool(raw.limit)
+    while raw.read(DISCARD_CHUNK):
         pass
     return bool(getattr(raw, "limit", 0))
 
 
-def _warc_record(record: Any, number: int, rel: str, path: str, cfg: IngestConfig,
-                 seen: set[str]) -> Document | Skipped | None:
+def _seekable_span(fh: Any) -> tuple[int, int] | None:
+    """``(position, size)`` of a seekable stream, left where it was; None when it cannot seek."""
+    try:
+        here = fh.tell()
+        end = fh.seek(0, io.SEEK_END)
+        fh.seek(here)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return int(here), int(end)
+
+
+def _warc_document(record: Any, number: int, rel: str, path: str, cfg: IngestConfig,
+                   seen: set[str]) -> Document | Skipped:
+    """A ``response`` (HTML) or ``conversion`` (text) record's document, or why it is skipped.
+
+    A block over ``max_record_bytes`` is judged by its length and never read
+    here; the payload is read up to the limit (it may be larger than the block
+    once HTTP's chunking or compression is undone).
+    """
     where = f"{path}#{number}"
-    url = record.rec_headers.get_header("WARC-Target-URI")
-    ctype = ""
-    if record.http_headers is not None:
+    if getattr(record.raw_stream, "limit", 0) > cfg.max_record_bytes:
+        return Skipped(where, f"too large: over {cfg.max_record_bytes} bytes")
+    if record.rec_type == "conversion":
+        ctype = (record.rec_headers.get_header("Content-Type") or "text/plain").lower()
+    elif record.http_headers is not None:
         ctype = (record.http_headers.get_header("Content-Type") or "").lower()
+    else:
+        ctype = ""
     mime = ctype.split(";")[0].strip()
-    if mime and mime not in ("text/html", "application/xhtml+xml"):
+    if record.rec_type == "conversion":
+        if mime != "text/plain":
+            return Skipped(where, f"not a plain-text conversion ({mime})")
+    elif mime and mime not in ("text/html", "application/xhtml+xml"):
         return Skipped(where, f"not an HTML response ({mime})")
     data = record.content_stream().read(cfg.max_record_bytes + 1)
     if len(data) > cfg.max_record_bytes:
@@ -529,10 +796,15 @@ def _warc_record(record: Any, number: int, rel: str, path: str, cfg: IngestConfi
     if "charset=" in ctype:
         declared = ctype.split("charset=")[1].split(";")[0].strip(" \"'")
     try:
-        html = decode_bytes(data, where, declared or _sniff_charset(data))
-        doc = _html_document(unique_id(f"{rel}#{number}", seen), where, html, cfg)
+        if record.rec_type == "conversion":  # Common Crawl writes its extracted text as UTF-8
+            text = decode_bytes(data, where, declared or "utf-8")
+            doc = Document(id=unique_id(f"{rel}#{number}", seen), path=where, text=text, kind="text")
+        else:
+            html = decode_bytes(data, where, declared or _sniff_charset(data))
+            doc = _html_document(unique_id(f"{rel}#{number}", seen), where, html, cfg)
     except InputError as exc:
         return Skipped(exc.path, exc.reason)
+    url = record.rec_headers.get_header("WARC-Target-URI")
     if url:
         doc.url = doc.url or url
         if doc.outlet is None and (host := _host_outlet(url)):

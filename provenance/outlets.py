@@ -42,6 +42,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config import OUTLETS_FILE
 from .errors import ConfigError
 from .ingest import file_of
 from .records import CleanDoc
@@ -49,7 +50,6 @@ from .records import CleanDoc
 if TYPE_CHECKING:
     from .agencies import Agencies
 
-OUTLETS_FILE = "outlets.json"
 
 _TLD = re.compile(r"\.(com|org|net|info|co\.uk|org\.uk|co|uk|de|fr|es|ir|io|news|eu|us)$")
 _HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import sys
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -41,6 +42,8 @@ from .config import Config, IngestConfig, SignConfig, VerifyConfig
 from .credits import annotate
 from .errors import InputError
 from .ingest import (
+    STDIN,
+    check_stdin_once,
     direct_id,
     folder_files,
     input_folders,
@@ -49,6 +52,7 @@ from .ingest import (
     jsonl_record,
     kind_of,
     read_file,
+    read_stdin,
     unique_id,
 )
 from .memory import paused
@@ -87,6 +91,8 @@ def jobs_for(paths: Iterable[Path], jobs: int) -> int:
         return 1
     total = 0
     for root in paths:
+        if os.fspath(root) == STDIN:  # its size is unknown until it is read
+            continue
         try:
             files = iter_files(root) if root.is_dir() else [root]
             for file in files:
@@ -252,6 +258,34 @@ def _clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets,
     return out.done()
 
 
+def _clean_documents(docs: list[Document], config: Config, outlets: Outlets, sign: bool = False,
+                     spill_dir: SpillDir | None = None) -> _Done:
+    """Worker: documents the driver read (standard input, which only it can read) -> cleaned."""
+    out = _Answer(config, sign, spill_dir)
+    for doc in docs:
+        out.add(_finish(doc, config, outlets))
+    return out.done()
+
+
+def _stdin_batches(config: Config, outlets: Outlets, sign: bool = False,
+                   spill_dir: SpillDir | None = None) -> Iterator[tuple[Any, ...] | Skipped]:
+    """Standard input read here (``ingest.read_stdin``), its documents cleaned in batches by workers."""
+    batch: list[Document] = []
+    for item in read_stdin(getattr(sys.stdin, "buffer", None), config.ingest, _NoIds()):
+        if isinstance(item, Skipped):
+            if batch:
+                yield (_clean_documents, batch, config, outlets, sign, spill_dir)
+                batch = []
+            yield item
+            continue
+        batch.append(item)
+        if len(batch) >= RECORDS_PER_BATCH:
+            yield (_clean_documents, batch, config, outlets, sign, spill_dir)
+            batch = []
+    if batch:
+        yield (_clean_documents, batch, config, outlets, sign, spill_dir)
+
+
 def _jsonl_batches(file: Path, rel: str, cfg: IngestConfig, config: Config,
                    outlets: Outlets, sign: bool = False,
                    spill_dir: SpillDir | None = None) -> Iterator[tuple[Any, ...] | Skipped]:
@@ -295,8 +329,13 @@ def _batches(paths: Iterable[Path], config: Config, outlets: Outlets,
             yield from flush()
 
     paths = list(paths)
+    check_stdin_once(paths)
     folders = input_folders(paths)
     for root in paths:
+        if os.fspath(root) == STDIN:
+            yield from flush()
+            yield from _stdin_batches(config, outlets, sign, spill_dir)
+            continue
         if not root.exists() and not root.is_symlink():
             yield from flush()
             yield Skipped(str(root), "no such file or folder")

@@ -21,7 +21,7 @@ from .credits import annotate
 from .derive import Fingerprints, align, decide_verdict, keep_best, reuse_candidates, verify_derivations
 from .errors import ConfigError
 from .families import Family, Realign, build_families
-from .ingest import read_paths
+from .ingest import check_stdin_once, read_paths
 from .lineage import (
     attribute_derivation,
     attribute_group,
@@ -130,6 +130,7 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     goes when the last document that points into it does.
     """
     files = [Path(p) for p in paths]
+    check_stdin_once(files)  # before any file is read: a usage error
     outlets = load_outlets(files, config)
     jobs = jobs_for(files, jobs) if jobs != 1 else 1
     spill_dir = SpillDir()

@@ -47,6 +47,16 @@ def tree(folder: Path) -> dict[str, str]:
     return out
 
 
+#: What a scan of samples/ skips: its README and generator (other types), and the PNG in the crawl.
+SAMPLES_SKIPPED = [
+    (str(SAMPLES / "README.md"), "unsupported file type (.md)"),
+    (str(SAMPLES / "make_samples.py"), "unsupported file type (.py)"),
+    (f"{SAMPLES / 'crawl' / 'network-2020.warc.gz'}#4", "not an HTML response (image/png)"),
+]
+SAMPLES_SKIPPED_LINES = [f"skipped: {path}: {reason}" for path, reason in SAMPLES_SKIPPED]
+SAMPLES_SKIPPED_JSON = [{"path": path, "reason": reason} for path, reason in SAMPLES_SKIPPED]
+
+
 def skipped_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("skipped: ")]
 
@@ -127,11 +137,10 @@ def test_clean_without_destination_exits_2() -> None:
 def test_scan_table() -> None:
     res = invoke("scan", SAMPLES, "-q")
     assert res.exit_code == 0, res.stderr
-    assert "17 documents read, 1 skipped" in res.stdout
+    assert "17 documents read, 3 skipped" in res.stdout
     for title in ("Near-duplicate groups", "Republished passages", "Syndication", "Skipped"):
         assert title in res.stdout
-    assert skipped_lines(res.stderr) == [
-        f"skipped: {SAMPLES / 'crawl' / 'network-2020.warc.gz'}#4: not an HTML response (image/png)"]
+    assert skipped_lines(res.stderr) == SAMPLES_SKIPPED_LINES
 
 
 def test_scan_json(scan_json: str) -> None:
@@ -146,8 +155,7 @@ def test_scan_json(scan_json: str) -> None:
     assert [d["id"] for d in data["documents"]] == sorted(d["id"] for d in data["documents"])
     assert len(data["groups"]) == 5
     assert len(data["matches"]) == 3
-    assert data["skipped"] == [{"path": f"{SAMPLES / 'crawl' / 'network-2020.warc.gz'}#4",
-                                "reason": "not an HTML response (image/png)"}]
+    assert data["skipped"] == SAMPLES_SKIPPED_JSON
     group_a = next(g for g in data["groups"] if IRANFOCUS_ID in g["documents"])
     assert sorted(group_a["documents"]) == sorted([IRANFOCUS_ID, SEED_004_ID, FREE_IRAN_NOW_ID])
     assert group_a["origin"] == IRANFOCUS_ID
@@ -164,7 +172,7 @@ def test_scan_csv() -> None:
     assert kinds.count("group") == 13  # 3 + 2 + 3 + 3 + 2 members
     assert kinds.count("passage") == 3
     assert kinds.count("syndication") >= 3
-    assert kinds.count("skipped") == 1
+    assert kinds.count("skipped") == 3
     origin_rows = [r for r in rows if r["finding"] == "group" and r["document"] == IRANFOCUS_ID]
     assert origin_rows and origin_rows[0]["origin"] == "yes"
     copy_row = next(r for r in rows if r["finding"] == "group" and r["document"] == SEED_004_ID)
@@ -179,8 +187,7 @@ def test_scan_json_subprocess_matches_in_process(scan_json: str) -> None:
     assert proc.returncode == 0, proc.stderr
     assert set(json.loads(proc.stdout)) == TOP_LEVEL_KEYS
     assert proc.stdout == scan_json  # another process, another hash seed: same bytes
-    assert skipped_lines(proc.stderr) == [
-        f"skipped: {SAMPLES / 'crawl' / 'network-2020.warc.gz'}#4: not an HTML response (image/png)"]
+    assert skipped_lines(proc.stderr) == SAMPLES_SKIPPED_LINES
 
 
 def test_scan_json_is_byte_identical_across_runs(scan_json: str) -> None:
@@ -299,8 +306,7 @@ def test_clean_out_writes_text_audit_and_manifest(tmp_path: Path) -> None:
         assert audit["chars_clean"] == len(clean.text)
     seed = next(e for e in manifest["documents"] if e["id"] == SEED_004_ID)
     assert "Popular posts from this blog" not in (out / seed["text"]).read_text(encoding="utf-8")
-    assert manifest["skipped"] == [{"path": f"{SAMPLES / 'crawl' / 'network-2020.warc.gz'}#4",
-                                    "reason": "not an HTML response (image/png)"}]
+    assert manifest["skipped"] == SAMPLES_SKIPPED_JSON
     assert manifest["dropped"] == []
     assert not (out / "dedup.json").exists()
     assert os.listdir(tmp_path) == ["cleaned"]  # no temporary folder left beside it

@@ -188,15 +188,27 @@ def test_txt_crlf_becomes_lf(tmp_path: Path) -> None:
     assert docs["crlf.txt"].text == "line one\nline two\nline three\n"
 
 
-def test_ids_are_relative_to_the_folder_and_unsupported_files_are_passed_over(tmp_path: Path) -> None:
+def test_ids_are_relative_to_the_folder_and_files_passed_over_are_reported(tmp_path: Path) -> None:
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a" / "b" / "deep.txt").write_text(GOOD_TEXT)
     (tmp_path / "a" / "notes.md").write_text("# not read")
     (tmp_path / "a" / "image.png").write_bytes(PNG)
+    (tmp_path / "a" / "LICENSE").write_text("not read either")
     (tmp_path / ".hidden.txt").write_text(GOOD_TEXT)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD.txt").write_text(GOOD_TEXT)  # not reported one by one
+    (tmp_path / "a" / "again").symlink_to(tmp_path / "a" / "b")
+    (tmp_path / "outlets.json").write_text("{}")  # the folder's outlets file: read, not passed over
     docs, skipped = read(tmp_path)
     assert list(docs) == ["a/b/deep.txt"]
-    assert skipped == []
+    assert skipped == [
+        Skipped(str(tmp_path / ".git"), "hidden folder"),
+        Skipped(str(tmp_path / ".hidden.txt"), "hidden file"),
+        Skipped(str(tmp_path / "a" / "LICENSE"), "unsupported file type (no extension)"),
+        Skipped(str(tmp_path / "a" / "again"), "symbolic link to a folder (not followed)"),
+        Skipped(str(tmp_path / "a" / "image.png"), "unsupported file type (.png)"),
+        Skipped(str(tmp_path / "a" / "notes.md"), "unsupported file type (.md)"),
+    ]
 
 
 def test_unsupported_file_named_explicitly_is_skipped(tmp_path: Path) -> None:
@@ -206,7 +218,8 @@ def test_unsupported_file_named_explicitly_is_skipped(tmp_path: Path) -> None:
     assert list(docs) == ["good.txt"]
     assert [s.path for s in skipped] == [str(tmp_path / "notes.md")]
     assert skipped[0].reason == ("unsupported file type (expected .txt, .text, .html, .htm, .xhtml,"
-                                 " .jsonl, .ndjson, .warc, .warc.gz)")
+                                 " .jsonl, .ndjson, .jsonl.gz, .ndjson.gz, .warc, .warc.gz,"
+                                 " .warc.wet, .warc.wet.gz)")
 
 
 # --------------------------------------------------------------------------
@@ -733,3 +746,212 @@ def test_record_limit_reports_only_records_left_unread(tmp_path: Path, lines: in
     skips = [i.reason for i in items if isinstance(i, Skipped)]
     assert [d.id for d in docs] == ["dump.jsonl#r0", "dump.jsonl#r1", "dump.jsonl#r2"]
     assert skips == (["stopped after 3 records"] if skipped else [])
+
+
+# --------------------------------------------------------------------------
+# gzipped JSON Lines, WET, standard input, oversized WARC records (issue 12)
+# --------------------------------------------------------------------------
+
+
+def test_jsonl_gz_is_read_like_the_jsonl(tmp_path: Path) -> None:
+    data = (SAMPLES / "dumps" / "network-2017.jsonl").read_bytes()
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "d.jsonl").write_bytes(data)
+    (tmp_path / "packed").mkdir()
+    (tmp_path / "packed" / "d.jsonl.gz").write_bytes(gzip_compress(data))
+    plain, _ = read(tmp_path / "plain")
+    packed, skipped = read(tmp_path / "packed")
+    assert skipped == []
+    assert [i.replace(".jsonl.gz", ".jsonl") for i in packed] == list(plain)
+    assert [d.text for d in packed.values()] == [d.text for d in plain.values()]
+    assert len(plain) == 4
+
+
+def gzip_compress(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, mtime=0)
+
+
+def test_jsonl_gz_bomb_stops_at_the_bound(tmp_path: Path) -> None:
+    """20 MB of blank lines gzip to 20 KB: stopped near 100 times that (plus 1 MiB), not read out."""
+    bomb = gzip_compress(b"\n" * 20_000_000)
+    folder = with_good(tmp_path, "bomb.jsonl.gz", bomb)
+    docs, skipped = read(folder)
+    assert_good_read(docs)
+    bound = 100 * len(bomb) + (1 << 20)
+    assert only_skip(skipped, folder / "bomb.jsonl.gz").reason == (
+        f"too large: decompresses to over {bound} bytes (a compression bomb?); the rest is not read")
+
+
+def test_jsonl_gz_truncated(tmp_path: Path) -> None:
+    line = json.dumps({"id": "a", "text": GOOD_TEXT}).encode() + b"\n"
+    packed = gzip_compress(line * 2000)
+    folder = with_good(tmp_path, "cut.jsonl.gz", packed[: len(packed) // 2])
+    docs, skipped = read(folder)
+    assert_good_read(docs)
+    assert skipped[-1].path == str(folder / "cut.jsonl.gz")
+    assert skipped[-1].reason.startswith("truncated or corrupt gzip: ")
+
+
+def write_wet(path: Path, pages: list[tuple[str, str, bytes]], gzip: bool = True) -> None:
+    """A WET file as Common Crawl writes it: a warcinfo record, then ``conversion`` records."""
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=gzip)
+        info = b"software: provenance tests\r\nformat: WARC File Format 1.0\r\n"
+        writer.write_record(writer.create_warc_record(
+            "", "warcinfo", payload=io.BytesIO(info), length=len(info),
+            warc_content_type="application/warc-fields"))
+        for url, ctype, body in pages:
+            writer.write_record(writer.create_warc_record(
+                url, "conversion", payload=io.BytesIO(body), length=len(body), warc_content_type=ctype,
+                warc_headers_dict={"WARC-Date": "2021-03-04T05:06:07Z",
+                                   "WARC-Refers-To": "<urn:uuid:00000000-0000-0000-0000-000000000000>"}))
+
+
+@pytest.mark.parametrize("name", ["cc.warc.wet.gz", "cc.warc.wet"])
+def test_wet_conversion_records_are_plain_text(tmp_path: Path, name: str) -> None:
+    seed = (SEEDS / "004_c7de8c5f71fa409e.txt").read_text(encoding="utf-8")
+    write_wet(tmp_path / name, [
+        ("https://www.iranfocus.com/en/a", "text/plain", seed.encode()),
+        ("https://example.org/file.pdf", "application/pdf", b"%PDF-1.4"),
+        ("https://news.example.com/b", "text/plain", "Short text, in UTF-8: Tehrān.".encode()),
+    ], gzip=name.endswith(".gz"))
+    docs, skipped = read(tmp_path)
+    assert list(docs) == [f"{name}#1", f"{name}#3"]
+    assert skipped == [Skipped(f"{tmp_path / name}#2", "not a plain-text conversion (application/pdf)")]
+    first = docs[f"{name}#1"]
+    assert (first.kind, first.text) == ("text", seed)
+    assert (first.url, first.outlet, first.outlet_source) == ("https://www.iranfocus.com/en/a",
+                                                              "iranfocus.com", "warc target host")
+    assert (first.crawl_date, first.date) == ("2021-03-04", None)
+    assert docs[f"{name}#3"].text == "Short text, in UTF-8: Tehrān."
+
+
+def _rchar() -> int:
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/self/io")
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="counts reads through /proc/self/io")
+def test_oversized_record_of_an_uncompressed_warc_is_seeked_past(tmp_path: Path) -> None:
+    """A response that says it holds 2 GiB (a sparse file) is passed over without reading it."""
+    gap = 2 << 30
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"
+    big = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:11111111-1111-1111-1111-111111111111>"
+           b"\r\nWARC-Date: 2020-02-15T12:00:00Z\r\nWARC-Target-URI: https://big.example.org/\r\n"
+           b"Content-Type: application/http; msgtype=response\r\n"
+           b"Content-Length: " + str(len(http) + gap).encode() + b"\r\n\r\n" + http)
+    after = tmp_path / "after.warc"
+    write_warc(after, CRAWL[-1:], gzip=False)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with open(folder / "big.warc", "wb") as fh:
+        fh.write(big)
+        fh.seek(gap, os.SEEK_CUR)  # a hole: no disk used, but read through it would take 2 GiB
+        fh.write(b"\r\n\r\n" + after.read_bytes())
+    before = _rchar()
+    docs, skipped = read(folder)
+    assert _rchar() - before < 8 << 20, "the oversized record was read through"
+    assert skipped == [Skipped(f"{folder / 'big.warc'}#1", f"too large: over {16 << 20} bytes")]
+    assert docs["big.warc#2"].text == "The second page says who published it and when."
+
+
+def test_oversized_record_of_a_warc_gz_is_never_held_in_memory(tmp_path: Path) -> None:
+    """Over the limit, a gzipped record is read past in small pieces, not up to the limit."""
+    import tracemalloc
+
+    rnd = random.Random(5)
+    body = html_page(" ".join(f"word{rnd.randint(0, 9999)}" for _ in range(600_000)))  # ~6 MB
+    write_warc(tmp_path / "w.warc.gz", [
+        ("response", "https://a.example.org/", "text/html", body, "2020-02-15T12:00:00Z"),
+        CRAWL[-1],
+    ])
+    tracemalloc.start()
+    try:
+        docs, skipped = read(tmp_path, cfg=IngestConfig(max_record_bytes=4 << 20))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert skipped == [Skipped(f"{tmp_path / 'w.warc.gz'}#1", f"too large: over {4 << 20} bytes")]
+    assert list(docs) == ["w.warc.gz#2"]
+    assert peak < 2 << 20, f"{peak} bytes held at once"
+
+
+def test_warc_gz_bomb_stops_before_the_record_is_inflated(tmp_path: Path) -> None:
+    write_warc(tmp_path / "bomb.warc.gz", [
+        ("response", "https://a.example.org/", "text/html", b"\0" * 30_000_000, "2020-02-15T12:00:00Z"),
+        CRAWL[-1],
+    ])
+    bound = 100 * (tmp_path / "bomb.warc.gz").stat().st_size + (1 << 20)
+    docs, skipped = call_with_timeout(lambda: read(tmp_path), 10)
+    assert docs == {}
+    assert skipped == [Skipped(str(tmp_path / "bomb.warc.gz"), f"too large: decompresses to over {bound}"
+                               " bytes (a compression bomb?); the rest is not read after record 2")]
+
+
+def stdin_read(data: bytes) -> tuple[dict[str, Document], list[Skipped]]:
+    from provenance.ingest import read_stdin
+
+    docs: dict[str, Document] = {}
+    skipped: list[Skipped] = []
+    for item in read_stdin(io.BytesIO(data), IngestConfig(), set()):
+        if isinstance(item, Skipped):
+            skipped.append(item)
+        else:
+            docs[item.id] = item
+    return docs, skipped
+
+
+def test_stdin_is_sniffed_plain_text_html_jsonl() -> None:
+    seed = (SEEDS / "004_c7de8c5f71fa409e.txt").read_bytes()
+    docs, _ = stdin_read(seed)
+    assert (list(docs), docs["stdin"].kind, docs["stdin"].path) == (["stdin"], "text", "stdin")
+    docs, _ = stdin_read((SAMPLES / "iranfocus" / "tackle-iran-by-supporting-the-iranian-people.html").read_bytes())
+    assert docs["stdin"].kind == "html" and "<" not in docs["stdin"].text
+    docs, skipped = stdin_read(b"\n" + (SAMPLES / "dumps" / "network-2017.jsonl").read_bytes())
+    assert skipped == [] and len(docs) == 4
+    assert all(i.startswith("stdin#") for i in docs)
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_stdin_warc_gzipped_or_not(tmp_path: Path, packed: bool) -> None:
+    write_warc(tmp_path / "c.warc.gz", CRAWL, gzip=packed)
+    docs, skipped = stdin_read((tmp_path / "c.warc.gz").read_bytes())
+    assert list(docs) == ["stdin#1", "stdin#3"]
+    assert skipped == [Skipped("stdin#2", "not an HTML response (image/png)")]
+
+
+def test_stdin_gzip_bomb_stops_at_the_size_limit() -> None:
+    docs, skipped = stdin_read(gzip_compress(b"word " * 20_000_000))  # 100 MB, over 64 MiB
+    assert docs == {}
+    assert len(skipped) == 1 and skipped[0].path == "stdin"
+    assert skipped[0].reason.startswith("too large: decompresses to over ")
+
+
+def test_endless_stdin_stops_at_the_limit_in_a_real_pipe() -> None:
+    import subprocess
+    import sys
+
+    yes = subprocess.Popen(["yes", "the same words again"], stdout=subprocess.PIPE)
+    try:
+        done = subprocess.run([sys.executable, "-m", "provenance", "scan", "-", "-q"], stdin=yes.stdout,
+                              capture_output=True, text=True, timeout=60, cwd=ROOT)
+    finally:
+        yes.kill()
+        yes.wait()
+    assert done.returncode == 2
+    assert f"skipped: stdin: too large: over {64 << 20} bytes (standard input is not read past the limit)" \
+        in done.stderr.splitlines()
+
+
+def test_stdin_named_twice_is_a_usage_error() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "provenance", "scan", "-", str(SEEDS), "-", "-q"],
+                          input="text", capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: standard input (-) can be named only once"

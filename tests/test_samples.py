@@ -40,12 +40,15 @@ def _kinds(evidence: list[dict], positive: bool = True) -> set[str]:
     return {e["kind"] for e in evidence if e["weight"] > 0 or not positive}
 
 
-def test_every_document_is_read_and_the_png_is_skipped(data: dict) -> None:
+def test_every_document_is_read_and_the_png_and_other_files_are_skipped(data: dict) -> None:
     ids = {d["id"] for d in data["documents"]}
     assert len(ids) == 17
     assert {IRANFOCUS, FREE_IRAN, NCRI_US, BLOG_2020, NCRI_2020, DIGEST, *SEED.values()} <= ids
-    assert data["skipped"] == [{"path": str(SAMPLES / "crawl/network-2020.warc.gz") + "#4",
-                                "reason": "not an HTML response (image/png)"}]
+    assert data["skipped"] == [  # outlets.json is the folder's outlets file: read, not skipped
+        {"path": str(SAMPLES / "README.md"), "reason": "unsupported file type (.md)"},
+        {"path": str(SAMPLES / "make_samples.py"), "reason": "unsupported file type (.py)"},
+        {"path": str(SAMPLES / "crawl/network-2020.warc.gz") + "#4",
+         "reason": "not an HTML response (image/png)"}]
 
 
 def test_group_a_is_the_iran_focus_article_credited_by_its_copies(data: dict) -> None:
