@@ -90,16 +90,26 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar."
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes for reading, cleaning and"
                                       " signing (and LSH and verification on large runs); 0 means every"
                                       " core. The output is the same for any number.")]
+FollowOpt = Annotated[bool, typer.Option(
+    "--follow-links", help="Read symbolic links in a scanned folder that point to files outside the"
+                           " folders given (by default they are passed over, with a reason). Links into"
+                           " /proc, /sys and /dev, and links to folders, are never followed.")]
 OutletsOpt = Annotated[Path | None, typer.Option(
     "--outlets", exists=True, dir_okay=False,
     help="An outlets file: aliases, and path or URL patterns naming outlets (outlets.json atop a"
          " scanned folder is read too).")]
 
 
+def ingest_config(outlets: Path | None, follow_links: bool) -> IngestConfig:
+    """What the reading options say."""
+    return IngestConfig(outlets_file=str(outlets) if outlets else None, follow_links=follow_links)
+
+
 def _config(shingle_size: int, num_perm: int, seed: int, threshold: float,
-            keep: list[str] | None, rules: Path | None, outlets: Path | None = None) -> Config:
+            keep: list[str] | None, rules: Path | None, outlets: Path | None = None,
+            follow_links: bool = False) -> Config:
     config = Config(
-        ingest=IngestConfig(outlets_file=str(outlets) if outlets else None),
+        ingest=ingest_config(outlets, follow_links),
         clean=CleanConfig(keep=tuple(sorted(set(keep or ()))), rules_file=str(rules) if rules else None),
         sign=SignConfig(shingle_size=shingle_size, num_perm=num_perm, seed=seed),
         match=MatchConfig(doc_threshold=threshold),
@@ -262,12 +272,13 @@ def scan(
                                                    "output).")] = None,
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
-    outlets: OutletsOpt = None, quiet: QuietOpt = False, jobs: JobsOpt = 0,
+    outlets: OutletsOpt = None, follow_links: FollowOpt = False, quiet: QuietOpt = False,
+    jobs: JobsOpt = 0,
 ) -> None:
     """Find boilerplate, near-duplicate groups, republished passages and their origins."""
     try:
         outs = parse_formats(fmt or ["table"], SCAN_FORMATS, output, paths)
-        config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
+        config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
         report = _scan(paths, config, quiet, jobs)
         write_formats(outs, lambda f: to_json(report) if f == "json" else to_csv(report),
                       lambda console: render_table(report, console))
@@ -291,12 +302,13 @@ def clean_cmd(
                                        "marked [-reason: ...-], and write nothing.")] = False,
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
-    outlets: OutletsOpt = None, quiet: QuietOpt = False, jobs: JobsOpt = 0,
+    outlets: OutletsOpt = None, follow_links: FollowOpt = False, quiet: QuietOpt = False,
+    jobs: JobsOpt = 0,
 ) -> None:
     """Strip boilerplate; write the cleaned corpus and an audit of every cut."""
     if show:
         try:
-            config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
+            config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
             cleaned, _, _ = _read(paths, config, quiet=True, sign=False)
         except ProvenanceError as exc:
             raise _fail(str(exc)) from exc
@@ -310,7 +322,7 @@ def clean_cmd(
         raise _fail("use --out DIR or --output FILE, not both (with --out, --format jsonl"
                     " also writes DIR/cleaned.jsonl)")
     try:
-        config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
+        config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
         if out is not None:
             check_disjoint(out, paths)
         check_not_input(output, paths)
@@ -388,12 +400,13 @@ def report(
     html: Annotated[Path, typer.Option("--html", help="Write a self-contained HTML report here.")],
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
-    outlets: OutletsOpt = None, quiet: QuietOpt = False, jobs: JobsOpt = 0,
+    outlets: OutletsOpt = None, follow_links: FollowOpt = False, quiet: QuietOpt = False,
+    jobs: JobsOpt = 0,
 ) -> None:
     """Scan, then write one HTML page: syndication, the outlet network, passages side by side."""
     try:
         check_not_input(html, paths)
-        config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
+        config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
         atomic_write_text(html, to_html(_scan(paths, config, quiet, jobs)))
         sys.stderr.write(f"wrote {html}\n")
     except ProvenanceError as exc:
@@ -407,7 +420,8 @@ def graph(
     dot: Annotated[Path | None, typer.Option("--dot", help="Write Graphviz DOT here.")] = None,
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
-    outlets: OutletsOpt = None, quiet: QuietOpt = False, jobs: JobsOpt = 0,
+    outlets: OutletsOpt = None, follow_links: FollowOpt = False, quiet: QuietOpt = False,
+    jobs: JobsOpt = 0,
 ) -> None:
     """Scan, then export the outlet network (source -> republisher, weighted) as GraphML and/or DOT."""
     if graphml is None and dot is None:
@@ -415,7 +429,7 @@ def graph(
     try:
         check_not_input(graphml, paths)
         check_not_input(dot, paths)
-        config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets)
+        config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
         edges = edges_from(to_dict(_scan(paths, config, quiet, jobs))["syndication"])
         if graphml is not None:
             atomic_write_text(graphml, to_graphml(edges))

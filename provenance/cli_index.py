@@ -21,6 +21,7 @@ from . import check as checking
 from .check_format import render_table, to_github, to_json, to_junit, to_markdown, to_sarif
 from .clean import check_keep
 from .cli import (
+    FollowOpt,
     KeepOpt,
     OutletsOpt,
     Paths,
@@ -29,11 +30,12 @@ from .cli import (
     _Bar,
     _fail,
     err,
+    ingest_config,
     parse_formats,
     stdout_console,
     write_formats,
 )
-from .config import CleanConfig, Config, IngestConfig, MatchConfig, SignConfig
+from .config import CleanConfig, Config, MatchConfig, SignConfig
 from .errors import ProvenanceError
 from .records import Skipped
 from .report import canonical_json
@@ -91,12 +93,12 @@ def _open(spec: str, create: bool = False) -> IndexStore:
 
 def _config_for(store: IndexStore, shingle_size: int | None, num_perm: int | None, seed: int | None,
                 threshold: float | None, keep: list[str] | None, rules: Path | None,
-                outlets: Path | None) -> Config:
+                outlets: Path | None, follow_links: bool) -> Config:
     config = checking.config_from_params(store.params(), shingle_size=shingle_size, num_perm=num_perm,
                                          seed=seed, threshold=threshold, keep=keep,
                                          rules_file=str(rules) if rules else None)
     check_keep(config.clean)
-    return Config(ingest=IngestConfig(outlets_file=str(outlets) if outlets else None), clean=config.clean,
+    return Config(ingest=ingest_config(outlets, follow_links), clean=config.clean,
                   sign=config.sign, match=config.match, verify=config.verify)
 
 
@@ -112,12 +114,13 @@ def build_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Hash seed.")] = 1,
     threshold: Annotated[float, typer.Option("--threshold", min=0.01, max=0.99,
                                              help="LSH threshold for near-duplicate documents.")] = 0.5,
-    keep: KeepOpt = None, rules: RulesOpt = None, outlets: OutletsOpt = None, quiet: QuietOpt = False,
+    keep: KeepOpt = None, rules: RulesOpt = None, outlets: OutletsOpt = None,
+    follow_links: FollowOpt = False, quiet: QuietOpt = False,
 ) -> None:
     """Create an index of PATHS (files or folders), cleaned and signed as scan does them."""
     store = None
     try:
-        config = Config(ingest=IngestConfig(outlets_file=str(outlets) if outlets else None),
+        config = Config(ingest=ingest_config(outlets, follow_links),
                         clean=CleanConfig(keep=tuple(sorted(set(keep or ()))),
                                           rules_file=str(rules) if rules else None),
                         sign=SignConfig(shingle_size=shingle_size, num_perm=num_perm, seed=seed),
@@ -146,13 +149,14 @@ def add_cmd(
     paths: Paths, index: IndexOpt, workers: WorkersOpt = 1,
     shingle_size: ShingleOpt = None, num_perm: PermOpt = None, seed: SeedOpt = None,
     threshold: LshOpt = None, keep: KeepOpt = None, rules: RulesOpt = None, outlets: OutletsOpt = None,
-    quiet: QuietOpt = False,
+    follow_links: FollowOpt = False, quiet: QuietOpt = False,
 ) -> None:
     """Add PATHS to an index in one transaction; a document with an indexed id replaces it."""
     store = None
     try:
         store = _open(index)
-        config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets)
+        config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets,
+                             follow_links)
         with _Bar(not quiet and err.is_terminal) as bar:
             result, skipped = checking.add(paths, store, config, workers=workers, progress=bar)
         _stderr_skipped(skipped)
@@ -228,7 +232,8 @@ def check_cmd(
         help="LSH threshold for near-duplicate documents, as on every command (default: the"
              " index's; another is refused). The similarity that fails the check is"
              " --min-similarity.")] = None,
-    keep: KeepOpt = None, rules: RulesOpt = None, outlets: OutletsOpt = None, quiet: QuietOpt = False,
+    keep: KeepOpt = None, rules: RulesOpt = None, outlets: OutletsOpt = None,
+    follow_links: FollowOpt = False, quiet: QuietOpt = False,
 ) -> None:
     """Check new files against an index and among themselves (exit 0 clean, 1 duplicates, 2 error)."""
     store = None
@@ -239,7 +244,8 @@ def check_cmd(
                         " the check is --min-similarity")
         outs = parse_formats(fmt or ["table"], CHECK_FORMATS, output, paths)
         store = _open(index)
-        config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets)
+        config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets,
+                             follow_links)
         with _Bar(not quiet and err.is_terminal) as bar:
             result = checking.check(paths, store, config, fail_on=fail_on.value, threshold=min_similarity,
                                     progress=bar)

@@ -47,6 +47,10 @@ class IngestConfig:
     ``path`` (its path from the current folder, or its absolute path outside it). The index uses
     ``path``, so that ``a/x/index.txt`` and ``b/y/index.txt`` stay two documents however they
     are named on the command line."""
+    follow_links: bool = False
+    """Read a symbolic link in a scanned folder that points to a file outside the input folders
+    (``--follow-links``); by default it is passed over. Targets in ``/proc``, ``/sys`` and
+    ``/dev`` are never read, and links to folders are never followed."""
 
 
 @dataclass(frozen=True)

@@ -344,7 +344,12 @@ def input_folders(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return [Path(p).resolve() for p in paths if os.fspath(p) != STDIN and Path(p).is_dir()]
 
 
-def folder_files(root: Path, folders: Sequence[Path]) -> Iterator[tuple[Path, str] | Skipped]:
+#: Where a followed link may never point: files there can block, be endless, or leak the machine.
+_NEVER_FOLLOWED = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def folder_files(root: Path, folders: Sequence[Path], follow_links: bool = False
+                 ) -> Iterator[tuple[Path, str] | Skipped]:
     """The supported files below ``root`` with their ids (paths relative to ``root``), in order.
 
     Every other entry is a ``Skipped`` with its reason: files of other types,
@@ -352,7 +357,9 @@ def folder_files(root: Path, folders: Sequence[Path]) -> Iterator[tuple[Path, st
     ``folders``, which is never opened: a crawl folder may hold a link to
     ``/etc/shadow`` or ``/proc/kmsg``. ``outlets.json`` atop the folder is
     the run's outlets file (``pipeline.load_outlets``), not passed over.
-    Files named directly on the command line are read as given.
+    With ``follow_links`` (``--follow-links``) such a link is read, unless it points
+    into ``/proc``, ``/sys`` or ``/dev``. Files named directly on the command line
+    are read as given.
     """
     for file in walk(root):
         if isinstance(file, Skipped):
@@ -368,8 +375,13 @@ def folder_files(root: Path, folders: Sequence[Path]) -> Iterator[tuple[Path, st
             except (OSError, RuntimeError):
                 yield Skipped(str(file), "broken or looping symbolic link")
                 continue
-            if not any(target == f or f in target.parents for f in folders):
-                yield Skipped(str(file), "symbolic link to outside the input folders (not followed)")
+            if any(target == f or f in target.parents for f in _NEVER_FOLLOWED):
+                yield Skipped(str(file), f"symbolic link into {target.parts[1] and '/' + target.parts[1]}"
+                                         " (never followed)")
+                continue
+            if not follow_links and not any(target == f or f in target.parents for f in folders):
+                yield Skipped(str(file), "symbolic link to outside the input folders (not followed;"
+                                         " --follow-links reads it)")
                 continue
         yield file, file.relative_to(root).as_posix()
 
@@ -406,7 +418,7 @@ def read_paths(paths: Iterable[str | os.PathLike[str]],
             yield Skipped(str(raw), "no such file or folder")
             continue
         if root.is_dir():
-            for found in folder_files(root, folders):
+            for found in folder_files(root, folders, cfg.follow_links):
                 if isinstance(found, Skipped):
                     yield found
                 else:

@@ -341,7 +341,7 @@ def _batches(paths: Iterable[Path], config: Config, outlets: Outlets,
             yield Skipped(str(root), "no such file or folder")
             continue
         if root.is_dir():
-            for found in folder_files(root, folders):
+            for found in folder_files(root, folders, config.ingest.follow_links):
                 if isinstance(found, Skipped):
                     yield from flush()
                     yield found

@@ -112,8 +112,41 @@ def test_a_link_out_of_a_scanned_folder_is_skipped_not_read(tmp_path: Path, jobs
         parallel.MIN_PARALLEL_BYTES = old
     assert sorted(d["id"] for d in report["documents"]) == ["inside.txt", "page.txt"]
     assert report["skipped"] == [{"path": str(crawl / "shadow.txt"),
-                                  "reason": "symbolic link to outside the input folders (not followed)"}]
+                                  "reason": "symbolic link to outside the input folders (not followed;"
+                                            " --follow-links reads it)"}]
     assert "secret" not in json.dumps(report)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_follow_links_reads_a_link_out_but_never_into_proc_sys_or_dev(tmp_path: Path, jobs: int) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "shared.txt").write_bytes(SEED_004.read_bytes())
+    crawl = tmp_path / "crawl"
+    crawl.mkdir()
+    (crawl / "shared.txt").symlink_to(outside / "shared.txt")
+    (crawl / "kmsg.txt").symlink_to("/proc/kmsg")  # would block a reader forever
+    (crawl / "zero.txt").symlink_to("/dev/zero")  # endless
+    import provenance.parallel as parallel
+    from provenance import Config, run
+    from provenance.config import IngestConfig
+    from provenance.report import to_dict
+
+    old = parallel.MIN_PARALLEL_BYTES
+    parallel.MIN_PARALLEL_BYTES = 0  # share out even this small input when jobs > 1
+    try:
+        plain = to_dict(run([crawl], Config(), jobs=jobs))
+        report = to_dict(run([crawl], Config(ingest=IngestConfig(follow_links=True)), jobs=jobs))
+    finally:
+        parallel.MIN_PARALLEL_BYTES = old
+    assert plain["documents"] == [] and len(plain["skipped"]) == 3
+    assert [d["id"] for d in report["documents"]] == ["shared.txt"]
+    assert {s["path"].rsplit("/", 1)[-1]: s["reason"] for s in report["skipped"]} == {
+        "kmsg.txt": "symbolic link into /proc (never followed)",
+        "zero.txt": "symbolic link into /dev (never followed)"}
+    cli = subprocess.run([sys.executable, "-m", "provenance", "scan", str(crawl), "-f", "json", "-q",
+                          "--follow-links"], capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0 and [d["id"] for d in json.loads(cli.stdout)["documents"]] == ["shared.txt"]
 
 
 def test_a_jsonl_file_with_no_line_end_is_refused_at_the_limit(tmp_path: Path) -> None:
