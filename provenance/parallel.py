@@ -149,7 +149,6 @@ def stop() -> None:
     for executor in _pools.values():
         # The executor's own list of its processes (CPython's; 3.14 has terminate_workers()).
         workers = list((getattr(executor, "_processes", None) or {}).values())
-        executor.shutdown(wait=False, cancel_futures=True)
         for worker in workers:
             with contextlib.suppress(OSError, ValueError):
                 worker.terminate()
@@ -159,6 +158,9 @@ def stop() -> None:
                 if worker.exitcode is None:
                     worker.kill()
                     worker.join(STOP_SECONDS)
+        # Quick now that the workers are gone; and waiting for the pool's own thread to end is
+        # what keeps 3.11's exit hook from writing to its closed wakeup pipe (EBADF at exit).
+        executor.shutdown(wait=True, cancel_futures=True)
     _pools.clear()
 
 
