@@ -10,12 +10,15 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, Any
 
 import typer
 from rapidfuzz import fuzz
@@ -55,8 +58,51 @@ from .report import canonical_json, document_dict, render_audit, render_table, t
 from .safe_text import one_line
 from .sign import SignedBatch
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Strip page furniture from scraped text, find copies, and say who published first.")
+
+class Stopped(BaseException):
+    """SIGTERM or Ctrl-C, raised in the main thread so the run unwinds as it does on an error.
+
+    Worker processes are stopped (``parallel.ordered_map``), the texts kept on
+    disk removed and no output half-written, which the default actions (dying
+    at once; click's "Aborted!" for Ctrl-C) would not all do. Not an
+    ``Exception``, so that no ``except Exception`` takes it for a failure to report.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: The signals that stop a run cleanly.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    for sig in STOP_SIGNALS:  # a second signal, while unwinding, acts as it normally does
+        signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
+    raise Stopped(signum)
+
+
+class _App(typer.Typer):
+    """The command: SIGTERM and Ctrl-C stop it with ``error: stopped by SIG...`` and exit 128+N."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            return super().__call__(*args, **kwargs)  # signal handlers belong to the main thread
+        previous = {sig: signal.signal(sig, _stop) for sig in STOP_SIGNALS}
+        try:
+            return super().__call__(*args, **kwargs)
+        except Stopped as exc:
+            sys.stderr.write(f"error: stopped by {signal.Signals(exc.signum).name}\n")
+            sys.exit(128 + exc.signum)
+        finally:
+            for sig, handler in previous.items():
+                if handler is not None:  # None: a handler not set from Python, which cannot be put back
+                    signal.signal(sig, handler)
+
+
+app = _App(add_completion=False, no_args_is_help=True,
+           help="Strip page furniture from scraped text, find copies, and say who published first.")
 err = Console(stderr=True)
 
 

@@ -18,15 +18,23 @@ is resolved again under its new id (outlets files match ids by pattern).
 Processes are started with ``forkserver`` (``spawn`` where there is none),
 never plain ``fork``, and at most ``2 * jobs`` batches are in flight, so a
 huge input never piles up in memory waiting for a worker.
+
+No worker outlives the run: on Linux the kernel kills the fork server and
+the workers when the run dies, even by SIGKILL (``lifeline``), and any
+exception that ends the work, a SIGTERM or Ctrl-C turned into one by the
+command line included, stops the workers at once (``stop``) rather than
+waiting for their batches.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import multiprocessing
 import os
 import sys
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -55,6 +63,7 @@ from .ingest import (
     read_stdin,
     unique_id,
 )
+from .lifeline import worker_start
 from .memory import paused
 from .outlets import Outlets, resolve
 from .records import CleanDoc, DocPair, Document, Passage, PassageMatch, Skipped
@@ -105,20 +114,58 @@ def jobs_for(paths: Iterable[Path], jobs: int) -> int:
 
 
 def pool(jobs: int) -> Executor:
-    """A process pool of ``jobs`` workers, started once and reused for the rest of the run."""
+    """A process pool of ``jobs`` workers, started once and reused for the rest of the run.
+
+    Its workers die with this process (``lifeline.worker_start``).
+    """
     if jobs not in _pools:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if context.get_start_method() == "forkserver":  # import once in the server, not per worker
-            context.set_forkserver_preload(["provenance.parallel"])
-        _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+            # The fork server dies with the thread that starts it: tie it to the run only when
+            # that is the main thread, which lives as long as the run.
+            lifeline = ["provenance._forkserver_lifeline"]
+            if threading.current_thread() is not threading.main_thread():
+                lifeline = []
+            context.set_forkserver_preload([*lifeline, "provenance.parallel"])
+        _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                           initializer=worker_start, initargs=(os.getpid(),))
     return _pools[jobs]
 
 
 @atexit.register
 def shutdown() -> None:
-    """Stop the worker processes."""
+    """Stop the worker processes, once their work is done (at exit, there is none left)."""
     for executor in _pools.values():
+        executor.shutdown(wait=True, cancel_futures=True)
+    _pools.clear()
+
+
+#: How long a stopped worker has to exit on SIGTERM before it gets SIGKILL.
+STOP_SECONDS = 5.0
+
+
+def stop() -> None:
+    """Stop the worker processes now, in the middle of their batches.
+
+    For a run that is ending early (an error, SIGTERM, Ctrl-C): ``shutdown``
+    would wait for every running batch to finish. Each worker gets SIGTERM,
+    then SIGKILL if it has not exited within ``STOP_SECONDS``.
+    """
+    for executor in _pools.values():
+        # The executor's own list of its processes (CPython's; 3.14 has terminate_workers()).
+        workers = list((getattr(executor, "_processes", None) or {}).values())
+        for worker in workers:
+            with contextlib.suppress(OSError, ValueError):
+                worker.terminate()
+        for worker in workers:
+            with contextlib.suppress(OSError, ValueError):
+                worker.join(STOP_SECONDS)
+                if worker.exitcode is None:
+                    worker.kill()
+                    worker.join(STOP_SECONDS)
+        # Quick now that the workers are gone; and waiting for the pool's own thread to end is
+        # what keeps 3.11's exit hook from writing to its closed wakeup pipe (EBADF at exit).
         executor.shutdown(wait=True, cancel_futures=True)
     _pools.clear()
 
@@ -135,14 +182,19 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
         return
     executor = pool(jobs)
     pending: deque[Future[Any] | Any] = deque()
-    for batch in batches:
-        pending.append(executor.submit(fn, *batch) if isinstance(batch, tuple) else batch)
-        while len(pending) > 2 * jobs:
+    try:
+        for batch in batches:
+            pending.append(executor.submit(fn, *batch) if isinstance(batch, tuple) else batch)
+            while len(pending) > 2 * jobs:
+                head = pending.popleft()
+                yield head.result() if isinstance(head, Future) else head
+        while pending:
             head = pending.popleft()
             yield head.result() if isinstance(head, Future) else head
-    while pending:
-        head = pending.popleft()
-        yield head.result() if isinstance(head, Future) else head
+    except BaseException:  # an error, SIGTERM, Ctrl-C, or the caller stopped reading: the run ends here
+        if any(isinstance(p, Future) and not p.done() for p in pending):
+            stop()
+        raise
 
 
 # --- ingest, clean, annotate -------------------------------------------------

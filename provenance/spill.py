@@ -13,15 +13,26 @@ number of documents and passages, not with their size.
 The folder belongs to the process that made it (``SpillDir()``) and is
 removed when the last reference to it goes (or at exit). Worker processes
 that receive it by pickle only append to it.
+
+A run killed before it could clean up leaves its folder behind, and the next
+run removes it. Whether the owner is gone is never judged by its process id:
+ids mean nothing across PID namespaces (containers sharing one ``/tmp``) and
+are reused. The owner holds an exclusive ``flock`` on ``.owner.lock`` inside
+its folder for as long as it lives (the kernel drops it when the process dies,
+however it dies); a cleaner removes a folder only once it can take that lock
+itself. A folder is made under a name cleaners pass over and renamed into
+place with the lock already held, so no cleaner ever sees it unlocked.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -33,8 +44,15 @@ from .errors import OutputError
 #: the same document several times in a row.
 CACHE_TEXTS = 64
 
-#: Folder names: this prefix, then the owner's process id.
+#: Folder names: this prefix, then the owner's process id (for people: cleaners never read it).
 PREFIX = "provenance-spill-"
+#: A folder's name while it is being made, before its lock is held.
+STAGING = "provenance-spill.new-"
+#: The file inside a folder whose lock the owner holds for its whole life.
+LOCK_NAME = ".owner.lock"
+#: A folder without a lock file (made by an older provenance, or by a process killed before it
+#: could make the lock) is removed only when nothing in it has changed for this long.
+UNLOCKED_STALE_SECONDS = 24 * 3600
 
 def _open_append(path: str) -> Any:
     return open(path, "ab", buffering=1 << 20)  # closed with the folder
@@ -50,11 +68,20 @@ class SpillDir:
     def __init__(self, parent: str | None = None) -> None:
         parent = parent or tempfile.gettempdir()
         _remove_orphans(parent)
+        lock = -1
         try:
-            self.path = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=parent)
+            staging = tempfile.mkdtemp(prefix=STAGING, dir=parent)
+            lock = os.open(os.path.join(staging, LOCK_NAME), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a folder of our own: never contended
+            unique = os.path.basename(staging)[len(STAGING):]  # mkdtemp's: no other folder has it
+            self.path = os.path.join(parent, f"{PREFIX}{os.getpid()}-{unique}")
+            os.rename(staging, self.path)
         except OSError as exc:
+            if lock >= 0:
+                os.close(lock)
             raise OutputError(f"{parent}: cannot make a folder for the texts kept on disk during "
                               f"the run ({exc.strerror or exc}); set TMPDIR to a writable folder") from exc
+        self._lock_fd = lock
         self._open(owner=True)
 
     @classmethod
@@ -76,8 +103,8 @@ class SpillDir:
         self._out_pid = 0
         self._out_name = ""
         self._cache: OrderedDict[tuple[str, int, int], str] = OrderedDict()
-        self._finalizer: Any = (weakref.finalize(self, _remove, self.path, self._fds) if owner
-                                else weakref.finalize(self, _close, self._fds))
+        self._finalizer: Any = (weakref.finalize(self, _remove, self.path, self._fds, self._lock_fd)
+                                if owner else weakref.finalize(self, _close, self._fds))
         with _lock:
             _registry[self.path] = self
 
@@ -136,27 +163,49 @@ class SpillDir:
 
 
 def _remove_orphans(parent: str) -> None:
-    """Remove the folders of owners that are gone (killed before they could clean up)."""
+    """Remove the folders whose owners are gone (killed before they could clean up).
+
+    Gone means: its lock can be taken. A live owner holds it, in any PID
+    namespace, in any container sharing the folder; the kernel releases it
+    when the owner dies. Another user's folder cannot be opened: it is kept.
+    """
     try:
         names = os.listdir(parent)
     except OSError:
         return
     for name in names:
-        if not name.startswith(PREFIX):
-            continue
-        pid = name[len(PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+        if name.startswith((PREFIX, STAGING)):
+            _remove_if_ownerless(os.path.join(parent, name))
 
 
-def _alive(pid: int) -> bool:
+def _remove_if_ownerless(folder: str) -> None:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        lock = os.open(os.path.join(folder, LOCK_NAME), os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        if _unchanged_for(folder, UNLOCKED_STALE_SECONDS):
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    except OSError:  # not a folder, or not ours to open: not ours to judge
+        return
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: its owner is alive
+            return
+        shutil.rmtree(folder, ignore_errors=True)  # under the lock, so no other cleaner judges it meanwhile
+    finally:
+        os.close(lock)
+
+
+def _unchanged_for(folder: str, seconds: float) -> bool:
+    """Nothing in ``folder`` (nor the folder) changed in the last ``seconds``."""
+    try:
+        with os.scandir(folder) as entries:
+            newest = max([os.stat(folder).st_mtime,
+                          *(e.stat(follow_symlinks=False).st_mtime for e in entries)])
+    except OSError:
         return False
-    except OSError:  # another user's process: alive, and not ours to judge
-        return True
-    return True
+    return time.time() - newest > seconds
 
 
 def _close(fds: dict[str, int]) -> None:
@@ -166,9 +215,11 @@ def _close(fds: dict[str, int]) -> None:
     fds.clear()
 
 
-def _remove(path: str, fds: dict[str, int]) -> None:
+def _remove(path: str, fds: dict[str, int], lock: int) -> None:
     _close(fds)
     shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        os.close(lock)  # last: the lock is what keeps other runs' cleaners away
 
 
 class SpillRef:

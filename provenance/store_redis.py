@@ -19,6 +19,10 @@ Selected by a ``redis://host:port/db`` URL (``rediss://`` and ``unix://`` too);
 Every ``add`` is one ``MULTI``/``EXEC`` transaction, under ``WATCH`` of the ids it
 writes: two adds of different documents both land; two that write the same id
 retry in turn; a client that dies before ``EXEC`` leaves nothing behind.
+A build is one such transaction too, and it claims the index by writing
+``meta`` under ``WATCH`` of it: of two builds of one new index, the first
+``EXEC`` lands and the other fails clearly (a forced one replaces it instead),
+and a build killed before its ``EXEC`` leaves the old state, key for key.
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ class RedisStore:
         self.prefix = f"provenance:v{SCHEMA}:{quote(name, safe='')}:"
         clean_url = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
         self._pending: dict[str, Any] | None = None
-        self._replace = False  # the pending build replaces an index (``create(force=True)``)
+        self._force = False  # the pending build may replace an index (``create(force=True)``)
         try:
             self.r = redis.Redis.from_url(clean_url, socket_connect_timeout=5, socket_timeout=timeout)
             self.r.ping()
@@ -133,7 +137,7 @@ class RedisStore:
             raise IndexStoreError(f"{self.spec} already holds an index (prefix {self.prefix!r});"
                                   f" extend it with: provenance index add PATH... --index {self.spec},"
                                   " or rebuild it with --force")
-        self._replace = self._params is not None
+        self._force = force
         self._pending = params
 
     def _old_keys(self) -> list[bytes]:
@@ -146,7 +150,7 @@ class RedisStore:
 
     def abort(self) -> None:
         self._pending = None
-        self._replace = False
+        self._force = False
 
     def close(self) -> None:
         with contextlib.suppress(RedisError, OSError):
@@ -180,10 +184,17 @@ class RedisStore:
         with self.r.pipeline(transaction=True) as pipe:
             id_keys = [self.k("id", i) for i in ids]
             pipe.watch(self.k("meta"), *id_keys)  # type: ignore[no-untyped-call]
-            if self._pending is not None and not self._replace and pipe.exists(self.k("meta")):
-                raise IndexStoreError(f"{self.spec}: another process built an index here meanwhile")
-            old_keys = self._old_keys() if self._replace else []
-            current = ([None] * len(ids) if self._replace  # the old index's ids are not this one's
+            # A build claims the index by writing its meta in this transaction, under WATCH of
+            # meta: if another build's EXEC lands first, this one's fails and the retry sees it.
+            # A new build then stops (its index was not kept); a forced one replaces that index.
+            building = self._pending is not None
+            replace = building and bool(pipe.exists(self.k("meta")))
+            if replace and not self._force:
+                raise IndexStoreError(f"{self.spec}: another build created this index while this one"
+                                      " ran; this build was not kept (rebuild with --force to replace"
+                                      " it)")
+            old_keys = self._old_keys() if replace else []
+            current = ([None] * len(ids) if building  # the old index's ids are not this one's
                        else [x for chunk in _chunks(id_keys) for x in pipe.mget(chunk)])
             old: dict[str, int] = {i: int(n) for i, n in zip(ids, current, strict=True) if n is not None}
             old_docs = {i: pipe.hmget(self.k("doc", n), "hash", "sig", "psig", "npass", "scope", "page",
@@ -192,14 +203,13 @@ class RedisStore:
             unchanged = {i for i, (h, *_rest) in old_docs.items()
                          if h is not None and _text(h) == staged[i].hash}
             todo = [i for i in ids if i not in unchanged]
-            if self._replace:
-                base = 0
-            else:
-                base = int(self.r.incrby(self.k("next"), len(todo))) - len(todo) if todo else 0
+            base = 0  # a build numbers from 1 in its transaction: a killed one leaves no counter behind
+            if not building and todo:
+                base = int(self.r.incrby(self.k("next"), len(todo))) - len(todo)
             pipe.multi()
             for chunk in _chunks(old_keys):  # the old index goes in the transaction that writes the new
                 pipe.unlink(*chunk)
-            if self._replace:
+            if building:
                 pipe.set(self.k("next"), len(todo))
             if self._pending is not None:
                 pipe.hset(self.k("meta"), mapping={
@@ -259,7 +269,7 @@ class RedisStore:
             pause_for_test()
             results = pipe.execute()
         if self._pending is not None:
-            self._params, self._pending, self._replace = self._pending, None, False
+            self._params, self._pending, self._force = self._pending, None, False
         return AddResult(added=added, replaced=replaced, unchanged=len(unchanged), total=int(results[-1]))
 
     # reading

@@ -423,3 +423,79 @@ def test_an_indexed_files_id_does_not_depend_on_how_it_was_named(tmp_path: Path,
         result = invoke("index", "add", named, "--index", db, "-q")
         assert result.exit_code == 0, result.output
     assert stats(db)["documents"] == base + 2
+
+
+def _redis_spec(name: str) -> tuple[str, str]:
+    """An emptied Redis database, and an index spec in it under the prefix ``name``."""
+    from .index_fixtures import flush_redis, redis_base_url
+
+    url = redis_base_url()
+    flush_redis(url)
+    return url, f"{url}?prefix={name}"
+
+
+def test_two_redis_builds_of_one_new_index_one_lands_the_other_says_so(corpus_dir: Path, new_dir: Path,
+                                                                       tmp_path: Path) -> None:
+    # The Redis side of the test above: the first build is held inside its transaction (after its
+    # WATCH, before its EXEC) while the second builds the same new index and finishes.
+    url, spec = _redis_spec("race")
+    marker = tmp_path / "inside"
+    slow = subprocess.Popen(provenance_cmd("index", "build", str(new_dir), "--index", spec, "-q"),
+                            env=_env(**{PAUSE_ENV: str(marker), "PROVENANCE_TEST_PAUSE_SECONDS": "3"}),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(marker, slow)
+    built(spec, corpus_dir)
+    landed = snapshot(url)
+    out, err = slow.communicate(timeout=120)
+    assert slow.returncode == 2 and "another build created this index" in err, (out, err)
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
+    assert "built" not in out
+    assert snapshot(url) == landed  # the finished build's index, whole and untouched
+    assert stats(spec)["documents"] == 11
+
+
+def test_a_forced_redis_build_replaces_an_index_built_meanwhile(corpus_dir: Path, new_dir: Path,
+                                                                tmp_path: Path) -> None:
+    # With --force the slow build may replace what it finds, even an index that appeared after it
+    # started: it lands whole (the other's keys gone), and says so.
+    url, spec = _redis_spec("race")
+    marker = tmp_path / "inside"
+    slow = subprocess.Popen(provenance_cmd("index", "build", str(new_dir), "--index", spec, "-q", "--force"),
+                            env=_env(**{PAUSE_ENV: str(marker), "PROVENANCE_TEST_PAUSE_SECONDS": "3"}),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(marker, slow)
+    built(spec, corpus_dir)
+    out, err = slow.communicate(timeout=120)
+    assert slow.returncode == 0, err
+    assert "built" in out and "6 documents" in out
+    assert stats(spec)["documents"] == 6
+    alone = f"{url}?prefix=alone"  # the same build on its own, beside it: the very same keys
+    result = invoke("index", "build", str(new_dir), "--index", alone, "-q")
+    assert result.exit_code == 0, result.output
+    import redis
+    r = redis.Redis.from_url(url)
+
+    def under(name: str) -> set[bytes]:
+        return {k.split(b":", 3)[3] for k in r.scan_iter(match=f"provenance:v1:{name}:*", count=1000)}
+
+    assert under("race") == under("alone")
+
+
+def test_a_killed_redis_build_of_a_new_index_leaves_no_key(corpus_dir: Path, tmp_path: Path) -> None:
+    url, spec = _redis_spec("new")
+    marker = tmp_path / "inside"
+    proc = subprocess.Popen(provenance_cmd("index", "build", str(corpus_dir), "--index", spec, "-q"),
+                            env=_env(**{PAUSE_ENV: str(marker)}), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _wait_for(marker, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert snapshot(url) == [] and redis_keys(url) == []  # not even the document counter
+    result = invoke("index", "stats", "--index", spec)
+    assert result.exit_code == 2 and "no provenance index" in result.stderr
+    assert stats(built(spec, corpus_dir))["documents"] == 11
+
+
+def redis_keys(url: str) -> list[bytes]:
+    import redis
+    return sorted(redis.Redis.from_url(url).scan_iter(count=1000))

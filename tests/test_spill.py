@@ -7,6 +7,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,17 @@ from hypothesis import strategies as st
 from provenance import Config, run
 from provenance.records import CleanDoc, Document
 from provenance.report import to_json
-from provenance.spill import PREFIX, SpillDir, SpillRef, Texts, spill, text_length
+from provenance.spill import (
+    LOCK_NAME,
+    PREFIX,
+    STAGING,
+    UNLOCKED_STALE_SECONDS,
+    SpillDir,
+    SpillRef,
+    Texts,
+    spill,
+    text_length,
+)
 
 from .conftest import SAMPLES
 
@@ -75,17 +86,78 @@ def test_the_folder_goes_with_the_last_document() -> None:
     assert not os.path.exists(folder)
 
 
-def test_a_killed_owners_folder_is_removed_by_the_next(tmp_path: Path) -> None:
+#: A run that keeps a spill folder open until its standard input closes, as a run would.
+_OWNER = ("import sys\nfrom provenance.spill import SpillDir\n"
+          "d = SpillDir(sys.argv[1]); d.write('kept on disk'); d.flush()\n"
+          "print(d.path, flush=True); sys.stdin.read()")
+
+
+def _owner(parent: Path) -> tuple[subprocess.Popen[str], Path]:
+    proc = subprocess.Popen([sys.executable, "-c", _OWNER, str(parent)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, Path(proc.stdout.readline().strip())
+
+
+def _another_run(parent: Path) -> None:
+    """A second real process whose SpillDir cleans up ``parent`` first (then removes its own at exit)."""
+    subprocess.run([sys.executable, "-c", "import sys\nfrom provenance.spill import SpillDir\n"
+                    "SpillDir(sys.argv[1])", str(parent)], check=True, timeout=60)
+
+
+def test_a_live_owners_folder_is_kept_and_a_killed_ones_removed(tmp_path: Path) -> None:
+    live, live_folder = _owner(tmp_path)
+    killed, killed_folder = _owner(tmp_path)
+    try:
+        assert live_folder.is_dir() and killed_folder.is_dir()
+        assert live_folder.name.startswith(PREFIX) and (live_folder / LOCK_NAME).exists()
+        _another_run(tmp_path)
+        assert live_folder.is_dir() and killed_folder.is_dir()  # both owners alive: both kept
+        killed.kill()
+        killed.wait(timeout=30)
+        assert killed_folder.is_dir()  # nothing cleaned it up ...
+        _another_run(tmp_path)
+        assert not killed_folder.exists()  # ... until the next run
+        assert live_folder.is_dir() and os.listdir(live_folder)
+    finally:
+        live.communicate(timeout=30)  # its stdin closes: it exits and removes its own folder
+        killed.kill()
+    assert live.returncode == 0
+    assert not live_folder.exists()
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_live_owner_is_known_by_its_lock_not_its_process_id(tmp_path: Path) -> None:
+    # As in another PID namespace: the id in the folder's name is of no process here.
     child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                            capture_output=True, text=True, check=True)
-    dead = tmp_path / f"{PREFIX}{child.stdout.strip()}-abc"
-    dead.mkdir()
-    (dead / "1.txt").write_text("left behind")
-    alive = tmp_path / f"{PREFIX}{os.getpid()}-live"
-    alive.mkdir()
-    SpillDir(str(tmp_path))
-    assert not dead.exists()
-    assert alive.exists()
+    dead_pid = child.stdout.strip()
+    live, folder = _owner(tmp_path)
+    try:
+        foreign = tmp_path / f"{PREFIX}{dead_pid}-other-namespace"
+        folder.rename(foreign)  # the lock goes with the folder: the owner still holds it
+        _another_run(tmp_path)
+        assert foreign.is_dir()
+    finally:
+        live.kill()
+        live.wait(timeout=30)
+    _another_run(tmp_path)
+    assert not foreign.exists()
+
+
+def test_a_folder_without_a_lock_is_removed_only_when_long_unchanged(tmp_path: Path) -> None:
+    # Made by an older provenance, or by a run killed while making it: nothing says whether
+    # its owner lives, so only a day without change does.
+    for name in (f"{PREFIX}{os.getpid()}-old", f"{PREFIX}1-fresh", f"{STAGING}killed"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "1.txt").write_text("left behind")
+    day_ago = time.time() - UNLOCKED_STALE_SECONDS - 60
+    for path in (tmp_path / f"{PREFIX}{os.getpid()}-old", tmp_path / f"{STAGING}killed"):
+        os.utime(path / "1.txt", (day_ago, day_ago))
+        os.utime(path, (day_ago, day_ago))
+    made = SpillDir(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"{PREFIX}1-fresh",
+                                                                os.path.basename(made.path)])
 
 
 def test_a_cut_spill_file_is_an_error_not_a_wrong_text(tmp_path: Path) -> None:

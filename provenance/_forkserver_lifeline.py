@@ -1,0 +1,6 @@
+"""Imported in multiprocessing's fork server only (``parallel.pool`` preloads it, first):
+ties the fork server to the run that started it (``lifeline.guard_fork_server``)."""
+
+from .lifeline import guard_fork_server
+
+guard_fork_server()

@@ -1,0 +1,177 @@
+"""A killed or interrupted run leaves no worker process alive (real processes, real signals).
+
+``provenance scan`` on a few MB runs its reading, cleaning and signing in
+worker processes (``parallel``). Whatever ends the main process, SIGKILL
+included, which no handler sees, its workers must go too: nothing may keep
+eating cores and memory after the run is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from provenance.parallel import MIN_PARALLEL_BYTES
+from provenance.spill import PREFIX
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+JOBS = 2
+
+
+def _big_corpus(root: Path) -> Path:
+    """Text files of made-up news prose, twice the size from which a run uses workers."""
+    rng = random.Random(12)
+    words = [f"{a}{b}" for a in ("ka", "lo", "mi", "ne", "pu", "sar", "tol", "vin") for b in
+             ("dor", "ena", "ist", "ma", "ro", "sum", "tak", "ul", "ver", "zo")]
+    root.mkdir()
+    size, n = 0, 0
+    while size < 2 * MIN_PARALLEL_BYTES:
+        paras = ["\n".join(" ".join(rng.choices(words, k=14)).capitalize() + "." for _ in range(6))
+                 for _ in range(8)]
+        text = "\n\n".join(paras) + "\n"
+        (root / f"story-{n:05d}.txt").write_text(text, encoding="utf-8")
+        size, n = size + len(text), n + 1
+    return root
+
+
+def _children() -> dict[int, list[int]]:
+    """Every live process's children, by parent id (from /proc); zombies count as gone."""
+    out: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _stat(int(entry))
+            if stat is not None and stat[0] != "Z":
+                out.setdefault(stat[1], []).append(int(entry))
+    return out
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """A process's state and parent id, or None when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return fields[0], int(fields[1])
+
+
+def _alive(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
+def _descendants(pid: int) -> dict[int, int]:
+    """Each live descendant of ``pid`` and its depth (1: a child)."""
+    children, found, todo = _children(), {}, [(pid, 0)]
+    while todo:
+        parent, depth = todo.pop()
+        for child in children.get(parent, []):
+            found[child] = depth + 1
+            todo.append((child, depth + 1))
+    return found
+
+
+@pytest.fixture(scope="module")
+def big_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _big_corpus(tmp_path_factory.mktemp("big") / "corpus")
+
+
+def _start_scan(corpus: Path, tmp: Path) -> tuple[subprocess.Popen[str], dict[int, int]]:
+    """A real ``python -m provenance scan`` with workers; returns once its workers exist."""
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    # stderr to a file, not a pipe: a surviving worker would hold a pipe open, and reading it
+    # would hang rather than fail
+    with (tmp / "stderr").open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "provenance", "scan", str(corpus), "-q",
+                                 "--jobs", str(JOBS), "--format", "json", "-o", str(tmp / "out.json")],
+                                env=env, stdout=subprocess.DEVNULL, stderr=err, text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        found = _descendants(proc.pid)
+        # workers: forked by the forkserver (depth 2), or spawned by the run itself
+        if sum(1 for d in found.values() if d >= 2) >= JOBS or len(found) >= JOBS + 2:
+            return proc, found
+        assert proc.poll() is None, ("the scan ended before its workers were seen",
+                                     (tmp / "stderr").read_text())
+        assert time.monotonic() < deadline, f"no workers after 60 s: {found}"
+        time.sleep(0.05)
+
+
+def _all_gone(pids: dict[int, int], seconds: float = 10) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = [p for p in pids if _alive(p)]
+        if not left:
+            return []
+        time.sleep(0.05)
+    return left
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_a_killed_run_leaves_no_worker_alive(big_corpus: Path, tmp_path: Path, sig: signal.Signals) -> None:
+    proc, workers = _start_scan(big_corpus, tmp_path)
+    try:
+        time.sleep(0.5)  # let work be under way in the workers
+        workers.update(_descendants(proc.pid))
+        os.kill(proc.pid, sig)
+        proc.wait(timeout=30)
+        left = _all_gone(workers)
+        assert not left, [(p, Path(f"/proc/{p}/cmdline").read_bytes()) for p in left]
+    finally:
+        for pid in [proc.pid, *workers]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    err = (tmp_path / "stderr").read_text()
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+        return
+    # SIGTERM and Ctrl-C stop the run cleanly: its exit code, one line saying why, nothing left on disk
+    assert proc.returncode == 128 + sig, err
+    assert err.strip().splitlines() == [f"error: stopped by {sig.name}"], err
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(PREFIX)]
+    assert not (tmp_path / "out.json").exists()
+
+
+_LIFELINE = """
+import os, sys, time
+from provenance import lifeline
+late = sys.argv[1] == "late"
+r, w = os.pipe()
+middle = os.fork()
+if middle == 0:  # the run
+    run = os.getpid()
+    worker = os.fork()
+    if worker == 0:
+        if late:
+            time.sleep(1)  # the run is gone before the worker sets its guard
+        lifeline.worker_start(run)
+        os.write(w, f"{os.getpid()}\\n".encode())
+        time.sleep(60)
+        os._exit(0)
+    if not late:
+        time.sleep(1)  # the worker has set its guard
+    os._exit(0)
+os.close(w)
+os.waitpid(middle, 0)
+print(os.read(r, 100).decode().strip(), flush=True)
+"""
+
+
+@pytest.mark.parametrize("when", ["late", "in-time"])
+def test_a_worker_whose_run_is_gone_does_not_stay(when: str) -> None:
+    # In time, the kernel kills the worker when its run dies; too late for that, it exits itself.
+    out = subprocess.run([sys.executable, "-c", _LIFELINE, when], capture_output=True, text=True,
+                         timeout=60, check=True).stdout.strip()
+    if when == "late":
+        assert out == ""  # it never started working
+        return
+    assert out.isdigit(), out
+    assert not _all_gone({int(out): 1})
