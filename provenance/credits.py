@@ -161,7 +161,8 @@ _BYLINE = re.compile(r"(?:^|\b|(?<=\d))By\s+(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z]
 
 def _byline_text(clean: CleanDoc) -> str:
     """Byline blocks that cleaning cut (``div.post-meta``): not body text, but they say who and when."""
-    return "\n".join(clean.doc.text[r.start:r.end] for r in clean.removed if r.reason == "byline")[:DATE_WINDOW]
+    cut = (clean.doc.text[r.start:r.end] for r in clean.removed if r.reason == "byline")
+    return "\n".join(cut)[:DATE_WINDOW]
 
 
 def find_byline(clean: CleanDoc) -> str | None:

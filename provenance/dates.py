@@ -17,8 +17,8 @@ _MONTH = "|".join(re.escape(m) for m in sorted(MONTHS, key=len, reverse=True))
 
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 # 19 December 2017, 19. Dezember 2017, 19 de diciembre de 2017, 19th Dec. 2017
-_DMY = re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+(?:de\s+)?({_MONTH})\.?,?\s+(?:de\s+)?(\d{{4}})(?!\d)",
-                  re.I)
+_DMY = re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+(?:de\s+)?({_MONTH})\.?,?\s+"
+                  rf"(?:de\s+)?(\d{{4}})(?!\d)", re.I)
 # December 19, 2017
 _MDY = re.compile(rf"(?<!\w)({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)", re.I)
 

@@ -75,7 +75,7 @@ def test_copies_in_one_group_count_once_and_are_never_paired() -> None:
 
 
 def test_too_few_shared_fingerprints_make_no_candidate() -> None:
-    docs = [list(range(0, 40)), [0, 1] + list(range(500, 540))]
+    docs = [list(range(0, 40)), [0, 1, *range(500, 540)]]
     assert len(reuse_candidates(_batch(docs), np.arange(2), MatchConfig(reuse_min_shared=3))) == 0
     assert len(reuse_candidates(_batch(docs), np.arange(2), MatchConfig(reuse_min_shared=2))) == 1
 

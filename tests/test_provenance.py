@@ -86,7 +86,7 @@ def test_outlets_file_aliases_and_patterns(tmp_path: Path) -> None:
 def test_a_malformed_outlets_file_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "outlets.json"
     bad.write_text("[1, 2")
-    with pytest.raises(Exception, match="outlets.json: not a readable outlets file"):
+    with pytest.raises(Exception, match=r"outlets\.json: not a readable outlets file"):
         run([SEED_004], Config(ingest=IngestConfig(outlets_file=str(bad))))
 
 
