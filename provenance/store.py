@@ -38,8 +38,10 @@ renames it into place when complete.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import secrets
 import sqlite3
 import time
 import zlib
@@ -273,6 +275,7 @@ class SQLiteStore:
         self.timeout = timeout
         self._con: sqlite3.Connection | None = None
         self._building: Path | None = None
+        self._build_lock: Any = None  # the open, flock-held lock file of the build in progress
         self._force = False  # the pending build may replace an index
         self._params: dict[str, Any] | None = None
         self._exists = self.path.exists()
@@ -313,9 +316,9 @@ class SQLiteStore:
             self._con = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_builds(self.path)
-        tmp = self.path.with_name(f".{self.path.name}.build-{os.getpid()}")
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+        # A random part: two builds in two containers may share a process id and a folder.
+        tmp = self.path.with_name(f".{self.path.name}.build-{os.getpid()}-{secrets.token_hex(6)}")
+        self._build_lock = _hold(Path(f"{tmp}{LOCK_SUFFIX}"))  # before the file exists: see below
         con = sqlite3.connect(tmp, timeout=self.timeout, isolation_level=None, check_same_thread=False)
         con.execute("PRAGMA journal_mode = OFF")  # a new file: atomic by rename, not by journal
         con.execute("PRAGMA synchronous = OFF")
@@ -345,6 +348,7 @@ class SQLiteStore:
             except FileExistsError as exc:
                 tmp.unlink(missing_ok=True)
                 self._building, self._con = None, None
+                self._release_build_lock(tmp)
                 raise IndexStoreError(f"{self.spec}: another build created this index while this one"
                                       " ran; this build was not kept (rebuild with --force to replace"
                                       " it)") from exc
@@ -357,6 +361,7 @@ class SQLiteStore:
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             os.replace(tmp, self.path)
         self._building = None
+        self._release_build_lock(tmp)
         self._exists = True
         self._con = self._connect(self.path, must_be_index=True)
 
@@ -368,7 +373,14 @@ class SQLiteStore:
                 self._con = None
             for suffix in ("", "-journal", "-wal", "-shm"):
                 Path(f"{self._building}{suffix}").unlink(missing_ok=True)
+            self._release_build_lock(self._building)
             self._building = None
+
+    def _release_build_lock(self, tmp: Path) -> None:
+        if self._build_lock is not None:
+            Path(f"{tmp}{LOCK_SUFFIX}").unlink(missing_ok=True)
+            self._build_lock.close()
+            self._build_lock = None
 
     def close(self) -> None:
         self.abort()
@@ -589,27 +601,50 @@ class SQLiteStore:
         return out
 
 
-def _remove_stale_builds(path: Path) -> None:
-    """Delete the half-written files of builds whose process is gone (killed, or the machine stopped).
+#: Beside a build's file, the lock its builder holds (``flock``) for as long as it runs.
+LOCK_SUFFIX = ".lock"
+#: A build file without a lock (an older provenance's) is removed only when unchanged this long.
+UNLOCKED_STALE_SECONDS = 24 * 3600
 
-    A build writes ``.NAME.build-PID`` beside the index and renames it into
-    place at the end; one that died never did, and its file would stay.
+
+def _hold(lock_path: Path) -> Any:
+    """Create ``lock_path`` and hold an exclusive ``flock`` on it (the file stays open)."""
+    handle = open(lock_path, "w")  # noqa: SIM115  (held open for the build's life)
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new name: never contended
+    return handle
+
+
+def _remove_stale_builds(path: Path) -> None:
+    """Delete the half-written files of builds whose builder is gone (killed, or the machine stopped).
+
+    A build writes ``.NAME.build-PID-RANDOM`` beside the index and renames it into place at
+    the end; one that died never did, and its file would stay. Its builder holds a ``flock``
+    on ``.NAME.build-...lock`` from before the file exists until it is renamed or dropped, so
+    a file whose lock can be taken has no live builder, in any process namespace or container
+    (a process id says nothing across them). The kernel releases the lock of a killed process.
     """
     for leftover in path.parent.glob(f".{path.name}.build-*"):
-        pid_text = leftover.name.rsplit(".build-", 1)[1].split("-", 1)[0]
-        if not pid_text.isdigit() or _alive(int(pid_text)):
+        name = leftover.name
+        if name.endswith((LOCK_SUFFIX, "-journal", "-wal", "-shm")):
             continue
-        leftover.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
+        lock_path = Path(f"{leftover}{LOCK_SUFFIX}")
+        if not lock_path.exists():
+            with contextlib.suppress(OSError):
+                if time.time() - leftover.stat().st_mtime > UNLOCKED_STALE_SECONDS:
+                    leftover.unlink(missing_ok=True)
+            continue
+        try:
+            handle = open(lock_path, "a")  # noqa: SIM115
+        except OSError:
+            continue
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # its builder is alive
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                Path(f"{leftover}{suffix}").unlink(missing_ok=True)
+            lock_path.unlink(missing_ok=True)
 
 
 def _check_header(path: Path) -> None:

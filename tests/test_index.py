@@ -499,3 +499,28 @@ def test_a_killed_redis_build_of_a_new_index_leaves_no_key(corpus_dir: Path, tmp
 def redis_keys(url: str) -> list[bytes]:
     import redis
     return sorted(redis.Redis.from_url(url).scan_iter(count=1000))
+
+
+def test_a_live_build_is_known_by_its_lock_not_its_process_id(tmp_path: Path, corpus_dir: Path) -> None:
+    """A build in another container may have any process id, even a dead one's here: its
+    half-written file is left alone while its builder holds the lock, and removed once not."""
+    target = tmp_path / "corpus.db"
+    marker = tmp_path / "inside"
+    proc = subprocess.Popen(provenance_cmd("index", "build", str(corpus_dir), "--index", str(target), "-q"),
+                            env=_env(**{PAUSE_ENV: str(marker)}), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(marker, proc)
+        (live,) = [p for p in tmp_path.glob(".corpus.db.build-*") if not p.name.endswith(".lock")]
+        dead_pid = live.with_name(".corpus.db.build-999999999-0000")  # a pid no process has
+        live.rename(dead_pid)
+        Path(f"{live}.lock").rename(f"{dead_pid}.lock")
+        from provenance.store import _remove_stale_builds
+
+        _remove_stale_builds(target)
+        assert dead_pid.exists()  # its builder still holds the lock: kept
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    _remove_stale_builds(target)
+    assert not list(tmp_path.glob(".corpus.db.build-*"))  # the killed builder's lock is free: gone
