@@ -227,7 +227,7 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     passage_pairs = passage_candidates(signed, config.match, config.sign,
                                        lambda done, total: progress("match passages", done, total),
                                        owner=owner, jobs=jobs)
-    signed.p_values = signed.p_values[:0]  # the largest array; only the candidates are needed now
+    signed.drop_passage_values()  # the largest array; only the candidates are needed now
     view = PassageView(signed, texts)
     progress("verify passages", 0, len(passage_pairs))
     matches = verify_passages_parallel(cleaned, view, passage_pairs, config.verify, group_of, jobs,
