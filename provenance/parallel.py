@@ -59,7 +59,7 @@ from .memory import paused, release_free_memory
 from .outlets import Outlets, resolve
 from .records import CleanDoc, DocPair, Document, Passage, PassageMatch, Skipped
 from .sign import BatchJoiner, PassageRows, PassageView, SignedBatch, sign_texts
-from .spill import SpillDir, spill
+from .spill import SpillDir, spill_both
 from .templates import LineKeys
 from .verify import verify_documents, verify_passages
 
@@ -215,8 +215,7 @@ class _Answer:
             self.signed += len(self.fresh)
         if self.spill_dir is not None:
             for item in self.fresh:
-                spill(item.clean.doc, self.spill_dir)
-                spill(item.clean, self.spill_dir)
+                spill_both(item.clean, self.spill_dir)
         self.fresh = []
 
     def done(self) -> _Done:
