@@ -50,11 +50,20 @@ from .output import (
     check_disjoint,
     check_not_input,
     safe_relpath,
+    write_stdout,
 )
 from .parallel import default_jobs
 from .pipeline import Report, clean_and_sign, find, ingest_and_clean, params
 from .records import CleanDoc, Skipped
-from .report import canonical_json, document_dict, render_audit, render_table, to_csv, to_dict, to_json
+from .report import (
+    canonical_json,
+    document_dict,
+    render_audit,
+    render_table,
+    to_csv,
+    to_dict,
+    to_json_chunks,
+)
 from .safe_text import one_line
 from .sign import SignedBatch
 
@@ -220,19 +229,22 @@ def parse_formats(spec: Sequence[str], choices: Sequence[str], output: Path | No
     return outs
 
 
-def write_formats(outs: Sequence[tuple[str, Path | None]], text_of: Callable[[str], str],
+def write_formats(outs: Sequence[tuple[str, Path | None]], text_of: Callable[[str], str | list[bytes]],
                   table: Callable[[Console], None]) -> None:
-    """Write each format to its place: a table on standard output is rendered live."""
+    """Write each format to its place: a table on standard output is rendered live.
+
+    ``text_of`` may give a format's UTF-8 bytes in pieces (``report.to_json_chunks``).
+    """
     for fmt, target in outs:
         if fmt == "table" and target is None:
             table(stdout_console())
             continue
         text = table_text(table) if fmt == "table" else text_of(fmt)
         if target is None:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            write_stdout(text)
         else:
             atomic_write_text(target, text)
+        del text
 
 
 #: Without a terminal, a stage that runs longer than this logs a progress line this often (seconds).
@@ -326,7 +338,7 @@ def scan(
         outs = parse_formats(fmt or ["table"], SCAN_FORMATS, output, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
         report = _scan(paths, config, quiet, jobs)
-        write_formats(outs, lambda f: to_json(report) if f == "json" else to_csv(report),
+        write_formats(outs, lambda f: to_json_chunks(report) if f == "json" else to_csv(report),
                       lambda console: render_table(report, console))
     except ProvenanceError as exc:
         raise _fail(str(exc)) from exc

@@ -29,7 +29,10 @@ import numpy as np
 
 from .bands import band_keys, banding
 from .config import MatchConfig, SignConfig
-from .sign import DocSignature, SignedBatch
+from .sign import DocSignature, PassageRows, SignedBatch
+
+#: Signatures as rows: an array, or passages' rows that read whole documents' from theirs.
+Rows = np.ndarray | PassageRows
 
 #: ``progress(bands done, bands)``.
 BandProgress = Callable[[int, int], None]
@@ -67,7 +70,7 @@ def _buckets(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return order, np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) + 1
 
 
-def _agreeing(values: np.ndarray, pairs: np.ndarray, min_agree: int) -> np.ndarray:
+def _agreeing(values: Rows, pairs: np.ndarray, min_agree: int) -> np.ndarray:
     """The pairs whose signatures hold at least ``min_agree`` equal hash values."""
     if min_agree <= 0 or not len(pairs):
         return pairs
@@ -75,7 +78,7 @@ def _agreeing(values: np.ndarray, pairs: np.ndarray, min_agree: int) -> np.ndarr
     for lo in range(0, len(pairs), AGREE_CHUNK):  # bounded memory on huge bands
         chunk = pairs[lo:lo + AGREE_CHUNK]
         keep[lo:lo + AGREE_CHUNK] = np.count_nonzero(
-            values[chunk[:, 0]] == values[chunk[:, 1]], axis=1) >= min_agree
+            _take(values, chunk[:, 0]) == _take(values, chunk[:, 1]), axis=1) >= min_agree
     return pairs[keep]
 
 
@@ -83,7 +86,7 @@ def _agreeing(values: np.ndarray, pairs: np.ndarray, min_agree: int) -> np.ndarr
 AGREE_CHUNK = 1 << 16
 
 
-def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
+def band_pairs(values: Rows, b: int, r: int, cap: int,
                owner: np.ndarray | None = None, min_agree: int = 0,
                progress: Callable[[int, int], None] | None = None, jobs: int = 1) -> np.ndarray:
     """Candidate pairs ``(j, i)``, ``j < i``, of rows of ``values`` that agree on a whole band.
@@ -126,7 +129,7 @@ def band_pairs(values: np.ndarray, b: int, r: int, cap: int,
 PARALLEL_ROWS = 200_000
 
 
-def band_range(values: np.ndarray, lo: int, hi: int, r: int, cap: int,
+def band_range(values: Rows, lo: int, hi: int, r: int, cap: int,
                owner: np.ndarray | None = None, min_agree: int = 0,
                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """``band_pairs`` over bands ``lo`` to ``hi`` only, capped but not sorted."""
@@ -137,7 +140,7 @@ def band_range(values: np.ndarray, lo: int, hi: int, r: int, cap: int,
     for band in range(lo, hi):
         if progress is not None:
             progress(band, hi)
-        order, starts, ends = _buckets(np.ascontiguousarray(values[:, band * r:(band + 1) * r]))
+        order, starts, ends = _buckets(_columns(values, band * r, (band + 1) * r))
         if not len(starts):
             continue
         sizes = ends - starts
@@ -159,7 +162,7 @@ def band_range(values: np.ndarray, lo: int, hi: int, r: int, cap: int,
     return _merge(found, pending, values, min_agree, n, cap)
 
 
-def _merge(found: np.ndarray, pending: list[np.ndarray], values: np.ndarray, min_agree: int,
+def _merge(found: np.ndarray, pending: list[np.ndarray], values: Rows, min_agree: int,
            n: int, cap: int) -> np.ndarray:
     """``found`` (already filtered and capped) and the new pairs, filtered, then capped.
 
@@ -191,8 +194,21 @@ def _cap(pairs: np.ndarray, n: int, cap: int) -> np.ndarray:
     return np.stack([j[keep], i[keep]], axis=1)
 
 
-def _nonempty(values: np.ndarray) -> np.ndarray:
+def _nonempty(values: Rows) -> np.ndarray:
+    if isinstance(values, PassageRows):
+        return values.nonempty()
     return np.asarray(~np.all(values == np.uint32(0xFFFFFFFF), axis=1))
+
+
+def _columns(values: Rows, lo: int, hi: int) -> np.ndarray:
+    """Columns ``lo:hi`` of every row, C-contiguous."""
+    if isinstance(values, PassageRows):
+        return values.columns(lo, hi)
+    return np.ascontiguousarray(values[:, lo:hi])
+
+
+def _take(values: Rows, rows: np.ndarray) -> np.ndarray:
+    return values.take(rows) if isinstance(values, PassageRows) else values[rows]
 
 
 def document_pairs(values: np.ndarray, words: np.ndarray, match: MatchConfig,
@@ -206,7 +222,7 @@ def document_pairs(values: np.ndarray, words: np.ndarray, match: MatchConfig,
                  min_agree(match.doc_threshold, match, sign.num_perm), progress, jobs)
 
 
-def passage_pairs(values: np.ndarray, doc: np.ndarray, match: MatchConfig,
+def passage_pairs(values: Rows, doc: np.ndarray, match: MatchConfig,
                   sign: SignConfig, progress: BandProgress | None = None, jobs: int = 1) -> np.ndarray:
     """Candidate passage pairs ``(p, q)``: rows of ``values`` (passages, corpus order) of two owners.
 
@@ -221,7 +237,7 @@ def min_agree(threshold: float, match: MatchConfig, num_perm: int) -> int:
     return int(np.ceil(threshold * match.min_estimate_share * num_perm - 1e-9))
 
 
-def _kept(values: np.ndarray, mask: np.ndarray, bands: tuple[int, int], match: MatchConfig,
+def _kept(values: Rows, mask: np.ndarray, bands: tuple[int, int], match: MatchConfig,
           owner: np.ndarray | None, agree: int, progress: BandProgress | None = None,
           jobs: int = 1) -> np.ndarray:
     """``band_pairs`` over the rows in ``mask``, in row numbers of ``values`` (no copy when all are kept)."""
@@ -229,7 +245,8 @@ def _kept(values: np.ndarray, mask: np.ndarray, bands: tuple[int, int], match: M
         return band_pairs(values, *bands, match.max_candidates_per_item, owner=owner, min_agree=agree,
                           progress=progress, jobs=jobs)
     keep = np.flatnonzero(mask)
-    pairs = band_pairs(values[keep], *bands, match.max_candidates_per_item,
+    rows = values.subset(keep) if isinstance(values, PassageRows) else values[keep]
+    pairs = band_pairs(rows, *bands, match.max_candidates_per_item,
                        owner=None if owner is None else owner[keep], min_agree=agree, progress=progress,
                        jobs=jobs)
     return keep[pairs] if len(pairs) else pairs
@@ -265,7 +282,7 @@ def passage_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchC
     """
     if isinstance(sigs, SignedBatch):
         owners = sigs.p_doc if owner is None else owner[sigs.p_doc]
-        rows = passage_pairs(sigs.p_values, owners, match, sign, progress, jobs).reshape(-1)
+        rows = passage_pairs(sigs.passage_rows(), owners, match, sign, progress, jobs).reshape(-1)
         doc = sigs.p_doc[rows]
         number = rows - sigs.passage_bounds()[doc]
         flat = list(zip(doc.tolist(), number.tolist(), strict=True))

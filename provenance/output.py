@@ -17,7 +17,9 @@ import shutil
 import stat
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import OutputError
 
@@ -51,7 +53,16 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+def _write_to(handle: Any, text: str | Sequence[bytes]) -> None:
+    """``text``, or its UTF-8 pieces, to a binary file."""
+    if isinstance(text, str):
+        handle.write(text.encode("utf-8"))
+    else:
+        for piece in text:
+            handle.write(piece)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str | Sequence[bytes]) -> None:
     """Write ``text`` to ``path`` as the shell's ``>`` would, atomically where a file is replaced.
 
     - ``-``: standard output.
@@ -63,8 +74,7 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     - A new file: created atomically, with the mode the umask gives (``0666 & ~umask``).
     """
     if os.fspath(path) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_stdout(text)
         return
     given = Path(path)
     target = given.resolve() if given.is_symlink() else given
@@ -78,8 +88,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         if stat.S_ISDIR(info.st_mode):
             raise OutputError(f"{given}: is a folder; name a file to write")
         try:  # a device or a FIFO: written into, as ``>`` does
-            with open(target, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            with open(target, "wb") as handle:
+                _write_to(handle, text)
         except OSError as exc:
             raise OutputError(f"{given}: cannot write: {exc.strerror or exc}") from exc
         return
@@ -91,8 +101,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     except OSError as exc:
         raise OutputError(f"{given}: cannot write: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            _write_to(handle, text)
             handle.flush()
             os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
@@ -103,6 +113,23 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_stdout(text: str | Sequence[bytes]) -> None:
+    """``text``, or its UTF-8 pieces, on standard output."""
+    if isinstance(text, str):
+        sys.stdout.write(text)
+    else:
+        sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        for piece in text:
+            if buffer is not None:
+                buffer.write(piece)
+            else:  # a stream with no bytes underneath (a test's capture)
+                sys.stdout.write(piece.decode("utf-8"))
+        if buffer is not None:
+            buffer.flush()
+    sys.stdout.flush()
 
 
 def check_not_input(output: str | os.PathLike[str] | None, inputs: list[Path]) -> None:

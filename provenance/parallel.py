@@ -64,11 +64,11 @@ from .ingest import (
     unique_id,
 )
 from .lifeline import worker_start
-from .memory import paused
+from .memory import paused, release_free_memory
 from .outlets import Outlets, resolve
 from .records import CleanDoc, DocPair, Document, Passage, PassageMatch, Skipped
-from .sign import PassageView, SignedBatch, sign_texts
-from .spill import SpillDir, spill
+from .sign import BatchJoiner, PassageRows, PassageView, SignedBatch, sign_texts
+from .spill import SpillDir, spill_both
 from .templates import LineKeys
 from .verify import verify_documents, verify_passages
 
@@ -267,8 +267,7 @@ class _Answer:
             self.signed += len(self.fresh)
         if self.spill_dir is not None:
             for item in self.fresh:
-                spill(item.clean.doc, self.spill_dir)
-                spill(item.clean, self.spill_dir)
+                spill_both(item.clean, self.spill_dir)
         self.fresh = []
 
     def done(self) -> _Done:
@@ -433,13 +432,14 @@ def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: i
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
     lines: list[LineKeys] = []
-    parts: list[SignedBatch] = []
+    joined = BatchJoiner(config.sign.num_perm)  # each answer's signatures copied in as it comes
     seen: set[str] = set()
     n = 0
     for result in ordered_map(_run, _batches(paths, config, outlets, sign, spill_dir), jobs):
         if isinstance(result, _Done) and result.signed is not None:
             result.signed.shift(len(cleaned))
-            parts.append(result.signed)
+            joined.add(result.signed, shifted=True)
+            result.signed = None
         for item in [result] if isinstance(result, Skipped) else result.items:
             n += 1
             if isinstance(item, Skipped):
@@ -454,14 +454,15 @@ def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: i
             cleaned.append(clean)
             lines.append(item.lines)
         progress("read and clean", n, None)
-    signed = SignedBatch.concat(parts, config.sign.num_perm) if sign else None
+    signed = joined.result() if sign else None
+    release_free_memory()  # what the unpickled answers left
     return Ingested(cleaned, skipped, lines, signed, spill_dir)
 
 
 # --- match ---
 
 
-def band_pairs_parallel(values: np.ndarray, b: int, r: int, cap: int, owner: np.ndarray | None,
+def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: int, owner: np.ndarray | None,
                         min_agree: int, jobs: int, progress: Callable[[int, int], None] | None
                         ) -> np.ndarray:
     """``match.band_range`` over shares of the ``b`` bands in ``jobs`` processes, capped per share.
@@ -476,7 +477,10 @@ def band_pairs_parallel(values: np.ndarray, b: int, r: int, cap: int, owner: np.
     if progress is not None:
         progress(0, b)
     with tempfile.TemporaryDirectory(prefix="provenance-bands-") as tmp:
-        np.save(os.path.join(tmp, "values.npy"), values)
+        if isinstance(values, PassageRows):
+            values.save(tmp)
+        else:
+            np.save(os.path.join(tmp, "values.npy"), values)
         if owner is not None:
             np.save(os.path.join(tmp, "owner.npy"), owner)
         work = ((_bands_share, tmp, lo, hi, r, cap, owner is not None, min_agree) for lo, hi in ranges)
@@ -492,7 +496,11 @@ def _bands_share(folder: str, lo: int, hi: int, r: int, cap: int, has_owner: boo
     """Worker: ``match.band_range`` over the arrays ``band_pairs_parallel`` saved."""
     from .match import band_range
 
-    values = np.load(os.path.join(folder, "values.npy"), mmap_mode="r")
+    values: np.ndarray | PassageRows
+    if os.path.exists(os.path.join(folder, "values.npy")):
+        values = np.load(os.path.join(folder, "values.npy"), mmap_mode="r")
+    else:
+        values = PassageRows.load(folder)
     owner = np.load(os.path.join(folder, "owner.npy"), mmap_mode="r") if has_owner else None
     return band_range(values, lo, hi, r, cap, owner, min_agree)
 
@@ -624,12 +632,14 @@ def sign_parallel(texts: Sequence[str], cfg: SignConfig, jobs: int,
     if len(texts) <= TEXTS_PER_BATCH:
         jobs = 1
     batches = ((texts[i:i + TEXTS_PER_BATCH], cfg) for i in range(0, len(texts), TEXTS_PER_BATCH))
-    parts: list[SignedBatch] = []
+    joined = BatchJoiner(cfg.num_perm, docs=len(texts))  # each part copied in as it comes, then freed
     done = 0
     progress("sign", 0, len(texts))
     for part in ordered_map(sign_texts, batches, jobs):
-        part.shift(done)
-        parts.append(part)
+        joined.add(part)
         done += len(part.doc_values)
+        del part
         progress("sign", done, len(texts))
-    return SignedBatch.concat(parts, cfg.num_perm)
+    signed = joined.result()
+    release_free_memory()
+    return signed

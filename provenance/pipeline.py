@@ -45,7 +45,7 @@ from .parallel import (
 )
 from .records import CleanDoc, Derivation, Document, Group, PassageMatch, Skipped, Span
 from .sign import PassageView, SignedBatch, sign_texts
-from .spill import SpillDir, Texts, spill, text_length
+from .spill import SpillDir, Texts, spill, spill_both, text_length
 from .templates import LineKeys, strip_templates
 from .verify import align as align_texts
 
@@ -148,8 +148,7 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
             cleaned.append(resolve(clean, outlets))
             lines.append(LineKeys.of(cleaned[-1], config.clean))
             item.blocks = None  # only cleaning reads an HTML page's blocks
-            spill(item, spill_dir)
-            spill(cleaned[-1], spill_dir)
+            spill_both(cleaned[-1], spill_dir)
         progress("read and clean", n, None)
     return Ingested(cleaned, skipped, lines, spill_dir=spill_dir)
 
@@ -227,7 +226,7 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     passage_pairs = passage_candidates(signed, config.match, config.sign,
                                        lambda done, total: progress("match passages", done, total),
                                        owner=owner, jobs=jobs)
-    signed.p_values = signed.p_values[:0]  # the largest array; only the candidates are needed now
+    signed.drop_passage_values()  # the largest array; only the candidates are needed now
     view = PassageView(signed, texts)
     progress("verify passages", 0, len(passage_pairs))
     matches = verify_passages_parallel(cleaned, view, passage_pairs, config.verify, group_of, jobs,

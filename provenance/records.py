@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .spill import TextField, text_length
+from .spill import TextField, set_slot_state, slot_state, text_length
 
 Span = tuple[int, int]
 
@@ -35,12 +35,15 @@ class Block:
     link_chars: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Document:
     """A source document as read, before cleaning.
 
     ``text`` is the file's decoded text (plain text) or the page's visible
     text, one block a line (HTML). ``blocks`` is set for HTML only.
+
+    Slotted (no ``__dict__``), as is ``CleanDoc``: a run holds one of each per
+    document, a million for a file of a million records.
     """
 
     id: str
@@ -57,6 +60,12 @@ class Document:
     crawl_date: str | None = None  # when it was fetched (WARC-Date): never a publication date
     author: str | None = None  # the byline's name, from metadata or the text
     agency: str | None = None  # the news agency whose own copy this is (``outlets.resolve``)
+
+    def __getstate__(self) -> dict[str, object]:
+        return slot_state(self)
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        set_slot_state(self, state)
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,7 @@ class Credit:
     agency: bool = False  # the outlet named is a news agency (``provenance.agencies``)
 
 
-@dataclass
+@dataclass(slots=True)
 class CleanDoc:
     """A document after boilerplate removal.
 
@@ -94,6 +103,12 @@ class CleanDoc:
     removed: list[Removal]
     text: str  # see ``TextField`` below the class
     credits: list[Credit] = field(default_factory=list)
+
+    def __getstate__(self) -> dict[str, object]:
+        return slot_state(self)
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        set_slot_state(self, state)
 
     def to_original(self, pos: int) -> int:
         """Map an offset in the cleaned text to an offset in ``doc.text``."""
@@ -114,9 +129,10 @@ class CleanDoc:
 
 
 # ``text`` reads through a ``TextField``, so that it may live on disk (``spill``). Set after
-# ``@dataclass`` has made the classes, where the field is still an ordinary required one.
-setattr(Document, "text", TextField("text"))  # noqa: B010
-setattr(CleanDoc, "text", TextField("text"))  # noqa: B010
+# ``@dataclass`` has made the classes, where the field is still an ordinary required one; the
+# field wraps the slot's own descriptor, so the value stays in the slot.
+TextField.install(Document, "text")
+TextField.install(CleanDoc, "text")
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,20 @@ def to_json(report: Report) -> str:
     return canonical_json(to_dict(report))
 
 
+@paused()
+def to_json_chunks(report: Report) -> str | list[bytes]:
+    """``to_json``'s bytes as UTF-8 pieces to write one after the other, without a copy of the whole
+    (a report of a million documents runs to hundreds of megabytes); a ``str`` when orjson refuses
+    the text."""
+    data = to_dict(report)
+    try:
+        body = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return canonical_json(data)
+    del data
+    return [body, b"\n"]
+
+
 CSV_COLUMNS = ["finding", "id", "document", "outlet", "date", "other", "other_outlet",
                "similarity", "span", "other_span", "origin", "confidence", "evidence"]
 

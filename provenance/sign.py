@@ -9,6 +9,7 @@ to a document's hashes as one numpy operation instead of a per-token loop.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -179,6 +180,7 @@ def sign(cleaned: Sequence[CleanDoc], cfg: SignConfig) -> list[DocSignature]:
         return mh
 
     bounds = np.searchsorted(batch.p_doc, np.arange(len(cleaned) + 1))
+    p_values = batch.p_values
     out = []
     for index, clean in enumerate(cleaned):
         text = clean.text
@@ -190,7 +192,7 @@ def sign(cleaned: Sequence[CleanDoc], cfg: SignConfig) -> list[DocSignature]:
             start, end = int(batch.p_start[p]), int(batch.p_end[p])
             passages.append(Passage(index, number, start, end, text[start:end],
                                     int(batch.p_first[p]), int(batch.p_last[p])))
-            mhs.append(as_minhash(batch.p_values[p]))
+            mhs.append(as_minhash(p_values[p]))
         out.append(DocSignature(shingles, as_minhash(batch.doc_values[index]), passages, mhs))
     return out
 
@@ -335,6 +337,11 @@ class SignedBatch:
     ``doc_values[i]`` is document ``i``'s MinHash hash values (all ``2**32-1``
     when it has no words, as datasketch's empty MinHash); passages are rows of
     the ``p_*`` arrays, in document order, numbered within their document.
+
+    A passage that is the whole of its document (``p_whole``: a short text is
+    one passage) has its document's signature, so its values are not stored
+    twice: ``p_own`` holds the values of the other passages only, in row
+    order, and ``p_values`` (or ``passage_rows``) puts them together.
     """
 
     doc_values: np.ndarray  # (n, num_perm) uint32
@@ -344,7 +351,7 @@ class SignedBatch:
     p_end: np.ndarray
     p_first: np.ndarray  # (m,) int64: word positions [first, last)
     p_last: np.ndarray
-    p_values: np.ndarray  # (m, num_perm) uint32
+    p_own: np.ndarray  # (m - p_whole.sum(), num_perm) uint32: the values of the passages not whole
     f_doc: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
     """(k,) int32: the document of each reuse fingerprint (``reuse_fingerprints``), ascending."""
     f_hash: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint32))
@@ -353,9 +360,35 @@ class SignedBatch:
     """(k,) int32: where the fingerprint's shingle starts in its cleaned text (its first occurrence)."""
     f_quoted: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
     """(k,) bool: that shingle touches quoted speech."""
+    p_whole: np.ndarray | None = None
+    """(m,) bool: the passage is its whole document (its values are ``doc_values[p_doc]``); None: none is."""
 
     _FIELDS: ClassVar[tuple[str, ...]] = ("doc_values", "doc_words", "p_doc", "p_start", "p_end", "p_first",
-                                          "p_last", "p_values", "f_doc", "f_hash", "f_start", "f_quoted")
+                                          "p_last", "p_own", "f_doc", "f_hash", "f_start", "f_quoted",
+                                          "p_whole")
+
+    def __post_init__(self) -> None:
+        if self.p_whole is None:
+            self.p_whole = np.zeros(len(self.p_doc), dtype=bool)
+
+    @property
+    def whole(self) -> np.ndarray:
+        """``p_whole``, never None."""
+        assert self.p_whole is not None  # set by __post_init__
+        return self.p_whole
+
+    @property
+    def p_values(self) -> np.ndarray:
+        """(m, num_perm) uint32: every passage's values, put together (a copy; see ``passage_rows``)."""
+        return self.passage_rows().take(np.arange(len(self.p_doc)))
+
+    def passage_rows(self) -> PassageRows:
+        """The passages' values without a copy of the whole ones (what banding reads)."""
+        return PassageRows(self.doc_values, self.p_doc, self.whole, self.p_own)
+
+    def drop_passage_values(self) -> None:
+        """Free the passages' own values (once the passage candidates are found)."""
+        self.p_own = self.p_own[:0]
 
     def shift(self, docs: int) -> None:
         """Count this batch's documents from ``docs`` on (it follows that many in a whole)."""
@@ -365,11 +398,10 @@ class SignedBatch:
     @classmethod
     def concat(cls, parts: Sequence[SignedBatch], num_perm: int) -> SignedBatch:
         """One batch from several (their ``p_doc`` already counted over the whole)."""
-        if not parts:
-            empty = np.empty(0, dtype=np.int64)
-            values = np.empty((0, num_perm), dtype=np.uint32)
-            return cls(values, empty, empty, empty, empty, empty, empty, values)
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls._FIELDS))
+        joined = BatchJoiner(num_perm)
+        for part in parts:
+            joined.add(part, shifted=True)
+        return joined.result()
 
     def replace(self, docs: Sequence[int], new: SignedBatch) -> SignedBatch:
         """This batch with documents ``docs`` signed anew (``new`` holds them, in that order).
@@ -385,21 +417,148 @@ class SignedBatch:
         changed = np.zeros(len(self.doc_values), dtype=bool)
         changed[at] = True  # a gather, not np.isin: the fingerprint arrays hold millions of rows
         keep = ~changed[self.p_doc]
-        fields = ("p_doc", "p_start", "p_end", "p_first", "p_last", "p_values")
+        fields = ("p_doc", "p_start", "p_end", "p_first", "p_last", "p_whole")
         merged = {f: np.concatenate([getattr(self, f)[keep], getattr(new, f)]) for f in fields}
         merged["p_doc"][int(keep.sum()):] = at[new.p_doc]
         order = np.argsort(merged["p_doc"], kind="stable")  # each document's passages stay in order
+        # the passages' own values, in the same order: each row goes with its passage
+        own_of = np.full(len(merged["p_doc"]), -1, dtype=np.int64)
+        own_of[np.flatnonzero(~merged["p_whole"])] = np.arange(int((~merged["p_whole"]).sum()))
+        own_all = np.concatenate([self.p_own[keep[~self.whole]], new.p_own])
+        own_order = own_of[order]
+        p_own = own_all[own_order[own_order >= 0]]
         fkeep = ~changed[self.f_doc]
         f_doc = np.concatenate([self.f_doc[fkeep], at[new.f_doc].astype(np.int32)])
         forder = np.argsort(f_doc, kind="stable")
         rest = {f: np.concatenate([getattr(self, f)[fkeep], getattr(new, f)])[forder]
                 for f in ("f_hash", "f_start", "f_quoted")}
-        return SignedBatch(doc_values, doc_words, **{f: merged[f][order] for f in fields},
-                           f_doc=f_doc[forder], **rest)
+        p_doc, p_start, p_end, p_first, p_last, p_whole = (merged[f][order] for f in fields)
+        return SignedBatch(doc_values, doc_words, p_doc, p_start, p_end, p_first, p_last, p_own,
+                           f_doc[forder], rest["f_hash"], rest["f_start"], rest["f_quoted"], p_whole)
 
     def passage_bounds(self) -> np.ndarray:
         """``bounds[i]:bounds[i + 1]`` are the rows of document ``i``'s passages."""
         return np.searchsorted(self.p_doc, np.arange(len(self.doc_values) + 1))
+
+
+class PassageRows:
+    """The passages' MinHash values as rows, a whole document's passage read from its document's row.
+
+    What ``match`` bands: ``columns`` (a band, all rows), ``take`` (some rows)
+    and ``subset``, each made from ``doc_values`` and ``p_own`` without
+    building the whole ``(m, num_perm)`` matrix.
+    """
+
+    def __init__(self, base: np.ndarray, base_row: np.ndarray, whole: np.ndarray, own: np.ndarray) -> None:
+        self.base, self.base_row, self.whole, self.own = base, base_row, whole, own
+        self.whole_rows = np.flatnonzero(whole)
+        self.own_rows = np.flatnonzero(~whole)
+        self.whole_base = base_row[self.whole_rows]
+
+    def __len__(self) -> int:
+        return len(self.whole)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.whole), int(self.base.shape[1] if self.base.ndim == 2 else self.own.shape[1])
+
+    def columns(self, lo: int, hi: int) -> np.ndarray:
+        """Columns ``lo:hi`` of every row, C-contiguous."""
+        if not len(self.whole_rows):
+            return np.ascontiguousarray(self.own[:, lo:hi])
+        out = np.empty((len(self.whole), hi - lo), dtype=np.uint32)
+        out[self.whole_rows] = self.base[self.whole_base, lo:hi]
+        if len(self.own_rows):
+            out[self.own_rows] = self.own[:, lo:hi]
+        return out
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """The full rows ``rows``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty((len(rows), self.shape[1]), dtype=np.uint32)
+        whole = self.whole[rows]
+        out[whole] = self.base[self.base_row[rows[whole]]]
+        own = ~whole
+        out[own] = self.own[np.searchsorted(self.own_rows, rows[own])]
+        return out
+
+    def subset(self, keep: np.ndarray) -> PassageRows:
+        """Rows ``keep`` (ascending), renumbered from 0."""
+        keep = np.asarray(keep, dtype=np.int64)
+        whole = self.whole[keep]
+        own = self.own[np.searchsorted(self.own_rows, keep[~whole])]
+        return PassageRows(self.base, self.base_row[keep], whole, own)
+
+    def nonempty(self) -> np.ndarray:
+        """Rows that are not all ``2**32-1`` (an empty set's signature)."""
+        out = np.ones(len(self.whole), dtype=bool)
+        base_empty = np.all(self.base == _MAX32, axis=1)
+        out[self.whole_rows] = ~base_empty[self.whole_base]
+        out[self.own_rows] = ~np.all(self.own == _MAX32, axis=1)
+        return out
+
+    def save(self, folder: str) -> None:
+        """Write the arrays to ``.npy`` files in ``folder`` (``load`` reads them, memory-mapped)."""
+        for name in ("base", "base_row", "whole", "own"):
+            np.save(os.path.join(folder, f"rows_{name}.npy"), getattr(self, name))
+
+    @classmethod
+    def load(cls, folder: str) -> PassageRows:
+        """What ``save`` wrote."""
+        arrays = [np.load(os.path.join(folder, f"rows_{name}.npy"), mmap_mode="r")
+                  for name in ("base", "base_row", "whole", "own")]
+        return cls(*arrays)
+
+
+class BatchJoiner:
+    """``SignedBatch``es joined one after another into arrays that grow in place.
+
+    ``SignedBatch.concat`` of a list of parts holds every part and the whole
+    at once, twice the signatures; here each part is copied in as it comes
+    and can be freed, and the arrays grow by ``ndarray.resize`` (a
+    ``realloc``, which moves a large block's pages without copying them).
+    """
+
+    GROWTH = 1.25
+
+    def __init__(self, num_perm: int, docs: int = 0) -> None:
+        self.num_perm = num_perm
+        self.arrays: dict[str, np.ndarray] = {}
+        self.used: dict[str, int] = {}
+        self.docs = 0
+        self.reserve = docs
+
+    def _put(self, name: str, values: np.ndarray, reserve: int = 0) -> None:
+        used = self.used.get(name, 0)
+        array = self.arrays.get(name)
+        need = used + len(values)
+        if array is None:
+            array = np.empty((max(need, reserve), *values.shape[1:]), dtype=values.dtype)
+        elif need > len(array):
+            array.resize((max(need, int(len(array) * self.GROWTH) + 1024), *array.shape[1:]), refcheck=False)
+        array[used:need] = values
+        self.arrays[name], self.used[name] = array, need
+
+    def add(self, part: SignedBatch, shifted: bool = False) -> None:
+        """Append ``part``'s documents (``shifted``: its ``p_doc`` and ``f_doc`` count over the whole)."""
+        shift = 0 if shifted else self.docs
+        for name in SignedBatch._FIELDS:
+            values = getattr(part, name) if name != "p_whole" else part.whole
+            if shift and name in ("p_doc", "f_doc"):
+                values = values + values.dtype.type(shift)
+            self._put(name, values, self.reserve if name in ("doc_values", "doc_words") else 0)
+        self.docs += len(part.doc_values)
+
+    def result(self) -> SignedBatch:
+        """The joined batch; the arrays are cut to their length (in place)."""
+        if not self.arrays:
+            return sign_texts([], SignConfig(num_perm=self.num_perm))
+        for name, array in self.arrays.items():
+            if len(array) != self.used[name]:
+                array.resize((self.used[name], *array.shape[1:]), refcheck=False)
+        batch = SignedBatch(**{name: self.arrays[name] for name in SignedBatch._FIELDS})
+        self.arrays = {}
+        return batch
 
 
 class PassageView:
@@ -537,7 +696,10 @@ def sign_texts(texts: Sequence[str], cfg: SignConfig, passages: bool = True) -> 
         return base - 1, base
 
     doc_ranges = [span(w0, w0 + n) for w0, n in zip(first_word.tolist(), doc_words.tolist(), strict=True)]
-    p_ranges = [span(g, g + b - a) for g, a, b in zip(p_cols[3], p_cols[1], p_cols[2], strict=True)]
+    # a passage that is its whole document has the document's values: not computed, not stored again
+    p_whole = (p_first == 0) & (p_last == doc_words[p_doc]) if len(p_doc) else np.zeros(0, dtype=bool)
+    p_ranges = [span(g, g + b - a) for g, a, b, w in zip(p_cols[3], p_cols[1], p_cols[2], p_whole.tolist(),
+                                                        strict=True) if not w]
     # a spare element at the end: reduceat needs every index below the length
     allh = _fmix32(np.concatenate([shingles, *extra, np.zeros(1, dtype=np.uint32)]))
     n = len(texts)
@@ -550,7 +712,7 @@ def sign_texts(texts: Sequence[str], cfg: SignConfig, passages: bool = True) -> 
     p_values = values[int(filled.sum()):]
     fingerprints = reuse_fingerprints(joined, starts, hashes, first_word, doc_words, text_at, cfg)
     return SignedBatch(doc_values, doc_words.astype(np.int64), p_doc, p_start, p_end, p_first,
-                       p_last, p_values, *fingerprints)
+                       p_last, p_values, *fingerprints, p_whole=p_whole)
 
 
 def sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -241,33 +241,92 @@ class TextField:
     """A dataclass field holding a ``str`` or a ``SpillRef``; reading it always gives the ``str``.
 
     Assigning a ``str`` keeps it in memory (a stage that rewrites a text);
-    ``spill`` swaps it for a reference.
+    ``spill`` swaps it for a reference. The value is kept in the class's slot
+    of that name (``install``), whose descriptor this one wraps.
     """
 
-    def __init__(self, name: str) -> None:
-        self.slot = "_" + name
+    def __init__(self, name: str, slot: Any) -> None:
+        self.name, self.slot = name, slot
+
+    @classmethod
+    def install(cls, owner: type, name: str) -> None:
+        """Put a ``TextField`` in front of ``owner``'s slot ``name``."""
+        setattr(owner, name, cls(name, owner.__dict__[name]))
 
     def __get__(self, obj: object, owner: type | None = None) -> str:
         if obj is None:
-            raise AttributeError(self.slot[1:])
-        value = obj.__dict__[self.slot]
+            raise AttributeError(self.name)
+        value = self.slot.__get__(obj, owner)
         return value if isinstance(value, str) else value.read()
 
     def __set__(self, obj: object, value: str | SpillRef) -> None:
-        obj.__dict__[self.slot] = value
+        self.slot.__set__(obj, value)
+
+    def raw(self, obj: object) -> str | SpillRef:
+        """The ``str`` or the ``SpillRef``, as kept."""
+        return self.slot.__get__(obj, type(obj))  # type: ignore[no-any-return]
+
+
+def _class_attr(obj: object, name: str) -> Any:
+    """``name`` as the class of ``obj`` holds it (a descriptor, not what it gives)."""
+    for klass in type(obj).__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    raise AttributeError(name)
+
+
+def _field(obj: object, name: str) -> TextField:
+    found = _class_attr(obj, name)
+    assert isinstance(found, TextField), name
+    return found
+
+
+def slot_state(obj: object) -> dict[str, object]:
+    """A slotted record's fields for pickle, a spilled text as its reference (never read back)."""
+    out: dict[str, object] = {}
+    for name in type(obj).__slots__:  # type: ignore[attr-defined]
+        attr = _class_attr(obj, name)
+        out[name] = attr.raw(obj) if isinstance(attr, TextField) else getattr(obj, name)
+    return out
+
+
+def set_slot_state(obj: object, state: dict[str, object]) -> None:
+    """What ``slot_state`` gave, back into a new record."""
+    for name, value in state.items():
+        setattr(obj, name, value)
+
+
+def raw_text(obj: object, name: str = "text") -> str | SpillRef:
+    """``obj.text`` as kept: the ``str``, or the ``SpillRef`` of a spilled text."""
+    return _field(obj, name).raw(obj)
 
 
 def text_length(obj: object, name: str = "text") -> int:
     """``len(obj.text)`` without reading a spilled text back."""
-    value = obj.__dict__["_" + name]
+    value = _field(obj, name).raw(obj)
     return len(value) if isinstance(value, str) else value.chars
 
 
 def spill(obj: object, spill_dir: SpillDir, name: str = "text") -> None:
     """Write ``obj.text`` to ``spill_dir`` and keep only the reference."""
-    value = obj.__dict__["_" + name]
+    field = _field(obj, name)
+    value = field.raw(obj)
     if isinstance(value, str):
-        obj.__dict__["_" + name] = spill_dir.write(value)
+        field.__set__(obj, spill_dir.write(value))
+
+
+def spill_both(clean: Any, spill_dir: SpillDir) -> None:
+    """``spill`` a cleaned document's text and its document's; once when they are the same text
+    (cleaning cut nothing), the two sharing one reference."""
+    raw, cleaned = _field(clean.doc, "text"), _field(clean, "text")
+    text, clean_text = raw.raw(clean.doc), cleaned.raw(clean)
+    if isinstance(text, str) and isinstance(clean_text, str) and (text is clean_text or text == clean_text):
+        ref = spill_dir.write(text)
+        raw.__set__(clean.doc, ref)
+        cleaned.__set__(clean, ref)
+        return
+    spill(clean.doc, spill_dir)
+    spill(clean, spill_dir)
 
 
 class Texts(Sequence[str]):

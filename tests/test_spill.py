@@ -25,6 +25,7 @@ from provenance.spill import (
     SpillDir,
     SpillRef,
     Texts,
+    raw_text,
     spill,
     text_length,
 )
@@ -39,7 +40,7 @@ def test_spilled_texts_read_back_exactly(texts: list[str]) -> None:
     docs = [Document(id=str(i), path="p", text=t, kind="text") for i, t in enumerate(texts)]
     for d in docs:
         spill(d, spill_dir)
-    assert all(isinstance(d.__dict__["_text"], SpillRef) for d in docs)
+    assert all(isinstance(raw_text(d), SpillRef) for d in docs)
     assert [d.text for d in docs] == texts
     assert [text_length(d) for d in docs] == [len(t) for t in texts]
 
@@ -60,7 +61,7 @@ def test_a_ref_pickles_to_the_same_folder() -> None:
     clean = CleanDoc(Document("a", "p", "raw text", "text"), [(0, 8)], [], "raw text")
     spill(clean, spill_dir)
     back = pickle.loads(pickle.dumps(clean))
-    assert back.__dict__["_text"].dir is spill_dir
+    assert raw_text(back).dir is spill_dir
     assert back == clean and back.text == "raw text"
 
 
@@ -70,8 +71,8 @@ def test_a_run_keeps_no_text_in_memory_and_the_report_is_the_same_for_any_jobs()
     for report in (serial, parallel):
         assert report.cleaned
         for c in report.cleaned:
-            assert isinstance(c.__dict__["_text"], SpillRef), c.doc.id
-            assert isinstance(c.doc.__dict__["_text"], SpillRef), c.doc.id
+            assert isinstance(raw_text(c), SpillRef), c.doc.id
+            assert isinstance(raw_text(c.doc), SpillRef), c.doc.id
     assert to_json(serial) == to_json(parallel)
     texts = Texts(serial.cleaned)
     assert texts[0] == serial.cleaned[0].text and texts[1:3] == [c.text for c in serial.cleaned[1:3]]
@@ -79,7 +80,7 @@ def test_a_run_keeps_no_text_in_memory_and_the_report_is_the_same_for_any_jobs()
 
 def test_the_folder_goes_with_the_last_document() -> None:
     report = run([SAMPLES / "seeds"], Config(), jobs=1)
-    folder = report.cleaned[0].__dict__["_text"].dir.path
+    folder = raw_text(report.cleaned[0]).dir.path
     assert os.path.isdir(folder) and os.listdir(folder)
     del report
     gc.collect()
@@ -184,7 +185,7 @@ def test_a_workers_answer_signs_and_spills_in_slices_with_the_same_result(
     monkeypatch.setattr(parallel, "RECORDS_PER_BATCH", 2)
     sliced = parallel._clean_files(files, Config(), Outlets(), True, SpillDir())
     assert [i.clean for i in sliced.items] == [i.clean for i in whole.items]  # type: ignore[union-attr]
-    assert all(isinstance(i.clean.__dict__["_text"], SpillRef) for i in sliced.items)  # type: ignore[union-attr]
+    assert all(isinstance(raw_text(i.clean), SpillRef) for i in sliced.items)  # type: ignore[union-attr]
     assert whole.signed is not None and sliced.signed is not None
     for name in ("doc_values", "p_values", "p_doc", "p_start", "p_end"):
         assert np.array_equal(getattr(sliced.signed, name), getattr(whole.signed, name)), name
