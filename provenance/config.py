@@ -101,6 +101,12 @@ class MatchConfig:
     passage_threshold: float = 0.3
     max_candidates_per_item: int = 200
     """A passage in more buckets than this is furniture, not a copy; it is capped."""
+    max_bucket_crowd: int = 200
+    """A band bucket of more items than this (a passage repeated across thousands of
+    documents) is crowded: its items are not paired among themselves but joined into a
+    family, each paired with the family's representative only (``match.families``), so
+    that a bucket of ``s`` items costs ``s`` candidates, not ``max_candidates_per_item * s``
+    (0: no limit)."""
     min_estimate_share: float = 0.5
     """A candidate is kept only when its signatures agree on at least this share of
     the threshold (estimated Jaccard 0.15 for passages at 0.3). Band collisions of

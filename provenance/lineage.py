@@ -509,11 +509,14 @@ def collapse_matches(matches: Sequence[PassageMatch], groups: Sequence[Group],
     for (me, g), items in buckets.items():
         items.sort(key=lambda t: t[2])
         clusters: list[list[tuple[PassageMatch, int, tuple[int, int], int]]] = []
+        reach = 0  # the furthest end in the last cluster (kept as it grows: a cluster may hold 100,000)
         for item in items:
-            if clusters and item[2][0] < max(x[2][1] for x in clusters[-1]):
+            if clusters and item[2][0] < reach:
                 clusters[-1].append(item)
+                reach = max(reach, item[2][1])
             else:
                 clusters.append([item])
+                reach = item[2][1]
         for cluster in clusters:
             if len(cluster) < 2:
                 continue

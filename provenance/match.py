@@ -88,7 +88,8 @@ AGREE_CHUNK = 1 << 16
 
 def band_pairs(values: Rows, b: int, r: int, cap: int,
                owner: np.ndarray | None = None, min_agree: int = 0,
-               progress: Callable[[int, int], None] | None = None, jobs: int = 1) -> np.ndarray:
+               progress: Callable[[int, int], None] | None = None, jobs: int = 1,
+               crowd: int = 0) -> np.ndarray:
     """Candidate pairs ``(j, i)``, ``j < i``, of rows of ``values`` that agree on a whole band.
 
     Args:
@@ -106,6 +107,12 @@ def band_pairs(values: Rows, b: int, r: int, cap: int,
             bands are shared out among worker processes (``parallel``); the
             pairs are the same, since keeping each ``i``'s ``cap`` smallest
             ``j`` of every share, then of their union, keeps that of the whole.
+        crowd: a bucket of more rows than this (0: no limit) is crowded (a
+            passage that thousands of documents hold): its rows are not paired
+            among themselves but joined into a family (``families``), and each
+            is paired with its family's representative only, so a bucket of
+            ``s`` rows costs ``s`` pairs, not ``cap * s``, and a family spread
+            over every band is paired once.
 
     Returns:
         An ``(m, 2)`` int64 array of ``(j, i)``, sorted.
@@ -116,9 +123,11 @@ def band_pairs(values: Rows, b: int, r: int, cap: int,
     if jobs > 1 and b > 1 and n >= PARALLEL_ROWS:
         from .parallel import band_pairs_parallel  # the pool lives there; it imports this module
 
-        found = band_pairs_parallel(values, b, r, cap, owner, min_agree, jobs, progress)
+        found, crowds = band_pairs_parallel(values, b, r, cap, owner, min_agree, jobs, progress, crowd)
     else:
-        found = band_range(values, 0, b, r, cap, owner, min_agree, progress)
+        found, crowds = band_range(values, 0, b, r, cap, owner, min_agree, progress, crowd)
+    if len(crowds):
+        found = np.concatenate([found, families(crowds, owner)])
     found = _cap(found, n, cap)
     if progress is not None:
         progress(b, b)
@@ -131,11 +140,18 @@ PARALLEL_ROWS = 200_000
 
 def band_range(values: Rows, lo: int, hi: int, r: int, cap: int,
                owner: np.ndarray | None = None, min_agree: int = 0,
-               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """``band_pairs`` over bands ``lo`` to ``hi`` only, capped but not sorted."""
+               progress: Callable[[int, int], None] | None = None,
+               crowd: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``band_pairs`` over bands ``lo`` to ``hi`` only, capped but not sorted.
+
+    Returns the pairs, and the rows of the crowded buckets as an ``(m, 2)``
+    array of ``(bucket, row)`` (a bucket numbered ``band << 32 | k``), which
+    ``band_pairs`` joins into families.
+    """
     n = len(values)
     found = np.empty((0, 2), dtype=np.int64)
     pending: list[np.ndarray] = []  # capping is idempotent, so it waits until enough has piled up
+    crowds: list[np.ndarray] = []
     waiting = 0
     for band in range(lo, hi):
         if progress is not None:
@@ -144,6 +160,12 @@ def band_range(values: Rows, lo: int, hi: int, r: int, cap: int,
         if not len(starts):
             continue
         sizes = ends - starts
+        if crowd > 0 and (sizes > crowd).any():
+            crowded = sizes > crowd
+            for k, (a, z) in enumerate(zip(starts[crowded].tolist(), ends[crowded].tolist(), strict=True)):
+                crowds.append(np.stack([np.full(z - a, (band << 32) | k, dtype=np.int64),
+                                        order[a:z].astype(np.int64)], axis=1))
+            starts, ends, sizes = starts[~crowded], ends[~crowded], sizes[~crowded]
         first = np.repeat(starts, sizes)
         pos = first + (np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes))
         take = np.minimum(pos - first, cap)  # pair each member with up to cap members before it
@@ -159,7 +181,46 @@ def band_range(values: Rows, lo: int, hi: int, r: int, cap: int,
         if waiting > max(1 << 22, 2 * len(found)):
             found = _merge(found, pending, values, min_agree, n, cap)
             pending, waiting = [], 0
-    return _merge(found, pending, values, min_agree, n, cap)
+    return (_merge(found, pending, values, min_agree, n, cap),
+            np.concatenate(crowds) if crowds else np.empty((0, 2), dtype=np.int64))
+
+
+def families(crowds: np.ndarray, owner: np.ndarray | None = None) -> np.ndarray:
+    """Pairs ``(j, i)`` joining the rows of crowded buckets through representatives.
+
+    ``crowds`` holds ``(bucket, row)`` rows. Rows that share a crowded bucket,
+    in any band, are one family (connected components over the band keys, by
+    label propagation); each row is paired with the family's representative,
+    its first row, and a row of the representative's own owner (rows of one
+    owner are never paired) with the family's first row of another owner.
+    Verification then compares each member with the representative, never
+    every member with every other: a family of ``s`` rows costs ``s - 1``
+    pairs, whatever the number of bands and buckets it spans.
+    """
+    rows, row_at = np.unique(crowds[:, 1], return_inverse=True)  # ascending: corpus order
+    _, bucket_at = np.unique(crowds[:, 0], return_inverse=True)
+    label = np.arange(len(rows))  # each row's family, as the position of a row (its first, at the end)
+    while True:
+        least = np.full(int(bucket_at.max()) + 1, len(rows))
+        np.minimum.at(least, bucket_at, label[row_at])
+        new = label.copy()
+        np.minimum.at(new, row_at, least[bucket_at])
+        new = new[new]  # label[x] <= x: jumping halves the chains
+        if np.array_equal(new, label):
+            break
+        label = new
+    rep = rows[label]
+    partner = rep.copy()
+    if owner is not None:
+        other = np.flatnonzero(owner[rows] != owner[rep])  # ascending
+        fams, first = np.unique(label[other], return_index=True)
+        alt = np.full(len(rows), -1, dtype=np.int64)
+        alt[fams] = rows[other[first]]  # indexed by the family's label
+        mine = owner[rows] == owner[rep]
+        partner[mine] = alt[label[mine]]
+    keep = (partner >= 0) & (partner != rows)
+    a, b = partner[keep].astype(np.int64), rows[keep].astype(np.int64)
+    return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
 
 
 def _merge(found: np.ndarray, pending: list[np.ndarray], values: Rows, min_agree: int,
@@ -243,25 +304,29 @@ def _kept(values: Rows, mask: np.ndarray, bands: tuple[int, int], match: MatchCo
     """``band_pairs`` over the rows in ``mask``, in row numbers of ``values`` (no copy when all are kept)."""
     if mask.all():
         return band_pairs(values, *bands, match.max_candidates_per_item, owner=owner, min_agree=agree,
-                          progress=progress, jobs=jobs)
+                          progress=progress, jobs=jobs, crowd=match.max_bucket_crowd)
     keep = np.flatnonzero(mask)
     rows = values.subset(keep) if isinstance(values, PassageRows) else values[keep]
     pairs = band_pairs(rows, *bands, match.max_candidates_per_item,
                        owner=None if owner is None else owner[keep], min_agree=agree, progress=progress,
-                       jobs=jobs)
+                       jobs=jobs, crowd=match.max_bucket_crowd)
     return keep[pairs] if len(pairs) else pairs
 
 
 def document_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchConfig,
                         sign: SignConfig, progress: BandProgress | None = None,
-                        jobs: int = 1) -> list[tuple[int, int]]:
+                        jobs: int = 1, leave_out: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Pairs ``(i, j)``, ``i < j``, of documents whose signatures share an LSH bucket.
 
     ``sigs`` is a list of ``DocSignature`` (``sign.sign``) or the arrays of
-    ``sign.sign_texts``.
+    ``sign.sign_texts``. Documents in ``leave_out`` are not banded (exact
+    copies of an earlier document, which stands for them).
     """
     if isinstance(sigs, SignedBatch):
         values, words = sigs.doc_values, sigs.doc_words
+        if leave_out is not None and len(leave_out):
+            words = words.copy()
+            words[leave_out] = 0  # left out of banding, as empty texts are
     elif not sigs:
         return []
     else:

@@ -463,8 +463,8 @@ def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: i
 
 
 def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: int, owner: np.ndarray | None,
-                        min_agree: int, jobs: int, progress: Callable[[int, int], None] | None
-                        ) -> np.ndarray:
+                        min_agree: int, jobs: int, progress: Callable[[int, int], None] | None,
+                        crowd: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``match.band_range`` over shares of the ``b`` bands in ``jobs`` processes, capped per share.
 
     The arrays go to the workers through ``.npy`` files in a temporary
@@ -483,16 +483,18 @@ def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: i
             np.save(os.path.join(tmp, "values.npy"), values)
         if owner is not None:
             np.save(os.path.join(tmp, "owner.npy"), owner)
-        work = ((_bands_share, tmp, lo, hi, r, cap, owner is not None, min_agree) for lo, hi in ranges)
+        work = ((_bands_share, tmp, lo, hi, r, cap, owner is not None, min_agree, crowd) for lo, hi in ranges)
         for part, (_, hi) in zip(ordered_map(_run, work, jobs), ranges, strict=True):
             parts.append(part)
             if progress is not None:
                 progress(hi, b)
-    return np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
+    empty = np.empty((0, 2), dtype=np.int64)
+    return (np.concatenate([p[0] for p in parts]) if parts else empty,
+            np.concatenate([p[1] for p in parts]) if parts else empty)
 
 
 def _bands_share(folder: str, lo: int, hi: int, r: int, cap: int, has_owner: bool,
-                 min_agree: int) -> np.ndarray:
+                 min_agree: int, crowd: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Worker: ``match.band_range`` over the arrays ``band_pairs_parallel`` saved."""
     from .match import band_range
 
@@ -502,7 +504,7 @@ def _bands_share(folder: str, lo: int, hi: int, r: int, cap: int, has_owner: boo
     else:
         values = PassageRows.load(folder)
     owner = np.load(os.path.join(folder, "owner.npy"), mmap_mode="r") if has_owner else None
-    return band_range(values, lo, hi, r, cap, owner, min_agree)
+    return band_range(values, lo, hi, r, cap, owner, min_agree, crowd=crowd)
 
 
 # --- verify ---

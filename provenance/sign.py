@@ -644,6 +644,57 @@ def range_minima(hashes: np.ndarray, ranges: np.ndarray, num_perm: int, seed: in
     return out
 
 
+#: A text of at least this many words is signed over its distinct shingles (``sign_texts``).
+LONG_TEXT_WORDS = 1 << 16
+
+_KEY_MUL = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix64(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return np.asarray(h ^ (h >> np.uint64(31)))
+
+
+def first_occurrences(hashes: np.ndarray, doc: np.ndarray, first: np.ndarray,
+                      count: np.ndarray) -> np.ndarray:
+    """Which passages are the first of their text in their document (a mask).
+
+    Passage ``i`` is words ``first[i]`` to ``first[i] + count[i]`` of the word
+    hashes ``hashes``, in document ``doc[i]``. A passage whose words are those of
+    an earlier passage of the same document is a repeat (a line repeated down a
+    file): it adds nothing to the document's matches, and a file of one
+    paragraph repeated 120,000 times would otherwise put 120,000 passages in
+    every bucket. Passages are keyed by a 64-bit hash of their document, length
+    and words; equal keys are then compared word by word, so a collision never
+    drops a passage.
+    """
+    keep = np.ones(len(doc), dtype=bool)
+    if len(doc) < 2:
+        return keep
+    sums = np.concatenate([[np.uint64(0)], np.cumsum(hashes, dtype=np.uint64)])
+    last = first + count
+    with np.errstate(over="ignore"):
+        key = _mix64(doc.astype(np.uint64) * _KEY_MUL + count.astype(np.uint64))
+        key = _mix64(key ^ (sums[last] - sums[first]))
+        ends = hashes[last - 1].astype(np.uint64) << np.uint64(32)
+        key = _mix64(key ^ hashes[first].astype(np.uint64) ^ ends)
+    order = np.argsort(key, kind="stable")  # equal keys: earliest passage first
+    ordered = key[order]
+    same = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
+    if not len(same):
+        return keep
+    run = run_starts(ordered)
+    head = order[run[np.searchsorted(run, same, "right") - 1]]  # the earliest passage of each run of keys
+    for i, h in zip(order[same].tolist(), head.tolist(), strict=True):
+        a, b = int(first[i]), int(first[h])
+        if doc[i] == doc[h] and np.array_equal(hashes[a:a + int(count[i])], hashes[b:b + int(count[h])]):
+            keep[i] = False
+    return keep
+
+
 def sign_texts(texts: Sequence[str], cfg: SignConfig, passages: bool = True) -> SignedBatch:
     """Document and passage signatures of ``texts``, vectorised over the whole batch.
 
@@ -678,6 +729,9 @@ def sign_texts(texts: Sequence[str], cfg: SignConfig, passages: bool = True) -> 
             p_cols[2].append(b)
             p_cols[3].append(w0 + a)
     p_doc, p_first, p_last, p_global = (np.asarray(c, dtype=np.int64) for c in p_cols)
+    once = first_occurrences(hashes, p_doc, p_global, p_last - p_first)
+    if not once.all():  # a passage repeated inside its document is signed (and matched) once
+        p_doc, p_first, p_last, p_global = p_doc[once], p_first[once], p_last[once], p_global[once]
     p_start = starts[p_global] - text_at[p_doc] if len(p_global) else p_global
     p_end = ends[p_global + p_last - p_first - 1] - text_at[p_doc] if len(p_global) else p_global
     total = len(hashes)
@@ -695,11 +749,22 @@ def sign_texts(texts: Sequence[str], cfg: SignConfig, passages: bool = True) -> 
         base += 1
         return base - 1, base
 
-    doc_ranges = [span(w0, w0 + n) for w0, n in zip(first_word.tolist(), doc_words.tolist(), strict=True)]
+    def doc_span(w0: int, w1: int) -> tuple[int, int]:
+        nonlocal base
+        if w1 - w0 < LONG_TEXT_WORDS:
+            return span(w0, w1)
+        # a long text (a file of one paragraph repeated) is signed over its distinct shingles:
+        # the same minima, since MinHash is over the set, in a fraction of the time
+        distinct = np.unique(shingles[w0:w1 - k + 1])
+        extra.append(distinct)
+        base += len(distinct)
+        return base - len(distinct), base
+
+    doc_ranges = [doc_span(w0, w0 + n) for w0, n in zip(first_word.tolist(), doc_words.tolist(), strict=True)]
     # a passage that is its whole document has the document's values: not computed, not stored again
     p_whole = (p_first == 0) & (p_last == doc_words[p_doc]) if len(p_doc) else np.zeros(0, dtype=bool)
-    p_ranges = [span(g, g + b - a) for g, a, b, w in zip(p_cols[3], p_cols[1], p_cols[2], p_whole.tolist(),
-                                                        strict=True) if not w]
+    p_ranges = [span(g, g + b - a) for g, a, b, w in zip(p_global.tolist(), p_first.tolist(), p_last.tolist(),
+                                                        p_whole.tolist(), strict=True) if not w]
     # a spare element at the end: reduceat needs every index below the length
     allh = _fmix32(np.concatenate([shingles, *extra, np.zeros(1, dtype=np.uint32)]))
     n = len(texts)

@@ -86,13 +86,18 @@ def verify_documents(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int
         if progress and n % PROGRESS_EVERY == 0:
             progress(n)
         a, b = cleaned[i], cleaned[j]
-        score = fuzz.ratio(a.text, b.text, score_cutoff=cfg.doc_score_cutoff)
+        a_text, b_text = a.text, b.text  # read once (a spilled text is read from disk)
+        if a_text == b_text:  # what the alignment below finds for equal texts, without it
+            n = len(a_text)
+            out.append(DocPair(i, j, 100.0, a.span_to_original(0, n), b.span_to_original(0, n)))
+            continue
+        score = fuzz.ratio(a_text, b_text, score_cutoff=cfg.doc_score_cutoff)
         if not score:
             continue
-        a_span: Span = (0, len(a.text))
-        b_span: Span = (0, len(b.text))
-        if len(a.text) <= MAX_ALIGN_CHARS and len(b.text) <= MAX_ALIGN_CHARS:
-            aligned = align(a.text, b.text, max_gap=400)
+        a_span: Span = (0, len(a_text))
+        b_span: Span = (0, len(b_text))
+        if len(a_text) <= MAX_ALIGN_CHARS and len(b_text) <= MAX_ALIGN_CHARS:
+            aligned = align(a_text, b_text, max_gap=400)
             if aligned is not None:
                 a_span, b_span = aligned.a, aligned.b
         out.append(DocPair(i, j, round(score, 2), a.span_to_original(*a_span),
@@ -124,7 +129,8 @@ def verify_passages(cleaned: Sequence[CleanDoc], sigs: Sequence[DocSignature],
         if i in group_of and group_of.get(j) == group_of[i]:
             continue
         pa, pb = sigs[i].passages[pi], sigs[j].passages[pj]
-        aligned = align(pa.text, pb.text)
+        aligned = (Alignment((0, len(pa.text)), (0, len(pb.text)), 100.0)
+                   if pa.text == pb.text and len(pa.text) >= 4 else align(pa.text, pb.text))
         if aligned is None or aligned.score < cfg.passage_score_cutoff:
             continue
         span_a = (pa.start + aligned.a[0], pa.start + aligned.a[1])

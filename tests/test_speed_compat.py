@@ -58,13 +58,27 @@ def _identity(value: int) -> int:
     return int(value)
 
 
+def _distinct_passages(text: str, cfg: SignConfig) -> list:
+    """``passages_of``, each repeated passage (the same words again in the document) only once."""
+    tokens = words_with_spans(text)
+    hashes = word_hashes([t[0] for t in tokens], cfg.seed)
+    seen: set[bytes] = set()
+    out = []
+    for p in passages_of(_bare(text), 0, cfg, tokens):
+        words = hashes[p.first:p.last].tobytes()
+        if words not in seen:
+            seen.add(words)
+            out.append(p)
+    return out
+
+
 def _reference(text: str, cfg: SignConfig) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The shingle sets of a document and its passages, built word by word (the old ``sign``)."""
+    """The shingle sets of a document and its distinct passages, built word by word (the old ``sign``)."""
     tokens = words_with_spans(text)
     hashes = word_hashes([t[0] for t in tokens], cfg.seed)
     shingles = shingle_array(hashes, cfg.shingle_size)
     sets = []
-    for p in passages_of(_bare(text), 0, cfg, tokens):
+    for p in _distinct_passages(text, cfg):
         if p.last - p.first >= cfg.shingle_size:
             sets.append(np.unique(shingles[p.first:p.last - cfg.shingle_size + 1]))
         else:
@@ -87,7 +101,7 @@ def test_sign_texts_equals_minhash_bulk(texts: list[str], cfg: SignConfig) -> No
         assert len(rows) == len(passage_sets)
         for row, mh in zip(rows, expected[1:], strict=True):
             assert np.array_equal(batch.p_values[row], mh.hashvalues), (text[:40], row)
-        for p, row in zip(passages_of(_bare(text), 0, cfg), rows, strict=True):
+        for p, row in zip(_distinct_passages(text, cfg), rows, strict=True):
             assert (p.start, p.end, p.first, p.last) == (batch.p_start[row], batch.p_end[row],
                                                          batch.p_first[row], batch.p_last[row])
 
