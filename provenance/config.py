@@ -106,7 +106,12 @@ class MatchConfig:
     documents) is crowded: its items are not paired among themselves but joined into a
     family, each paired with the family's representative only (``match.families``), so
     that a bucket of ``s`` items costs ``s`` candidates, not ``max_candidates_per_item * s``
-    (0: no limit)."""
+    (0: no limit). For documents."""
+    passage_bucket_crowd: int = 16
+    """``max_bucket_crowd`` for passages. A paragraph that k documents share is one family
+    (reported once, ``provenance.families``): past this many copies in one bucket its
+    members are joined through the representative (k-1 candidates), not paired among
+    themselves (k^2/2), so the candidates grow with the corpus, not with its square."""
     min_estimate_share: float = 0.5
     """A candidate is kept only when its signatures agree on at least this share of
     the threshold (estimated Jaccard 0.15 for passages at 0.3). Band collisions of

@@ -280,7 +280,8 @@ def document_pairs(values: np.ndarray, words: np.ndarray, match: MatchConfig,
     every other empty text).
     """
     return _kept(values, words > 0, banding(match.doc_threshold, sign.num_perm), match, None,
-                 min_agree(match.doc_threshold, match, sign.num_perm), progress, jobs)
+                 min_agree(match.doc_threshold, match, sign.num_perm), progress, jobs,
+                 match.max_bucket_crowd)
 
 
 def passage_pairs(values: Rows, doc: np.ndarray, match: MatchConfig,
@@ -290,7 +291,8 @@ def passage_pairs(values: Rows, doc: np.ndarray, match: MatchConfig,
     ``doc`` is each row's owner: its document, or the group its document is in.
     """
     return _kept(values, _nonempty(values), banding(match.passage_threshold, sign.num_perm), match, doc,
-                 min_agree(match.passage_threshold, match, sign.num_perm), progress, jobs)
+                 min_agree(match.passage_threshold, match, sign.num_perm), progress, jobs,
+                 match.passage_bucket_crowd)
 
 
 def min_agree(threshold: float, match: MatchConfig, num_perm: int) -> int:
@@ -300,16 +302,16 @@ def min_agree(threshold: float, match: MatchConfig, num_perm: int) -> int:
 
 def _kept(values: Rows, mask: np.ndarray, bands: tuple[int, int], match: MatchConfig,
           owner: np.ndarray | None, agree: int, progress: BandProgress | None = None,
-          jobs: int = 1) -> np.ndarray:
+          jobs: int = 1, crowd: int = 0) -> np.ndarray:
     """``band_pairs`` over the rows in ``mask``, in row numbers of ``values`` (no copy when all are kept)."""
     if mask.all():
         return band_pairs(values, *bands, match.max_candidates_per_item, owner=owner, min_agree=agree,
-                          progress=progress, jobs=jobs, crowd=match.max_bucket_crowd)
+                          progress=progress, jobs=jobs, crowd=crowd)
     keep = np.flatnonzero(mask)
     rows = values.subset(keep) if isinstance(values, PassageRows) else values[keep]
     pairs = band_pairs(rows, *bands, match.max_candidates_per_item,
                        owner=None if owner is None else owner[keep], min_agree=agree, progress=progress,
-                       jobs=jobs, crowd=match.max_bucket_crowd)
+                       jobs=jobs, crowd=crowd)
     return keep[pairs] if len(pairs) else pairs
 
 
