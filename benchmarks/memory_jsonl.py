@@ -23,11 +23,11 @@ import random
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from benchmarks.process_tree import run_sampled  # noqa: E402
 
 BASELINE = ("import json, sys\n"
             "with open(sys.argv[1], 'rb') as f:\n"
@@ -47,50 +47,10 @@ def write_records(path: Path, n: int, seed: int = 12) -> int:
     return path.stat().st_size
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (from /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        p = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(p)
-        rss[p] = int(fields[21]) * page
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        total += rss.get(p, 0)
-        stack.extend(children.get(p, []))
-    return total
-
-
 def peak_of(command: list[str]) -> tuple[int, float]:
     """Run ``command``; the peak resident bytes of its process tree, and its wall seconds."""
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    t0 = time.perf_counter()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    peak = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, tree_rss(child.pid))
-            stop.wait(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    code = child.wait()
-    wall = time.perf_counter() - t0
-    stop.set()
-    sampler.join()
+    code, wall, peak = run_sampled(command, env=env, stdout=subprocess.DEVNULL)
     if code != 0:
         raise SystemExit(f"{' '.join(command)}: exit code {code}")
     return peak, wall

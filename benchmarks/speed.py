@@ -41,10 +41,12 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.process_tree import run_sampled  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -340,54 +342,16 @@ def run_tool(name: str, corpus: Path, jobs: int) -> dict[str, object]:
 # --- the harness ---------------------------------------------------------------
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (from /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        p = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(p)
-        rss[p] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        total += rss.get(p, 0)
-        stack.extend(children.get(p, []))
-    return total
-
-
 def measure(name: str, corpus: Path, jobs: int) -> dict[str, object]:
     """Run one tool in a child process; wall seconds, peak memory of its process tree, its result."""
     python = str(PEERS_PYTHON) if TOOLS[name][1] == "peers" else sys.executable
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         result_file = Path(out.name)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    child = subprocess.Popen([python, str(Path(__file__).resolve()), "_tool", name, str(corpus),
-                              str(result_file), "--jobs", str(jobs)], cwd=ROOT)
-    peak = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, _tree_rss(child.pid))
-            stop.wait(0.05)
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    code = child.wait()
-    wall = time.perf_counter() - t0
+    code, wall, peak = run_sampled([python, str(Path(__file__).resolve()), "_tool", name, str(corpus),
+                                    str(result_file), "--jobs", str(jobs)], cwd=ROOT)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    stop.set()
-    sampler.join()
     if code != 0:
         return {"error": f"exit code {code}", "wall": wall}
     result = json.loads(result_file.read_text(encoding="utf-8"))

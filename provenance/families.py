@@ -25,7 +25,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .lineage import AuthorHomes, attribute_match, attribute_members
+from .lineage import AuthorHomes, UnionFind, attribute_match, attribute_members
 from .records import CleanDoc, Evidence, PassageMatch, Span
 
 #: Two spans of one document are one occurrence when they overlap by at least this share of the shorter.
@@ -56,24 +56,6 @@ class Family:
     evidence: list[Evidence] = field(default_factory=list)
     confidence: float = 0.0
     common_source: str | None = None
-
-
-class _Union:
-    """Union-find over occurrence numbers (path halving, union by smaller root)."""
-
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, x: int) -> int:
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 def _overlap(a: Span, b: Span) -> bool:
@@ -116,7 +98,7 @@ def build_families(matches: Sequence[PassageMatch], cleaned: Sequence[CleanDoc],
         match is told its family's number (``PassageMatch.family``).
     """
     nodes, ends = _occurrences(matches)
-    union = _Union(len(nodes))
+    union = UnionFind()
     for a, b in ends:
         union.union(a, b)
     members: dict[int, list[int]] = defaultdict(list)  # root -> its nodes

@@ -56,8 +56,8 @@ CREDIT_REACH = 400
 
 
 
-class _Find:
-    """Union-find over document indices."""
+class UnionFind:
+    """Union-find over integers (documents, occurrences): path halving, the smaller root wins."""
 
     def __init__(self) -> None:
         self.parent: dict[int, int] = {}
@@ -77,7 +77,7 @@ class _Find:
 
 def build_groups(pairs: Sequence[DocPair]) -> list[Group]:
     """Connected components of verified pairs, members sorted, groups in a stable order."""
-    uf = _Find()
+    uf = UnionFind()
     for p in pairs:
         uf.union(p.a, p.b)
     members: dict[int, list[int]] = defaultdict(list)
