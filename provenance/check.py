@@ -78,12 +78,20 @@ def index_params(config: Config) -> dict[str, Any]:
     dtype = "uint32"  # datasketch's values (below 2**32), as sign_texts makes them
     return {
         "clean": {"keep": sorted(clean.keep), "link_density": clean.link_density,
+                  "main_min_share": clean.main_min_share, "template_min_docs": clean.template_min_docs,
+                  "template_min_share": clean.template_min_share,
+                  "template_max_words": clean.template_max_words,
                   "version": clean.version, "rules_sha256": rules_sha, "rules_file": clean.rules_file},
         "sign": {**asdict(config.sign), "minhash": minhash, "dtype": dtype},
         "match": {"doc_threshold": config.match.doc_threshold,
                   "passage_threshold": config.match.passage_threshold},
     }
 
+
+#: Cleaning settings the index records besides ``keep``, rules and link density: the templates
+#: learnt and the main-content cut shape the stored text as much (an index written before they
+#: were recorded lacks them, and is refused as built with other parameters).
+_CLEAN_SETTINGS = ("main_min_share", "template_min_docs", "template_min_share", "template_max_words")
 
 #: Stored for information only: the same rules at another path are the same rules.
 _NOT_COMPARED = {"clean.rules_file"}
@@ -137,7 +145,8 @@ def config_from_params(params: dict[str, Any], *, shingle_size: int | None = Non
                                           ("seed", seed)) if v is not None})
     return Config(
         clean=CleanConfig(keep=tuple(sorted(set(keep))) if keep is not None else tuple(c["keep"]),
-                          rules_file=rules, link_density=c["link_density"]),
+                          rules_file=rules, link_density=c["link_density"],
+                          **{k: c[k] for k in _CLEAN_SETTINGS if k in c}),
         sign=SignConfig(**sign_fields),
         match=MatchConfig(doc_threshold=threshold if threshold is not None else m["doc_threshold"],
                           passage_threshold=m["passage_threshold"]),

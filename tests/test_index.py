@@ -329,6 +329,27 @@ def test_index_params_record_what_shapes_signatures() -> None:
     assert set(params) == {"clean", "sign", "match"}
 
 
+@pytest.mark.parametrize("setting", [{"template_min_docs": 5}, {"template_min_share": 0.5},
+                                     {"template_max_words": 20}, {"main_min_share": 0.8}])
+def test_an_index_refuses_other_template_or_main_content_settings(tmp_path: Path, corpus_dir: Path,
+                                                                  setting: dict[str, float]) -> None:
+    """These settings change the cleaned text as much as the rules do: an index built with the
+    defaults is neither extended nor queried with others, and keeps its own when none are given."""
+    from provenance.check import add, config_from_params
+
+    store = open_store(str(tmp_path / "x.db"), create=True)
+    try:
+        build([corpus_dir / "blogs"], store, Config())
+        other = Config(clean=CleanConfig(**setting))  # type: ignore[arg-type]
+        with pytest.raises(ConfigError, match=f"clean.{next(iter(setting))}: index"):
+            add([corpus_dir / "iranfocus"], store, other)
+        again = config_from_params(store.params())
+        assert again.clean == Config().clean
+        ensure_params(store, again)
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("command", [["index"], ["index", "build"], ["index", "add"], ["index", "stats"],
                                      ["check"]])
 def test_every_command_has_help(command: list[str]) -> None:
