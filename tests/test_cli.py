@@ -556,3 +556,14 @@ def test_tables_without_a_terminal_are_wide_enough_to_read() -> None:
     narrow = subprocess.run([sys.executable, "-m", "provenance", "scan", str(SAMPLES), "-q"],
                             capture_output=True, text=True, timeout=120, env={**env, "COLUMNS": "90"})
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 90
+
+
+def test_the_version_has_one_source() -> None:
+    """pyproject.toml reads the version from the package; the installed metadata agrees."""
+    from importlib.metadata import version
+
+    import provenance
+
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'dynamic = ["version"]' in text and 'version = { attr = "provenance.__version__" }' in text
+    assert version("provenance") == provenance.__version__
