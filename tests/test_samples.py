@@ -182,3 +182,17 @@ def test_outlets_file_names_blogs_and_merges_aliases(data: dict) -> None:
     assert docs[FREE_IRAN]["outlet_source"] == "outlets file"
     assert docs[PERSIAN]["outlet"] == "Persian Voices"
     assert data["params"]["ingest"]["outlets_files"] == [str(SAMPLES / "outlets.json")]
+
+
+def test_digest_quotes_are_three_families_each_from_its_origin(data: dict) -> None:
+    """E1-E3 of samples/README.md: each quote of the digest is a family of two occurrences, the
+    origin named by the credit and the date, and the digest the copy; one match each."""
+    digest = "roundup/weekly-digest-2017-12-23.html"
+    origins = {f["origin"]: f for f in data["families"]}
+    assert set(origins) == {"dumps/network-2017.jsonl#iran-news-update-2017-07-28-senate",
+                            "dumps/network-2017.jsonl#ncri-us-2017-07-31-shafiee",
+                            "iranfocus/tackle-iran-by-supporting-the-iranian-people.html"}
+    for origin, f in origins.items():
+        assert [(o["document"], o["origin"]) for o in f["occurrences"]] == [(origin, True), (digest, False)]
+        assert "credit" in _kinds(f["evidence"])
+    assert sorted(m["family"] for m in data["matches"]) == sorted(f["id"] for f in data["families"])
