@@ -20,7 +20,6 @@ import numpy as np
 
 # datasketch's own parameter search (private, but it is the definition of what
 # MinHashLSH does; reusing it keeps a stored index and a scan banding alike).
-from datasketch.lsh import _optimal_param
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MUL1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -30,6 +29,8 @@ _MUL2 = np.uint64(0x94D049BB133111EB)
 @lru_cache(maxsize=32)
 def banding(threshold: float, num_perm: int) -> tuple[int, int]:
     """``(b, r)``: bands and rows per band, as ``MinHashLSH(threshold, num_perm)`` picks them."""
+    from datasketch.lsh import _optimal_param  # scipy: loaded by the first banding, not at start-up
+
     b, r = _optimal_param(threshold, num_perm, 0.5, 0.5)
     return int(b), int(r)
 

@@ -18,10 +18,9 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rapidfuzz import fuzz
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -39,9 +38,6 @@ from . import __version__
 from .clean import check_keep
 from .config import CleanConfig, Config, IngestConfig, MatchConfig, SignConfig
 from .errors import ConfigError, ProvenanceError
-from .graph import edges_from, nodes_of, to_dot, to_graphml
-from .html_report import to_html
-from .lineage import keeper
 from .output import (
     MANIFEST,
     WRITTEN_BY,
@@ -52,20 +48,13 @@ from .output import (
     safe_relpath,
     write_stdout,
 )
-from .parallel import default_jobs
-from .pipeline import Report, clean_and_sign, find, ingest_and_clean, params
 from .records import CleanDoc, Skipped
-from .report import (
-    canonical_json,
-    document_dict,
-    render_audit,
-    render_table,
-    to_csv,
-    to_dict,
-    to_json_chunks,
-)
 from .safe_text import one_line
-from .sign import SignedBatch
+
+if TYPE_CHECKING:  # the stages and renderers are imported by the commands that run them, so
+    # that ``--version``, ``--help`` and a usage error start in a fraction of a second
+    from .pipeline import Report
+    from .sign import SignedBatch
 
 
 class Stopped(BaseException):
@@ -294,6 +283,9 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1, sign: bool = True
           ) -> tuple[list[CleanDoc], list[Skipped], SignedBatch | None]:
     """Read and clean, with progress; with ``sign``, the workers sign what they clean too."""
+    from .parallel import default_jobs
+    from .pipeline import clean_and_sign, ingest_and_clean
+
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
         if sign:
             cleaned, skipped, signed = clean_and_sign(paths, config, bar, jobs or default_jobs())
@@ -309,6 +301,9 @@ def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1, sign: b
 
 def _scan(paths: list[Path], config: Config, quiet: bool, jobs: int = 1) -> Report:
     """The whole pipeline with progress on stderr."""
+    from .parallel import default_jobs
+    from .pipeline import Report, find, params
+
     cleaned, skipped, signed = _read(paths, config, quiet, jobs)
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
         groups, matches, derivations, families = find(cleaned, config, bar, jobs or default_jobs(), signed)
@@ -338,6 +333,8 @@ def scan(
         outs = parse_formats(fmt or ["table"], SCAN_FORMATS, output, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
         report = _scan(paths, config, quiet, jobs)
+        from .report import render_table, to_csv, to_json_chunks
+
         write_formats(outs, lambda f: to_json_chunks(report) if f == "json" else to_csv(report),
                       lambda console: render_table(report, console))
     except ProvenanceError as exc:
@@ -370,6 +367,8 @@ def clean_cmd(
             cleaned, _, _ = _read(paths, config, quiet=True, sign=False)
         except ProvenanceError as exc:
             raise _fail(str(exc)) from exc
+        from .report import render_audit
+
         console = stdout_console()
         for clean in cleaned:
             console.print(render_audit(clean))
@@ -385,6 +384,12 @@ def clean_cmd(
             check_disjoint(out, paths)
         check_not_input(output, paths)
         cleaned, skipped, signed = _read(paths, config, quiet, jobs, sign=dedup)
+        from rapidfuzz import fuzz
+
+        from .lineage import keeper
+        from .parallel import default_jobs
+        from .pipeline import find, params
+
         dropped: dict[str, dict[str, object]] = {}
         if dedup:
             with _Bar(not quiet and err.is_terminal) as bar:
@@ -417,6 +422,8 @@ def clean_cmd(
 
 def _jsonl_line(c: CleanDoc) -> str:
     """One cleaned document as ``clean --format jsonl`` writes it."""
+    from .report import document_dict
+
     return json.dumps({"id": c.doc.id, "text": c.text, "removed": document_dict(c)["removed"]},
                       ensure_ascii=False, sort_keys=True) + "\n"
 
@@ -424,6 +431,8 @@ def _jsonl_line(c: CleanDoc) -> str:
 def _write_corpus(out: Path, survivors: list[CleanDoc], skipped: list[Skipped],
                   dropped: dict[str, dict[str, object]], run_params: dict[str, object],
                   fmt: CleanFormat) -> None:
+    from .report import canonical_json, document_dict
+
     folder = AtomicFolder(out)
     try:
         taken: set[str] = {MANIFEST, "dedup.json", "cleaned.jsonl"}
@@ -465,6 +474,8 @@ def report(
     try:
         check_not_input(html, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
+        from .html_report import to_html
+
         atomic_write_text(html, to_html(_scan(paths, config, quiet, jobs)))
         sys.stderr.write(f"wrote {html}\n")
     except ProvenanceError as exc:
@@ -488,6 +499,9 @@ def graph(
         check_not_input(graphml, paths)
         check_not_input(dot, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
+        from .graph import edges_from, nodes_of, to_dot, to_graphml
+        from .report import to_dict
+
         edges = edges_from(to_dict(_scan(paths, config, quiet, jobs))["syndication"])
         if graphml is not None:
             atomic_write_text(graphml, to_graphml(edges))

@@ -12,13 +12,11 @@ import sqlite3
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from . import check as checking
-from .check_format import render_table, to_github, to_json, to_junit, to_markdown, to_sarif
 from .clean import check_keep
 from .cli import (
     FollowOpt,
@@ -38,9 +36,13 @@ from .cli import (
 from .config import CleanConfig, Config, MatchConfig, SignConfig
 from .errors import ProvenanceError
 from .records import Skipped
-from .report import canonical_json
 from .safe_text import one_line
-from .store import IndexStore, open_store
+
+if TYPE_CHECKING:  # the index and its renderers load when a command runs (a fast --help)
+    from types import ModuleType
+
+    from .check import CheckReport
+    from .store import IndexStore
 
 index_app = typer.Typer(no_args_is_help=True, help="Build, extend and inspect a stored index of a corpus.")
 
@@ -88,13 +90,22 @@ def _store_failure(exc: BaseException) -> bool:
 
 
 def _open(spec: str, create: bool = False) -> IndexStore:
+    from .store import open_store
+
     return open_store(spec, create=create)
+
+
+def _checking() -> ModuleType:
+    """``provenance.check``, imported when a command needs it."""
+    from . import check
+
+    return check
 
 
 def _config_for(store: IndexStore, shingle_size: int | None, num_perm: int | None, seed: int | None,
                 threshold: float | None, keep: list[str] | None, rules: Path | None,
                 outlets: Path | None, follow_links: bool) -> Config:
-    config = checking.config_from_params(store.params(), shingle_size=shingle_size, num_perm=num_perm,
+    config = _checking().config_from_params(store.params(), shingle_size=shingle_size, num_perm=num_perm,
                                          seed=seed, threshold=threshold, keep=keep,
                                          rules_file=str(rules) if rules else None)
     check_keep(config.clean)
@@ -128,7 +139,7 @@ def build_cmd(
         check_keep(config.clean)
         store = _open(index, create=True)
         with _Bar(not quiet and err.is_terminal) as bar:
-            result, skipped = checking.build(paths, store, config, force=force, workers=workers,
+            result, skipped = _checking().build(paths, store, config, force=force, workers=workers,
                                              progress=bar)
         _stderr_skipped(skipped)
         sys.stdout.write(f"built {index}: {result.added} documents indexed\n")
@@ -158,7 +169,7 @@ def add_cmd(
         config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets,
                              follow_links)
         with _Bar(not quiet and err.is_terminal) as bar:
-            result, skipped = checking.add(paths, store, config, workers=workers, progress=bar)
+            result, skipped = _checking().add(paths, store, config, workers=workers, progress=bar)
         _stderr_skipped(skipped)
         sys.stdout.write(f"added to {index}: {result.added} new, {result.replaced} replaced,"
                          f" {result.unchanged} unchanged; {result.total} documents in the index\n")
@@ -195,6 +206,8 @@ def stats_cmd(
         if store is not None:
             store.close()
     if fmt is StatsFormat.json:
+        from .report import canonical_json
+
         sys.stdout.write(canonical_json(stats))
         return
     table = Table(title=f"provenance index {index}", show_header=False)
@@ -203,7 +216,7 @@ def stats_cmd(
     for key in ("backend", "documents", "passages", "bytes", "schema", "created_with"):
         value = stats.get(key)
         table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
-    for key, value in sorted(checking._flat(stats["params"]).items()):
+    for key, value in sorted(_checking()._flat(stats["params"]).items()):
         table.add_row(key, json.dumps(value))
     stdout_console().print(table)
 
@@ -247,15 +260,17 @@ def check_cmd(
         config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets,
                              follow_links)
         with _Bar(not quiet and err.is_terminal) as bar:
-            result = checking.check(paths, store, config, fail_on=fail_on.value, threshold=min_similarity,
+            result = _checking().check(paths, store, config, fail_on=fail_on.value, threshold=min_similarity,
                                     progress=bar)
         _stderr_skipped(result.report.skipped)
         if not result.new:
             raise _fail("nothing readable in " + ", ".join(str(p) for p in paths)
                         + (f" ({len(result.report.skipped)} skipped)" if result.report.skipped else ""))
-        write_formats(outs, lambda f: _RENDER[f](result), lambda console: render_table(result, console))
+        from .check_format import render_table
+
+        write_formats(outs, lambda f: _render(f, result), lambda console: render_table(result, console))
         if update and result.verdict.passed:
-            added = checking.update(result, store)
+            added = _checking().update(result, store)
             sys.stderr.write(f"updated {index}: {added.added} new, {added.replaced} replaced,"
                              f" {added.unchanged} unchanged; {added.total} documents in the index\n")
         elif update:
@@ -274,8 +289,13 @@ def check_cmd(
         raise typer.Exit(1)
 
 
-_RENDER = {"json": to_json, "github": to_github, "junit": to_junit, "markdown": to_markdown,
-           "sarif": to_sarif}
+def _render(fmt: str, result: CheckReport) -> str:
+    """A check report in one of the file formats."""
+    from .check_format import to_github, to_json, to_junit, to_markdown, to_sarif
+
+    render = {"json": to_json, "github": to_github, "junit": to_junit, "markdown": to_markdown,
+              "sarif": to_sarif}[fmt]
+    return render(result)
 
 
 def register(app: typer.Typer) -> None:

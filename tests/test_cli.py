@@ -567,3 +567,16 @@ def test_the_version_has_one_source() -> None:
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'dynamic = ["version"]' in text and 'version = { attr = "provenance.__version__" }' in text
     assert version("provenance") == provenance.__version__
+
+
+def test_the_command_starts_without_the_heavy_libraries() -> None:
+    """--version and --help load typer and rich only: numpy, scipy (datasketch's LSH parameters),
+    the HTML parsers and rapidfuzz load when a command runs the pipeline (issue 17: start-up)."""
+    heavy = ("numpy", "scipy", "datasketch", "bs4", "lxml", "rapidfuzz", "provenance.pipeline",
+             "provenance.check", "provenance.store")
+    probe = ("import sys; from provenance.cli import app\n"
+             "try:\n    app(['--version'])\nexcept SystemExit:\n    pass\n"
+             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["0.1.0", "[]"]
