@@ -210,7 +210,7 @@ def parse_formats(spec: Sequence[str], choices: Sequence[str], output: Path | No
     if sum(1 for _, target in outs if target is None) > 1:
         raise ConfigError("--format: only one format can go to standard output; give the others"
                           " a file as FORMAT:PATH")
-    named = [os.path.abspath(target) for _, target in outs if target is not None]
+    named = [os.path.realpath(target) for _, target in outs if target is not None]  # links too
     if len(set(named)) < len(named):
         raise ConfigError("--format: two formats name the same file")
     for _, target in outs:

@@ -348,6 +348,43 @@ def input_folders(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 _NEVER_FOLLOWED = (Path("/proc"), Path("/sys"), Path("/dev"))
 
 
+def _barred(path: str) -> str | None:
+    """The barred folder (``/proc``, ``/sys``, ``/dev``) that ``path`` is in, if any."""
+    for folder in _NEVER_FOLLOWED:
+        if path == str(folder) or path.startswith(str(folder) + os.sep):
+            return str(folder)
+    return None
+
+
+def _through_barred(link: Path, target: Path) -> str | None:
+    """The barred folder a link passes through on any hop, or ends in.
+
+    Its final target is not enough: ``/dev/fd/7`` resolves to whatever descriptor 7
+    opens, and ``/proc/self/root/etc/passwd`` to ``/etc/passwd``. The path is resolved
+    here component by component, and every link met on the way is checked.
+    """
+    return _walk(os.path.abspath(link), [0])[1] or _barred(str(target))
+
+
+def _walk(path: str, hops: list[int]) -> tuple[str, str | None]:
+    """``path`` resolved one component at a time: where it leads, and the barred folder it
+    passes through, if any (``hops`` counts the links followed, up to the kernel's 40)."""
+    current = "/"
+    for part in Path(os.path.normpath(path)).parts[1:]:
+        step = os.path.normpath(os.path.join(current, part))
+        if _barred(step) is not None:
+            return step, _barred(step)
+        if os.path.islink(step):
+            hops[0] += 1
+            if hops[0] > 40:  # a loop: reading the link fails, with its own reason
+                return step, None
+            step, barred = _walk(os.path.join(current, os.readlink(step)), hops)
+            if barred is not None:
+                return step, barred
+        current = step
+    return current, None
+
+
 def folder_files(root: Path, folders: Sequence[Path], follow_links: bool = False
                  ) -> Iterator[tuple[Path, str] | Skipped]:
     """The supported files below ``root`` with their ids (paths relative to ``root``), in order.
@@ -375,9 +412,9 @@ def folder_files(root: Path, folders: Sequence[Path], follow_links: bool = False
             except (OSError, RuntimeError):
                 yield Skipped(str(file), "broken or looping symbolic link")
                 continue
-            if any(target == f or f in target.parents for f in _NEVER_FOLLOWED):
-                yield Skipped(str(file), f"symbolic link into {target.parts[1] and '/' + target.parts[1]}"
-                                         " (never followed)")
+            barred = _through_barred(file, target)
+            if barred is not None:
+                yield Skipped(str(file), f"symbolic link into {barred} (never followed)")
                 continue
             if not follow_links and not any(target == f or f in target.parents for f in folders):
                 yield Skipped(str(file), "symbolic link to outside the input folders (not followed;"

@@ -24,6 +24,7 @@ only itself.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -70,6 +71,37 @@ def _builtin_files() -> list[tuple[str, str]]:
                   for item in folder.iterdir() if item.name.endswith(".json"))
 
 
+def _shape_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with a rules file's shape (see the module's docstring), or None."""
+    def strings(value: Any) -> bool:
+        return isinstance(value, list) and all(isinstance(x, str) for x in value)
+
+    phrases = data.get("phrases", {})
+    if not isinstance(phrases, dict):
+        return 'phrases must map a reason to its rules, e.g. {"promo": {"exact": ["Buy now"]}}'
+    for reason, spec in phrases.items():
+        if not isinstance(spec, dict) or not all(strings(v) for v in spec.values()):
+            return (f"phrases[{reason!r}] must map exact, prefix, contains, regex, words or requires"
+                    ' to a list of strings, e.g. {"exact": ["Buy now"]}')
+        for pattern in spec.get("regex", []):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                return f"phrases[{reason!r}] regex {pattern!r} does not compile: {exc}"
+    for key in ("classes", "class_prefixes"):
+        words = data.get(key, {})
+        if not isinstance(words, dict) or not all(isinstance(v, str) for v in words.values()):
+            return f'{key} must map a class or id word to a reason, e.g. {{"kommentare": "comments"}}'
+    months = data.get("months", {})
+    if not isinstance(months, dict) or not all(isinstance(v, int) and not isinstance(v, bool)
+                                               and 1 <= v <= 12 for v in months.values()):
+        return 'months must map a month name to its number, e.g. {"dezember": 12}'
+    drop = data.get("drop", {})
+    if not isinstance(drop, dict) or not all(strings(v) for v in drop.values()):
+        return 'drop must map exact or classes to a list of strings, e.g. {"exact": ["Share"]}'
+    return None
+
+
 @lru_cache(maxsize=8)
 def load_languages(rules_file: str | None = None) -> Languages:
     """The built-in languages, plus (or instead of) a user's rules file."""
@@ -82,6 +114,9 @@ def load_languages(rules_file: str | None = None) -> Languages:
             raise ConfigError(f"{rules_file}: not a readable rules file: {exc}") from exc
         if not isinstance(extra, dict):
             raise ConfigError(f"{rules_file}: a rules file is a JSON object (phrases, classes, months)")
+        problem = _shape_problem(extra)
+        if problem:
+            raise ConfigError(f"{rules_file}: {problem}")
     langs = Languages()
     if not (extra and extra.get("replace")):
         for code, raw in _builtin_files():

@@ -25,6 +25,7 @@ from .memory import paused
 from .outlets import outlet_key
 from .pipeline import Report
 from .records import CleanDoc, Derivation, Evidence
+from .safe_text import one_line
 from .spill import text_length
 
 UNKNOWN_OUTLET = "(unknown)"
@@ -404,7 +405,7 @@ def _families_table(data: dict[str, Any], report: Report, console: Console) -> N
                   show_lines=True)
     for col in ("family", "origin", "copies", "spread", "passage", "evidence"):
         table.add_column(col, overflow="fold")
-    texts = {c.doc.id: c.doc.text for c in report.cleaned}
+    texts = {one_line(c.doc.id): c.doc.text for c in report.cleaned}  # keyed as the printable data
     for f in data["families"][:MAX_DOCUMENT_ROWS]:
         occ = f["occurrences"]
         lead = next((o for o in occ if o["origin"]), None)
@@ -423,7 +424,7 @@ def _families_table(data: dict[str, Any], report: Report, console: Console) -> N
         if f["spread"]["first_date"]:
             spread += f"\n{f['spread']['first_date']} to {f['spread']['last_date']}"
         shown = lead or occ[0]
-        passage = _short(texts[shown["document"]][shown["span"][0]:shown["span"][1]], 80)
+        passage = one_line(_short(texts[shown["document"]][shown["span"][0]:shown["span"][1]], 80))
         table.add_row(f["id"], escape(origin), escape(listed), spread, escape(passage),
                       escape(_evidence_summary(f["evidence"])))
     if len(data["families"]) > MAX_DOCUMENT_ROWS:
@@ -431,9 +432,22 @@ def _families_table(data: dict[str, Any], report: Report, console: Console) -> N
     console.print(table)
 
 
+def _printable(value: Any) -> Any:
+    """``value`` with every string shown on one line, controls and bidirectional characters
+    escaped (``safe_text.one_line``): a scraped id or outlet never writes escape sequences to
+    the terminal, nor a line break that would fake a table row."""
+    if isinstance(value, str):
+        return one_line(value)
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
+
+
 def render_table(report: Report, console: Console) -> None:
     """A readable summary for the terminal (rich tables)."""
-    data = to_dict(report)
+    data = _printable(to_dict(report))
     docs = data["documents"]
     removed = sum(len(d["removed"]) for d in docs)
     removed_chars = sum(d["chars"] - d["chars_clean"] for d in docs)

@@ -580,3 +580,37 @@ def test_the_command_starts_without_the_heavy_libraries() -> None:
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["0.1.0", "[]"]
+
+
+@pytest.mark.parametrize("rules", [
+    {"phrases": {"myreason": ["foo"]}}, {"phrases": "x"}, {"classes": ["a"]},
+    {"phrases": {"r": {"line": 5}}}, {"phrases": {"r": {"regex": ["("]}}}, {"months": {"x": 13}},
+    {"drop": ["Share"]},
+])
+def test_a_rules_file_of_the_wrong_shape_is_one_clear_error(tmp_path: Path, rules: dict) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(rules), encoding="utf-8")
+    res = invoke("scan", SAMPLES / "seeds", "-q", "--rules", bad, "-f", "json")
+    assert res.exit_code == 2
+    assert res.stderr.startswith(f"error: {bad}: ") and "Traceback" not in res.output
+
+
+def test_two_formats_naming_one_file_through_a_link_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "lnk.json").symlink_to(tmp_path / "o1.json")
+    res = invoke("scan", SAMPLES / "seeds", "-q", "-f", f"json:{tmp_path / 'o1.json'},csv:{tmp_path / 'lnk.json'}")
+    assert res.exit_code == 2 and "same file" in res.stderr
+    assert not (tmp_path / "o1.json").exists()
+
+
+def test_the_terminal_table_shows_control_characters_of_names_escaped(tmp_path: Path) -> None:
+    """An id or outlet with an escape sequence or a line break never reaches the terminal raw."""
+    hostile = "e0\x1b]0;PWNED\x07\x1b[31mRED\nfake line \u202e"
+    text = (SEED_004_ID and (SAMPLES / SEED_004_ID).read_text(encoding="utf-8"))
+    records = [{"id": hostile, "outlet": hostile, "date": "2017-12-19", "text": text},
+               {"id": "copy", "outlet": "Other", "date": "2017-12-20", "text": text}]
+    (tmp_path / "x.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    res = invoke("scan", tmp_path / "x.jsonl", "-q")
+    assert res.exit_code == 0, res.stderr
+    assert "\x1b" not in res.stdout and "\u202e" not in res.stdout and "fake line" in res.stdout
+    assert "\\x1b]0;PWNED" in res.stdout
+    assert not any(line.lstrip("│ ").startswith("fake line") for line in res.stdout.splitlines())

@@ -237,3 +237,30 @@ def test_names_with_controls_stay_one_line_and_well_formed(tmp_path: Path) -> No
     assert subprocess.run([*CLI, "graph", str(crawl), "-q", "--graphml", str(graph)],
                           capture_output=True, check=False).returncode == 0
     ET.parse(graph)
+
+
+def test_follow_links_never_reads_through_dev_fd_or_proc_self(tmp_path: Path) -> None:
+    """The final target is not enough: /dev/fd/N resolves to what the descriptor opens, and
+    /proc/self/root/... to an ordinary path; every hop of a link is checked."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0 a secret line that must never be read into a report\n", encoding="utf-8")
+    crawl = tmp_path / "crawl"
+    crawl.mkdir()
+    (crawl / "page.txt").write_bytes(SEED_004.read_bytes())
+    (crawl / "fd.txt").symlink_to("/dev/stdin")
+    (crawl / "root.txt").symlink_to(f"/proc/self/root{secret}")
+    hop = tmp_path / "hop"
+    hop.symlink_to("/proc/self")  # a folder link on the way
+    (crawl / "via.txt").symlink_to(hop / "root" / str(secret).lstrip("/"))
+    with open(secret, "rb") as stdin:
+        proc = subprocess.run([sys.executable, "-m", "provenance", "scan", str(crawl), "--follow-links",
+                               "-f", "json", "-q", "-j", "1"], stdin=stdin, capture_output=True, text=True,
+                              timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert [d["id"] for d in report["documents"]] == ["page.txt"]
+    reasons = {s["path"].rsplit("/", 1)[-1]: s["reason"] for s in report["skipped"]}
+    assert reasons == {"fd.txt": "symbolic link into /dev (never followed)",
+                       "root.txt": "symbolic link into /proc (never followed)",
+                       "via.txt": "symbolic link into /proc (never followed)"}
+    assert "secret line" not in proc.stdout
