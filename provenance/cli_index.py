@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from .clean import check_keep
-from .cli import (
+from .cli_common import (
     FollowOpt,
     KeepOpt,
     OutletsOpt,

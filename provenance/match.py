@@ -23,7 +23,10 @@ are paired, and a bucket of ``s`` items costs at most ``cap * s`` pairs.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -121,8 +124,6 @@ def band_pairs(values: Rows, b: int, r: int, cap: int,
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
     if jobs > 1 and b > 1 and n >= PARALLEL_ROWS:
-        from .parallel import band_pairs_parallel  # the pool lives there; it imports this module
-
         found, crowds = band_pairs_parallel(values, b, r, cap, owner, min_agree, jobs, progress, crowd)
     else:
         found, crowds = band_range(values, 0, b, r, cap, owner, min_agree, progress, crowd)
@@ -362,3 +363,49 @@ def passage_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchC
     owners = doc if owner is None else owner[doc]
     pairs = passage_pairs(values.astype(np.uint32), owners, match, sign, progress)
     return [(keys[p], keys[q]) for p, q in pairs]
+
+
+def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: int, owner: np.ndarray | None,
+                        min_agree: int, jobs: int, progress: Callable[[int, int], None] | None,
+                        crowd: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``band_range`` over shares of the ``b`` bands in ``jobs`` processes, capped per share.
+
+    The arrays go to the workers through ``.npy`` files in a temporary
+    folder, read there memory-mapped, rather than pickled once per share.
+    The pool is ``parallel``'s (imported here: it sits above the stages).
+    """
+    from .parallel import _run, ordered_map
+
+    shares = min(b, 4 * jobs)  # more shares than workers: progress, and no worker left idle
+    cuts = [round(k * b / shares) for k in range(shares + 1)]
+    ranges = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo]
+    parts = []
+    if progress is not None:
+        progress(0, b)
+    with tempfile.TemporaryDirectory(prefix="provenance-bands-") as tmp:
+        if isinstance(values, PassageRows):
+            values.save(tmp)
+        else:
+            np.save(os.path.join(tmp, "values.npy"), values)
+        if owner is not None:
+            np.save(os.path.join(tmp, "owner.npy"), owner)
+        work = ((_bands_share, tmp, lo, hi, r, cap, owner is not None, min_agree, crowd) for lo, hi in ranges)
+        for part, (_, hi) in zip(ordered_map(_run, work, jobs), ranges, strict=True):
+            parts.append(part)
+            if progress is not None:
+                progress(hi, b)
+    empty = np.empty((0, 2), dtype=np.int64)
+    return (np.concatenate([p[0] for p in parts]) if parts else empty,
+            np.concatenate([p[1] for p in parts]) if parts else empty)
+
+
+def _bands_share(folder: str, lo: int, hi: int, r: int, cap: int, has_owner: bool,
+                 min_agree: int, crowd: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Worker: ``band_range`` over the arrays ``band_pairs_parallel`` saved."""
+    values: np.ndarray | PassageRows
+    if os.path.exists(os.path.join(folder, "values.npy")):
+        values = np.load(os.path.join(folder, "values.npy"), mmap_mode="r")
+    else:
+        values = PassageRows.load(folder)
+    owner = np.load(os.path.join(folder, "owner.npy"), mmap_mode="r") if has_owner else None
+    return band_range(values, lo, hi, r, cap, owner, min_agree, crowd=crowd)

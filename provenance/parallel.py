@@ -33,7 +33,6 @@ import contextlib
 import multiprocessing
 import os
 import sys
-import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -42,8 +41,6 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from .clean import clean_document
 from .config import Config, IngestConfig, SignConfig, VerifyConfig
@@ -67,7 +64,7 @@ from .lifeline import worker_start
 from .memory import paused, release_free_memory
 from .outlets import Outlets, resolve
 from .records import CleanDoc, DocPair, Document, Passage, PassageMatch, Skipped
-from .sign import BatchJoiner, PassageRows, PassageView, SignedBatch, sign_texts
+from .sign import BatchJoiner, PassageView, SignedBatch, sign_texts
 from .spill import SpillDir, spill_both
 from .templates import LineKeys
 from .verify import verify_documents, verify_passages
@@ -460,51 +457,6 @@ def ingest_parallel(paths: list[Path], config: Config, outlets: Outlets, jobs: i
 
 
 # --- match ---
-
-
-def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: int, owner: np.ndarray | None,
-                        min_agree: int, jobs: int, progress: Callable[[int, int], None] | None,
-                        crowd: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``match.band_range`` over shares of the ``b`` bands in ``jobs`` processes, capped per share.
-
-    The arrays go to the workers through ``.npy`` files in a temporary
-    folder, read there memory-mapped, rather than pickled once per share.
-    """
-    shares = min(b, 4 * jobs)  # more shares than workers: progress, and no worker left idle
-    cuts = [round(k * b / shares) for k in range(shares + 1)]
-    ranges = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo]
-    parts = []
-    if progress is not None:
-        progress(0, b)
-    with tempfile.TemporaryDirectory(prefix="provenance-bands-") as tmp:
-        if isinstance(values, PassageRows):
-            values.save(tmp)
-        else:
-            np.save(os.path.join(tmp, "values.npy"), values)
-        if owner is not None:
-            np.save(os.path.join(tmp, "owner.npy"), owner)
-        work = ((_bands_share, tmp, lo, hi, r, cap, owner is not None, min_agree, crowd) for lo, hi in ranges)
-        for part, (_, hi) in zip(ordered_map(_run, work, jobs), ranges, strict=True):
-            parts.append(part)
-            if progress is not None:
-                progress(hi, b)
-    empty = np.empty((0, 2), dtype=np.int64)
-    return (np.concatenate([p[0] for p in parts]) if parts else empty,
-            np.concatenate([p[1] for p in parts]) if parts else empty)
-
-
-def _bands_share(folder: str, lo: int, hi: int, r: int, cap: int, has_owner: bool,
-                 min_agree: int, crowd: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Worker: ``match.band_range`` over the arrays ``band_pairs_parallel`` saved."""
-    from .match import band_range
-
-    values: np.ndarray | PassageRows
-    if os.path.exists(os.path.join(folder, "values.npy")):
-        values = np.load(os.path.join(folder, "values.npy"), mmap_mode="r")
-    else:
-        values = PassageRows.load(folder)
-    owner = np.load(os.path.join(folder, "owner.npy"), mmap_mode="r") if has_owner else None
-    return band_range(values, lo, hi, r, cap, owner, min_agree, crowd=crowd)
 
 
 # --- verify ---

@@ -483,7 +483,7 @@ def test_python_dash_m_runs_the_same_app(module: str) -> None:
 
 def test_without_a_terminal_every_stage_logs_plain_progress_lines(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from provenance import cli as cli_module
+    from provenance import cli_common as cli_module
 
     monkeypatch.setattr(cli_module, "LOG_EVERY", 0.0)  # a line at every update
     res = runner.invoke(app, ["scan", str(SAMPLES), "--format", "json", "-o", str(tmp_path / "r.json")])

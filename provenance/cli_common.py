@@ -1,0 +1,187 @@
+"""What the command line's modules share: argument and option types, the progress bar,
+errors, and writing several formats. ``cli`` (scan, clean, report, graph) and ``cli_index``
+(index, check) import it; it imports neither, so the two never import each other.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from .config import IngestConfig
+from .errors import ConfigError
+from .output import atomic_write_text, check_not_input, write_stdout
+
+err = Console(stderr=True)
+
+Paths = Annotated[list[Path], typer.Argument(
+    help="Files or folders (.txt, .html, .jsonl, .jsonl.gz, .warc, .warc.gz, Common Crawl's"
+         " .warc.wet.gz), or - (once) for standard input, gunzipped if need be and its format"
+         " sniffed (read up to 64 MiB).", show_default=False)]
+ShingleOpt = Annotated[int, typer.Option("--shingle-size", min=1, max=32, help="Words per shingle.")]
+PermOpt = Annotated[int, typer.Option("--num-perm", min=16, max=1024, help="MinHash permutations.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Hash seed (fixed, so runs are reproducible).")]
+ThresholdOpt = Annotated[float, typer.Option("--threshold", min=0.01, max=0.99,
+                                             help="LSH threshold for near-duplicate documents (Jaccard).")]
+KeepOpt = Annotated[list[str] | None, typer.Option("--keep", help="Keep spans removed for this reason"
+                                                      " (comments, teaser-list, navigation, share, template,"
+                                                      " ...; an unknown one is refused with the list);"
+                                                      " repeat for more.")]
+RulesOpt = Annotated[Path | None, typer.Option(
+    "--rules", exists=True, dir_okay=False,
+    help="A JSON rules file (phrases, class words, months) added to the built-in language files; it"
+         ' may also drop built-in rules, or replace them all with "replace": true.')]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes for reading, cleaning and"
+                                      " signing (and LSH and verification on large runs); 0 means every"
+                                      " core. The output is the same for any number.")]
+FollowOpt = Annotated[bool, typer.Option(
+    "--follow-links", help="Read symbolic links in a scanned folder that point to files outside the"
+                           " folders given (by default they are passed over, with a reason). Links into"
+                           " /proc, /sys and /dev, and links to folders, are never followed.")]
+OutletsOpt = Annotated[Path | None, typer.Option(
+    "--outlets", exists=True, dir_okay=False,
+    help="An outlets file: aliases, and path or URL patterns naming outlets (outlets.json atop a"
+         " scanned folder is read too).")]
+
+
+def ingest_config(outlets: Path | None, follow_links: bool) -> IngestConfig:
+    """What the reading options say."""
+    return IngestConfig(outlets_file=str(outlets) if outlets else None, follow_links=follow_links)
+
+
+#: Width of tables written where there is no terminal (CI logs, files): wide enough for ids
+#: and evidence, narrow enough to read. ``COLUMNS`` overrides it.
+LOG_WIDTH = 160
+
+
+def stdout_console() -> Console:
+    """A console on standard output: the terminal's width, else ``COLUMNS``, else ``LOG_WIDTH``
+    (rich's own fallback, 80, folds every table of a CI log into a column of fragments)."""
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = LOG_WIDTH
+    return console
+
+
+def table_text(render: Callable[[Console], None]) -> str:
+    """What ``render`` prints, as plain text ``LOG_WIDTH`` wide (a table written to a file)."""
+    buffer = Console(record=True, width=LOG_WIDTH, file=io.StringIO(), highlight=False)
+    render(buffer)
+    return buffer.export_text()
+
+
+def parse_formats(spec: Sequence[str], choices: Sequence[str], output: Path | None,
+                  inputs: Sequence[Path]) -> list[tuple[str, Path | None]]:
+    """``--format`` values -> (format, path or None for standard output), in the order given.
+
+    ``-f json`` writes to ``--output`` (or standard output); several formats at once are a
+    comma-separated list or a repeated option, each ``FORMAT:PATH`` writing to its own file
+    (``-f github,junit:check.xml``). At most one goes to standard output, no file is named
+    twice, and no output is one of the inputs.
+    """
+    items = [item.strip() for value in spec for item in value.split(",") if item.strip()]
+    if not items:
+        raise ConfigError("--format: name a format (" + ", ".join(choices) + ")")
+    if len(items) > 1 and output is not None:
+        raise ConfigError("--output names the file of a single format; with several, give each its"
+                          " file as FORMAT:PATH (e.g. --format github,junit:check.xml)")
+    outs: list[tuple[str, Path | None]] = []
+    for item in items:
+        fmt, colon, path = item.partition(":")
+        if fmt not in choices:
+            raise ConfigError(f"--format: unknown format {fmt!r}; choose from " + ", ".join(choices))
+        if colon and not path:
+            raise ConfigError(f"--format {item}: no file after ':'")
+        target = Path(path) if path else output
+        outs.append((fmt, None if target is None or str(target) == "-" else target))
+    if sum(1 for _, target in outs if target is None) > 1:
+        raise ConfigError("--format: only one format can go to standard output; give the others"
+                          " a file as FORMAT:PATH")
+    named = [os.path.realpath(target) for _, target in outs if target is not None]  # links too
+    if len(set(named)) < len(named):
+        raise ConfigError("--format: two formats name the same file")
+    for _, target in outs:
+        check_not_input(target, list(inputs))
+    return outs
+
+
+def write_formats(outs: Sequence[tuple[str, Path | None]], text_of: Callable[[str], str | list[bytes]],
+                  table: Callable[[Console], None]) -> None:
+    """Write each format to its place: a table on standard output is rendered live.
+
+    ``text_of`` may give a format's UTF-8 bytes in pieces (``report.to_json_chunks``).
+    """
+    for fmt, target in outs:
+        if fmt == "table" and target is None:
+            table(stdout_console())
+            continue
+        text = table_text(table) if fmt == "table" else text_of(fmt)
+        if target is None:
+            write_stdout(text)
+        else:
+            atomic_write_text(target, text)
+        del text
+
+
+#: Without a terminal, a stage that runs longer than this logs a progress line this often (seconds).
+LOG_EVERY = 10.0
+
+
+class _Bar:
+    """A rich progress bar on stderr, one task per stage."""
+
+    def __init__(self, enabled: bool, log: bool = False) -> None:
+        self.log = log and not enabled
+        self.started: dict[str, float] = {}
+        self.logged: dict[str, float] = {}
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TaskProgressColumn(show_speed=True),
+                                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                                 console=err, transient=True, disable=not enabled)
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+            self.started[stage] = self.logged[stage] = time.monotonic()
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+        now = time.monotonic()
+        if self.log and now - self.logged[stage] >= LOG_EVERY:  # no terminal: a plain line now and then
+            self.logged[stage] = now
+            rate = done / max(now - self.started[stage], 1e-9)
+            eta = f", eta {(total - done) / rate:,.0f} s" if total and rate else ""
+            speed = f"{rate:,.0f}" if rate >= 10 else f"{rate:.2f}"  # bands are a few a second
+            sys.stderr.write(f"{stage}: {done:,}" + (f"/{total:,}" if total else "")
+                             + f" ({speed}/s{eta})\n")
+
+    def __enter__(self) -> _Bar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    sys.stderr.write(f"error: {message}\n")
+    return typer.Exit(code)
