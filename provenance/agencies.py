@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from .outlets import outlet_key
+from .names import outlet_key
 
 #: Kinds of agency line, as ``Credit.kind``. ``signature`` and ``wire header``
 #: are the agency's own marks: a document carrying them *is* its copy.

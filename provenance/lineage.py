@@ -47,7 +47,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .outlets import outlet_key
+from .names import outlet_key
 from .records import CleanDoc, Credit, Derivation, DocPair, Document, Evidence, Group, PassageMatch
 from .spill import text_length
 

@@ -40,40 +40,14 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .agencies import Agencies, default_agencies
 from .config import OUTLETS_FILE
 from .errors import ConfigError
 from .ingest import file_of
+from .names import outlet_key
 from .records import CleanDoc
-
-if TYPE_CHECKING:
-    from .agencies import Agencies
-
-
-_TLD = re.compile(r"\.(com|org|net|info|co\.uk|org\.uk|co|uk|de|fr|es|ir|io|news|eu|us)$")
-_HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
-_SCHEME = re.compile(r"^https?://")
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
-@lru_cache(maxsize=65536)
-def outlet_key(name: str | None) -> str:
-    """A comparable form of an outlet name: ``www.IranFocus.com`` ~ ``Iran Focus``.
-
-    Example:
-        >>> outlet_key("https://www.iranfocus.com/en/") == outlet_key("Iran Focus")
-        True
-    """
-    if not name:
-        return ""
-    low = name.strip().lower()
-    low = _SCHEME.sub("", low)
-    host = low.split("/")[0]
-    if _HOST.match(host):
-        low = host[4:] if host.startswith("www.") else host
-        low = _TLD.sub("", low)
-    return _NOT_WORD.sub("", low)
 
 
 def host_of(url: str | None) -> str | None:
@@ -164,7 +138,6 @@ def find_outlets_files(paths: list[Path]) -> list[Path]:
 
 @lru_cache(maxsize=16)
 def _agency_set(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> Agencies:
-    from .agencies import default_agencies  # it builds on outlet_key, defined here
 
     return default_agencies().with_extra(dict(extra))
 

@@ -22,7 +22,7 @@ from rich.text import Text
 from .derive import MAX_SENTENCES, copies, source_rank
 from .families import Family
 from .memory import paused
-from .outlets import outlet_key
+from .names import outlet_key
 from .pipeline import Report
 from .records import CleanDoc, Derivation, Evidence
 from .safe_text import one_line

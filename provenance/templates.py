@@ -33,7 +33,7 @@ import numpy as np
 import xxhash
 
 from .config import CleanConfig
-from .outlets import outlet_key
+from .names import outlet_key
 from .records import CleanDoc, Removal, Span
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -16,7 +16,6 @@ PACKAGE = Path(__file__).resolve().parent.parent / "provenance"
 KNOWN_CYCLES = {
     frozenset({"provenance.cli", "provenance.__main__"}),  # python -m provenance.cli runs __main__'s app
     frozenset({"provenance.store", "provenance.store_redis"}),  # open_store picks the backend
-    frozenset({"provenance.agencies", "provenance.outlets"}),  # agencies fold names with outlet_key
 }
 
 

@@ -13,7 +13,8 @@ from provenance.clean import clean_document
 from provenance.config import IngestConfig
 from provenance.credits import annotate
 from provenance.dates import date_from_url, find_dates
-from provenance.outlets import Outlets, outlet_key
+from provenance.names import outlet_key
+from provenance.outlets import Outlets
 from provenance.records import Document
 from provenance.report import to_dict
 
