@@ -26,10 +26,19 @@ _MUL1 = np.uint64(0xBF58476D1CE4E5B9)
 _MUL2 = np.uint64(0x94D049BB133111EB)
 
 
+#: ``banding`` of the default thresholds (documents 0.5, passages 0.3) at common permutation
+#: counts, as datasketch's parameter search gives them (``tests/test_index.py`` checks each):
+#: its search integrates with scipy, whose import is half a second of a small ``check``.
+KNOWN_BANDING = {(0.5, 64): (14, 4), (0.5, 128): (25, 5), (0.5, 256): (42, 6),
+                 (0.3, 64): (21, 3), (0.3, 128): (37, 3), (0.3, 256): (64, 4)}
+
+
 @lru_cache(maxsize=32)
 def banding(threshold: float, num_perm: int) -> tuple[int, int]:
     """``(b, r)``: bands and rows per band, as ``MinHashLSH(threshold, num_perm)`` picks them."""
-    from datasketch.lsh import _optimal_param  # scipy: loaded by the first banding, not at start-up
+    if (threshold, num_perm) in KNOWN_BANDING:
+        return KNOWN_BANDING[(threshold, num_perm)]
+    from datasketch.lsh import _optimal_param  # scipy: loaded only for other parameters
 
     b, r = _optimal_param(threshold, num_perm, 0.5, 0.5)
     return int(b), int(r)

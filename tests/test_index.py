@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from provenance.bands import band_keys, banding
+from provenance.bands import KNOWN_BANDING, band_keys, banding
 from provenance.check import build, ensure_params, index_params
 from provenance.cli import app
 from provenance.config import CleanConfig, Config, SignConfig
@@ -58,6 +58,15 @@ def snapshot(spec: str) -> object:
                 for table in ("meta", "docs", "dband", "pband")}
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("key", sorted(KNOWN_BANDING))
+def test_known_banding_is_datasketchs(key: tuple[float, int]) -> None:
+    """The table that spares a small check scipy's import holds what datasketch computes."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=key[0], num_perm=key[1])
+    assert KNOWN_BANDING[key] == (lsh.b, lsh.r)
 
 
 def test_band_keys_follow_datasketch_banding() -> None:
