@@ -181,7 +181,8 @@ def scan(
         outs = parse_formats(fmt or ["table"], SCAN_FORMATS, output, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
         report = _scan(paths, config, quiet, jobs)
-        from .report import render_table, to_csv, to_json_chunks
+        from .report import to_csv, to_json_chunks
+        from .terminal import render_table
 
         write_formats(outs, lambda f: to_json_chunks(report) if f == "json" else to_csv(report),
                       lambda console: render_table(report, console))
@@ -215,7 +216,7 @@ def clean_cmd(
             cleaned, _, _ = _read(paths, config, quiet=True, sign=False)
         except ProvenanceError as exc:
             raise _fail(str(exc)) from exc
-        from .report import render_audit
+        from .terminal import render_audit
 
         console = stdout_console()
         for clean in cleaned:
