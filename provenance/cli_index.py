@@ -7,9 +7,11 @@ index, mismatched parameters, an unreachable Redis, or nothing readable.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -39,8 +41,6 @@ from .records import Skipped
 from .safe_text import one_line
 
 if TYPE_CHECKING:  # the index and its renderers load when a command runs (a fast --help)
-    from types import ModuleType
-
     from .check import CheckReport
     from .store import IndexStore
 
@@ -95,19 +95,29 @@ def _open(spec: str, create: bool = False) -> IndexStore:
     return open_store(spec, create=create)
 
 
-def _checking() -> ModuleType:
-    """``provenance.check``, imported when a command needs it."""
-    from . import check
-
-    return check
+@contextlib.contextmanager
+def _index_errors(index: str) -> Iterator[None]:
+    """Every command's errors as one line and exit 2: a ``ProvenanceError`` as it says, and a
+    damaged SQLite file or a failing Redis server as an index that cannot be read."""
+    try:
+        yield
+    except ProvenanceError as exc:
+        raise _fail(str(exc)) from exc
+    except Exception as exc:
+        if not _store_failure(exc):
+            raise
+        raise _fail(f"{index}: the index cannot be read: {exc}; rebuild it with"
+                    " provenance index build PATH... --index INDEX --force") from exc
 
 
 def _config_for(store: IndexStore, shingle_size: int | None, num_perm: int | None, seed: int | None,
                 threshold: float | None, keep: list[str] | None, rules: Path | None,
                 outlets: Path | None, follow_links: bool) -> Config:
-    config = _checking().config_from_params(store.params(), shingle_size=shingle_size, num_perm=num_perm,
-                                         seed=seed, threshold=threshold, keep=keep,
-                                         rules_file=str(rules) if rules else None)
+    from .check import config_from_params
+
+    config = config_from_params(store.params(), shingle_size=shingle_size, num_perm=num_perm,
+                                seed=seed, threshold=threshold, keep=keep,
+                                rules_file=str(rules) if rules else None)
     check_keep(config.clean)
     return Config(ingest=ingest_config(outlets, follow_links), clean=config.clean,
                   sign=config.sign, match=config.match, verify=config.verify)
@@ -129,30 +139,20 @@ def build_cmd(
     follow_links: FollowOpt = False, quiet: QuietOpt = False,
 ) -> None:
     """Create an index of PATHS (files or folders), cleaned and signed as scan does them."""
-    store = None
-    try:
+    from .check import build
+
+    with _index_errors(index):
         config = Config(ingest=ingest_config(outlets, follow_links),
                         clean=CleanConfig(keep=tuple(sorted(set(keep or ()))),
                                           rules_file=str(rules) if rules else None),
                         sign=SignConfig(shingle_size=shingle_size, num_perm=num_perm, seed=seed),
                         match=MatchConfig(doc_threshold=threshold))
         check_keep(config.clean)
-        store = _open(index, create=True)
-        with _Bar(not quiet and err.is_terminal) as bar:
-            result, skipped = _checking().build(paths, store, config, force=force, workers=workers,
-                                             progress=bar)
+        with contextlib.closing(_open(index, create=True)) as store, \
+                _Bar(not quiet and err.is_terminal) as bar:
+            result, skipped = build(paths, store, config, force=force, workers=workers, progress=bar)
         _stderr_skipped(skipped)
         sys.stdout.write(f"built {index}: {result.added} documents indexed\n")
-    except ProvenanceError as exc:
-        raise _fail(str(exc)) from exc
-    except Exception as exc:
-        if not _store_failure(exc):
-            raise
-        raise _fail(f"{index}: the index cannot be read: {exc}; rebuild it with"
-                    " provenance index build PATH... --index INDEX --force") from exc
-    finally:
-        if store is not None:
-            store.close()
 
 
 @index_app.command("add")
@@ -163,26 +163,16 @@ def add_cmd(
     follow_links: FollowOpt = False, quiet: QuietOpt = False,
 ) -> None:
     """Add PATHS to an index in one transaction; a document with an indexed id replaces it."""
-    store = None
-    try:
-        store = _open(index)
+    from .check import add
+
+    with _index_errors(index), contextlib.closing(_open(index)) as store:
         config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets,
                              follow_links)
         with _Bar(not quiet and err.is_terminal) as bar:
-            result, skipped = _checking().add(paths, store, config, workers=workers, progress=bar)
+            result, skipped = add(paths, store, config, workers=workers, progress=bar)
         _stderr_skipped(skipped)
         sys.stdout.write(f"added to {index}: {result.added} new, {result.replaced} replaced,"
                          f" {result.unchanged} unchanged; {result.total} documents in the index\n")
-    except ProvenanceError as exc:
-        raise _fail(str(exc)) from exc
-    except Exception as exc:
-        if not _store_failure(exc):
-            raise
-        raise _fail(f"{index}: the index cannot be read: {exc}; rebuild it with"
-                    " provenance index build PATH... --index INDEX --force") from exc
-    finally:
-        if store is not None:
-            store.close()
 
 
 @index_app.command("stats")
@@ -191,20 +181,10 @@ def stats_cmd(
     fmt: Annotated[StatsFormat, typer.Option("--format", "-f", help="Output format.")] = StatsFormat.table,
 ) -> None:
     """What an index holds: documents, passages, size, and the parameters it was built with."""
-    store = None
-    try:
-        store = _open(index)
+    from .check import _flat
+
+    with _index_errors(index), contextlib.closing(_open(index)) as store:
         stats = store.stats()
-    except ProvenanceError as exc:
-        raise _fail(str(exc)) from exc
-    except Exception as exc:
-        if not _store_failure(exc):
-            raise
-        raise _fail(f"{index}: the index cannot be read: {exc}; rebuild it with"
-                    " provenance index build PATH... --index INDEX --force") from exc
-    finally:
-        if store is not None:
-            store.close()
     if fmt is StatsFormat.json:
         from .report import canonical_json
 
@@ -216,7 +196,7 @@ def stats_cmd(
     for key in ("backend", "documents", "passages", "bytes", "schema", "created_with"):
         value = stats.get(key)
         table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
-    for key, value in sorted(_checking()._flat(stats["params"]).items()):
+    for key, value in sorted(_flat(stats["params"]).items()):
         table.add_row(key, json.dumps(value))
     stdout_console().print(table)
 
@@ -249,42 +229,33 @@ def check_cmd(
     follow_links: FollowOpt = False, quiet: QuietOpt = False,
 ) -> None:
     """Check new files against an index and among themselves (exit 0 clean, 1 duplicates, 2 error)."""
-    store = None
-    try:
-        if threshold is not None and not 0.01 <= threshold <= 0.99:
-            raise _fail(f"--threshold {threshold:g}: the LSH threshold (estimated Jaccard) is between"
-                        " 0.01 and 0.99 on every command; the similarity (0-100) a finding needs to fail"
-                        " the check is --min-similarity")
-        outs = parse_formats(fmt or ["table"], CHECK_FORMATS, output, paths)
-        store = _open(index)
-        config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets,
-                             follow_links)
-        with _Bar(not quiet and err.is_terminal) as bar:
-            result = _checking().check(paths, store, config, fail_on=fail_on.value, threshold=min_similarity,
-                                    progress=bar)
-        _stderr_skipped(result.report.skipped)
-        if not result.new:
-            raise _fail("nothing readable in " + ", ".join(str(p) for p in paths)
-                        + (f" ({len(result.report.skipped)} skipped)" if result.report.skipped else ""))
-        from .check_format import render_table
+    from .check import check
+    from .check import update as add_checked
+    from .check_format import render_table
 
-        write_formats(outs, lambda f: _render(f, result), lambda console: render_table(result, console))
-        if update and result.verdict.passed:
-            added = _checking().update(result, store)
-            sys.stderr.write(f"updated {index}: {added.added} new, {added.replaced} replaced,"
-                             f" {added.unchanged} unchanged; {added.total} documents in the index\n")
-        elif update:
-            sys.stderr.write(f"not updating {index}: the check failed\n")
-    except ProvenanceError as exc:
-        raise _fail(str(exc)) from exc
-    except Exception as exc:
-        if not _store_failure(exc):
-            raise
-        raise _fail(f"{index}: the index cannot be read: {exc}; rebuild it with"
-                    " provenance index build PATH... --index INDEX --force") from exc
-    finally:
-        if store is not None:
-            store.close()
+    if threshold is not None and not 0.01 <= threshold <= 0.99:
+        raise _fail(f"--threshold {threshold:g}: the LSH threshold (estimated Jaccard) is between"
+                    " 0.01 and 0.99 on every command; the similarity (0-100) a finding needs to fail"
+                    " the check is --min-similarity")
+    with _index_errors(index):
+        outs = parse_formats(fmt or ["table"], CHECK_FORMATS, output, paths)
+        with contextlib.closing(_open(index)) as store:
+            config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets,
+                                 follow_links)
+            with _Bar(not quiet and err.is_terminal) as bar:
+                result = check(paths, store, config, fail_on=fail_on.value, threshold=min_similarity,
+                               progress=bar)
+            _stderr_skipped(result.report.skipped)
+            if not result.new:
+                raise _fail("nothing readable in " + ", ".join(str(p) for p in paths)
+                            + (f" ({len(result.report.skipped)} skipped)" if result.report.skipped else ""))
+            write_formats(outs, lambda f: _render(f, result), lambda console: render_table(result, console))
+            if update and result.verdict.passed:
+                added = add_checked(result, store)
+                sys.stderr.write(f"updated {index}: {added.added} new, {added.replaced} replaced,"
+                                 f" {added.unchanged} unchanged; {added.total} documents in the index\n")
+            elif update:
+                sys.stderr.write(f"not updating {index}: the check failed\n")
     if not result.verdict.passed:
         raise typer.Exit(1)
 
