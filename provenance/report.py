@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import defaultdict
 from typing import Any
 
 import orjson
@@ -137,9 +138,12 @@ def syndication(report: Report) -> list[dict[str, Any]]:
         elif family.common_source and family.common_source != "unnamed":
             for o in family.occurrences:  # all took it from a source not here (a wire agency)
                 add(family.common_source, o.doc, "passages")
-    passages = {(x.doc, y.doc) for f in report.families for x in f.occurrences for y in f.occurrences}
+    families_of: dict[int, set[int]] = defaultdict(set)  # document -> the families it is in
+    for n, family in enumerate(report.families):
+        for o in family.occurrences:
+            families_of[o.doc].add(n)
     for d in report.derivations:
-        if (d.a, d.b) in passages:
+        if families_of.get(d.a, set()) & families_of.get(d.b, set()):
             continue  # counted as passages already: one reuse, one count
         if d.origin and d.origin_outlet:
             add(d.origin_outlet, d.b if d.origin == "a" else d.a, "rewrites")
