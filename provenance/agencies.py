@@ -75,7 +75,6 @@ class Agencies:
     _forms: re.Pattern[str] = field(init=False, repr=False)  # every form, one alternative each
     _kinds: dict[str, str] = field(init=False, repr=False)  # alternative's group -> kind
     _own: list[tuple[str, str, re.Pattern[str]]] = field(init=False, repr=False)
-    _own_any: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_key = {}
@@ -94,7 +93,6 @@ class Agencies:
         self._own = [(a.name, kind, re.compile(p)) for a in self.agencies
                      for kind, patterns in (("signature", a.signatures), ("wire header", a.headers))
                      for p in patterns]
-        self._own_any = re.compile("|".join(f"(?:{p.pattern})" for _, _, p in self._own) or "(?!)", re.M)
 
     def canonical(self, name: str | None) -> str | None:
         """The agency a name stands for (``AP`` -> ``Associated Press``), or None."""
@@ -140,17 +138,6 @@ class Agencies:
             if agency:
                 return agency, self._kinds[m.lastgroup]
         return None
-
-    def own_mark(self, text: str) -> AgencyLine | None:
-        """The first agency signature or wire header anywhere in ``text`` (one search)."""
-        m = self._own_any.search(text)
-        if not m:
-            return None
-        start = text.rfind("\n", 0, m.start()) + 1
-        end = text.find("\n", m.start())
-        end = len(text) if end < 0 else end
-        hit = self._match_line(text[start:end])
-        return AgencyLine(hit[0], hit[1], start, end) if hit else None
 
 
 def _load(data: Mapping[str, object]) -> Agencies:

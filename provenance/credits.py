@@ -83,8 +83,8 @@ def agency_credits(clean: CleanDoc, agencies: Agencies | None = None) -> list[Cr
                                       cut[hit.start:hit.end].strip(), True))
     if not any(c.kind == "wire header" for c in out):
         head = clean.doc.text[:HEADER_WINDOW]
-        mark = agencies.own_mark(head)
-        if mark is not None and mark.kind == "wire header":
+        mark = next((h for h in agencies.find(head) if h.kind == "wire header"), None)
+        if mark is not None:
             line = head[mark.start:mark.end].strip()
             out.append(Credit(mark.agency, mark.start, mark.end, mark.kind, line, True))
     return out

@@ -348,3 +348,18 @@ def test_a_malformed_agencies_entry_is_one_clear_error(tmp_path: Path, value: ob
     bad.write_text(json.dumps({"agencies": value}), encoding="utf-8")
     with pytest.raises(ConfigError, match="agencies must map"):
         Outlets.load(bad)
+
+
+@pytest.mark.parametrize("head", [
+    "\n11:29 01/03/00: Page 1 (HHH) COURTS Chemists\n",  # a blank line before the header
+    "(Reporting by Jo Bloggs; Editing by Sam Doe)\n11:29 01/03/00: Page 1 (HHH) COURTS Chemists\n",
+])
+def test_a_wire_header_is_found_after_a_blank_line_or_a_signature(head: str) -> None:
+    from provenance.credits import agency_credits
+    from provenance.records import CleanDoc, Document
+
+    text = head + "Two chemists were jailed on Tuesday for selling fake medicine to patients.\n"
+    clean = CleanDoc(Document(id="w", path="w.txt", text=text, kind="text"), [(0, len(text))], [], text)
+    headers = [c for c in agency_credits(clean, default_agencies()) if c.kind == "wire header"]
+    assert [(c.outlet, c.line) for c in headers] == [("Press Association", "11:29 01/03/00: Page 1 (HHH)"
+                                                      " COURTS Chemists")]
