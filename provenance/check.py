@@ -65,6 +65,11 @@ def _minhash_kind() -> str:
     return f"datasketch {getattr(MinHash(num_perm=16), 'scheme', 'legacy')}"
 
 
+#: Cleaning settings the index records besides ``keep``, rules and link density: the templates
+#: learnt and the main-content cut shape the stored text as much (an index written before they
+#: were recorded lacks them, and is refused as built with other parameters).
+_CLEAN_SETTINGS = ("main_min_share", "template_min_docs", "template_min_share", "template_max_words")
+
 def index_params(config: Config) -> dict[str, Any]:
     """The parameters that shape what an index holds: cleaning, signing, banding."""
     clean = config.clean
@@ -78,20 +83,13 @@ def index_params(config: Config) -> dict[str, Any]:
     dtype = "uint32"  # datasketch's values (below 2**32), as sign_texts makes them
     return {
         "clean": {"keep": sorted(clean.keep), "link_density": clean.link_density,
-                  "main_min_share": clean.main_min_share, "template_min_docs": clean.template_min_docs,
-                  "template_min_share": clean.template_min_share,
-                  "template_max_words": clean.template_max_words,
+                  **{k: getattr(clean, k) for k in _CLEAN_SETTINGS},
                   "version": clean.version, "rules_sha256": rules_sha, "rules_file": clean.rules_file},
         "sign": {**asdict(config.sign), "minhash": minhash, "dtype": dtype},
         "match": {"doc_threshold": config.match.doc_threshold,
                   "passage_threshold": config.match.passage_threshold},
     }
 
-
-#: Cleaning settings the index records besides ``keep``, rules and link density: the templates
-#: learnt and the main-content cut shape the stored text as much (an index written before they
-#: were recorded lacks them, and is refused as built with other parameters).
-_CLEAN_SETTINGS = ("main_min_share", "template_min_docs", "template_min_share", "template_max_words")
 
 #: Stored for information only: the same rules at another path are the same rules.
 _NOT_COMPARED = {"clean.rules_file"}
@@ -225,10 +223,11 @@ def _entries(cleaned: list[CleanDoc], extras: list[Extra], config: Config,
     """Worker: sign a chunk of cleaned documents and make their entries, encoded for storage."""
     signed = sign_texts([c.text for c in cleaned], config.sign)
     bounds = signed.passage_bounds()
+    p_values = signed.p_values  # built from the documents' and the passages' own values: once
     entries = []
     for i, (clean, extra) in enumerate(zip(cleaned, extras, strict=True)):
         rows = slice(int(bounds[i]), int(bounds[i + 1]))
-        entry = make_entry(clean, signed.doc_values[i], signed.p_values[rows],
+        entry = make_entry(clean, signed.doc_values[i], p_values[rows],
                            np.column_stack([signed.p_start[rows], signed.p_end[rows]]), params, extra)
         entry.pack()  # encode here: in a worker process, not in the one that writes
         entries.append(entry)
@@ -484,8 +483,8 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
     # Report what touches a new file: groups of indexed documents alone are the corpus's business.
     groups = [g for g in groups if g.members[0] < n]
     matches = [m for m in matches if min(m.a, m.b) < n]
-    # Families as scan reports them; a check keeps every pair that touches a new file, since
-    # each is a finding about that file.
+    # Families as scan builds them (without aligning a copy afresh with the origin: a check
+    # keeps every pair that touches a new file, since each is a finding about that file).
     families, _ = build_families(matches, combined, homes)
     report = Report(__version__, run_params(paths, config), combined, skipped, groups, matches,
                     families=families)

@@ -148,17 +148,24 @@ def _outlet_by_metadata(doc: Document) -> bool:
     return not (doc.outlet_source or "").startswith("text")
 
 
-def _publisher_of(outlet: str, cleaned: Sequence[CleanDoc], candidates: Sequence[int],
-                  exclude: int) -> int | None:
-    """The candidate published by ``outlet`` (by metadata, not by its own text), or that is
-    the agency ``outlet``'s own copy, if any."""
-    key = outlet_key(outlet)
-    hits = [m for m in candidates if m != exclude and key
-            and ((outlet_key(cleaned[m].doc.outlet) == key and _outlet_by_metadata(cleaned[m].doc))
-                 or outlet_key(cleaned[m].doc.agency) == key)]
-    if not hits:
-        return None
-    return min(hits, key=lambda m: (cleaned[m].doc.date or "9999", cleaned[m].doc.id))
+def _publishers(cleaned: Sequence[CleanDoc], members: Sequence[int]) -> dict[str, list[int]]:
+    """Outlet key -> the members it published (by metadata, not by their own text) or that are
+    its own copy (an agency's), earliest first (date, then id): built once per decision, so a
+    family of thousands of documents is not scanned again for each credit."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for m in members:
+        doc = cleaned[m].doc
+        keys = {outlet_key(doc.outlet) if _outlet_by_metadata(doc) else "", outlet_key(doc.agency)}
+        for key in keys - {""}:
+            out[key].append(m)
+    for found in out.values():
+        found.sort(key=lambda m: (cleaned[m].doc.date or "9999", cleaned[m].doc.id))
+    return out
+
+
+def _publisher_of(outlet: str, publishers: dict[str, list[int]], exclude: int) -> int | None:
+    """The earliest member published by ``outlet``, or that is its own copy, other than ``exclude``."""
+    return next((m for m in publishers.get(outlet_key(outlet), ()) if m != exclude), None)
 
 
 def _credit_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequence[int],
@@ -171,13 +178,14 @@ def _credit_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequen
     """
     external: dict[str, set[int]] = defaultdict(set)
     names: dict[str, str] = {}
+    publishers = _publishers(cleaned, members)
     for m in members:
         clean = cleaned[m]
         for credit in clean.credits:
             if spans is not None and not _near(credit, spans[m]):
                 continue
             own = _own_credit(credit, clean.doc)
-            target = None if own else _publisher_of(credit.outlet, cleaned, members, exclude=m)
+            target = None if own else _publisher_of(credit.outlet, publishers, exclude=m)
             if target is not None:
                 tally.add(Evidence(credit.kind, cleaned[target].doc.id,
                                    f"{clean.doc.id} names {credit.outlet} ({credit.line!r}), the outlet"
@@ -270,6 +278,10 @@ def _byline_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequen
     """A byline naming an author who writes for another outlet points to that outlet's copy."""
     if not homes:
         return
+    by_outlet: dict[str, list[int]] = defaultdict(list)  # outlet key -> members it published, in order
+    for t in members:
+        if _outlet_by_metadata(cleaned[t].doc):
+            by_outlet[outlet_key(cleaned[t].doc.outlet)].append(t)
     for m in members:
         doc = cleaned[m].doc
         if not doc.author:
@@ -278,8 +290,7 @@ def _byline_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequen
         if len(elsewhere) != 1 or outlet_key(doc.outlet) in elsewhere:
             continue
         home = next(iter(elsewhere))
-        target = next((t for t in members if t != m and outlet_key(cleaned[t].doc.outlet) == home
-                       and _outlet_by_metadata(cleaned[t].doc)), None)
+        target = next((t for t in by_outlet.get(home, ()) if t != m), None)
         if target is not None:
             tally.add(Evidence("byline", cleaned[target].doc.id,
                                f"{doc.id} carries the byline of {doc.author}, who writes for"
@@ -385,7 +396,7 @@ def _near(credit: Credit, span: tuple[int, int]) -> bool:
 
 @dataclass
 class Verdict:
-    """Who of two documents is the origin, and why."""
+    """Which of the documents that share text is the origin, and why."""
 
     origin: int | None
     confidence: float
@@ -422,15 +433,10 @@ def attribute_members(members: Sequence[int], cleaned: Sequence[CleanDoc], homes
     return Verdict(origin, confidence, evidence, outlet, common)
 
 
-def _attribute_pair(a: int, b: int, cleaned: Sequence[CleanDoc], homes: AuthorHomes | None,
-                    spans: dict[int, tuple[int, int]] | None) -> Verdict:
-    return attribute_members([a, b], cleaned, homes, spans)
-
-
 def attribute_match(match: PassageMatch, cleaned: Sequence[CleanDoc],
                     homes: AuthorHomes | None = None) -> PassageMatch:
     """Decide which side of a shared passage is the origin, with evidence."""
-    v = _attribute_pair(match.a, match.b, cleaned, homes, {match.a: match.a_span, match.b: match.b_span})
+    v = attribute_members([match.a, match.b], cleaned, homes, {match.a: match.a_span, match.b: match.b_span})
     match.confidence, match.evidence = v.confidence, v.evidence
     match.origin = None if v.origin is None else "a" if v.origin == match.a else "b"
     match.origin_outlet, match.common_source = v.origin_outlet, v.common_source
@@ -444,7 +450,7 @@ def attribute_derivation(d: Derivation, cleaned: Sequence[CleanDoc],
     The same evidence as for copies (an agency's own copy first, then credits,
     bylines, dates unless a wire credit mutes them), over the whole texts.
     """
-    v = _attribute_pair(d.a, d.b, cleaned, homes, None)
+    v = attribute_members([d.a, d.b], cleaned, homes, None)
     d.confidence, d.evidence = v.confidence, v.evidence
     d.origin = None if v.origin is None else "a" if v.origin == d.a else "b"
     d.origin_outlet, d.common_source = v.origin_outlet, v.common_source
