@@ -343,12 +343,13 @@ class SQLiteStore:
         if not self._force:
             # A new index: created only if nothing is there yet (a hard link fails if the name
             # exists), so of two builds of one new index one lands and the other says so.
+            if not self.path.exists():
+                self._drop_stale_log()
             try:
                 os.link(tmp, self.path)
             except FileExistsError as exc:
-                tmp.unlink(missing_ok=True)
-                self._building, self._con = None, None
-                self._release_build_lock(tmp)
+                self._con = None  # closed above
+                self.abort()
                 raise IndexStoreError(f"{self.spec}: another build created this index while this one"
                                       " ran; this build was not kept (rebuild with --force to replace"
                                       " it)") from exc
@@ -357,13 +358,18 @@ class SQLiteStore:
             else:
                 tmp.unlink(missing_ok=True)
         if tmp.exists():
-            for suffix in ("-wal", "-shm"):  # a stale log of the old file must not meet the new one
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._drop_stale_log()
             os.replace(tmp, self.path)
         self._building = None
         self._release_build_lock(tmp)
         self._exists = True
         self._con = self._connect(self.path, must_be_index=True)
+
+    def _drop_stale_log(self) -> None:
+        """A log of an old file at the target's name must never meet the new one (SQLite would
+        replay it into the new index)."""
+        for suffix in ("-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     def abort(self) -> None:
         """Drop a build that did not finish; the target is untouched."""

@@ -554,3 +554,20 @@ def test_a_live_build_is_known_by_its_lock_not_its_process_id(tmp_path: Path, co
         proc.wait(timeout=30)
     _remove_stale_builds(target)
     assert not list(tmp_path.glob(".corpus.db.build-*"))  # the killed builder's lock is free: gone
+
+
+def test_a_new_index_never_replays_an_old_log_left_at_its_name(tmp_path: Path, corpus_dir: Path) -> None:
+    """A WAL left by a deleted index of the same name must not be applied to the new file."""
+    target = tmp_path / "x.db"
+    assert invoke("index", "build", str(corpus_dir / "blogs"), "--index", str(target), "-q").exit_code == 0
+    con = sqlite3.connect(target)
+    con.execute("PRAGMA wal_autocheckpoint = 0")
+    con.execute("UPDATE meta SET value = '999' WHERE key = 'documents'")
+    con.commit()
+    stale = Path(f"{target}-wal").read_bytes()
+    con.close()
+    target.unlink()
+    Path(f"{target}-wal").write_bytes(stale)
+    built = invoke("index", "build", str(corpus_dir / "iranfocus"), "--index", str(target), "-q")
+    assert built.exit_code == 0, built.output
+    assert stats(str(target))["documents"] == 1

@@ -175,3 +175,13 @@ def test_a_worker_whose_run_is_gone_does_not_stay(when: str) -> None:
         return
     assert out.isdigit(), out
     assert not _all_gone({int(out): 1})
+
+
+def test_a_pool_started_off_the_main_thread_works() -> None:
+    """A fork server started from another thread has no guard; its workers must still run."""
+    probe = ("import threading\nfrom provenance.parallel import ordered_map\nout = []\n"
+             "t = threading.Thread(target=lambda: out.extend(ordered_map(abs, [(-1,), (-2,), (-3,)], 2)))\n"
+             "t.start(); t.join(); print(out)")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[1, 2, 3]"
