@@ -168,9 +168,9 @@ def scan(
              " (or the option repeated), each FORMAT:PATH to its own file, e.g. -f table,json:report.json"
     )] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of standard "
-                                                   "output (a file is replaced atomically; a device, FIFO "
-                                                   "or link's target is written into; - is standard "
-                                                   "output).")] = None,
+                                                   "output (a file is replaced atomically; a device or "
+                                                   "FIFO is written into; a link is followed to its "
+                                                   "target; - is standard output).")] = None,
     shingle_size: ShingleOpt = 5, num_perm: PermOpt = 128, seed: SeedOpt = 1,
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
     outlets: OutletsOpt = None, follow_links: FollowOpt = False, quiet: QuietOpt = False,
