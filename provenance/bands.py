@@ -21,7 +21,7 @@ import numpy as np
 # datasketch's own parameter search (private, but it is the definition of what
 # MinHashLSH does; reusing it keeps a stored index and a scan banding alike).
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MUL1 = np.uint64(0xBF58476D1CE4E5B9)
 _MUL2 = np.uint64(0x94D049BB133111EB)
 
@@ -44,8 +44,9 @@ def banding(threshold: float, num_perm: int) -> tuple[int, int]:
     return int(b), int(r)
 
 
-def _mix(h: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser over an array of uint64 (wrapping arithmetic)."""
+def mix64(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser over an array of uint64 (wrapping arithmetic: call it under
+    ``np.errstate(over="ignore")``)."""
     h = (h ^ (h >> np.uint64(30))) * _MUL1
     h = (h ^ (h >> np.uint64(27))) * _MUL2
     return np.asarray(h ^ (h >> np.uint64(31)))
@@ -69,7 +70,7 @@ def band_keys(signatures: np.ndarray, b: int, r: int) -> np.ndarray:
     n = sigs.shape[0]
     values = sigs[:, :b * r].astype(np.uint64).reshape(n, b, r)
     with np.errstate(over="ignore"):
-        h = np.broadcast_to(np.arange(1, b + 1, dtype=np.uint64) * _GOLDEN, (n, b)).copy()
+        h = np.broadcast_to(np.arange(1, b + 1, dtype=np.uint64) * GOLDEN, (n, b)).copy()
         for col in range(r):
-            h = _mix(h ^ values[:, :, col])
+            h = mix64(h ^ values[:, :, col])
     return h.view(np.int64)

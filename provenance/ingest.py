@@ -289,15 +289,6 @@ def read_stdin(stream: BinaryIO | None, cfg: IngestConfig, seen: set[str]) -> It
             yield Skipped(exc.path, exc.reason)
 
 
-def iter_files(root: Path) -> Iterator[Path]:
-    """Files below ``root`` in a stable (sorted) order; links to folders are not followed."""
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith("."):
-                yield Path(dirpath) / name
-
-
 def walk(root: Path) -> Iterator[Path | Skipped]:
     """Every entry below ``root``, sorted, as a file to consider or a ``Skipped`` saying why not.
 
@@ -372,8 +363,8 @@ def _walk(path: str, hops: list[int]) -> tuple[str, str | None]:
     current = "/"
     for part in Path(os.path.normpath(path)).parts[1:]:
         step = os.path.normpath(os.path.join(current, part))
-        if _barred(step) is not None:
-            return step, _barred(step)
+        if (barred := _barred(step)) is not None:
+            return step, barred
         if os.path.islink(step):
             hops[0] += 1
             if hops[0] > 40:  # a loop: reading the link fails, with its own reason

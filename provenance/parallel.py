@@ -52,13 +52,13 @@ from .ingest import (
     direct_id,
     folder_files,
     input_folders,
-    iter_files,
     jsonl_lines,
     jsonl_record,
     kind_of,
     read_file,
     read_stdin,
     unique_id,
+    walk,
 )
 from .lifeline import worker_start
 from .memory import paused, release_free_memory
@@ -100,7 +100,7 @@ def jobs_for(paths: Iterable[Path], jobs: int) -> int:
         if os.fspath(root) == STDIN:  # its size is unknown until it is read
             continue
         try:
-            files = iter_files(root) if root.is_dir() else [root]
+            files = (f for f in walk(root) if not isinstance(f, Skipped)) if root.is_dir() else [root]
             for file in files:
                 total += file.stat().st_size
                 if total >= MIN_PARALLEL_BYTES:
@@ -161,10 +161,9 @@ def stop() -> None:
                 if worker.exitcode is None:
                     worker.kill()
                     worker.join(STOP_SECONDS)
-        # Quick now that the workers are gone; and waiting for the pool's own thread to end is
-        # what keeps 3.11's exit hook from writing to its closed wakeup pipe (EBADF at exit).
-        executor.shutdown(wait=True, cancel_futures=True)
-    _pools.clear()
+    # Quick now that the workers are gone; and waiting for the pool's own thread to end is
+    # what keeps 3.11's exit hook from writing to its closed wakeup pipe (EBADF at exit).
+    shutdown()
 
 
 def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> Iterator[Any]:

@@ -22,6 +22,7 @@ import numpy as np
 import xxhash
 from datasketch import MinHash
 
+from .bands import GOLDEN, mix64
 from .config import SignConfig
 from .records import CleanDoc, Passage
 
@@ -647,17 +648,6 @@ def range_minima(hashes: np.ndarray, ranges: np.ndarray, num_perm: int, seed: in
 #: A text of at least this many words is signed over its distinct shingles (``sign_texts``).
 LONG_TEXT_WORDS = 1 << 16
 
-_KEY_MUL = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _mix64(h: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser (wrapping arithmetic)."""
-    with np.errstate(over="ignore"):
-        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return np.asarray(h ^ (h >> np.uint64(31)))
-
-
 def first_occurrences(hashes: np.ndarray, doc: np.ndarray, first: np.ndarray,
                       count: np.ndarray) -> np.ndarray:
     """Which passages are the first of their text in their document (a mask).
@@ -677,10 +667,10 @@ def first_occurrences(hashes: np.ndarray, doc: np.ndarray, first: np.ndarray,
     sums = np.concatenate([[np.uint64(0)], np.cumsum(hashes, dtype=np.uint64)])
     last = first + count
     with np.errstate(over="ignore"):
-        key = _mix64(doc.astype(np.uint64) * _KEY_MUL + count.astype(np.uint64))
-        key = _mix64(key ^ (sums[last] - sums[first]))
+        key = mix64(doc.astype(np.uint64) * GOLDEN + count.astype(np.uint64))
+        key = mix64(key ^ (sums[last] - sums[first]))
         ends = hashes[last - 1].astype(np.uint64) << np.uint64(32)
-        key = _mix64(key ^ hashes[first].astype(np.uint64) ^ ends)
+        key = mix64(key ^ hashes[first].astype(np.uint64) ^ ends)
     order = np.argsort(key, kind="stable")  # equal keys: earliest passage first
     ordered = key[order]
     same = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
