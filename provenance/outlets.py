@@ -66,9 +66,8 @@ class Outlets:
     """Aliases and path/URL patterns from an outlets file (all optional)."""
 
     aliases: dict[str, str] = field(default_factory=dict)  # key -> canonical name
-    paths: list[tuple[str, str]] = field(default_factory=list)
+    paths: list[tuple[str, str, str]] = field(default_factory=list)  # pattern, outlet, the file's folder
     urls: list[tuple[str, str]] = field(default_factory=list)
-    bases: list[str] = field(default_factory=list)  # per path pattern: the outlets file's folder
     agencies: dict[str, list[str]] = field(default_factory=dict)  # name -> aliases, added to the built-in
 
     @classmethod
@@ -86,12 +85,15 @@ class Outlets:
                 raise ConfigError(f"{path}: aliases of {canonical!r} must be a list of names")
             for name in [canonical, *names]:
                 out.aliases[outlet_key(str(name))] = canonical
-        for key, target in (("paths", out.paths), ("urls", out.urls)):
+        base = os.path.abspath(Path(path).parent)
+        for key in ("paths", "urls"):
             patterns = data.get(key) or {}
             if not isinstance(patterns, dict):
                 raise ConfigError(f"{path}: {key} must map glob patterns to outlet names")
-            target.extend((str(p), str(o)) for p, o in patterns.items())
-        out.bases = [os.path.abspath(Path(path).parent)] * len(out.paths)
+            if key == "paths":
+                out.paths = [(str(p), str(o), base) for p, o in patterns.items()]
+            else:
+                out.urls = [(str(p), str(o)) for p, o in patterns.items()]
         agencies = data.get("agencies", {})
         if not isinstance(agencies, dict) or not all(
                 isinstance(k, str) and k.strip() and isinstance(v, list)
@@ -105,7 +107,7 @@ class Outlets:
         agencies = {k: list(dict.fromkeys([*self.agencies.get(k, []), *v]))
                     for k, v in other.agencies.items()}
         return Outlets({**self.aliases, **other.aliases}, self.paths + other.paths,
-                       self.urls + other.urls, self.bases + other.bases, {**self.agencies, **agencies})
+                       self.urls + other.urls, {**self.agencies, **agencies})
 
     def agency_set(self) -> Agencies:
         """The built-in agencies plus this file's."""
@@ -119,11 +121,11 @@ class Outlets:
         """The outlet the file's patterns give: ``paths`` on the id or on the file's path from
         the outlets file's folder (``path`` is the document's, ``file#record`` for a record)."""
         file = os.path.abspath(file_of(path)) if path else None
-        for (pattern, outlet), base in zip(self.paths, self.bases, strict=True):
+        for pattern, outlet, base in self.paths:
             if fnmatch.fnmatchcase(doc_id, pattern):
                 return outlet
             if file is not None and file.startswith(base + os.sep) \
-                    and fnmatch.fnmatchcase(os.path.relpath(file, base).replace(os.sep, "/"), pattern):
+                    and fnmatch.fnmatchcase(file[len(base) + 1:].replace(os.sep, "/"), pattern):
                 return outlet
         for pattern, outlet in self.urls:
             if url and fnmatch.fnmatchcase(url, pattern):
@@ -138,7 +140,6 @@ def find_outlets_files(paths: list[Path]) -> list[Path]:
 
 @lru_cache(maxsize=16)
 def _agency_set(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> Agencies:
-
     return default_agencies().with_extra(dict(extra))
 
 
