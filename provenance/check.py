@@ -41,12 +41,12 @@ from .lineage import attribute_group, attribute_match, author_homes, build_group
 from .parallel import ordered_map
 from .pipeline import Progress, Report, read_and_clean
 from .pipeline import params as run_params
-from .records import CleanDoc, Credit, DocPair, Document, Passage, Removal, Skipped
+from .records import CleanDoc, Credit, Document, Passage, Removal, Skipped
 from .report import document_dict
 from .sign import DocSignature, sign_texts
 from .store import AddResult, Entry, IndexStore, StoredDoc, keys_of
 from .templates import LineKeys, apply_templates, learn_from, learn_with_index, scope_of
-from .verify import verify_documents, verify_passages
+from .verify import equal_pair, verify_documents, verify_passages
 
 #: Ids of indexed documents carry this prefix in a check's report, so that a
 #: new file and an indexed one never share an id.
@@ -456,10 +456,7 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
               if a < b}
     pairs -= exact | itself
     verified = verify_documents(combined, sorted(pairs), config.verify)
-    for i, j in sorted(exact):
-        a, b = combined[i], combined[j]
-        verified.append(DocPair(i, j, 100.0, a.span_to_original(0, len(a.text)),
-                                b.span_to_original(0, len(b.text))))
+    verified += [equal_pair(combined, i, j) for i, j in sorted(exact)]
     homes = author_homes(combined)
     groups = [attribute_group(g, combined, homes) for g in build_groups(verified)]
     group_of = {m: g for g, group in enumerate(groups) for m in group.members}

@@ -44,11 +44,12 @@ from .parallel import (
     verify_documents_parallel,
     verify_passages_parallel,
 )
-from .records import CleanDoc, Derivation, DocPair, Document, Group, PassageMatch, Skipped, Span
+from .records import CleanDoc, Derivation, Document, Group, PassageMatch, Skipped, Span
 from .sign import PassageView, SignedBatch, run_starts, sign_texts
 from .spill import SpillDir, Texts, spill, spill_both, text_length
 from .templates import LineKeys, strip_templates
 from .verify import align as align_texts
+from .verify import equal_pair
 
 #: ``progress(stage, done, total)``; ``total`` is None while unknown.
 Progress = Callable[[str, int, "int | None"], None]
@@ -197,7 +198,7 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     progress("verify documents", 0, len(doc_pairs))
     verified = verify_documents_parallel(cleaned, doc_pairs, config.verify, jobs,
                                          lambda n: progress("verify documents", n, len(doc_pairs)))
-    verified += [same_text(cleaned, int(i), int(j)) for i, j in repeats]
+    verified += [equal_pair(cleaned, int(i), int(j)) for i, j in repeats]
     progress("verify documents", len(doc_pairs), len(doc_pairs))
     homes = author_homes(cleaned)
     groups = [attribute_group(g, cleaned, homes) for g in build_groups(verified)]
@@ -286,12 +287,6 @@ def exact_duplicates(texts: Texts, signed: SignedBatch) -> np.ndarray:
             if first != row:
                 pairs.append((first, row))
     return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
-
-
-def same_text(cleaned: list[CleanDoc], a: int, b: int) -> DocPair:
-    """The verified pair of two documents with the same cleaned text (what ``verify_documents`` finds)."""
-    n = text_length(cleaned[a])
-    return DocPair(a, b, 100.0, cleaned[a].span_to_original(0, n), cleaned[b].span_to_original(0, n))
 
 
 def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,

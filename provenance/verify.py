@@ -20,6 +20,7 @@ from rapidfuzz.distance import LCSseq
 from .config import VerifyConfig
 from .records import CleanDoc, DocPair, PassageMatch, Span
 from .sign import DocSignature
+from .spill import text_length
 
 #: Above this many characters a side, LCS alignment would need too much
 #: memory (it keeps a bit matrix); such pairs are aligned passage by passage.
@@ -73,6 +74,13 @@ def align(a: str, b: str, max_gap: int = 40, min_block: int = 4) -> Alignment | 
     return Alignment(span_a, span_b, round(score, 2))
 
 
+def equal_pair(cleaned: Sequence[CleanDoc], i: int, j: int) -> DocPair:
+    """The verified pair of two documents whose cleaned texts are equal: similarity 100 over
+    the whole of each (what the alignment finds for equal texts, without running it)."""
+    n = text_length(cleaned[i])
+    return DocPair(i, j, 100.0, cleaned[i].span_to_original(0, n), cleaned[j].span_to_original(0, n))
+
+
 def verify_documents(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int]],
                      cfg: VerifyConfig, progress: Callable[[int], None] | None = None) -> list[DocPair]:
     """Keep the candidate document pairs that really are near-duplicates.
@@ -87,9 +95,8 @@ def verify_documents(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int
             progress(n)
         a, b = cleaned[i], cleaned[j]
         a_text, b_text = a.text, b.text  # read once (a spilled text is read from disk)
-        if a_text == b_text:  # what the alignment below finds for equal texts, without it
-            n = len(a_text)
-            out.append(DocPair(i, j, 100.0, a.span_to_original(0, n), b.span_to_original(0, n)))
+        if a_text == b_text:
+            out.append(equal_pair(cleaned, i, j))
             continue
         score = fuzz.ratio(a_text, b_text, score_cutoff=cfg.doc_score_cutoff)
         if not score:
