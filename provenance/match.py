@@ -41,7 +41,7 @@ Rows = np.ndarray | PassageRows
 BandProgress = Callable[[int, int], None]
 
 
-def _buckets(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def equal_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows grouped by equal values (one band of each signature).
 
     Returns the row order (equal rows together, in row order among
@@ -157,7 +157,7 @@ def band_range(values: Rows, lo: int, hi: int, r: int, cap: int,
     for band in range(lo, hi):
         if progress is not None:
             progress(band, hi)
-        order, starts, ends = _buckets(_columns(values, band * r, (band + 1) * r))
+        order, starts, ends = equal_rows(_columns(values, band * r, (band + 1) * r))
         if not len(starts):
             continue
         sizes = ends - starts

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .bands import band_keys
 from .clean import clean_document
 from .config import Config, VerifyConfig
 from .credits import annotate
@@ -32,7 +31,7 @@ from .lineage import (
     collapse_matches,
     wire_siblings,
 )
-from .match import document_candidates, passage_candidates
+from .match import document_candidates, equal_rows, passage_candidates
 from .memory import paused, release_free_memory
 from .outlets import Outlets, find_outlets_files, resolve
 from .parallel import (
@@ -45,7 +44,7 @@ from .parallel import (
     verify_passages_parallel,
 )
 from .records import CleanDoc, Derivation, Document, Group, PassageMatch, Skipped, Span
-from .sign import PassageView, SignedBatch, run_starts, sign_texts
+from .sign import PassageView, SignedBatch, sign_texts
 from .spill import SpillDir, Texts, spill, spill_both, text_length
 from .templates import LineKeys, strip_templates
 from .verify import align as align_texts
@@ -264,22 +263,18 @@ def exact_duplicates(texts: Texts, signed: SignedBatch) -> np.ndarray:
     """Documents whose cleaned text is that of an earlier one, with it.
 
     Returns an ``(m, 2)`` array of ``(first, copy)``: each copy with the first
-    document of its text, in corpus order. Documents are keyed by a hash of
-    their signature, and texts with equal keys are compared, so only equal
-    texts are paired. A text held by 120,000 documents gives 119,999 pairs,
+    document of its text, in corpus order. Documents with equal signatures
+    (``match.equal_rows``) have their texts compared, so only equal texts are
+    paired. A text held by 120,000 documents gives 119,999 pairs,
     never the 7 billion of every pair among them.
     """
     nonempty = np.flatnonzero(signed.doc_words > 0)
     if len(nonempty) < 2:
         return np.empty((0, 2), dtype=np.int64)
-    keys = band_keys(signed.doc_values[nonempty], 1, signed.doc_values.shape[1])[:, 0]
-    order = np.argsort(keys, kind="stable")  # equal keys: corpus order
-    ordered = keys[order]
-    starts = run_starts(ordered)
-    sizes = np.diff(starts, append=len(ordered))
+    order, starts, ends = equal_rows(signed.doc_values[nonempty])  # equal signatures, corpus order
     pairs: list[tuple[int, int]] = []
-    for lo, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
-        rows = nonempty[order[lo:lo + size]].tolist()
+    for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+        rows = nonempty[order[lo:hi]].tolist()
         firsts: dict[str, int] = {}  # each distinct text of the run (a key collision, or equal shingles)
         for row in rows:
             text = texts[row]
