@@ -272,8 +272,7 @@ class _Answer:
             self.spill_dir.flush()
         signed = None
         if self.sign:
-            signed = (SignedBatch.concat(self.parts, self.config.sign.num_perm) if self.parts
-                      else sign_texts([], self.config.sign))
+            signed = SignedBatch.concat(self.parts, self.config.sign.num_perm)
         return _Done(self.items, signed)
 
 

@@ -461,7 +461,7 @@ class PassageRows:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return len(self.whole), int(self.base.shape[1] if self.base.ndim == 2 else self.own.shape[1])
+        return len(self.whole), int(self.base.shape[1])
 
     def columns(self, lo: int, hi: int) -> np.ndarray:
         """Columns ``lo:hi`` of every row, C-contiguous."""
@@ -514,8 +514,8 @@ class PassageRows:
 class BatchJoiner:
     """``SignedBatch``es joined one after another into arrays that grow in place.
 
-    ``SignedBatch.concat`` of a list of parts holds every part and the whole
-    at once, twice the signatures; here each part is copied in as it comes
+    Joining a list of parts at the end would hold every part and the whole at
+    once, twice the signatures; here each part is copied in as it comes
     and can be freed, and the arrays grow by ``ndarray.resize`` (a
     ``realloc``, which moves a large block's pages without copying them).
     """
