@@ -74,8 +74,8 @@ def worker_start(run_pid: int) -> None:
     parent = os.getppid()
     if parent == run_pid:  # started by the run itself (spawn)
         return
-    if not server_pid:  # a fork server started off the main thread has no guard to judge by
-        return
+    if not server_pid and parent_of(parent) == run_pid:
+        return  # a fork server started off the main thread (no guard there), whose run is alive
     if parent != server_pid or parent_of(parent) not in (run_pid, None):
         # handed to a reaper (our parent died before the guard was set), or the fork server's
         # run is dead: the kernel will not tell us any more

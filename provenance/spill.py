@@ -27,18 +27,17 @@ place with the lock already held, so no cleaner ever sees it unlocked.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import tempfile
 import threading
-import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, overload
 
 from .errors import OutputError
+from .owner_lock import hold, ownerless, unchanged_for
 
 #: Texts read back and kept decoded, most recent first: verification reads
 #: the same document several times in a row.
@@ -50,9 +49,6 @@ PREFIX = "provenance-spill-"
 STAGING = "provenance-spill.new-"
 #: The file inside a folder whose lock the owner holds for its whole life.
 LOCK_NAME = ".owner.lock"
-#: A folder without a lock file (made by an older provenance, or by a process killed before it
-#: could make the lock) is removed only when nothing in it has changed for this long.
-UNLOCKED_STALE_SECONDS = 24 * 3600
 
 def _open_append(path: str) -> Any:
     return open(path, "ab", buffering=1 << 20)  # closed with the folder
@@ -71,8 +67,7 @@ class SpillDir:
         lock = -1
         try:
             staging = tempfile.mkdtemp(prefix=STAGING, dir=parent)
-            lock = os.open(os.path.join(staging, LOCK_NAME), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a folder of our own: never contended
+            lock = hold(os.path.join(staging, LOCK_NAME))
             unique = os.path.basename(staging)[len(STAGING):]  # mkdtemp's: no other folder has it
             self.path = os.path.join(parent, f"{PREFIX}{os.getpid()}-{unique}")
             os.rename(staging, self.path)
@@ -174,38 +169,23 @@ def _remove_orphans(parent: str) -> None:
     except OSError:
         return
     for name in names:
-        if name.startswith((PREFIX, STAGING)):
-            _remove_if_ownerless(os.path.join(parent, name))
+        folder = os.path.join(parent, name)
+        if name.startswith(STAGING):
+            # judged by age only: its owner makes the lock file before it takes the lock
+            if unchanged_for(folder):
+                shutil.rmtree(folder, ignore_errors=True)
+        elif name.startswith(PREFIX):
+            _remove_if_ownerless(folder)
 
 
 def _remove_if_ownerless(folder: str) -> None:
     try:
-        lock = os.open(os.path.join(folder, LOCK_NAME), os.O_RDWR | os.O_CLOEXEC)
-    except FileNotFoundError:
-        if _unchanged_for(folder, UNLOCKED_STALE_SECONDS):
+        with ownerless(os.path.join(folder, LOCK_NAME)) as gone:
+            if gone:
+                shutil.rmtree(folder, ignore_errors=True)
+    except FileNotFoundError:  # no lock: an older provenance's folder, or a killed one's
+        if unchanged_for(folder):
             shutil.rmtree(folder, ignore_errors=True)
-        return
-    except OSError:  # not a folder, or not ours to open: not ours to judge
-        return
-    try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # held: its owner is alive
-            return
-        shutil.rmtree(folder, ignore_errors=True)  # under the lock, so no other cleaner judges it meanwhile
-    finally:
-        os.close(lock)
-
-
-def _unchanged_for(folder: str, seconds: float) -> bool:
-    """Nothing in ``folder`` (nor the folder) changed in the last ``seconds``."""
-    try:
-        with os.scandir(folder) as entries:
-            newest = max([os.stat(folder).st_mtime,
-                          *(e.stat(follow_symlinks=False).st_mtime for e in entries)])
-    except OSError:
-        return False
-    return time.time() - newest > seconds
 
 
 def _close(fds: dict[str, int]) -> None:

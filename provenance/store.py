@@ -38,7 +38,6 @@ renames it into place when complete.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import secrets
@@ -56,6 +55,7 @@ import numpy as np
 from . import __version__
 from .bands import band_keys, banding
 from .errors import ProvenanceError
+from .owner_lock import hold, ownerless, unchanged_for
 from .templates import TemplateCounts
 
 #: Written into every index; a file without it is not a provenance index.
@@ -275,7 +275,7 @@ class SQLiteStore:
         self.timeout = timeout
         self._con: sqlite3.Connection | None = None
         self._building: Path | None = None
-        self._build_lock: Any = None  # the open, flock-held lock file of the build in progress
+        self._build_lock: int | None = None  # the flock-held lock of the build in progress
         self._force = False  # the pending build may replace an index
         self._params: dict[str, Any] | None = None
         self._exists = self.path.exists()
@@ -318,7 +318,7 @@ class SQLiteStore:
         _remove_stale_builds(self.path)
         # A random part: two builds in two containers may share a process id and a folder.
         tmp = self.path.with_name(f".{self.path.name}.build-{os.getpid()}-{secrets.token_hex(6)}")
-        self._build_lock = _hold(Path(f"{tmp}{LOCK_SUFFIX}"))  # before the file exists: see below
+        self._build_lock = hold(f"{tmp}{LOCK_SUFFIX}")  # before the file exists: see below
         con = sqlite3.connect(tmp, timeout=self.timeout, isolation_level=None, check_same_thread=False)
         con.execute("PRAGMA journal_mode = OFF")  # a new file: atomic by rename, not by journal
         con.execute("PRAGMA synchronous = OFF")
@@ -385,7 +385,7 @@ class SQLiteStore:
     def _release_build_lock(self, tmp: Path) -> None:
         if self._build_lock is not None:
             Path(f"{tmp}{LOCK_SUFFIX}").unlink(missing_ok=True)
-            self._build_lock.close()
+            os.close(self._build_lock)
             self._build_lock = None
 
     def close(self) -> None:
@@ -608,16 +608,8 @@ class SQLiteStore:
 
 
 #: Beside a build's file, the lock its builder holds (``flock``) for as long as it runs.
+#: Beside a build's file, the lock its builder holds (``owner_lock``) for as long as it runs.
 LOCK_SUFFIX = ".lock"
-#: A build file without a lock (an older provenance's) is removed only when unchanged this long.
-UNLOCKED_STALE_SECONDS = 24 * 3600
-
-
-def _hold(lock_path: Path) -> Any:
-    """Create ``lock_path`` and hold an exclusive ``flock`` on it (the file stays open)."""
-    handle = open(lock_path, "w")  # noqa: SIM115  (held open for the build's life)
-    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new name: never contended
-    return handle
 
 
 def _remove_stale_builds(path: Path) -> None:
@@ -633,24 +625,14 @@ def _remove_stale_builds(path: Path) -> None:
         name = leftover.name
         if name.endswith((LOCK_SUFFIX, "-journal", "-wal", "-shm")):
             continue
-        lock_path = Path(f"{leftover}{LOCK_SUFFIX}")
-        if not lock_path.exists():
-            with contextlib.suppress(OSError):
-                if time.time() - leftover.stat().st_mtime > UNLOCKED_STALE_SECONDS:
-                    leftover.unlink(missing_ok=True)
-            continue
         try:
-            handle = open(lock_path, "a")  # noqa: SIM115
-        except OSError:
-            continue
-        with handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                continue  # its builder is alive
-            for suffix in ("", "-journal", "-wal", "-shm"):
-                Path(f"{leftover}{suffix}").unlink(missing_ok=True)
-            lock_path.unlink(missing_ok=True)
+            with ownerless(f"{leftover}{LOCK_SUFFIX}") as gone:
+                if gone:  # its builder is gone: the file, its logs and the lock
+                    for suffix in ("", "-journal", "-wal", "-shm", LOCK_SUFFIX):
+                        Path(f"{leftover}{suffix}").unlink(missing_ok=True)
+        except FileNotFoundError:  # no lock: an older provenance's build
+            if unchanged_for(str(leftover)):
+                leftover.unlink(missing_ok=True)
 
 
 def _check_header(path: Path) -> None:

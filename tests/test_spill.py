@@ -15,13 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provenance import Config, run
+from provenance.owner_lock import UNLOCKED_STALE_SECONDS
 from provenance.records import CleanDoc, Document
 from provenance.report import to_json
 from provenance.spill import (
     LOCK_NAME,
     PREFIX,
     STAGING,
-    UNLOCKED_STALE_SECONDS,
     SpillDir,
     SpillRef,
     Texts,
