@@ -126,14 +126,17 @@ def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig,
     ``owner[doc]`` joins copies already grouped; ``speaker[owner]`` is the
     document that stands for an owner in a pair (a group's origin; by default
     its first document). ``min_share``: pairs whose shared fingerprints are
-    fewer than this share of the smaller side's (after the ``reuse_max_df``
-    cut, so an upper bound of what verification measures, up to quote
-    weights) are dropped. ``hub[owner]``: the owner is a news agency's copy; a
-    fingerprint held by more than ``reuse_max_df`` owners (up to ``HUB_MAX_DF``)
-    still pairs each of them with the agency copies among them, so that a wire
-    story rewritten by dozens of papers is found, without pairing every paper
-    with every other. Returns an ``(m, 2)`` int64 array, sorted. See the
-    module's docstring for the rules.
+    fewer than this share of the smaller side's are dropped: a pre-filter, not
+    a bound. It counts only fingerprints held by ``reuse_max_df`` owners or
+    fewer, and a group's fingerprints are its members' together, while
+    verification counts every shared fingerprint of the speaker alone; the
+    caller sets it below the verdict's threshold (0.8 of ``derive_partially``).
+    ``hub[owner]``: the owner is a news agency's copy; a fingerprint held by
+    more than ``reuse_max_df`` owners (up to ``HUB_MAX_DF``) still pairs each
+    of them with the agency copies among them, so that a wire story rewritten
+    by dozens of papers is found, without pairing every paper with every other.
+    Returns an ``(m, 2)`` int64 array, sorted. See the module's docstring for
+    the rules.
     """
     n = len(signed.doc_values)
     if n < 2 or not len(signed.f_hash):

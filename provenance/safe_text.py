@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-#: C0 and C1 controls, DEL, and the bidirectional overrides, embeddings and isolates.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: The bidirectional marks, overrides, embeddings and isolates.
+_BIDI_CHARS = "\u200e\u200f\u202a-\u202e\u2066-\u2069"
+#: C0 and C1 controls, DEL, and the bidirectional characters.
+_UNPRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_CHARS}]")
 #: What XML 1.0 cannot hold at all (tab, newline and carriage return it can).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: Bidirectional controls only: running text keeps its line breaks.
-_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BIDI = re.compile(f"[{_BIDI_CHARS}]")
 
 
 def _escaped(m: re.Match[str]) -> str:
