@@ -33,7 +33,7 @@ for the derivations that are reported.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,22 +76,61 @@ class Fingerprints:
     weight: np.ndarray  # 1, or ``derive_quote_weight`` inside quoted speech
     bounds: np.ndarray  # document i's fingerprints are rows bounds[i]:bounds[i + 1]
     total: np.ndarray  # each document's total weight
+    plain: np.ndarray  # each document's fingerprints outside quotes (its narration)
 
     @classmethod
     def of(cls, signed: SignedBatch, quote_weight: float) -> Fingerprints:
         n = len(signed.doc_values)
         weight = np.where(signed.f_quoted, quote_weight, 1.0)
         return cls(signed.f_hash, signed.f_start, weight, np.searchsorted(signed.f_doc, np.arange(n + 1)),
-                   np.bincount(signed.f_doc, weights=weight, minlength=n))
+                   np.bincount(signed.f_doc, weights=weight, minlength=n),
+                   np.bincount(signed.f_doc, weights=~signed.f_quoted, minlength=n))
 
     def rows(self, i: int) -> slice:
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
 
-    def narration(self, i: int, shared: np.ndarray) -> float:
-        """The share of document ``i``'s narration (its fingerprints outside quotes) among
-        ``shared`` (indices into its rows)."""
-        plain = self.weight[self.rows(i)] >= 1.0
-        return float(plain[shared].sum() / plain.sum()) if plain.any() else 0.0
+    def shared(self, left: np.ndarray, right: np.ndarray, rows_per_chunk: int = 1 << 21
+               ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
+        """The fingerprints each pair ``(left[k], right[k])`` shares, many pairs at a time.
+
+        Yields ``(first, last, pair, row_left, row_right)`` per chunk of pairs
+        ``first:last``: ``pair`` is the pair's index minus ``first`` (ascending), the
+        rows are global row indices of the one fingerprint on each side. A document's
+        fingerprints are unique, so a value found twice within one pair is one shared
+        fingerprint; sorting a chunk's ``(pair, hash)`` keys once replaces one set
+        intersection per pair.
+        """
+        sizes = (self.bounds[left + 1] - self.bounds[left]) + (self.bounds[right + 1] - self.bounds[right])
+        for first, last in _chunks(sizes, rows_per_chunk):
+            a, b = left[first:last], right[first:last]
+            l_rows, l_pair = _ranges(self.bounds[a], self.bounds[a + 1])
+            r_rows, r_pair = _ranges(self.bounds[b], self.bounds[b + 1])
+            key = np.concatenate([l_pair, r_pair]) << 32
+            rows = np.concatenate([l_rows, r_rows])
+            key |= self.hash[rows].astype(np.int64)
+            order = np.argsort(key, kind="stable")  # the left side's row first in each equal run
+            key = key[order]
+            at = np.flatnonzero(key[1:] == key[:-1])
+            yield first, last, key[at] >> 32, rows[order[at]], rows[order[at + 1]]
+
+
+def _chunks(sizes: np.ndarray, per_chunk: int) -> Iterator[tuple[int, int]]:
+    """Consecutive runs ``first:last`` of items whose ``sizes`` add up to about ``per_chunk``
+    (one item at least a run)."""
+    ends = np.cumsum(sizes)
+    first = 0
+    while first < len(sizes):
+        last = max(first + 1, int(np.searchsorted(ends, (ends[first - 1] if first else 0) + per_chunk)))
+        yield first, last
+        first = last
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows ``starts[k]:stops[k]`` for every ``k``, concatenated, and each row's ``k``."""
+    sizes = stops - starts
+    owner = np.repeat(np.arange(len(starts), dtype=np.int64), sizes)
+    offset = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return starts[owner] + offset, owner
 
 
 #: A fingerprint held by more owners than this is paired with no one, agency copies included.
@@ -200,21 +239,30 @@ def verify_derivations(fp: Fingerprints, pairs: np.ndarray, config: Config,
     """
     cfg: VerifyConfig = config.verify
     out: list[Derivation] = []
-    for n, (i, j) in enumerate(pairs.tolist()):
-        if progress is not None and n % 1000 == 0:
-            progress(n)
-        ri, rj = fp.rows(i), fp.rows(j)
-        _, at_i, at_j = np.intersect1d(fp.hash[ri], fp.hash[rj], assume_unique=True, return_indices=True)
-        if len(at_i) < cfg.derive_min_shared or not fp.total[i] or not fp.total[j]:
-            continue  # a name or a stock phrase, however short the text
-        a_in_b = float(fp.weight[ri][at_i].sum() / fp.total[i])
-        b_in_a = float(fp.weight[rj][at_j].sum() / fp.total[j])
-        if max(a_in_b, b_in_a) < cfg.derive_partially:
-            continue
-        a_is_copy = a_in_b >= b_in_a
-        if fp.narration(i if a_is_copy else j, at_i if a_is_copy else at_j) < cfg.derive_partially:
-            continue  # quotes and a name or two: two reports of one event, not a copy
-        out.append(Derivation(i, j, round(a_in_b, 4), round(b_in_a, 4), []))
+    if not len(pairs):
+        return out
+    left, right = pairs[:, 0], pairs[:, 1]
+    plain = fp.weight >= 1.0
+    for first, last, pair, row_l, row_r in fp.shared(left, right):
+        if progress is not None:
+            progress(first)
+        m = last - first
+        a, b = left[first:last], right[first:last]
+        count = np.bincount(pair, minlength=m)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a_in_b = np.bincount(pair, weights=fp.weight[row_l], minlength=m) / fp.total[a]
+            b_in_a = np.bincount(pair, weights=fp.weight[row_r], minlength=m) / fp.total[b]
+            a_is_copy = a_in_b >= b_in_a
+            narration = np.where(a_is_copy,
+                                 np.bincount(pair, weights=plain[row_l], minlength=m) / fp.plain[a],
+                                 np.bincount(pair, weights=plain[row_r], minlength=m) / fp.plain[b])
+        narration[np.where(a_is_copy, fp.plain[a], fp.plain[b]) == 0] = 0.0
+        keep = ((count >= cfg.derive_min_shared) & (fp.total[a] > 0) & (fp.total[b] > 0)  # else a name
+                & (np.maximum(a_in_b, b_in_a) >= cfg.derive_partially)
+                & (narration >= cfg.derive_partially))  # else quotes and a name or two: two reports, no copy
+        for k in np.flatnonzero(keep).tolist():
+            out.append(Derivation(int(a[k]), int(b[k]), round(float(a_in_b[k]), 4),
+                                  round(float(b_in_a[k]), 4), []))
     return out
 
 
@@ -259,55 +307,87 @@ def keep_best(derivations: Sequence[Derivation], cleaned: Sequence[CleanDoc],
 
 
 def align(cleaned: Sequence[CleanDoc], fp: Fingerprints, derivations: Sequence[Derivation]) -> None:
-    """Fill in each derivation's aligned sentences (the copy's side: the non-origin one, else the
-    more contained), from the fingerprints the two texts share."""
-    spans = _Sentences(cleaned)
-    for d in derivations:
-        a_is_copy = d.origin == "b" or (d.origin is None and d.a_in_b >= d.b_in_a)
-        copy, source = (d.a, d.b) if a_is_copy else (d.b, d.a)
-        _, at_copy, at_source = np.intersect1d(fp.hash[fp.rows(copy)], fp.hash[fp.rows(source)],
-                                               assume_unique=True, return_indices=True)
-        d.sentences = [SentencePair(c, s, share, q) if a_is_copy else SentencePair(s, c, share, q)
-                       for c, s, share, q in _aligned(cleaned, spans, fp, copy, source, at_copy, at_source)]
+    """Fill in each derivation's aligned sentences, from the fingerprints the two texts share.
+
+    On the copy's side (the non-origin one, else the more contained): a sentence of
+    the copy with ``SENTENCE_MIN_FINGERPRINTS`` or more fingerprints, ``SENTENCE_SHARE``
+    of them shared, is aligned with the source's sentence that holds most of those
+    (the first on a tie). All pairs are measured together (``Fingerprints.shared``):
+    a corpus of news yields tens of thousands of rewrites, and one set intersection
+    and one histogram per pair cost more than the rest of the stage.
+    """
+    if not derivations:
+        return
+    a_is_copy = [d.origin == "b" or (d.origin is None and d.a_in_b >= d.b_in_a) for d in derivations]
+    sides = [(d.a, d.b) if c else (d.b, d.a) for d, c in zip(derivations, a_is_copy, strict=True)]
+    copy, source = np.array(sides, dtype=np.int64).reshape(-1, 2).T
+    sents = _Sentences(cleaned, fp, np.union1d(copy, source))
+    totals, quoted = sents.histograms(np.unique(copy))
+    found: list[list[SentencePair]] = [[] for _ in derivations]
+    for first, _, pair, row_c, row_s in fp.shared(copy, source):
+        c_sent, s_sent = sents.of_rows(row_c), sents.of_rows(row_s)
+        code = pair * len(sents.starts) + c_sent
+        run, slot, hits = np.unique(code, return_inverse=True, return_counts=True)
+        c_of_run = run % len(sents.starts)
+        total = totals[c_of_run]
+        aligned = (total >= SENTENCE_MIN_FINGERPRINTS) & (hits >= SENTENCE_SHARE * total)
+        # the source sentence holding most of each copy sentence's shared fingerprints
+        order = np.lexsort((s_sent, slot))
+        slot_s, sent_s = slot[order], s_sent[order]
+        new_run = (slot_s[1:] != slot_s[:-1]) | (sent_s[1:] != sent_s[:-1])
+        cut = np.flatnonzero(np.concatenate([[True], new_run]))
+        count = np.diff(np.append(cut, len(order)))
+        best = np.lexsort((sent_s[cut], -count, slot_s[cut]))
+        head = np.concatenate([[True], slot_s[cut][best][1:] != slot_s[cut][best][:-1]])
+        target = np.empty(len(run), dtype=np.int64)
+        target[slot_s[cut][best][head]] = sent_s[cut][best][head]
+        for k in np.flatnonzero(aligned).tolist():
+            at = first + int(run[k] // len(sents.starts))
+            c, t = int(c_of_run[k]), int(target[k])
+            cs, ss = sents.span(c, int(copy[at])), sents.span(t, int(source[at]))
+            share, q = round(float(hits[k] / totals[c]), 3), bool(quoted[c] > totals[c] / 2)
+            found[at].append(SentencePair(cs, ss, share, q) if a_is_copy[at]
+                             else SentencePair(ss, cs, share, q))
+    for d, pairs in zip(derivations, found, strict=True):
+        d.sentences = pairs
 
 
 class _Sentences:
-    """Each document's sentences as ``(starts, ends)`` arrays, found once per run: a
-    document recurs in many candidate pairs (16 bytes a sentence)."""
+    """The sentences of the documents ``docs``, numbered across them all, and which one
+    each fingerprint of those documents falls in (16 bytes a sentence)."""
 
-    def __init__(self, cleaned: Sequence[CleanDoc]) -> None:
-        self.cleaned = cleaned
-        self.kept: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    def __init__(self, cleaned: Sequence[CleanDoc], fp: Fingerprints, docs: np.ndarray) -> None:
+        self.cleaned, self.fp = cleaned, fp
+        keys, starts, ends = [], [], []
+        for doc in docs.tolist():
+            bounds = np.asarray(sentences(cleaned[doc].text), dtype=np.int64).reshape(-1, 2)
+            keys.append((doc << 32) | bounds[:, 0])
+            starts.append(bounds[:, 0])
+            ends.append(bounds[:, 1])
+        self.key = np.concatenate(keys)  # (document, start), ascending
+        self.starts, self.ends = np.concatenate(starts), np.concatenate(ends)
 
-    def __getitem__(self, doc: int) -> tuple[np.ndarray, np.ndarray]:
-        found = self.kept.get(doc)
-        if found is None:
-            bounds = np.asarray(sentences(self.cleaned[doc].text), dtype=np.int64).reshape(-1, 2)
-            found = self.kept[doc] = (bounds[:, 0].copy(), bounds[:, 1].copy())
-        return found
+    def of_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The sentence each fingerprint row starts in (a sentence holds every word of its text)."""
+        doc = np.searchsorted(self.fp.bounds, rows, "right") - 1
+        key = (doc << 32) | self.fp.start[rows].astype(np.int64)
+        at: np.ndarray = np.searchsorted(self.key, key, "right")
+        return at - 1
 
+    def histograms(self, docs: np.ndarray, rows_per_chunk: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
+        """Each sentence's fingerprints, and how many of them are quoted, over ``docs``' sentences."""
+        totals = np.zeros(len(self.starts), dtype=np.int64)
+        quoted = np.zeros(len(self.starts), dtype=np.int64)
+        for first, last in _chunks(self.fp.bounds[docs + 1] - self.fp.bounds[docs], rows_per_chunk):
+            rows, _ = _ranges(self.fp.bounds[docs[first:last]], self.fp.bounds[docs[first:last] + 1])
+            sent = self.of_rows(rows)
+            totals += np.bincount(sent, minlength=len(totals))
+            quoted += np.bincount(sent[self.fp.weight[rows] < 1.0], minlength=len(totals))
+        return totals, quoted
 
-def _aligned(cleaned: Sequence[CleanDoc], spans: _Sentences, fp: Fingerprints, copy: int, source: int,
-             at_copy: np.ndarray, at_source: np.ndarray) -> list[tuple[Span, Span, float, bool]]:
-    """Sentences of ``copy`` mostly made of shared fingerprints, each with the ``source``
-    sentence holding most of them: ``(copy span, source span, share, quoted)``, original offsets."""
-    (c_starts, c_ends), (s_starts, s_ends) = spans[copy], spans[source]
-    if not len(c_starts) or not len(s_starts):
-        return []
-    c_rows, s_rows = fp.rows(copy), fp.rows(source)
-    c_of = np.searchsorted(c_starts, fp.start[c_rows], "right") - 1
-    s_of = np.searchsorted(s_starts, fp.start[s_rows][at_source], "right") - 1
-    totals = np.bincount(c_of, minlength=len(c_starts))
-    hits = np.bincount(c_of[at_copy], minlength=len(c_starts))
-    quoted = np.bincount(c_of, weights=(fp.weight[c_rows] < 1.0).astype(np.float64), minlength=len(c_starts))
-    out = []
-    aligned = (totals >= SENTENCE_MIN_FINGERPRINTS) & (hits >= SENTENCE_SHARE * totals)
-    for sent in np.flatnonzero(aligned).tolist():
-        target = int(np.bincount(s_of[c_of[at_copy] == sent]).argmax())
-        out.append((cleaned[copy].span_to_original(int(c_starts[sent]), int(c_ends[sent])),
-                    cleaned[source].span_to_original(int(s_starts[target]), int(s_ends[target])),
-                    round(float(hits[sent] / totals[sent]), 3), bool(quoted[sent] > totals[sent] / 2)))
-    return out
+    def span(self, sent: int, doc: int) -> Span:
+        """Sentence ``sent``'s span in its document's original text."""
+        return self.cleaned[doc].span_to_original(int(self.starts[sent]), int(self.ends[sent]))
 
 
 def decide_verdict(d: Derivation, cfg: VerifyConfig) -> Derivation:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provenance.config import MatchConfig, SignConfig
-from provenance.derive import reuse_candidates, sentences
+from provenance.derive import Fingerprints, reuse_candidates, sentences
 from provenance.sign import SignedBatch, quotes, sign_texts, sorted_unique
 
 WORDS = ["wire", "story", "court", "heard", "judge", "the", "a", "of", "bridge", "council", "said",
@@ -89,3 +89,28 @@ def test_sentences_split_at_end_marks_and_lines() -> None:
     text = 'He said "no." Then he left!\nA new line. Last one'
     assert [text[a:b] for a, b in sentences(text)] == ['He said "no."', "Then he left!", "A new line.",
                                                       "Last one"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts, st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), max_size=12),
+       st.integers(min_value=1, max_value=64))
+def test_shared_fingerprints_of_many_pairs_are_each_pairs_intersection(
+        batch_texts: list[str], pairs: list[tuple[int, int]], chunk: int) -> None:
+    # Pairs are measured together, in chunks of rows: each must get its own set intersection.
+    fp = Fingerprints.of(sign_texts(batch_texts, SignConfig()), 0.25)
+    n = len(batch_texts)
+    pairs = [(a % n, b % n) for a, b in pairs if a % n != b % n]
+    left = np.array([a for a, _ in pairs], dtype=np.int64)
+    right = np.array([b for _, b in pairs], dtype=np.int64)
+    got: dict[int, set[tuple[int, int]]] = {k: set() for k in range(len(pairs))}
+    covered = 0
+    for first, last, pair, row_l, row_r in fp.shared(left, right, rows_per_chunk=chunk):
+        assert first == covered and last > first
+        covered = last
+        for k, a, b in zip(pair.tolist(), row_l.tolist(), row_r.tolist(), strict=True):
+            got[first + k].add((a, b))
+    assert covered == len(pairs)
+    for k, (a, b) in enumerate(pairs):
+        ra, rb = fp.rows(a), fp.rows(b)
+        _, at_a, at_b = np.intersect1d(fp.hash[ra], fp.hash[rb], assume_unique=True, return_indices=True)
+        assert got[k] == {(ra.start + x, rb.start + y) for x, y in zip(at_a.tolist(), at_b.tolist(), strict=True)}
