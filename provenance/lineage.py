@@ -178,6 +178,8 @@ def _credit_evidence(tally: _Tally, cleaned: Sequence[CleanDoc], members: Sequen
     """
     external: dict[str, set[int]] = defaultdict(set)
     names: dict[str, str] = {}
+    if not any(cleaned[m].credits for m in members):
+        return {}  # (most pairs of a large corpus: a rewrite's pair is measured for each candidate)
     publishers = _publishers(cleaned, members)
     for m in members:
         clean = cleaned[m]
