@@ -1,36 +1,85 @@
-"""provenance: strip page furniture from scraped text, find copies, say who published first."""
+"""provenance: strip page furniture from scraped text, find copies, say who published first.
+
+The Python API (the README's "Python API" section): ``scan`` files, folders or
+texts into a ``Report``; ``report_dict`` / ``report_json`` for the JSON report;
+``build_index``, ``open_index`` and ``check`` for a stored index; ``Config`` and
+its parts for every parameter; the records a report holds; the error tree.
+Names load their modules on first use, so that ``import provenance`` (and the
+command's ``--version``) stays fast.
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from .config import Config
+from .config import CleanConfig, Config, IngestConfig, MatchConfig, SignConfig, VerifyConfig
 from .errors import ConfigError, InputError, OutputError, ProvenanceError
 
 if TYPE_CHECKING:
+    from .api import build_index, check, open_index, report_dict, report_json, scan
+    from .families import Family
+    from .index_check import CheckReport
     from .pipeline import Report, run
+    from .records import CleanDoc, Derivation, Document, Evidence, Group, PassageMatch, Removal, Skipped
+    from .store import AddResult, IndexStore, IndexStoreError
+
+#: Public name -> the module that defines it (loaded on first use).
+_LAZY = {
+    "scan": "api", "check": "api", "build_index": "api", "open_index": "api",
+    "report_dict": "api", "report_json": "api",
+    "Report": "pipeline", "run": "pipeline",
+    "CheckReport": "index_check",
+    "AddResult": "store", "IndexStore": "store", "IndexStoreError": "store",
+    "Family": "families",
+    "CleanDoc": "records", "Derivation": "records", "Document": "records", "Evidence": "records",
+    "Group": "records", "PassageMatch": "records", "Removal": "records", "Skipped": "records",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """``Report`` and ``run`` load the pipeline (numpy, the parsers) on first use, so that the
-    command's ``--version`` and ``--help`` start fast."""
-    if name in ("Report", "run"):
-        from . import pipeline
+    """Load a public name's module on first use (numpy and the parsers are not imported before)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'provenance' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
-        value = getattr(pipeline, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'provenance' has no attribute {name!r}")
 
 __all__ = [
+    "AddResult",
+    "CheckReport",
+    "CleanConfig",
+    "CleanDoc",
     "Config",
     "ConfigError",
+    "Derivation",
+    "Document",
+    "Evidence",
+    "Family",
+    "Group",
+    "IndexStore",
+    "IndexStoreError",
+    "IngestConfig",
     "InputError",
+    "MatchConfig",
     "OutputError",
+    "PassageMatch",
     "ProvenanceError",
+    "Removal",
     "Report",
+    "SignConfig",
+    "Skipped",
+    "VerifyConfig",
     "__version__",
+    "build_index",
+    "check",
+    "open_index",
+    "report_dict",
+    "report_json",
     "run",
+    "scan",
 ]

@@ -41,7 +41,7 @@ from .records import Skipped
 from .safe_text import one_line
 
 if TYPE_CHECKING:  # the index and its renderers load when a command runs (a fast --help)
-    from .check import CheckReport
+    from .index_check import CheckReport
     from .store import IndexStore
 
 index_app = typer.Typer(no_args_is_help=True, help="Build, extend and inspect a stored index of a corpus.")
@@ -113,7 +113,7 @@ def _index_errors(index: str) -> Iterator[None]:
 def _config_for(store: IndexStore, shingle_size: int | None, num_perm: int | None, seed: int | None,
                 threshold: float | None, keep: list[str] | None, rules: Path | None,
                 outlets: Path | None, follow_links: bool) -> Config:
-    from .check import config_from_params
+    from .index_check import config_from_params
 
     config = config_from_params(store.params(), shingle_size=shingle_size, num_perm=num_perm,
                                 seed=seed, threshold=threshold, keep=keep,
@@ -139,7 +139,7 @@ def build_cmd(
     follow_links: FollowOpt = False, quiet: QuietOpt = False,
 ) -> None:
     """Create an index of PATHS (files or folders), cleaned and signed as scan does them."""
-    from .check import build
+    from .index_check import build
 
     with _index_errors(index):
         config = Config(ingest=ingest_config(outlets, follow_links),
@@ -163,7 +163,7 @@ def add_cmd(
     follow_links: FollowOpt = False, quiet: QuietOpt = False,
 ) -> None:
     """Add PATHS to an index in one transaction; a document with an indexed id replaces it."""
-    from .check import add
+    from .index_check import add
 
     with _index_errors(index), contextlib.closing(_open(index)) as store:
         config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets,
@@ -181,7 +181,7 @@ def stats_cmd(
     fmt: Annotated[StatsFormat, typer.Option("--format", "-f", help="Output format.")] = StatsFormat.table,
 ) -> None:
     """What an index holds: documents, passages, size, and the parameters it was built with."""
-    from .check import _flat
+    from .index_check import _flat
 
     with _index_errors(index), contextlib.closing(_open(index)) as store:
         stats = store.stats()
@@ -229,9 +229,9 @@ def check_cmd(
     follow_links: FollowOpt = False, quiet: QuietOpt = False,
 ) -> None:
     """Check new files against an index and among themselves (exit 0 clean, 1 duplicates, 2 error)."""
-    from .check import check
-    from .check import update as add_checked
     from .check_format import render_table
+    from .index_check import check
+    from .index_check import update as add_checked
 
     if threshold is not None and not 0.01 <= threshold <= 0.99:
         raise _fail(f"--threshold {threshold:g}: the LSH threshold (estimated Jaccard) is between"

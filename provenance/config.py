@@ -185,5 +185,6 @@ class Config:
                 raise ConfigError(f"{name} is on rapidfuzz's 0-100 scale, got {value}")
 
     def as_dict(self) -> dict[str, Any]:
-        """Every parameter, for the report's ``params``."""
-        return asdict(self)
+        """Every parameter, for the report's ``params``: JSON's types (a tuple is a list)."""
+        return asdict(self, dict_factory=lambda items: {k: list(v) if isinstance(v, tuple) else v
+                                                        for k, v in items})

@@ -21,7 +21,7 @@ import re
 import stat
 import sys
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
@@ -285,6 +285,41 @@ def read_stdin(stream: BinaryIO | None, cfg: IngestConfig, seen: set[str]) -> It
     else:
         try:
             yield _whole_document(data, kind, STDIN_ID, STDIN_ID, cfg, seen)
+        except InputError as exc:
+            yield Skipped(exc.path, exc.reason)
+
+
+#: The name records given in memory are known by (``texts#ID``), as a file's are by its name.
+TEXTS_ID = "texts"
+
+
+def read_records(records: Iterable[str | Mapping[str, object]],
+                 cfg: IngestConfig | None = None) -> Iterator[Document | Skipped]:
+    """Documents from records in memory: a text, or a mapping with ``text`` or ``html`` and
+    optionally ``id``, ``outlet``, ``date``, ``url``, ``title``.
+
+    Each is checked exactly as a JSON Lines line is (``jsonl_record``: the same fields,
+    limits and errors), so a library caller and a file get the same documents; ids are
+    ``texts#ID`` (``texts#N`` for the Nth record without one). A record that is not
+    serialisable, or not a text or a mapping, is ``Skipped``.
+    """
+    cfg = cfg or IngestConfig()
+    seen: set[str] = set()
+    for n, record in enumerate(records, start=1):
+        where = f"{TEXTS_ID}#{n}"
+        try:
+            if isinstance(record, str):
+                record = {"text": record}
+            if not isinstance(record, Mapping):
+                raise InputError(where, f"expected a text or a mapping, got {type(record).__name__}")
+            try:
+                line = json.dumps(dict(record), ensure_ascii=False).encode("utf-8")
+            except (TypeError, ValueError) as exc:
+                raise InputError(where, f"not a JSON-like record: {exc}") from exc
+            if len(line) > cfg.max_record_bytes:
+                raise InputError(where, f"record of {len(line):,} bytes is over the limit of"
+                                        f" {cfg.max_record_bytes:,}")
+            yield jsonl_record(line, n, TEXTS_ID, TEXTS_ID, cfg, seen)
         except InputError as exc:
             yield Skipped(exc.path, exc.reason)
 

@@ -8,7 +8,7 @@ library never prints.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from .credits import annotate
 from .derive import Fingerprints, align, decide_verdict, keep_best, reuse_candidates, verify_derivations
 from .errors import ConfigError
 from .families import Family, Realign, build_families
-from .ingest import check_stdin_once, read_paths
+from .ingest import check_stdin_once, read_paths, read_records
 from .lineage import (
     attribute_derivation,
     attribute_group,
@@ -137,10 +137,17 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     spill_dir = SpillDir()
     if jobs > 1:
         return ingest_parallel(files, config, outlets, jobs, progress, sign, spill_dir)
+    return clean_items(read_paths(files, config.ingest), config, outlets, progress, spill_dir)
+
+
+def clean_items(items: Iterable[Document | Skipped], config: Config, outlets: Outlets,
+                progress: Progress = _noop, spill_dir: SpillDir | None = None) -> Ingested:
+    """``read_and_clean`` in this process, over documents already read (files or records)."""
+    spill_dir = spill_dir or SpillDir()
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
     lines: list[LineKeys] = []
-    for n, item in enumerate(read_paths(files, config.ingest), start=1):
+    for n, item in enumerate(items, start=1):
         if isinstance(item, Skipped):
             skipped.append(item)
         else:
@@ -305,6 +312,21 @@ def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
     groups, matches, derivations, families = find(cleaned, config, progress, jobs, signed)
     return Report(__version__, params(paths, config), cleaned, skipped, groups, matches, derivations,
                   families)
+
+
+def run_records(records: Iterable[str | Mapping[str, object]], config: Config | None = None,
+                progress: Progress = _noop, jobs: int = 1) -> Report:
+    """Run the whole pipeline over texts in memory (``ingest.read_records``: a text, or a
+    record with ``text`` or ``html`` and optionally ``id``, ``outlet``, ``date``, ``url``,
+    ``title``, checked as a JSON Lines line is). ``jobs`` is for signing and matching."""
+    config = config or Config()
+    jobs = jobs or default_jobs()
+    read = clean_items(read_records(records, config.ingest), config, load_outlets([], config), progress)
+    strip_templates(read.cleaned, config.clean, read.lines)
+    _respill(read)
+    groups, matches, derivations, families = find(read.cleaned, config, progress, jobs)
+    return Report(__version__, params([], config), read.cleaned, read.skipped, groups, matches,
+                  derivations, families)
 
 
 def params(paths: Iterable[str | os.PathLike[str]], config: Config) -> dict[str, object]:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from provenance.check import check, config_from_params
 from provenance.check_format import _gh_data, _gh_property, to_github
 from provenance.cli import app
+from provenance.index_check import check, config_from_params
 from provenance.store import open_store
 from provenance.templates import _line_key
 

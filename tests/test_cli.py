@@ -573,7 +573,7 @@ def test_the_command_starts_without_the_heavy_libraries() -> None:
     """--version and --help load typer and rich only: numpy, scipy (datasketch's LSH parameters),
     the HTML parsers and rapidfuzz load when a command runs the pipeline (issue 17: start-up)."""
     heavy = ("numpy", "scipy", "datasketch", "bs4", "lxml", "rapidfuzz", "provenance.pipeline",
-             "provenance.check", "provenance.store")
+             "provenance.index_check", "provenance.store")
     probe = ("import sys; from provenance.cli import app\n"
              "try:\n    app(['--version'])\nexcept SystemExit:\n    pass\n"
              f"print(sorted(m for m in {heavy!r} if m in sys.modules))")

@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from provenance.bands import KNOWN_BANDING, band_keys, banding
-from provenance.check import build, ensure_params, index_params
 from provenance.cli import app
 from provenance.config import CleanConfig, Config, SignConfig
 from provenance.errors import ConfigError
+from provenance.index_check import build, ensure_params, index_params
 from provenance.store import PAUSE_ENV, IndexStoreError, open_store
 
 from .conftest import SAMPLES
@@ -344,7 +344,7 @@ def test_an_index_refuses_other_template_or_main_content_settings(tmp_path: Path
                                                                   setting: dict[str, float]) -> None:
     """These settings change the cleaned text as much as the rules do: an index built with the
     defaults is neither extended nor queried with others, and keeps its own when none are given."""
-    from provenance.check import add, config_from_params
+    from provenance.index_check import add, config_from_params
 
     store = open_store(str(tmp_path / "x.db"), create=True)
     try:
