@@ -16,7 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .config import CleanConfig, Config, IngestConfig, MatchConfig, SignConfig, VerifyConfig
-from .errors import ConfigError, InputError, OutputError, ProvenanceError
+from .errors import ConfigError, IndexStoreError, InputError, NothingReadable, OutputError, ProvenanceError
 
 if TYPE_CHECKING:
     from .api import build_index, check, open_index, report_dict, report_json, scan
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .index_check import CheckReport
     from .pipeline import Report, run
     from .records import CleanDoc, Derivation, Document, Evidence, Group, PassageMatch, Removal, Skipped
-    from .store import AddResult, IndexStore, IndexStoreError
+    from .store import AddResult, IndexStore
 
 #: Public name -> the module that defines it (loaded on first use).
 _LAZY = {
@@ -32,7 +32,7 @@ _LAZY = {
     "report_dict": "api", "report_json": "api",
     "Report": "pipeline", "run": "pipeline",
     "CheckReport": "index_check",
-    "AddResult": "store", "IndexStore": "store", "IndexStoreError": "store",
+    "AddResult": "store", "IndexStore": "store",
     "Family": "families",
     "CleanDoc": "records", "Derivation": "records", "Document": "records", "Evidence": "records",
     "Group": "records", "PassageMatch": "records", "Removal": "records", "Skipped": "records",
@@ -66,6 +66,7 @@ __all__ = [
     "IngestConfig",
     "InputError",
     "MatchConfig",
+    "NothingReadable",
     "OutputError",
     "PassageMatch",
     "ProvenanceError",

@@ -3,9 +3,12 @@
 The tree is small on purpose (as in httpx)::
 
     ProvenanceError
-    ├── InputError      a source that cannot be read as a document (has .path)
-    ├── ConfigError     impossible or conflicting parameters
-    └── OutputError     a destination that cannot be written safely
+    ├── InputError        a source that cannot be read as a document (has .path)
+    ├── ConfigError       impossible or conflicting parameters
+    │   └── NothingReadable   no input could be read (an index is not built of nothing)
+    ├── OutputError       a destination that cannot be written safely
+    └── IndexStoreError   an index that is missing, unreadable, of another kind or schema,
+                          built with other parameters, or unreachable
 
 A document that is skipped is *not* an error for the run: ingest turns an
 ``InputError`` into a ``Skipped`` record and goes on with the rest.
@@ -38,3 +41,11 @@ class ConfigError(ProvenanceError, ValueError):
 
 class OutputError(ProvenanceError, OSError):
     """A destination that cannot be written safely."""
+
+
+class NothingReadable(ConfigError):
+    """No input could be read as a document."""
+
+
+class IndexStoreError(ProvenanceError):
+    """An index that is missing, unreadable, not an index, or unreachable."""

@@ -35,7 +35,7 @@ from datasketch import MinHash
 
 from . import __version__
 from .config import CleanConfig, Config, MatchConfig, SignConfig
-from .errors import ConfigError
+from .errors import ConfigError, NothingReadable
 from .families import build_families
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
 from .parallel import ordered_map
@@ -246,10 +246,6 @@ def iter_entries(prepared: Prepared, config: Config, params: dict[str, Any], *, 
         done += len(batch)
         progress("sign", done, len(docs))
         yield from batch
-
-
-class NothingReadable(ConfigError):
-    """No input could be read as a document."""
 
 
 def build(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Config, *,

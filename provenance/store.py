@@ -54,7 +54,7 @@ import numpy as np
 
 from . import __version__
 from .bands import band_keys, banding
-from .errors import ProvenanceError
+from .errors import IndexStoreError
 from .owner_lock import hold, ownerless, unchanged_for
 from .templates import TemplateCounts
 
@@ -71,10 +71,6 @@ PAUSE_ENV = "PROVENANCE_TEST_PAUSE_IN_ADD"
 #: The value of an empty MinHash slot (datasketch's ``_max_hash``).
 EMPTY_VALUE = 0xFFFFFFFF
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-class IndexStoreError(ProvenanceError):
-    """An index that is missing, unreadable, not an index, or unreachable."""
 
 
 @dataclass

@@ -40,12 +40,12 @@ import redis
 from redis.exceptions import RedisError, WatchError
 
 from . import __version__
+from .errors import IndexStoreError
 from .store import (
     FORMAT,
     SCHEMA,
     AddResult,
     Entry,
-    IndexStoreError,
     StoredDoc,
     decode_array,
     keys_of,

@@ -26,7 +26,7 @@ def test_the_public_names_are_pinned() -> None:
     assert provenance.__all__ == [
         "AddResult", "CheckReport", "CleanConfig", "CleanDoc", "Config", "ConfigError", "Derivation",
         "Document", "Evidence", "Family", "Group", "IndexStore", "IndexStoreError", "IngestConfig",
-        "InputError", "MatchConfig", "OutputError", "PassageMatch", "ProvenanceError", "Removal",
+        "InputError", "MatchConfig", "NothingReadable", "OutputError", "PassageMatch", "ProvenanceError", "Removal",
         "Report", "SignConfig", "Skipped", "VerifyConfig", "__version__", "build_index", "check",
         "open_index", "report_dict", "report_json", "run", "scan",
     ]

@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 from provenance.bands import KNOWN_BANDING, band_keys, banding
 from provenance.cli import app
 from provenance.config import CleanConfig, Config, SignConfig
-from provenance.errors import ConfigError
+from provenance.errors import ConfigError, IndexStoreError
 from provenance.index_check import build, ensure_params, index_params
-from provenance.store import PAUSE_ENV, IndexStoreError, open_store
+from provenance.store import PAUSE_ENV, open_store
 
 from .conftest import SAMPLES
 from .index_fixtures import *  # noqa: F403  (the fixtures: store_spec, corpus_dir, new_dir)
