@@ -84,11 +84,11 @@ def report_json(report: Report) -> str:
 
 
 def open_index(spec: PathLike, *, create: bool = False) -> IndexStore:
-    """Open a stored index: a SQLite file path or a ``redis://`` URL (see ``store.open_store``).
+    """Open a stored index: a SQLite file path or a ``redis://`` URL (see ``store_open.open_store``).
 
     Close it with ``.close()`` (or ``contextlib.closing``).
     """
-    from .store import open_store
+    from .store_open import open_store
 
     return open_store(spec, create=create)
 

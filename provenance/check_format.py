@@ -206,7 +206,7 @@ def to_junit(result: CheckReport) -> str:
                        failures=str(len(result.verdict.failing)), errors="0",
                        skipped=str(len(result.report.skipped)))
     for doc_id in result.new:
-        case = ET.SubElement(suite, "testcase", classname="provenance.index_check", name=doc_id,
+        case = ET.SubElement(suite, "testcase", classname="provenance.check", name=doc_id,
                              file=file_of(docs[doc_id].path))
         found = by_file.get(doc_id, [])
         failing = [f for f in found if f.fails]
@@ -218,7 +218,7 @@ def to_junit(result: CheckReport) -> str:
         if others:
             ET.SubElement(case, "system-out").text = "\n".join(message(f) for f in others)
     for s in result.report.skipped:
-        case = ET.SubElement(suite, "testcase", classname="provenance.index_check", name=s.path)
+        case = ET.SubElement(suite, "testcase", classname="provenance.check", name=s.path)
         ET.SubElement(case, "skipped", message=s.reason)
     root = ET.Element("testsuites", name="provenance", tests=suite.get("tests", "0"),
                       failures=suite.get("failures", "0"), errors="0")

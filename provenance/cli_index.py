@@ -90,7 +90,7 @@ def _store_failure(exc: BaseException) -> bool:
 
 
 def _open(spec: str, create: bool = False) -> IndexStore:
-    from .store import open_store
+    from .store_open import open_store
 
     return open_store(spec, create=create)
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from provenance.check_format import _gh_data, _gh_property, to_github
 from provenance.cli import app
 from provenance.index_check import check, config_from_params
-from provenance.store import open_store
+from provenance.store_open import open_store
 from provenance.templates import _line_key
 
 from .conftest import SAMPLES

@@ -15,7 +15,6 @@ PACKAGE = Path(__file__).resolve().parent.parent / "provenance"
 #: Cycles still there (the restructuring of issue 14 removes them); none may be added.
 KNOWN_CYCLES = {
     frozenset({"provenance.cli", "provenance.__main__"}),  # python -m provenance.cli runs __main__'s app
-    frozenset({"provenance.store", "provenance.store_redis"}),  # open_store picks the backend
 }
 
 

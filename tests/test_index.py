@@ -20,7 +20,8 @@ from provenance.cli import app
 from provenance.config import CleanConfig, Config, SignConfig
 from provenance.errors import ConfigError, IndexStoreError
 from provenance.index_check import build, ensure_params, index_params
-from provenance.store import PAUSE_ENV, open_store
+from provenance.store import PAUSE_ENV
+from provenance.store_open import open_store
 
 from .conftest import SAMPLES
 from .index_fixtures import *  # noqa: F403  (the fixtures: store_spec, corpus_dir, new_dir)
@@ -545,7 +546,7 @@ def test_a_live_build_is_known_by_its_lock_not_its_process_id(tmp_path: Path, co
         dead_pid = live.with_name(".corpus.db.build-999999999-0000")  # a pid no process has
         live.rename(dead_pid)
         Path(f"{live}.lock").rename(f"{dead_pid}.lock")
-        from provenance.store import _remove_stale_builds
+        from provenance.store_sqlite import _remove_stale_builds
 
         _remove_stale_builds(target)
         assert dead_pid.exists()  # its builder still holds the lock: kept
