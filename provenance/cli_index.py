@@ -181,7 +181,7 @@ def stats_cmd(
     fmt: Annotated[StatsFormat, typer.Option("--format", "-f", help="Output format.")] = StatsFormat.table,
 ) -> None:
     """What an index holds: documents, passages, size, and the parameters it was built with."""
-    from .index_check import _flat
+    from .index_params import flat_params
 
     with _index_errors(index), contextlib.closing(_open(index)) as store:
         stats = store.stats()
@@ -196,7 +196,7 @@ def stats_cmd(
     for key in ("backend", "documents", "passages", "bytes", "schema", "created_with"):
         value = stats.get(key)
         table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
-    for key, value in sorted(_flat(stats["params"]).items()):
+    for key, value in sorted(flat_params(stats["params"]).items()):
         table.add_row(key, json.dumps(value))
     stdout_console().print(table)
 

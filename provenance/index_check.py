@@ -26,7 +26,7 @@ import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +34,10 @@ import numpy as np
 from datasketch import MinHash
 
 from . import __version__
-from .config import CleanConfig, Config, MatchConfig, SignConfig
+from .config import Config
 from .errors import ConfigError, NothingReadable
 from .families import build_families
+from .index_params import config_from_params, ensure_params, index_params, param_differences
 from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
 from .parallel import ordered_map
 from .pipeline import Progress, Report, read_and_clean
@@ -58,97 +59,6 @@ _CHUNK = 400
 def _noop(stage: str, done: int, total: int | None) -> None:
     return None
 
-
-# -- parameters ---------------------------------------------------------------
-
-def _minhash_kind() -> str:
-    return f"datasketch {getattr(MinHash(num_perm=16), 'scheme', 'legacy')}"
-
-
-#: Cleaning settings the index records besides ``keep``, rules and link density: the templates
-#: learnt and the main-content cut shape the stored text as much (an index written before they
-#: were recorded lacks them, and is refused as built with other parameters).
-_CLEAN_SETTINGS = ("main_min_share", "template_min_docs", "template_min_share", "template_max_words")
-
-def index_params(config: Config) -> dict[str, Any]:
-    """The parameters that shape what an index holds: cleaning, signing, banding."""
-    clean = config.clean
-    rules_sha = None
-    if clean.rules_file:
-        try:
-            rules_sha = hashlib.sha256(Path(clean.rules_file).read_bytes()).hexdigest()
-        except OSError as exc:
-            raise ConfigError(f"{clean.rules_file}: cannot read the rules file: {exc.strerror}") from exc
-    minhash = _minhash_kind()
-    dtype = "uint32"  # datasketch's values (below 2**32), as sign_texts makes them
-    return {
-        "clean": {"keep": sorted(clean.keep), "link_density": clean.link_density,
-                  **{k: getattr(clean, k) for k in _CLEAN_SETTINGS},
-                  "version": clean.version, "rules_sha256": rules_sha, "rules_file": clean.rules_file},
-        "sign": {**asdict(config.sign), "minhash": minhash, "dtype": dtype},
-        "match": {"doc_threshold": config.match.doc_threshold,
-                  "passage_threshold": config.match.passage_threshold},
-    }
-
-
-#: Stored for information only: the same rules at another path are the same rules.
-_NOT_COMPARED = {"clean.rules_file"}
-
-
-def _flat(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-def param_differences(stored: dict[str, Any], requested: dict[str, Any]) -> list[str]:
-    """``"sign.num_perm: index 128, requested 64"`` for each parameter that differs."""
-    a, b = _flat(stored), _flat(requested)
-    return [f"{k}: index {a.get(k)!r}, requested {b.get(k)!r}"
-            for k in sorted(set(a) | set(b)) if k not in _NOT_COMPARED and a.get(k) != b.get(k)]
-
-
-def ensure_params(store: IndexStore, config: Config) -> dict[str, Any]:
-    """The index's parameters, after checking that ``config`` agrees with them.
-
-    Raises:
-        ConfigError: naming each parameter that differs, stored vs requested.
-    """
-    stored = store.params()
-    diffs = param_differences(stored, index_params(config))
-    if diffs:
-        raise ConfigError(f"the index {store.spec} was built with other parameters: " + "; ".join(diffs)
-                          + ". Leave those options out to use the index's, or rebuild the index with"
-                          " `provenance index build ... --force`")
-    return stored
-
-
-def config_from_params(params: dict[str, Any], *, shingle_size: int | None = None,
-                       num_perm: int | None = None, seed: int | None = None,
-                       threshold: float | None = None, keep: Iterable[str] | None = None,
-                       rules_file: str | None = None) -> Config:
-    """A ``Config`` with an index's parameters, where the caller gave none of its own."""
-    c, s, m = params["clean"], params["sign"], params["match"]
-    rules = rules_file if rules_file is not None else c.get("rules_file")
-    if rules_file is None and c.get("rules_sha256") and not (rules and Path(rules).is_file()):
-        raise ConfigError(f"the index was built with the rules file {c.get('rules_file')!r}, which is"
-                          " not here; pass it with --rules FILE")
-    sign_fields = {k: s[k] for k in ("shingle_size", "num_perm", "seed", "passage_min_words",
-                                     "passage_max_words", "passage_stride")}
-    sign_fields.update({k: v for k, v in (("shingle_size", shingle_size), ("num_perm", num_perm),
-                                          ("seed", seed)) if v is not None})
-    return Config(
-        clean=CleanConfig(keep=tuple(sorted(set(keep))) if keep is not None else tuple(c["keep"]),
-                          rules_file=rules, link_density=c["link_density"],
-                          **{k: c[k] for k in _CLEAN_SETTINGS if k in c}),
-        sign=SignConfig(**sign_fields),
-        match=MatchConfig(doc_threshold=threshold if threshold is not None else m["doc_threshold"],
-                          passage_threshold=m["passage_threshold"]),
-    )
 
 
 # -- entries --------------------------------------------------------------------
