@@ -25,7 +25,8 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .lineage import AuthorHomes, UnionFind, attribute_match, attribute_members
+from .evidence import AuthorHomes
+from .lineage import UnionFind, attribute_match, attribute_members
 from .records import CleanDoc, Evidence, PassageMatch, Span
 
 #: Two spans of one document are one occurrence when they overlap by at least this share of the shorter.

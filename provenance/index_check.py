@@ -36,9 +36,10 @@ from datasketch import MinHash
 from . import __version__
 from .config import Config
 from .errors import ConfigError, NothingReadable
+from .evidence import author_homes
 from .families import build_families
 from .index_params import config_from_params, ensure_params, index_params, param_differences
-from .lineage import attribute_group, attribute_match, author_homes, build_groups, collapse_matches
+from .lineage import attribute_group, attribute_match, build_groups, collapse_matches
 from .parallel import ordered_map
 from .pipeline import Progress, Report, read_and_clean
 from .pipeline import params as run_params

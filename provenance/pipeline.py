@@ -20,13 +20,13 @@ from .config import Config, VerifyConfig
 from .credits import annotate
 from .derive import Fingerprints, align, decide_verdict, keep_best, reuse_candidates, verify_derivations
 from .errors import ConfigError
+from .evidence import author_homes
 from .families import Family, Realign, build_families
 from .ingest import check_stdin_once, read_paths, read_records
 from .lineage import (
     attribute_derivation,
     attribute_group,
     attribute_match,
-    author_homes,
     build_groups,
     collapse_matches,
     wire_siblings,
