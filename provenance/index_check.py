@@ -39,7 +39,7 @@ from .errors import ConfigError, NothingReadable
 from .evidence import author_homes
 from .families import build_families
 from .index_params import config_from_params, ensure_params, index_params, param_differences
-from .lineage import attribute_group, attribute_match, build_groups, collapse_matches
+from .lineage import attributed_groups, attributed_matches
 from .parallel import ordered_map
 from .pipeline import Progress, Report, read_and_clean
 from .pipeline import params as run_params
@@ -365,8 +365,7 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
     verified = verify_documents(combined, sorted(pairs), config.verify)
     verified += [equal_pair(combined, i, j) for i, j in sorted(exact)]
     homes = author_homes(combined)
-    groups = [attribute_group(g, combined, homes) for g in build_groups(verified)]
-    group_of = {m: g for g, group in enumerate(groups) for m in group.members}
+    groups, group_of = attributed_groups(verified, combined, homes)
 
     # passage pairs: new passages against indexed ones and against other new files
     ppairs: set[tuple[tuple[int, int], tuple[int, int]]] = {
@@ -382,7 +381,7 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
     ppairs = {(x, y) for x, y in ppairs if (x[0], y[0]) not in itself}
     progress("verify", 0, len(pairs) + len(ppairs))
     matches = verify_passages(combined, all_sigs, sorted(ppairs), config.verify, group_of=group_of)
-    matches = [attribute_match(m, combined, homes) for m in collapse_matches(matches, groups, combined)]
+    matches = attributed_matches(matches, groups, combined, homes)
     progress("verify", len(pairs) + len(ppairs), len(pairs) + len(ppairs))
     # Report what touches a new file: groups of indexed documents alone are the corpus's business.
     groups = [g for g in groups if g.members[0] < n]

@@ -258,3 +258,18 @@ def keeper(group: Group, cleaned: Sequence[CleanDoc]) -> tuple[int, str]:
             return firsts[0], "earliest date"
     chosen = min(group.members, key=lambda m: (-text_length(cleaned[m]), cleaned[m].doc.id))
     return chosen, "longest"
+
+
+def attributed_groups(verified: Sequence[DocPair], cleaned: Sequence[CleanDoc],
+                      homes: AuthorHomes) -> tuple[list[Group], dict[int, int]]:
+    """Groups of the verified copies, each with its origin and evidence, and each member's
+    group: what ``scan`` and ``check`` both report of near-duplicates."""
+    groups = [attribute_group(g, cleaned, homes) for g in build_groups(verified)]
+    return groups, {m: g for g, group in enumerate(groups) for m in group.members}
+
+
+def attributed_matches(matches: Sequence[PassageMatch], groups: Sequence[Group], cleaned: Sequence[CleanDoc],
+                       homes: AuthorHomes) -> list[PassageMatch]:
+    """Verified passage matches, one per passage and group (``collapse_matches``), each with
+    its origin and evidence: what ``scan`` and ``check`` both report of shared passages."""
+    return [attribute_match(m, cleaned, homes) for m in collapse_matches(matches, groups, cleaned)]

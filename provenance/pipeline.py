@@ -25,10 +25,8 @@ from .families import Family, Realign, build_families
 from .ingest import check_stdin_once, read_paths, read_records
 from .lineage import (
     attribute_derivation,
-    attribute_group,
-    attribute_match,
-    build_groups,
-    collapse_matches,
+    attributed_groups,
+    attributed_matches,
     wire_siblings,
 )
 from .match import document_candidates, equal_rows, passage_candidates
@@ -207,8 +205,7 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     verified += [equal_pair(cleaned, int(i), int(j)) for i, j in repeats]
     progress("verify documents", len(doc_pairs), len(doc_pairs))
     homes = author_homes(cleaned)
-    groups = [attribute_group(g, cleaned, homes) for g in build_groups(verified)]
-    group_of = {m: g for g, group in enumerate(groups) for m in group.members}
+    groups, group_of = attributed_groups(verified, cleaned, homes)
     # Passages of two copies in one group are never paired: the group already reports
     # them, and a large group would otherwise fill the candidates (and each passage's
     # cap) with pairs of its own members, a number that grows with the group's square.
@@ -244,8 +241,7 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     matches = verify_passages_parallel(cleaned, view, passage_pairs, config.verify, group_of, jobs,
                                        lambda n: progress("verify passages", n, len(passage_pairs)))
     progress("verify passages", len(passage_pairs), len(passage_pairs))
-    matches = collapse_matches(matches, groups, cleaned)
-    matches = [attribute_match(m, cleaned, homes) for m in matches]
+    matches = attributed_matches(matches, groups, cleaned, homes)
     families, matches = build_families(matches, cleaned, homes, realigner(cleaned, config.verify))
     release_free_memory()  # what banding and verification freed, before the report is built
     return groups, matches, derivations, families
