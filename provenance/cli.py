@@ -7,7 +7,6 @@ nothing readable. Everything it writes is written atomically.
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
@@ -43,13 +42,9 @@ from .cli_common import (
 from .config import CleanConfig, Config, MatchConfig, SignConfig
 from .errors import ProvenanceError
 from .output import (
-    MANIFEST,
-    WRITTEN_BY,
-    AtomicFolder,
     atomic_write_text,
     check_disjoint,
     check_not_input,
-    safe_relpath,
 )
 from .records import CleanDoc, Skipped
 from .safe_text import one_line
@@ -233,9 +228,8 @@ def clean_cmd(
             check_disjoint(out, paths)
         check_not_input(output, paths)
         cleaned, skipped, signed = _read(paths, config, quiet, jobs, sign=dedup)
-        from rapidfuzz import fuzz
-
-        from .lineage import keeper
+        from .cleaned_corpus import jsonl_line, write_corpus
+        from .lineage import dropped_copies
         from .parallel import default_jobs
         from .pipeline import find, params
 
@@ -243,71 +237,22 @@ def clean_cmd(
         if dedup:
             with _Bar(not quiet and err.is_terminal) as bar:
                 groups, _, _, _ = find(cleaned, config, bar, jobs or default_jobs(), signed)
-            for group in groups:
-                kept, rule = keeper(group, cleaned)
-                for m in group.members:
-                    if m == kept:
-                        continue
-                    pair = next((p for p in group.pairs if {p.a, p.b} == {m, kept}), None)
-                    similarity = pair.similarity if pair else round(
-                        fuzz.ratio(cleaned[m].text, cleaned[kept].text), 2)
-                    dropped[cleaned[m].doc.id] = {"kept": cleaned[kept].doc.id, "rule": rule,
-                                                  "similarity": similarity}
+            dropped = dropped_copies(groups, cleaned)
         survivors = [c for c in cleaned if c.doc.id not in dropped]
         if out is None:
-            lines = "".join(_jsonl_line(c) for c in survivors)
+            lines = "".join(jsonl_line(c) for c in survivors)
             if output is None:
                 sys.stdout.write(lines)
             else:
                 atomic_write_text(output, lines)
         else:
-            _write_corpus(out, survivors, skipped, dropped, params(paths, config), fmt)
+            write_corpus(out, survivors, skipped, dropped, params(paths, config),
+                         jsonl=fmt is CleanFormat.jsonl)
             sys.stderr.write(f"wrote {len(survivors)} cleaned documents to {out}"
                              + (f" ({len(dropped)} duplicates dropped, see {out / 'dedup.json'})"
                                 if dedup else "") + "\n")
     except ProvenanceError as exc:
         raise _fail(str(exc)) from exc
-
-
-def _jsonl_line(c: CleanDoc) -> str:
-    """One cleaned document as ``clean --format jsonl`` writes it."""
-    from .report import document_dict
-
-    return json.dumps({"id": c.doc.id, "text": c.text, "removed": document_dict(c)["removed"]},
-                      ensure_ascii=False, sort_keys=True) + "\n"
-
-
-def _write_corpus(out: Path, survivors: list[CleanDoc], skipped: list[Skipped],
-                  dropped: dict[str, dict[str, object]], run_params: dict[str, object],
-                  fmt: CleanFormat) -> None:
-    from .report import canonical_json, document_dict
-
-    folder = AtomicFolder(out)
-    try:
-        taken: set[str] = {MANIFEST, "dedup.json", "cleaned.jsonl"}
-        entries = []
-        for c in survivors:
-            rel = safe_relpath(c.doc.id, taken)
-            audit_rel = rel[: -len(".txt")] + ".audit.json"
-            taken.add(audit_rel.lower())
-            folder.write(rel, c.text)
-            audit = document_dict(c)
-            audit["removed_text"] = [c.doc.text[r.start:r.end] for r in c.removed]
-            folder.write(audit_rel, canonical_json(audit))
-            entries.append({"id": c.doc.id, "text": rel, "audit": audit_rel})
-        if fmt is CleanFormat.jsonl:
-            folder.write("cleaned.jsonl", "".join(_jsonl_line(c) for c in survivors))
-        if dropped:
-            folder.write("dedup.json", canonical_json(dropped))
-        manifest = {WRITTEN_BY[0]: WRITTEN_BY[1], "version": __version__, "params": run_params,
-                    "documents": entries,
-                    "dropped": sorted(dropped),
-                    "skipped": [{"path": s.path, "reason": s.reason} for s in skipped]}
-        folder.write(MANIFEST, canonical_json(manifest))
-        folder.commit()
-    except BaseException:
-        folder.abort()
-        raise
 
 
 @app.command()

@@ -273,3 +273,22 @@ def attributed_matches(matches: Sequence[PassageMatch], groups: Sequence[Group],
     """Verified passage matches, one per passage and group (``collapse_matches``), each with
     its origin and evidence: what ``scan`` and ``check`` both report of shared passages."""
     return [attribute_match(m, cleaned, homes) for m in collapse_matches(matches, groups, cleaned)]
+
+
+def dropped_copies(groups: Sequence[Group], cleaned: Sequence[CleanDoc]) -> dict[str, dict[str, object]]:
+    """What ``clean --dedup`` drops: each copy that is not its group's ``keeper``, mapped to the
+    copy kept, the rule that chose it, and their similarity (0-100)."""
+    from rapidfuzz import fuzz
+
+    dropped: dict[str, dict[str, object]] = {}
+    for group in groups:
+        kept, rule = keeper(group, cleaned)
+        for m in group.members:
+            if m == kept:
+                continue
+            pair = next((p for p in group.pairs if {p.a, p.b} == {m, kept}), None)
+            similarity = (pair.similarity if pair
+                          else round(fuzz.ratio(cleaned[m].text, cleaned[kept].text), 2))
+            dropped[cleaned[m].doc.id] = {"kept": cleaned[kept].doc.id, "rule": rule,
+                                          "similarity": similarity}
+    return dropped
