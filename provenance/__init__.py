@@ -10,29 +10,28 @@ command's ``--version``) stays fast.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 import importlib
 from typing import TYPE_CHECKING, Any
 
 from .config import CleanConfig, Config, IngestConfig, MatchConfig, SignConfig, VerifyConfig
 from .errors import ConfigError, IndexStoreError, InputError, NothingReadable, OutputError, ProvenanceError
+from .version import __version__
 
 if TYPE_CHECKING:
     from .api import build_index, check, open_index, report_dict, report_json, scan
     from .families import Family
-    from .index_check import CheckReport
+    from .index.check import CheckReport
+    from .index.store import AddResult, IndexStore
     from .pipeline import Report, run
     from .records import CleanDoc, Derivation, Document, Evidence, Group, PassageMatch, Removal, Skipped
-    from .store import AddResult, IndexStore
 
 #: Public name -> the module that defines it (loaded on first use).
 _LAZY = {
     "scan": "api", "check": "api", "build_index": "api", "open_index": "api",
     "report_dict": "api", "report_json": "api",
     "Report": "pipeline", "run": "pipeline",
-    "CheckReport": "index_check",
-    "AddResult": "store", "IndexStore": "store",
+    "CheckReport": "index.check",
+    "AddResult": "index.store", "IndexStore": "index.store",
     "Family": "families",
     "CleanDoc": "records", "Derivation": "records", "Document": "records", "Evidence": "records",
     "Group": "records", "PassageMatch": "records", "Removal": "records", "Skipped": "records",

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from .config import Config
 
 if TYPE_CHECKING:
-    from .index_check import CheckReport
+    from .index.check import CheckReport
+    from .index.store import AddResult, IndexStore
     from .pipeline import Report
-    from .store import AddResult, IndexStore
 
 #: ``progress(stage, done, total)``; ``total`` is None while unknown.
 Progress = Callable[[str, int, "int | None"], None]
@@ -71,14 +71,14 @@ def scan(paths: PathLike | Iterable[PathLike] = (), *,
 
 def report_dict(report: Report) -> dict[str, Any]:
     """The JSON report (``provenance scan --format json``) as a dictionary."""
-    from .report import to_dict
+    from .render.report import to_dict
 
     return to_dict(report)
 
 
 def report_json(report: Report) -> str:
     """The JSON report's text: byte for byte what ``provenance scan --format json`` writes."""
-    from .report import to_json
+    from .render.report import to_json
 
     return to_json(report)
 
@@ -88,7 +88,7 @@ def open_index(spec: PathLike, *, create: bool = False) -> IndexStore:
 
     Close it with ``.close()`` (or ``contextlib.closing``).
     """
-    from .store_open import open_store
+    from .index.backends import open_store
 
     return open_store(spec, create=create)
 
@@ -111,7 +111,7 @@ def build_index(paths: PathLike | Iterable[PathLike], index: PathLike | IndexSto
         IndexStoreError: the index exists (without ``force``) or cannot be written.
         ConfigError: nothing readable among ``paths``.
     """
-    from .index_check import build
+    from .index.check import build
 
     listed = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     store, owned = _with_store(index, create=True)
@@ -141,8 +141,8 @@ def check(paths: PathLike | Iterable[PathLike], index: PathLike | IndexStore, *,
         A ``CheckReport``; ``.verdict.passed`` says whether the files may go in,
         ``.findings`` what they copy.
     """
-    from .index_check import check as run_check
-    from .index_check import config_from_params
+    from .index.check import check as run_check
+    from .index.check import config_from_params
 
     listed = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     store, owned = _with_store(index)

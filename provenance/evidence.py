@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 from .names import outlet_key
 from .records import CleanDoc, Credit, DocPair, Document, Evidence, Group
-from .spill import text_length
+from .runtime.spill import text_length
 
 #: How close (in characters) a credit line must be to a shared passage to speak for it.
 CREDIT_REACH = 400

@@ -31,7 +31,7 @@ from .evidence import (
 )
 from .names import outlet_key
 from .records import CleanDoc, Derivation, DocPair, Evidence, Group, PassageMatch
-from .spill import text_length
+from .runtime.spill import text_length
 
 
 class UnionFind:

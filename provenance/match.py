@@ -374,7 +374,7 @@ def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: i
     folder, read there memory-mapped, rather than pickled once per share.
     The pool is ``parallel``'s (imported here: it sits above the stages).
     """
-    from .parallel import _run, ordered_map
+    from .runtime.parallel import _run, ordered_map
 
     shares = min(b, 4 * jobs)  # more shares than workers: progress, and no worker left idle
     cuts = [round(k * b / shares) for k in range(shares + 1)]

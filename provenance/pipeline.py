@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
 from .clean import clean_document
 from .config import Config, VerifyConfig
 from .credits import annotate
@@ -30,9 +29,10 @@ from .lineage import (
     wire_siblings,
 )
 from .match import document_candidates, equal_rows, passage_candidates
-from .memory import paused, release_free_memory
 from .outlets import Outlets, find_outlets_files, resolve
-from .parallel import (
+from .records import CleanDoc, Derivation, Document, Group, PassageMatch, Skipped, Span
+from .runtime.memory import paused, release_free_memory
+from .runtime.parallel import (
     Ingested,
     default_jobs,
     ingest_parallel,
@@ -41,12 +41,12 @@ from .parallel import (
     verify_documents_parallel,
     verify_passages_parallel,
 )
-from .records import CleanDoc, Derivation, Document, Group, PassageMatch, Skipped, Span
+from .runtime.spill import SpillDir, Texts, spill, spill_both, text_length
 from .sign import PassageView, SignedBatch, sign_texts
-from .spill import SpillDir, Texts, spill, spill_both, text_length
 from .templates import LineKeys, strip_templates
 from .verify import align as align_texts
 from .verify import equal_pair
+from .version import __version__
 
 #: ``progress(stage, done, total)``; ``total`` is None while unknown.
 Progress = Callable[[str, int, "int | None"], None]
@@ -299,7 +299,7 @@ def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
             cores); the report is the same for any number.
 
     Returns:
-        A ``Report``; render it with ``provenance.report``.
+        A ``Report``; render it with ``provenance.render.report``.
     """
     config = config or Config()
     paths = list(paths)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .spill import TextField, set_slot_state, slot_state, text_length
+from .runtime.spill import TextField, set_slot_state, slot_state, text_length
 
 Span = tuple[int, int]
 

@@ -19,8 +19,8 @@ from rapidfuzz.distance import LCSseq
 
 from .config import VerifyConfig
 from .records import CleanDoc, DocPair, PassageMatch, Span
+from .runtime.spill import text_length
 from .sign import DocSignature
-from .spill import text_length
 
 #: Above this many characters a side, LCS alignment would need too much
 #: memory (it keeps a bit matrix); such pairs are aligned passage by passage.

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from provenance.check_format import _gh_data, _gh_property, to_github
 from provenance.cli import app
-from provenance.index_check import check, config_from_params
-from provenance.store_open import open_store
+from provenance.index.backends import open_store
+from provenance.index.check import check, config_from_params
+from provenance.render.check_format import _gh_data, _gh_property, to_github
 from provenance.templates import _line_key
 
 from .conftest import SAMPLES

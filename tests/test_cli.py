@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from provenance import Config
 from provenance.cli import app
-from provenance.output import MANIFEST
 from provenance.pipeline import ingest_and_clean
-from provenance.report import CSV_COLUMNS
+from provenance.render.output import MANIFEST
+from provenance.render.report import CSV_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -483,7 +483,7 @@ def test_python_dash_m_runs_the_same_app(module: str) -> None:
 
 def test_without_a_terminal_every_stage_logs_plain_progress_lines(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from provenance import cli_common as cli_module
+    from provenance.cli import common as cli_module
 
     monkeypatch.setattr(cli_module, "LOG_EVERY", 0.0)  # a line at every update
     res = runner.invoke(app, ["scan", str(SAMPLES), "--format", "json", "-o", str(tmp_path / "r.json")])
@@ -565,7 +565,7 @@ def test_the_version_has_one_source() -> None:
     import provenance
 
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert 'dynamic = ["version"]' in text and 'version = { attr = "provenance.__version__" }' in text
+    assert 'dynamic = ["version"]' in text and 'version = { attr = "provenance.version.__version__" }' in text
     assert version("provenance") == provenance.__version__
 
 
@@ -573,7 +573,7 @@ def test_the_command_starts_without_the_heavy_libraries() -> None:
     """--version and --help load typer and rich only: numpy, scipy (datasketch's LSH parameters),
     the HTML parsers and rapidfuzz load when a command runs the pipeline (issue 17: start-up)."""
     heavy = ("numpy", "scipy", "datasketch", "bs4", "lxml", "rapidfuzz", "provenance.pipeline",
-             "provenance.index_check", "provenance.store")
+             "provenance.index.check", "provenance.index.store")
     probe = ("import sys; from provenance.cli import app\n"
              "try:\n    app(['--version'])\nexcept SystemExit:\n    pass\n"
              f"print(sorted(m for m in {heavy!r} if m in sys.modules))")

@@ -17,7 +17,7 @@ from provenance.config import VerifyConfig
 from provenance.families import build_families
 from provenance.pipeline import realigner
 from provenance.records import CleanDoc, Document, PassageMatch
-from provenance.report import SCHEMA, to_csv, to_dict
+from provenance.render.report import SCHEMA, to_csv, to_dict
 
 PARAGRAPH = (
     "The harbour authority confirmed on Monday that the northern breakwater will be rebuilt with"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from provenance import Config, run
-from provenance.report import to_json
+from provenance.render.report import to_json
 
 from .conftest import ROOT
 

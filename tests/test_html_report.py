@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from provenance import run
 from provenance.cli import app
-from provenance.graph import edges_from, to_dot, to_graphml
-from provenance.html_report import to_html
-from provenance.report import to_dict
+from provenance.render.graph import edges_from, to_dot, to_graphml
+from provenance.render.html_report import to_html
+from provenance.render.report import to_dict
 
 from .conftest import SAMPLES, SEED_004
 

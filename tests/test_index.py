@@ -19,9 +19,9 @@ from provenance.bands import KNOWN_BANDING, band_keys, banding
 from provenance.cli import app
 from provenance.config import CleanConfig, Config, SignConfig
 from provenance.errors import ConfigError, IndexStoreError
-from provenance.index_check import build, ensure_params, index_params
-from provenance.store import PAUSE_ENV
-from provenance.store_open import open_store
+from provenance.index.backends import open_store
+from provenance.index.check import build, ensure_params, index_params
+from provenance.index.store import PAUSE_ENV
 
 from .conftest import SAMPLES
 from .index_fixtures import *  # noqa: F403  (the fixtures: store_spec, corpus_dir, new_dir)
@@ -345,7 +345,7 @@ def test_an_index_refuses_other_template_or_main_content_settings(tmp_path: Path
                                                                   setting: dict[str, float]) -> None:
     """These settings change the cleaned text as much as the rules do: an index built with the
     defaults is neither extended nor queried with others, and keeps its own when none are given."""
-    from provenance.index_check import add, config_from_params
+    from provenance.index.check import add, config_from_params
 
     store = open_store(str(tmp_path / "x.db"), create=True)
     try:
@@ -373,7 +373,7 @@ def test_a_redis_index_without_the_redis_package_is_one_clear_error(monkeypatch:
     import sys
 
     monkeypatch.setitem(sys.modules, "redis", None)  # "not installed"
-    monkeypatch.delitem(sys.modules, "provenance.store_redis", raising=False)
+    monkeypatch.delitem(sys.modules, "provenance.index.redis_store", raising=False)
     with pytest.raises(IndexStoreError, match=r"pip install 'provenance\[redis\]'"):
         open_store("redis://127.0.0.1:1/0")
     result = CliRunner().invoke(app, ["index", "stats", "--index", "redis://127.0.0.1:1/0"])
@@ -546,7 +546,7 @@ def test_a_live_build_is_known_by_its_lock_not_its_process_id(tmp_path: Path, co
         dead_pid = live.with_name(".corpus.db.build-999999999-0000")  # a pid no process has
         live.rename(dead_pid)
         Path(f"{live}.lock").rename(f"{dead_pid}.lock")
-        from provenance.store_sqlite import _remove_stale_builds
+        from provenance.index.sqlite import _remove_stale_builds
 
         _remove_stale_builds(target)
         assert dead_pid.exists()  # its builder still holds the lock: kept

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from provenance.errors import OutputError
-from provenance.output import atomic_write_text, check_not_input
+from provenance.render.output import atomic_write_text, check_not_input
 
 from .conftest import SAMPLES, SEED_004
 
@@ -100,9 +100,9 @@ def test_a_link_out_of_a_scanned_folder_is_skipped_not_read(tmp_path: Path, jobs
     (crawl / "page.txt").write_bytes(SEED_004.read_bytes())
     (crawl / "shadow.txt").symlink_to(secret)
     (crawl / "inside.txt").symlink_to(crawl / "page.txt")  # a link within the folder is read
-    import provenance.parallel as parallel
+    import provenance.runtime.parallel as parallel
     from provenance import Config, run
-    from provenance.report import to_dict
+    from provenance.render.report import to_dict
 
     old = parallel.MIN_PARALLEL_BYTES
     parallel.MIN_PARALLEL_BYTES = 0  # share out even this small input when jobs > 1
@@ -127,10 +127,10 @@ def test_follow_links_reads_a_link_out_but_never_into_proc_sys_or_dev(tmp_path: 
     (crawl / "shared.txt").symlink_to(outside / "shared.txt")
     (crawl / "kmsg.txt").symlink_to("/proc/kmsg")  # would block a reader forever
     (crawl / "zero.txt").symlink_to("/dev/zero")  # endless
-    import provenance.parallel as parallel
+    import provenance.runtime.parallel as parallel
     from provenance import Config, run
     from provenance.config import IngestConfig
-    from provenance.report import to_dict
+    from provenance.render.report import to_dict
 
     old = parallel.MIN_PARALLEL_BYTES
     parallel.MIN_PARALLEL_BYTES = 0  # share out even this small input when jobs > 1
@@ -212,7 +212,7 @@ def test_names_with_controls_stay_one_line_and_well_formed(tmp_path: Path) -> No
     # control: no forged stderr line, well-formed GraphML and JUnit, no live override in HTML.
     import xml.etree.ElementTree as ET
 
-    from provenance.safe_text import no_bidi, one_line, xml_document
+    from provenance.render.safe_text import no_bidi, one_line, xml_document
 
     assert one_line("a\nskipped: /etc/passwd: fake\x1b[31m") == "a\\x0askipped: /etc/passwd: fake\\x1b[31m"
     assert no_bidi("gpj\u202e.exe\nnext") == "gpj\\u202e.exe\nnext"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from provenance.parallel import MIN_PARALLEL_BYTES
-from provenance.spill import PREFIX
+from provenance.runtime.parallel import MIN_PARALLEL_BYTES
+from provenance.runtime.spill import PREFIX
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -142,7 +142,7 @@ def test_a_killed_run_leaves_no_worker_alive(big_corpus: Path, tmp_path: Path, s
 
 _LIFELINE = """
 import os, sys, time
-from provenance import lifeline
+from provenance.runtime import lifeline
 late = sys.argv[1] == "late"
 r, w = os.pipe()
 middle = os.fork()
@@ -179,7 +179,7 @@ def test_a_worker_whose_run_is_gone_does_not_stay(when: str) -> None:
 
 def test_a_pool_started_off_the_main_thread_works() -> None:
     """A fork server started from another thread has no guard; its workers must still run."""
-    probe = ("import threading\nfrom provenance.parallel import ordered_map\nout = []\n"
+    probe = ("import threading\nfrom provenance.runtime.parallel import ordered_map\nout = []\n"
              "t = threading.Thread(target=lambda: out.extend(ordered_map(abs, [(-1,), (-2,), (-3,)], 2)))\n"
              "t.start(); t.join(); print(out)")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)

@@ -16,7 +16,7 @@ from provenance.dates import date_from_url, find_dates
 from provenance.names import outlet_key
 from provenance.outlets import Outlets
 from provenance.records import Document
-from provenance.report import to_dict
+from provenance.render.report import to_dict
 
 from .conftest import SAMPLES, SEED_004
 

@@ -16,7 +16,7 @@ import pytest
 from provenance import Config, run, sign
 from provenance.config import MatchConfig, SignConfig
 from provenance.match import band_pairs, families
-from provenance.report import to_json
+from provenance.render.report import to_json
 from provenance.sign import sign_texts
 
 PARAGRAPH = ("It is worth noting that the Iranian Regime did not halt its missile programme following"

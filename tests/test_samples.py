@@ -6,7 +6,7 @@ import pytest
 
 from provenance import Config, Report, run
 from provenance.config import CleanConfig
-from provenance.report import to_dict
+from provenance.render.report import to_dict
 
 from .conftest import SAMPLES, SEEDS
 

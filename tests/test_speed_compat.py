@@ -17,12 +17,13 @@ import pytest
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
-from provenance import Config, match, parallel, run
+from provenance import Config, match, run
 from provenance.bands import banding
 from provenance.config import MatchConfig, SignConfig
 from provenance.match import band_pairs, document_candidates, passage_candidates
 from provenance.records import CleanDoc, Document
-from provenance.report import to_json
+from provenance.render.report import to_json
+from provenance.runtime import parallel
 from provenance.sign import (
     passages_of,
     shingle_array,

@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provenance import Config, run
-from provenance.owner_lock import UNLOCKED_STALE_SECONDS
 from provenance.records import CleanDoc, Document
-from provenance.report import to_json
-from provenance.spill import (
+from provenance.render.report import to_json
+from provenance.runtime.owner_lock import UNLOCKED_STALE_SECONDS
+from provenance.runtime.spill import (
     LOCK_NAME,
     PREFIX,
     STAGING,
@@ -88,7 +88,7 @@ def test_the_folder_goes_with_the_last_document() -> None:
 
 
 #: A run that keeps a spill folder open until its standard input closes, as a run would.
-_OWNER = ("import sys\nfrom provenance.spill import SpillDir\n"
+_OWNER = ("import sys\nfrom provenance.runtime.spill import SpillDir\n"
           "d = SpillDir(sys.argv[1]); d.write('kept on disk'); d.flush()\n"
           "print(d.path, flush=True); sys.stdin.read()")
 
@@ -102,7 +102,7 @@ def _owner(parent: Path) -> tuple[subprocess.Popen[str], Path]:
 
 def _another_run(parent: Path) -> None:
     """A second real process whose SpillDir cleans up ``parent`` first (then removes its own at exit)."""
-    subprocess.run([sys.executable, "-c", "import sys\nfrom provenance.spill import SpillDir\n"
+    subprocess.run([sys.executable, "-c", "import sys\nfrom provenance.runtime.spill import SpillDir\n"
                     "SpillDir(sys.argv[1])", str(parent)], check=True, timeout=60)
 
 
@@ -176,8 +176,8 @@ def test_a_workers_answer_signs_and_spills_in_slices_with_the_same_result(
     """A batch of many documents (one big WARC) is signed and spilled a slice at a time."""
     import numpy as np
 
-    from provenance import parallel
     from provenance.outlets import Outlets
+    from provenance.runtime import parallel
 
     files = [(str(p), p.name) for p in sorted((SAMPLES / "seeds").iterdir()) if p.suffix == ".txt"]
     assert len(files) >= 5
@@ -194,8 +194,8 @@ def test_a_workers_answer_signs_and_spills_in_slices_with_the_same_result(
 def test_no_room_for_the_texts_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from provenance import spill as spill_module
     from provenance.errors import OutputError
+    from provenance.runtime import spill as spill_module
 
     def full(path: str) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", path)

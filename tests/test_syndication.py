@@ -16,7 +16,7 @@ import pytest
 
 from provenance import Config, run
 from provenance.agencies import default_agencies
-from provenance.report import to_dict
+from provenance.render.report import to_dict
 
 AP_STORY = """WASHINGTON (AP) — The city council of Millbrook voted on Tuesday to close the old
 river bridge after engineers found deep cracks in two of its concrete piers.

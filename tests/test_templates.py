@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from provenance import Config, run
 from provenance.config import CleanConfig
-from provenance.report import to_dict
+from provenance.render.report import to_dict
 from provenance.templates import LineKeys, TemplateCounts, _short, learn_with_index
 
 from .conftest import SEEDS

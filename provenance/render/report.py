@@ -15,13 +15,13 @@ from typing import Any
 
 import orjson
 
-from .derive import MAX_SENTENCES, copies, source_rank
-from .families import Family
-from .memory import paused
-from .names import outlet_key
-from .pipeline import Report
-from .records import CleanDoc, Derivation, Evidence
-from .spill import text_length
+from ..derive import MAX_SENTENCES, copies, source_rank
+from ..families import Family
+from ..names import outlet_key
+from ..pipeline import Report
+from ..records import CleanDoc, Derivation, Evidence
+from ..runtime.memory import paused
+from ..runtime.spill import text_length
 
 UNKNOWN_OUTLET = "(unknown)"
 

@@ -6,7 +6,7 @@ cores and memory. Linux can tie a process to its parent instead:
 ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` has the kernel kill it the moment its
 parent dies. Workers are forked by multiprocessing's fork server, which the
 run started, so the chain is: the run dies, the kernel kills the fork
-server (``provenance._forkserver_lifeline``, imported there first), and then
+server (``provenance.runtime._forkserver_lifeline``, imported there first), and then
 each worker (``worker_start``, the pools' initializer).
 
 A parent that died before ``prctl`` was called cannot be watched any more

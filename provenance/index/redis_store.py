@@ -39,8 +39,9 @@ import numpy as np
 import redis
 from redis.exceptions import RedisError, WatchError
 
-from . import __version__
-from .errors import IndexStoreError
+from ..errors import IndexStoreError
+from ..templates import TemplateCounts
+from ..version import __version__
 from .store import (
     FORMAT,
     SCHEMA,
@@ -51,7 +52,6 @@ from .store import (
     keys_of,
     pause_for_test,
 )
-from .templates import TemplateCounts
 
 _BATCH = 5000
 

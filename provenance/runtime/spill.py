@@ -36,7 +36,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, overload
 
-from .errors import OutputError
+from ..errors import OutputError
 from .owner_lock import hold, ownerless, unchanged_for
 
 #: Texts read back and kept decoded, most recent first: verification reads

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import os
 
-from .errors import IndexStoreError
+from ..errors import IndexStoreError
+from .sqlite import SQLiteStore
 from .store import IndexStore
-from .store_sqlite import SQLiteStore
 
 
 def open_store(spec: str | os.PathLike[str], *, create: bool = False,
@@ -29,7 +29,7 @@ def open_store(spec: str | os.PathLike[str], *, create: bool = False,
     text = os.fspath(spec)
     if text.startswith(("redis://", "rediss://", "unix://")):
         try:
-            from .store_redis import RedisStore  # imports redis only when it is used
+            from .redis_store import RedisStore  # imports redis only when it is used
         except ModuleNotFoundError as exc:
             if exc.name != "redis":
                 raise

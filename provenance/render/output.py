@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import OutputError
+from ..errors import OutputError
 
 #: The file that marks a folder as written by ``provenance clean``...
 MANIFEST = "manifest.json"

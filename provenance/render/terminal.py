@@ -14,8 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .pipeline import Report
-from .records import CleanDoc
+from ..pipeline import Report
+from ..records import CleanDoc
 from .report import to_dict
 from .safe_text import one_line
 

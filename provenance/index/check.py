@@ -33,22 +33,22 @@ from typing import Any
 import numpy as np
 from datasketch import MinHash
 
-from . import __version__
-from .config import Config
-from .errors import ConfigError, NothingReadable
-from .evidence import author_homes
-from .families import build_families
-from .index_params import config_from_params, ensure_params, index_params, param_differences
-from .lineage import attributed_groups, attributed_matches
-from .parallel import ordered_map
-from .pipeline import Progress, Report, read_and_clean
-from .pipeline import params as run_params
-from .records import CleanDoc, Credit, Document, Passage, Removal, Skipped
-from .report import document_dict
-from .sign import DocSignature, sign_texts
+from ..config import Config
+from ..errors import ConfigError, NothingReadable
+from ..evidence import author_homes
+from ..families import build_families
+from ..lineage import attributed_groups, attributed_matches
+from ..pipeline import Progress, Report, read_and_clean
+from ..pipeline import params as run_params
+from ..records import CleanDoc, Credit, Document, Passage, Removal, Skipped
+from ..render.report import document_dict
+from ..runtime.parallel import ordered_map
+from ..sign import DocSignature, sign_texts
+from ..templates import LineKeys, apply_templates, learn_from, learn_with_index, scope_of
+from ..verify import equal_pair, verify_documents, verify_passages
+from ..version import __version__
+from .params import config_from_params, ensure_params, index_params, param_differences
 from .store import AddResult, Entry, IndexStore, StoredDoc, keys_of
-from .templates import LineKeys, apply_templates, learn_from, learn_with_index, scope_of
-from .verify import equal_pair, verify_documents, verify_passages
 
 #: Ids of indexed documents carry this prefix in a check's report, so that a
 #: new file and an indexed one never share an id.

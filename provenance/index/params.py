@@ -16,8 +16,8 @@ from typing import Any
 
 from datasketch import MinHash
 
-from .config import CleanConfig, Config, MatchConfig, SignConfig
-from .errors import ConfigError
+from ..config import CleanConfig, Config, MatchConfig, SignConfig
+from ..errors import ConfigError
 from .store import IndexStore
 
 

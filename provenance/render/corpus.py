@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import __version__
+from ..records import CleanDoc, Skipped
+from ..version import __version__
 from .output import MANIFEST, WRITTEN_BY, AtomicFolder, safe_relpath
-from .records import CleanDoc, Skipped
 from .report import canonical_json, document_dict
 
 

@@ -19,10 +19,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__
-from .index_check import CheckReport, Finding
-from .ingest import file_of
-from .records import Document
+from ..index.check import CheckReport, Finding
+from ..ingest import file_of
+from ..records import Document
+from ..version import __version__
 from .report import canonical_json, to_dict
 from .safe_text import xml_document
 

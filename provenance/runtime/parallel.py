@@ -42,11 +42,11 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from .clean import clean_document
-from .config import Config, IngestConfig, SignConfig, VerifyConfig
-from .credits import annotate
-from .errors import InputError
-from .ingest import (
+from ..clean import clean_document
+from ..config import Config, IngestConfig, SignConfig, VerifyConfig
+from ..credits import annotate
+from ..errors import InputError
+from ..ingest import (
     STDIN,
     check_stdin_once,
     direct_id,
@@ -60,14 +60,14 @@ from .ingest import (
     unique_id,
     walk,
 )
+from ..outlets import Outlets, resolve
+from ..records import CleanDoc, DocPair, Document, Passage, PassageMatch, Skipped
+from ..sign import BatchJoiner, PassageView, SignedBatch, sign_texts
+from ..templates import LineKeys
+from ..verify import verify_documents, verify_passages
 from .lifeline import worker_start
 from .memory import paused, release_free_memory
-from .outlets import Outlets, resolve
-from .records import CleanDoc, DocPair, Document, Passage, PassageMatch, Skipped
-from .sign import BatchJoiner, PassageView, SignedBatch, sign_texts
 from .spill import SpillDir, spill_both
-from .templates import LineKeys
-from .verify import verify_documents, verify_passages
 
 #: JSON Lines records, and files, per batch.
 RECORDS_PER_BATCH = 500
@@ -121,10 +121,10 @@ def pool(jobs: int) -> Executor:
         if context.get_start_method() == "forkserver":  # import once in the server, not per worker
             # The fork server dies with the thread that starts it: tie it to the run only when
             # that is the main thread, which lives as long as the run.
-            lifeline = ["provenance._forkserver_lifeline"]
+            lifeline = ["provenance.runtime._forkserver_lifeline"]
             if threading.current_thread() is not threading.main_thread():
                 lifeline = []
-            context.set_forkserver_preload([*lifeline, "provenance.parallel"])
+            context.set_forkserver_preload([*lifeline, "provenance.runtime.parallel"])
         _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                            initializer=worker_start, initargs=(os.getpid(),))
     return _pools[jobs]

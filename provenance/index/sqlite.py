@@ -35,9 +35,10 @@ from urllib.parse import quote
 
 import numpy as np
 
-from . import __version__
-from .errors import IndexStoreError
-from .owner_lock import hold, ownerless, unchanged_for
+from ..errors import IndexStoreError
+from ..runtime.owner_lock import hold, ownerless, unchanged_for
+from ..templates import TemplateCounts
+from ..version import __version__
 from .store import (
     FORMAT,
     SCHEMA,
@@ -50,7 +51,6 @@ from .store import (
     signed64,
     unsigned64,
 )
-from .templates import TemplateCounts
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 

@@ -17,9 +17,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from . import __version__
-from .clean import check_keep
-from .cli_common import (
+from ..clean import check_keep
+from ..config import CleanConfig, Config, MatchConfig, SignConfig
+from ..errors import ProvenanceError
+from ..records import CleanDoc, Skipped
+from ..render.output import (
+    atomic_write_text,
+    check_disjoint,
+    check_not_input,
+)
+from ..render.safe_text import one_line
+from ..version import __version__
+from .common import (
     FollowOpt,
     JobsOpt,
     KeepOpt,
@@ -39,20 +48,11 @@ from .cli_common import (
     stdout_console,
     write_formats,
 )
-from .config import CleanConfig, Config, MatchConfig, SignConfig
-from .errors import ProvenanceError
-from .output import (
-    atomic_write_text,
-    check_disjoint,
-    check_not_input,
-)
-from .records import CleanDoc, Skipped
-from .safe_text import one_line
 
 if TYPE_CHECKING:  # the stages and renderers are imported by the commands that run them, so
     # that ``--version``, ``--help`` and a usage error start in a fraction of a second
-    from .pipeline import Report
-    from .sign import SignedBatch
+    from ..pipeline import Report
+    from ..sign import SignedBatch
 
 
 class Stopped(BaseException):
@@ -126,8 +126,8 @@ def _config(shingle_size: int, num_perm: int, seed: int, threshold: float,
 def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1, sign: bool = True
           ) -> tuple[list[CleanDoc], list[Skipped], SignedBatch | None]:
     """Read and clean, with progress; with ``sign``, the workers sign what they clean too."""
-    from .parallel import default_jobs
-    from .pipeline import clean_and_sign, ingest_and_clean
+    from ..pipeline import clean_and_sign, ingest_and_clean
+    from ..runtime.parallel import default_jobs
 
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
         if sign:
@@ -144,8 +144,8 @@ def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1, sign: b
 
 def _scan(paths: list[Path], config: Config, quiet: bool, jobs: int = 1) -> Report:
     """The whole pipeline with progress on stderr."""
-    from .parallel import default_jobs
-    from .pipeline import Report, find, params
+    from ..pipeline import Report, find, params
+    from ..runtime.parallel import default_jobs
 
     cleaned, skipped, signed = _read(paths, config, quiet, jobs)
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
@@ -176,8 +176,8 @@ def scan(
         outs = parse_formats(fmt or ["table"], SCAN_FORMATS, output, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
         report = _scan(paths, config, quiet, jobs)
-        from .report import to_csv, to_json_chunks
-        from .terminal import render_table
+        from ..render.report import to_csv, to_json_chunks
+        from ..render.terminal import render_table
 
         write_formats(outs, lambda f: to_json_chunks(report) if f == "json" else to_csv(report),
                       lambda console: render_table(report, console))
@@ -211,7 +211,7 @@ def clean_cmd(
             cleaned, _, _ = _read(paths, config, quiet=True, sign=False)
         except ProvenanceError as exc:
             raise _fail(str(exc)) from exc
-        from .terminal import render_audit
+        from ..render.terminal import render_audit
 
         console = stdout_console()
         for clean in cleaned:
@@ -228,10 +228,10 @@ def clean_cmd(
             check_disjoint(out, paths)
         check_not_input(output, paths)
         cleaned, skipped, signed = _read(paths, config, quiet, jobs, sign=dedup)
-        from .cleaned_corpus import jsonl_line, write_corpus
-        from .lineage import dropped_copies
-        from .parallel import default_jobs
-        from .pipeline import find, params
+        from ..lineage import dropped_copies
+        from ..pipeline import find, params
+        from ..render.corpus import jsonl_line, write_corpus
+        from ..runtime.parallel import default_jobs
 
         dropped: dict[str, dict[str, object]] = {}
         if dedup:
@@ -268,7 +268,7 @@ def report(
     try:
         check_not_input(html, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
-        from .html_report import to_html
+        from ..render.html_report import to_html
 
         atomic_write_text(html, to_html(_scan(paths, config, quiet, jobs)))
         sys.stderr.write(f"wrote {html}\n")
@@ -293,8 +293,8 @@ def graph(
         check_not_input(graphml, paths)
         check_not_input(dot, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
-        from .graph import edges_from, nodes_of, to_dot, to_graphml
-        from .report import to_dict
+        from ..render.graph import edges_from, nodes_of, to_dot, to_graphml
+        from ..render.report import to_dict
 
         edges = edges_from(to_dict(_scan(paths, config, quiet, jobs))["syndication"])
         if graphml is not None:
@@ -314,14 +314,8 @@ def main(version: Annotated[bool, typer.Option("--version", help="Print the vers
         raise typer.Exit(0)
 
 
-if __name__ == "__main__":
-    # ``python -m provenance.cli``: this file runs as ``__main__``, a second copy of the module
-    # that cli_index (which imports ``provenance.cli``) would not see; run the package's app.
-    from provenance.__main__ import run
+# The index and check commands live in their own module (which imports the shared pieces from
+# ``common``, never this one).
+from .index import register  # noqa: E402
 
-    run()
-else:
-    # The index and check commands live in their own module, which imports this one.
-    from .cli_index import register
-
-    register(app)
+register(app)

@@ -15,9 +15,9 @@ from typing import Any
 
 from rapidfuzz.distance import LCSseq
 
+from ..pipeline import Report
+from ..records import CleanDoc
 from .graph import edges_from, nodes_of
-from .pipeline import Report
-from .records import CleanDoc
 from .report import to_dict
 from .safe_text import no_bidi
 

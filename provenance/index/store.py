@@ -34,8 +34,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .bands import band_keys, banding
-from .templates import TemplateCounts
+from ..bands import band_keys, banding
+from ..templates import TemplateCounts
 
 #: Written into every index; a file without it is not a provenance index.
 FORMAT = "provenance-index"

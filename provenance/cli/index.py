@@ -19,8 +19,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from .clean import check_keep
-from .cli_common import (
+from ..clean import check_keep
+from ..config import CleanConfig, Config, MatchConfig, SignConfig
+from ..errors import ProvenanceError
+from ..records import Skipped
+from ..render.safe_text import one_line
+from .common import (
     FollowOpt,
     KeepOpt,
     OutletsOpt,
@@ -35,14 +39,10 @@ from .cli_common import (
     stdout_console,
     write_formats,
 )
-from .config import CleanConfig, Config, MatchConfig, SignConfig
-from .errors import ProvenanceError
-from .records import Skipped
-from .safe_text import one_line
 
 if TYPE_CHECKING:  # the index and its renderers load when a command runs (a fast --help)
-    from .index_check import CheckReport
-    from .store import IndexStore
+    from ..index.check import CheckReport
+    from ..index.store import IndexStore
 
 index_app = typer.Typer(no_args_is_help=True, help="Build, extend and inspect a stored index of a corpus.")
 
@@ -90,7 +90,7 @@ def _store_failure(exc: BaseException) -> bool:
 
 
 def _open(spec: str, create: bool = False) -> IndexStore:
-    from .store_open import open_store
+    from ..index.backends import open_store
 
     return open_store(spec, create=create)
 
@@ -113,7 +113,7 @@ def _index_errors(index: str) -> Iterator[None]:
 def _config_for(store: IndexStore, shingle_size: int | None, num_perm: int | None, seed: int | None,
                 threshold: float | None, keep: list[str] | None, rules: Path | None,
                 outlets: Path | None, follow_links: bool) -> Config:
-    from .index_check import config_from_params
+    from ..index.check import config_from_params
 
     config = config_from_params(store.params(), shingle_size=shingle_size, num_perm=num_perm,
                                 seed=seed, threshold=threshold, keep=keep,
@@ -139,7 +139,7 @@ def build_cmd(
     follow_links: FollowOpt = False, quiet: QuietOpt = False,
 ) -> None:
     """Create an index of PATHS (files or folders), cleaned and signed as scan does them."""
-    from .index_check import build
+    from ..index.check import build
 
     with _index_errors(index):
         config = Config(ingest=ingest_config(outlets, follow_links),
@@ -163,7 +163,7 @@ def add_cmd(
     follow_links: FollowOpt = False, quiet: QuietOpt = False,
 ) -> None:
     """Add PATHS to an index in one transaction; a document with an indexed id replaces it."""
-    from .index_check import add
+    from ..index.check import add
 
     with _index_errors(index), contextlib.closing(_open(index)) as store:
         config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets,
@@ -181,12 +181,12 @@ def stats_cmd(
     fmt: Annotated[StatsFormat, typer.Option("--format", "-f", help="Output format.")] = StatsFormat.table,
 ) -> None:
     """What an index holds: documents, passages, size, and the parameters it was built with."""
-    from .index_params import flat_params
+    from ..index.params import flat_params
 
     with _index_errors(index), contextlib.closing(_open(index)) as store:
         stats = store.stats()
     if fmt is StatsFormat.json:
-        from .report import canonical_json
+        from ..render.report import canonical_json
 
         sys.stdout.write(canonical_json(stats))
         return
@@ -229,9 +229,9 @@ def check_cmd(
     follow_links: FollowOpt = False, quiet: QuietOpt = False,
 ) -> None:
     """Check new files against an index and among themselves (exit 0 clean, 1 duplicates, 2 error)."""
-    from .check_format import render_table
-    from .index_check import check
-    from .index_check import update as add_checked
+    from ..index.check import check
+    from ..index.check import update as add_checked
+    from ..render.check_format import render_table
 
     if threshold is not None and not 0.01 <= threshold <= 0.99:
         raise _fail(f"--threshold {threshold:g}: the LSH threshold (estimated Jaccard) is between"
@@ -262,7 +262,7 @@ def check_cmd(
 
 def _render(fmt: str, result: CheckReport) -> str:
     """A check report in one of the file formats."""
-    from .check_format import to_github, to_json, to_junit, to_markdown, to_sarif
+    from ..render.check_format import to_github, to_json, to_junit, to_markdown, to_sarif
 
     render = {"json": to_json, "github": to_github, "junit": to_junit, "markdown": to_markdown,
               "sarif": to_sarif}[fmt]

@@ -27,9 +27,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from .config import IngestConfig
-from .errors import ConfigError
-from .output import atomic_write_text, check_not_input, write_stdout
+from ..config import IngestConfig
+from ..errors import ConfigError
+from ..render.output import atomic_write_text, check_not_input, write_stdout
 
 err = Console(stderr=True)
 
