@@ -139,8 +139,10 @@ class VerifyConfig:
     derive_partially: float = 0.045
     """A document is partially derived from another when at least this share of its 3-word
     shingles (quoted speech weighed by ``derive_quote_weight``) is found in the other."""
-    derive_wholly: float = 0.35
-    """...and wholly derived from this share on (journalists rewrite: half is a lot)."""
+    derive_wholly: float = 0.3
+    """...and wholly derived from this share on: a sentence rewritten from another keeps about a
+    third of its 3-word runs (``derive.SENTENCE_SHARE``), so a text rewritten throughout from one
+    source shares about that much of it (journalists rewrite: half is a lot)."""
     derive_min_shared: int = 3
     """...and only when the two share at least this many fingerprints (about twice as many
     3-word shingles): a name ("the National Council of Resistance of Iran") is not a rewrite."""

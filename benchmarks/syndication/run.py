@@ -316,7 +316,24 @@ def confusion_table(confusion: dict[str, dict[str, int]]) -> str:
     for gold in ("wholly", "partially", "non"):
         counts = confusion.get(gold, {})
         lines.append(f"| {gold} | " + " | ".join(str(counts.get(c, 0)) for c in columns) + " |")
+    scores = three_way_f1(confusion)
+    shown = ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
+    lines.append(f"\nThree-way F1 (gold non = tool none): {shown} (Clough et al. 2002's best: average 0.664)")
     return "\n".join(lines)
+
+
+def three_way_f1(confusion: dict[str, dict[str, int]]) -> dict[str, float]:
+    """F1 of each class of the wholly/partially/non classification, and their average."""
+    pairs = {"wholly": "wholly", "partially": "partially", "non": "none"}
+    out: dict[str, float] = {}
+    for gold, tool in pairs.items():
+        tp = confusion.get(gold, {}).get(tool, 0)
+        predicted = sum(c.get(tool, 0) for c in confusion.values())
+        actual = sum(confusion.get(gold, {}).values())
+        p, r = (tp / predicted if predicted else 0.0), (tp / actual if actual else 0.0)
+        out[gold] = 2 * p * r / (p + r) if p + r else 0.0
+    out["average"] = sum(out.values()) / 3
+    return out
 
 
 def library_state() -> str:
