@@ -69,6 +69,7 @@ class _Rules:
         # alternatives are tried in order at the start: the first listed prefix that matches wins
         object.__setattr__(self, "_prefix_re", alternation(re.escape(p) for p, _ in self.prefix))
         object.__setattr__(self, "_contains_re", alternation(re.escape(n) for n, _ in self.contains))
+        object.__setattr__(self, "_class_memo", {})
         try:
             object.__setattr__(self, "_regex_re", alternation(p.pattern for p, _ in self.regex))
         except re.error:  # a user's pattern with inline flags: no shortcut, the loop alone
@@ -100,11 +101,14 @@ class _Rules:
 
     def class_reason(self, part: str) -> str | None:
         """The reason a class or id part names: a whole word, else a known prefix."""
+        memo: dict[str, str | None] = self._class_memo  # type: ignore[attr-defined]
+        if part in memo:
+            return memo[part]
         reason = self.classes.get(part)
         if reason is None:
-            for prefix, value in self.class_prefixes:
-                if part.startswith(prefix):
-                    return value
+            reason = next((value for prefix, value in self.class_prefixes if part.startswith(prefix)), None)
+        if len(memo) < 100_000:
+            memo[part] = reason
         return reason
 
 
@@ -253,13 +257,17 @@ _LEAD_WORDS = frozenset({"lead", "teaser", "intro", "abstract", "summary", "stan
                          "chapo", "bajada", "leader", "excerpt", "hero", "description", "deck"})
 
 
-def _class_parts(item: str) -> list[str]:
+_PART_SPLIT = re.compile(r"[-_\s]+")
+
+
+@lru_cache(maxsize=65536)
+def _class_parts(item: str) -> tuple[str, ...]:
     """The words of an id or class that can name furniture (BEM modifiers after ``--`` and
     page-builder or taxonomy classes are not read)."""
     name = item[1:].split("--", 1)[0]
     if item[:1] == "." and name.startswith(_IGNORED_CLASSES):
-        return []
-    return [p for p in re.split(r"[-_\s]+", name) if p]
+        return ()
+    return tuple(p for p in _PART_SPLIT.split(name) if p)
 
 
 def _candidates(context: tuple[str, ...], rules: _Rules) -> list[tuple[str, int, bool]]:
@@ -376,12 +384,16 @@ def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) 
     out: list[Removal] = []
     text = doc.text
     main_held = held.get(main, 0) if main is not None else 0
+    candidates: dict[tuple[str, ...], list[tuple[str, int, bool]]] = {}
     for block in blocks:
         inside = main is not None and block.context[:len(main)] == main
         # An element is no reason when it holds most of the page, or is (or wraps)
         # the main content, or holds most of it (Blogger's ``div.widget.Blog``
         # around every post, ``div.entry-content.no-share``).
-        usable = [(r, by_class) for r, end, by_class in _candidates(block.context, rules)
+        found = candidates.get(block.context)
+        if found is None:
+            found = candidates[block.context] = _candidates(block.context, rules)
+        usable = [(r, by_class) for r, end, by_class in found
                   if held.get(block.context[:end], 0) <= limit
                   and not (inside and main is not None
                            and (end <= len(main) or held.get(block.context[:end], 0) > 0.5 * main_held))]
