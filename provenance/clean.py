@@ -361,6 +361,10 @@ def _is_lead(block: Block, text: str, near: tuple[str, ...] | None) -> bool:
                for part in _class_parts(item))
 
 
+#: A web or mail address written out: inside the article, a reference its author gives.
+_WRITTEN_ADDRESS = re.compile(r"https?://\S|www\.\w|[\w.+-]+@[\w-]+\.\w")
+
+
 def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) -> list[Removal]:
     """Removals found by the structure rules of an HTML page.
 
@@ -405,7 +409,8 @@ def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) 
             # a sentence that happens to be one link.
             ratio, words = block.link_chars / length, len(_WORD.findall(text[block.start:block.end]))
             if (not inside and ratio > cfg.link_density and words < 40) or \
-                    (inside and ratio > 0.8 and words < 15):
+                    (inside and (ratio > 0.8 and words < 15 or ratio > 0.95 and words < 60)
+                     and not _WRITTEN_ADDRESS.search(text, block.start, block.end)):
                 reason = "link-dense"
         if reason is None and main is not None and not inside and block.tag != "h1" \
                 and not _is_lead(block, text, near):
@@ -413,6 +418,85 @@ def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) 
         if reason is not None:
             end = block.end + 1 if text[block.end:block.end + 1] == "\n" else block.end
             out.append(Removal(block.start, end, reason))
+    return out
+
+
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+
+
+def _removed_blocks(blocks: tuple[Block, ...], removals: list[Removal]) -> list[str | None]:
+    """For each block, the reason of the removal that covers it whole, or None."""
+    out: list[str | None] = []
+    k = 0
+    for block in blocks:
+        while k < len(removals) and removals[k].end <= block.start:
+            k += 1
+        # merged removals may abut: walk the run that covers the block
+        pos, j, reason = block.start, k, None
+        while j < len(removals) and removals[j].start <= pos < block.end:
+            reason = reason or removals[j].reason
+            pos = removals[j].end
+            j += 1
+        out.append(reason if pos >= block.end else None)
+    return out
+
+
+def orphan_headings(doc: Document, removals: list[Removal]) -> list[Removal]:
+    """Headings with nothing kept under them: the title of a removed section goes with it.
+
+    A heading (``h1``-``h6``) heads the blocks up to the next heading of its level or
+    higher; when there are such blocks and every one is removed ("More from this
+    section" over a link list, "Comments" over a comment thread), the heading is
+    furniture too, and takes the reason of the first block under it. Sorted, merged
+    ``removals`` go in.
+    """
+    blocks = doc.blocks or ()
+    reasons = _removed_blocks(blocks, removals)
+    out: list[Removal] = []
+    text = doc.text
+    for i, block in enumerate(blocks):
+        level = _HEADINGS.get(block.tag)
+        if level is None or reasons[i] is not None:
+            continue
+        j = i + 1
+        while j < len(blocks) and reasons[j] is not None \
+                and _HEADINGS.get(blocks[j].tag, 7) > level:
+            j += 1
+        ended = j == len(blocks) or _HEADINGS.get(blocks[j].tag, 7) <= level
+        if j > i + 1 and ended:
+            reason = reasons[i + 1]
+            assert reason is not None
+            end = block.end + 1 if text[block.end:block.end + 1] == "\n" else block.end
+            out.append(Removal(block.start, end, reason))
+    return out
+
+
+#: A kept block this short between two removed ones is taken as part of them.
+STRANDED_MAX_WORDS = 8
+
+
+def stranded_blocks(doc: Document, removals: list[Removal]) -> list[Removal]:
+    """Short blocks stranded between removed ones: jusText's context rule on our blocks.
+
+    A line of a few words ("Previous article", a date, "Source:") whose
+    neighbours on both sides are removed is part of the furniture around it,
+    and takes the reason of the block before it. Longer blocks, and the page's
+    ``h1`` title (often between a breadcrumb and a byline), stay whatever
+    surrounds them. Sorted, merged ``removals`` go in.
+    """
+    blocks = doc.blocks or ()
+    reasons = _removed_blocks(blocks, removals)
+    out: list[Removal] = []
+    text = doc.text
+    for i in range(1, len(blocks) - 1):
+        before, after = reasons[i - 1], reasons[i + 1]
+        if reasons[i] is not None or before is None or after is None:
+            continue
+        block = blocks[i]
+        if block.tag == "h1" or len(_WORD.findall(text, block.start, block.end)) > STRANDED_MAX_WORDS:
+            continue
+        end = block.end + 1 if text[block.end:block.end + 1] == "\n" else block.end
+        out.append(Removal(block.start, end, before))
     return out
 
 
@@ -496,6 +580,8 @@ def clean_document(doc: Document, cfg: CleanConfig | None = None) -> CleanDoc:
         lines = [r for r in found if r.reason not in SECTION_REASONS]
         sections = [r for r in found if r.reason in SECTION_REASONS]
         found = _overlay(_overlay(lines, _merge(html_removals(doc, cfg, rules))), sections)
+        found = _merge([*found, *orphan_headings(doc, found)])
+        found = _merge([*found, *stranded_blocks(doc, found)])
     removed = [r for r in found if r.reason not in cfg.keep and r.end > r.start]
     kept: list[Span] = []
     pos = 0

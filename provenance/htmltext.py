@@ -25,6 +25,8 @@ INVISIBLE = frozenset({
     "script", "style", "noscript", "template", "head", "title", "meta", "link",
     "iframe", "svg", "math", "object", "embed", "canvas", "select", "option",
     "button", "input", "textarea",
+    # ruby annotations: the reading of a word is printed above it, not in the line of text
+    "rt", "rp",
 })
 
 #: Elements that start a new block of text.
