@@ -347,7 +347,53 @@ def main_prefix(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) ->
         if any(item in _ARTICLE_MARKS for item in best[start:end]) and held(element) >= 0.8 * total:
             best = element
             break
-    return best if held(best) >= cfg.main_min_share * total else None
+    if held(best) < cfg.main_min_share * total:
+        return None
+    return _widen(best, blocks, good_chars)
+
+
+#: The main element widens to its parent when the text the parent adds is at least this
+#: share running text...
+WIDEN_PROSE_SHARE = 0.6
+#: ...and adds at least this share to the main element's running text.
+WIDEN_MIN_GAIN = 0.1
+
+
+_PAGE_FURNITURE_TAGS = frozenset({"header", "footer", "nav", "aside", "menu", "form"})
+
+
+def _last_tag(prefix: tuple[str, ...]) -> str:
+    """The tag name of the innermost element of a context prefix."""
+    return prefix[_elements(prefix)[-1][0]]
+
+
+def _widen(best: tuple[str, ...], blocks: tuple[Block, ...],
+           good_chars: list[tuple[tuple[str, ...], int]]) -> tuple[str, ...]:
+    """The main element, widened to its parent while the parent adds running text, not furniture.
+
+    The element that wins the vote can be one part of the body (a long ``ul`` of
+    paragraphs, one of several ``div`` sections) with the rest of the body beside it:
+    the parent is taken when what it adds is mostly running text and adds to it
+    noticeably. A sidebar, link lists or a comment thread beside the body add text
+    that is not running text, and stop the widening.
+    """
+    elements = _elements(best)
+    good = sum(n for ctx, n in good_chars if ctx[:len(best)] == best)
+    every = sum(b.end - b.start for b in blocks if b.context[:len(best)] == best)
+    for start, _ in reversed(elements[2:]):  # never up to html or body
+        parent = best[:start]
+        if _last_tag(parent) in _PAGE_FURNITURE_TAGS:
+            break
+        parent_good = sum(n for ctx, n in good_chars if ctx[:len(parent)] == parent)
+        parent_every = sum(b.end - b.start for b in blocks if b.context[:len(parent)] == parent)
+        added_good, added = parent_good - good, parent_every - every
+        if added <= 0:
+            best = parent
+            continue
+        if added_good < WIDEN_MIN_GAIN * good or added_good < WIDEN_PROSE_SHARE * added:
+            break
+        best, good, every = parent, parent_good, parent_every
+    return best
 
 
 def _is_lead(block: Block, text: str, near: tuple[str, ...] | None) -> bool:
