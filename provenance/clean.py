@@ -519,30 +519,44 @@ def orphan_headings(doc: Document, removals: list[Removal]) -> list[Removal]:
 
 #: A kept block this short between two removed ones is taken as part of them.
 STRANDED_MAX_WORDS = 8
+STRANDED_MAX_CHARS = 80
+#: ...and so is a run of at most this many such blocks.
+STRANDED_MAX_RUN = 5
+
+
+def _short(block: Block, text: str) -> bool:
+    """A line of a few words (and few characters: a sentence of Japanese is one ``\\w+`` run)."""
+    return block.tag != "h1" and block.end - block.start <= STRANDED_MAX_CHARS \
+        and len(_WORD.findall(text, block.start, block.end)) <= STRANDED_MAX_WORDS
 
 
 def stranded_blocks(doc: Document, removals: list[Removal]) -> list[Removal]:
     """Short blocks stranded between removed ones: jusText's context rule on our blocks.
 
-    A line of a few words ("Previous article", a date, "Source:") whose
-    neighbours on both sides are removed is part of the furniture around it,
-    and takes the reason of the block before it. Longer blocks, and the page's
-    ``h1`` title (often between a breadcrumb and a byline), stay whatever
+    A run of lines of a few words each ("Previous article", a date, "Source:")
+    whose neighbours on both sides are removed is part of the furniture around
+    it, and takes the reason of the block before it. Longer blocks, and the
+    page's ``h1`` title (often between a breadcrumb and a byline), stay whatever
     surrounds them. Sorted, merged ``removals`` go in.
     """
     blocks = doc.blocks or ()
     reasons = _removed_blocks(blocks, removals)
     out: list[Removal] = []
     text = doc.text
-    for i in range(1, len(blocks) - 1):
-        before, after = reasons[i - 1], reasons[i + 1]
-        if reasons[i] is not None or before is None or after is None:
+    i = 1
+    while i < len(blocks) - 1:
+        before = reasons[i - 1]
+        if reasons[i] is not None or before is None:
+            i += 1
             continue
-        block = blocks[i]
-        if block.tag == "h1" or len(_WORD.findall(text, block.start, block.end)) > STRANDED_MAX_WORDS:
-            continue
-        end = block.end + 1 if text[block.end:block.end + 1] == "\n" else block.end
-        out.append(Removal(block.start, end, before))
+        j = i
+        while j < len(blocks) and reasons[j] is None and _short(blocks[j], text) and j - i < STRANDED_MAX_RUN:
+            j += 1
+        if j > i and j < len(blocks) and reasons[j] is not None:
+            end = blocks[j - 1].end
+            end = end + 1 if text[end:end + 1] == "\n" else end
+            out.append(Removal(blocks[i].start, end, before))
+        i = max(j, i + 1)
     return out
 
 
