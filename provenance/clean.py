@@ -252,7 +252,7 @@ def _elements(context: tuple[str, ...]) -> list[tuple[int, int]]:
 #: Class namespaces of page builders and taxonomies: they name layout or a post's
 #: categories (``category-no-newsletter``), never furniture.
 _IGNORED_CLASSES = ("elementor-", "et_pb", "wp-block", "vc_", "fusion-", "td-", "tcb-", "thrv",
-                    "tag-", "category-", "format-", "post-", "status-")
+                    "tag-", "category-", "format-", "status-")
 _LEAD_WORDS = frozenset({"lead", "teaser", "intro", "abstract", "summary", "standfirst", "subtitle",
                          "chapo", "bajada", "leader", "excerpt", "hero", "description", "deck"})
 
