@@ -411,6 +411,18 @@ def _is_lead(block: Block, text: str, near: tuple[str, ...] | None) -> bool:
 _WRITTEN_ADDRESS = re.compile(r"https?://\S|www\.\w|[\w.+-]+@[\w-]+\.\w")
 
 
+def _title_block(blocks: tuple[Block, ...], main: tuple[str, ...] | None) -> Block | None:
+    """The page's title outside the main element: the last ``h1`` before the main element's
+    first block, when the main element holds no ``h1`` of its own. Other ``h1`` outside the
+    main element (a sidebar's, a footer's) are not the title."""
+    if main is None:
+        return None
+    inside = [i for i, block in enumerate(blocks) if block.context[:len(main)] == main]
+    if not inside or any(blocks[i].tag == "h1" for i in inside):
+        return None
+    return next((block for block in reversed(blocks[:inside[0]]) if block.tag == "h1"), None)
+
+
 def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) -> list[Removal]:
     """Removals found by the structure rules of an HTML page.
 
@@ -434,6 +446,7 @@ def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) 
     out: list[Removal] = []
     text = doc.text
     main_held = held.get(main, 0) if main is not None else 0
+    title = _title_block(blocks, main)
     candidates: dict[tuple[str, ...], list[tuple[str, int, bool]]] = {}
     for block in blocks:
         inside = main is not None and block.context[:len(main)] == main
@@ -458,7 +471,7 @@ def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) 
                     (inside and (ratio > 0.8 and words < 15 or ratio > 0.95 and words < 60)
                      and not _WRITTEN_ADDRESS.search(text, block.start, block.end)):
                 reason = "link-dense"
-        if reason is None and main is not None and not inside and block.tag != "h1" \
+        if reason is None and main is not None and not inside and block is not title \
                 and not _is_lead(block, text, near):
             reason = "outside-main"
         if reason is not None:
