@@ -550,25 +550,29 @@ def stranded_blocks(doc: Document, removals: list[Removal]) -> list[Removal]:
     whose neighbours on both sides are removed is part of the furniture around
     it, and takes the reason of the block before it. Longer blocks, and the
     page's ``h1`` title (often between a breadcrumb and a byline), stay whatever
-    surrounds them. Sorted, merged ``removals`` go in.
+    surrounds them. An advert slot is no neighbour: sites place them between the
+    paragraphs of an article, next to its subheadings. Sorted, merged
+    ``removals`` go in.
     """
     blocks = doc.blocks or ()
     reasons = _removed_blocks(blocks, removals)
+    seq = [k for k, reason in enumerate(reasons) if reason != "advert"]
     out: list[Removal] = []
     text = doc.text
     i = 1
-    while i < len(blocks) - 1:
-        before = reasons[i - 1]
-        if reasons[i] is not None or before is None:
+    while i < len(seq) - 1:
+        before = reasons[seq[i - 1]]
+        if reasons[seq[i]] is not None or before is None:
             i += 1
             continue
         j = i
-        while j < len(blocks) and reasons[j] is None and _short(blocks[j], text) and j - i < STRANDED_MAX_RUN:
+        while j < len(seq) and reasons[seq[j]] is None and _short(blocks[seq[j]], text) \
+                and j - i < STRANDED_MAX_RUN:
             j += 1
-        if j > i and j < len(blocks) and reasons[j] is not None:
-            end = blocks[j - 1].end
-            end = end + 1 if text[end:end + 1] == "\n" else end
-            out.append(Removal(blocks[i].start, end, before))
+        if j > i and j < len(seq) and reasons[seq[j]] is not None:
+            for k in seq[i:j]:
+                end = blocks[k].end + 1 if text[blocks[k].end:blocks[k].end + 1] == "\n" else blocks[k].end
+                out.append(Removal(blocks[k].start, end, before))
         i = max(j, i + 1)
     return out
 
