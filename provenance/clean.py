@@ -253,6 +253,7 @@ def _elements(context: tuple[str, ...]) -> list[tuple[int, int]]:
 #: categories (``category-no-newsletter``), never furniture.
 _IGNORED_CLASSES = ("elementor-", "et_pb", "wp-block", "vc_", "fusion-", "td-", "tcb-", "thrv",
                     "tag-", "category-", "format-", "status-")
+_LEAD_PREFIXES = ("intro", "subhead", "standfirst")
 _LEAD_WORDS = frozenset({"lead", "teaser", "intro", "abstract", "summary", "standfirst", "subtitle",
                          "chapo", "bajada", "leader", "excerpt", "hero", "description", "deck"})
 
@@ -297,6 +298,9 @@ def _candidates(context: tuple[str, ...], rules: _Rules) -> list[tuple[str, int,
     return found
 
 
+#: Blocks in these elements do not vote for the main content (unless the element holds most
+#: of the page's running text: some sites put the article in an ``aside``).
+_NO_VOTE_TAGS = frozenset({"aside", "nav", "footer"})
 _GOOD_TAGS = frozenset({"p", "div", "li", "td", "blockquote", "pre", "dd", "section", "article",
                         "main", "span", "font", "center", "body", "br", "figcaption"})
 _ARTICLE_MARKS = ("article", "main", "@main", "@article", ".post-body", ".entry-content",
@@ -319,6 +323,8 @@ def main_prefix(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) ->
     blocks = doc.blocks or ()
     scores: dict[tuple[str, ...], float] = {}
     good_chars: list[tuple[tuple[str, ...], int]] = []
+    running: list[tuple[Block, int, tuple[str, ...] | None]] = []
+    aside_chars: dict[tuple[str, ...], int] = {}
     for block in blocks:
         length = block.end - block.start
         words = len(_WORD.findall(doc.text[block.start:block.end]))
@@ -327,6 +333,15 @@ def main_prefix(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) ->
         if any(rules.class_reason(part) == "comments" for item in block.context if item[:1] in "#."
                for part in _class_parts(item)):
             continue  # a long comment thread must not win the vote for the main content
+        aside = next((block.context[:end] for start, end in _elements(block.context)
+                      if block.context[start] in _NO_VOTE_TAGS), None)
+        if aside is not None:
+            aside_chars[aside] = aside_chars.get(aside, 0) + length
+        running.append((block, length, aside))
+    all_running = sum(n for _, n, _ in running)
+    for block, length, aside in running:
+        if aside is not None and aside_chars[aside] < 0.8 * all_running:
+            continue  # a sidebar's, menu's or footer's text does not vote either (unless it holds most)
         good_chars.append((block.context, length))
         elements = _elements(block.context)
         score = 1.0 + doc.text.count(",", block.start, block.end) + min(length / 100.0, 3.0)
@@ -396,15 +411,20 @@ def _widen(best: tuple[str, ...], blocks: tuple[Block, ...],
     return best
 
 
-def _is_lead(block: Block, text: str, near: tuple[str, ...] | None) -> bool:
-    """A standfirst or lead just outside the main element (TYPO3's ``.teaser-text``, ``#chapo``)."""
-    if near is None or block.context[:len(near)] != near:
+#: A lead may sit this many levels above the main element (in the article's header).
+LEAD_LEVELS = 5
+
+
+def _is_lead(block: Block, text: str, near: tuple[str, ...] | None, first_main: int) -> bool:
+    """A standfirst or lead before the main element, in the region around it (TYPO3's
+    ``.teaser-text``, ``#chapo``, ``.texto-bajada``, ``.article-subheadline``)."""
+    if near is None or block.start >= first_main or block.context[:len(near)] != near:
         return False
     length = block.end - block.start
     if not length or block.link_chars / length > 0.2 or len(_WORD.findall(text[block.start:block.end])) < 8:
         return False
-    return any(part in _LEAD_WORDS for item in block.context[len(near):] if item[:1] in "#."
-               for part in _class_parts(item))
+    return any(part in _LEAD_WORDS or part.startswith(_LEAD_PREFIXES) or part.endswith("intro")
+               for item in block.context[len(near):] if item[:1] in "#." for part in _class_parts(item))
 
 
 #: A web or mail address written out: inside the article, a reference its author gives.
@@ -442,7 +462,11 @@ def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) 
             held[key] = held.get(key, 0) + length
     limit = DOMINANT_SHARE * total
     main = main_prefix(doc, cfg, rules) if cfg.main_min_share <= 1.0 else None
-    near = main[:_elements(main)[-3][1]] if main is not None and len(_elements(main)) >= 3 else main
+    near = None
+    if main is not None:
+        levels = _elements(main)
+        near = main[:levels[max(len(levels) - 1 - LEAD_LEVELS, 2)][1]] if len(levels) > 3 else main
+    first_main = next((b.start for b in blocks if main is not None and b.context[:len(main)] == main), 0)
     out: list[Removal] = []
     text = doc.text
     main_held = held.get(main, 0) if main is not None else 0
@@ -472,7 +496,7 @@ def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) 
                      and not _WRITTEN_ADDRESS.search(text, block.start, block.end)):
                 reason = "link-dense"
         if reason is None and main is not None and not inside and block is not title \
-                and not _is_lead(block, text, near):
+                and not _is_lead(block, text, near, first_main):
             reason = "outside-main"
         if reason is not None:
             end = block.end + 1 if text[block.end:block.end + 1] == "\n" else block.end
