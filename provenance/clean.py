@@ -1,6 +1,6 @@
 """Boilerplate removal with an audit: ``Document`` -> ``CleanDoc``.
 
-Two kinds of rule run on every document:
+Three kinds of rule run on every document:
 
 * **Line rules** (plain text and HTML alike: an HTML page's text holds one
   block a line) match phrases from the language files in ``data/lang/``: a "Skip to
@@ -13,7 +13,13 @@ Two kinds of rule run on every document:
 * **Structure rules** (HTML only) use each block's context: ``nav``,
   page-level ``header`` and ``footer``, ``aside``, ``form``; ids and classes
   that name comments, related/popular posts, share bars, sidebars, widgets,
-  menus, cookie banners or adverts; and link-dense blocks.
+  menus, cookie banners or adverts; link-dense blocks; and, when one element
+  clearly holds the page's running text (``main_prefix``), everything outside
+  it but the title and a lead.
+* **Context rules** (HTML, over what the others removed): a heading with
+  nothing kept under it goes with its section (``orphan_headings``), and a
+  few short lines stranded between removed blocks go with them
+  (``stranded_blocks``, jusText's idea).
 
 Every removed span is kept with its reason, in offsets of ``Document.text``,
 so that the kept spans plus the removed ones rebuild the text exactly.

@@ -1,17 +1,22 @@
 """HTML page -> visible text in blocks, plus the page's own metadata.
 
-The page is parsed once, here, with lxml (libxml2's recovering HTML
-parser, so malformed markup still yields its text). The walk is iterative,
-never recursive, so a page nested thousands of levels deep cannot exhaust
-the stack; below ``max_depth`` the structure is flattened into its parent
-block. ``clean`` then decides which blocks are boilerplate from their tag,
-ids, classes and link density, without parsing again.
+The page is parsed once, here, by lxml's binding of libxml2's recovering
+HTML parser (the parser beautifulsoup4 drove for us before, without
+building bs4's tree), so malformed markup still yields its text. The
+parser sends start, end and text events to ``_Builder``; no tree is built,
+so a page nested thousands of levels deep cannot exhaust the stack; below
+``max_depth`` the structure is flattened into its parent block. Text is
+NFC-normalised; ruby readings (``rt``, ``rp``) and elements marked
+``hidden`` are not text. ``clean`` then decides which blocks are
+boilerplate from their tag, ids, classes and link density, without parsing
+again.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,6 +162,10 @@ class _Builder:
     def _text_node(self) -> None:
         text = "".join(self.pending) if len(self.pending) > 1 else self.pending[0]
         self.pending = []
+        if not text.isascii():
+            # one form for one text: a page written in decomposed form (e + combining accent,
+            # Bengali vowel signs) reads as the same words as its composed copy
+            text = unicodedata.normalize("NFC", text)
         self.buf.append(text)
         if self.frames and self.frames[-1][1]:
             self.link_chars += len(" ".join(text.split()))
