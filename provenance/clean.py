@@ -449,24 +449,40 @@ def _title_block(blocks: tuple[Block, ...], main: tuple[str, ...] | None) -> Blo
     return next((block for block in reversed(blocks[:inside[0]]) if block.tag == "h1"), None)
 
 
+def _is_prose(block: Block, text: str) -> bool:
+    """Running text: ten words or more, little of it link text."""
+    length = block.end - block.start
+    return length > 0 and block.link_chars / length <= 0.33 \
+        and len(_WORD.findall(text, block.start, block.end)) >= 10
+
+
 def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) -> list[Removal]:
     """Removals found by the structure rules of an HTML page.
 
     Ids and classes say more than tags (``aside.related-posts`` is a teaser
     list, not just a sidebar), and nearer ancestors more than farther ones;
-    an ancestor that holds most of the page's text is never a reason.
+    an ancestor that holds most of the page's text, or most of its running
+    text (``div.left-navigation-wrapper`` around the whole page), is never a
+    reason.
     """
     rules = rules or load_rules(cfg.rules_file)
     blocks = doc.blocks or ()
     held: dict[tuple[str, ...], int] = {}
-    total = 0
+    prose_held: dict[tuple[str, ...], int] = {}
+    total = prose_total = 0
+    text = doc.text
     for block in blocks:
         length = block.end - block.start
         total += length
+        prose = _is_prose(block, text)
+        prose_total += length if prose else 0
         for _, end in _elements(block.context):
             key = block.context[:end]
             held[key] = held.get(key, 0) + length
+            if prose:
+                prose_held[key] = prose_held.get(key, 0) + length
     limit = DOMINANT_SHARE * total
+    prose_limit = DOMINANT_SHARE * prose_total
     main = main_prefix(doc, cfg, rules) if cfg.main_min_share <= 1.0 else None
     near = None
     if main is not None:
@@ -474,7 +490,6 @@ def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) 
         near = main[:levels[max(len(levels) - 1 - LEAD_LEVELS, 2)][1]] if len(levels) > 3 else main
     first_main = next((b.start for b in blocks if main is not None and b.context[:len(main)] == main), 0)
     out: list[Removal] = []
-    text = doc.text
     main_held = held.get(main, 0) if main is not None else 0
     title = _title_block(blocks, main)
     candidates: dict[tuple[str, ...], list[tuple[str, int, bool]]] = {}
@@ -488,6 +503,7 @@ def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) 
             found = candidates[block.context] = _candidates(block.context, rules)
         usable = [(r, by_class) for r, end, by_class in found
                   if held.get(block.context[:end], 0) <= limit
+                  and prose_held.get(block.context[:end], 0) <= prose_limit
                   and not (inside and main is not None
                            and (end <= len(main) or held.get(block.context[:end], 0) > 0.5 * main_held))]
         reason = next((r for r, by_class in usable if by_class), None) or next(
