@@ -511,10 +511,11 @@ def html_removals(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) 
         length = block.end - block.start
         if reason is None and length:
             # Inside the main content only a list of links is furniture (``A | B``), not
-            # a sentence that happens to be one link.
+            # a sentence that happens to be one link, nor a data table's cell (a linked name).
             ratio, words = block.link_chars / length, len(_WORD.findall(text[block.start:block.end]))
             if (not inside and ratio > cfg.link_density and words < 40) or \
-                    (inside and ((ratio > 0.8 and words < 15) or (ratio > 0.95 and words < 60))
+                    (inside and block.tag not in ("td", "th")
+                     and ((ratio > 0.8 and words < 15) or (ratio > 0.95 and words < 60))
                      and not _WRITTEN_ADDRESS.search(text, block.start, block.end)):
                 reason = "link-dense"
         if reason is None and main is not None and not inside and block is not title \
