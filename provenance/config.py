@@ -14,7 +14,7 @@ from typing import Any
 from .errors import ConfigError
 
 #: Bumped whenever cleaning rules change what is kept, so stored results can tell.
-CLEANING_VERSION = "2"
+CLEANING_VERSION = "3"
 
 
 #: The outlets file read atop a scanned folder (``provenance.outlets``).

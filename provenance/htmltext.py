@@ -1,22 +1,26 @@
 """HTML page -> visible text in blocks, plus the page's own metadata.
 
-The page is parsed once, here, with beautifulsoup4 (lxml's recovering
-parser, so malformed markup still yields its text). The walk is iterative,
-never recursive, so a page nested thousands of levels deep cannot exhaust
-the stack; below ``max_depth`` the structure is flattened into its parent
-block. ``clean`` then decides which blocks are boilerplate from their tag,
-ids, classes and link density, without parsing again.
+The page is parsed once, here, by lxml's binding of libxml2's recovering
+HTML parser (the parser beautifulsoup4 drove for us before, without
+building bs4's tree), so malformed markup still yields its text. The
+parser sends start, end and text events to ``_Builder``; no tree is built,
+so a page nested thousands of levels deep cannot exhaust the stack; below
+``max_depth`` the structure is flattened into its parent block. Text is
+NFC-normalised; ruby readings (``rt``, ``rp``) and elements marked
+``hidden`` are not text. ``clean`` then decides which blocks are
+boilerplate from their tag, ids, classes and link density, without parsing
+again.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from bs4 import BeautifulSoup
-from bs4.element import CData, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
+from lxml import etree
 
 from .dates import parse_date
 from .records import Block
@@ -26,6 +30,8 @@ INVISIBLE = frozenset({
     "script", "style", "noscript", "template", "head", "title", "meta", "link",
     "iframe", "svg", "math", "object", "embed", "canvas", "select", "option",
     "button", "input", "textarea",
+    # ruby annotations: the reading of a word is printed above it, not in the line of text
+    "rt", "rp",
 })
 
 #: Elements that start a new block of text.
@@ -49,38 +55,125 @@ class Page:
     meta: dict[str, str] = field(default_factory=dict)
 
 
-def _descriptors(tag: Tag) -> list[str]:
-    """The tag name plus ``#id`` and ``.class`` entries, lower-case."""
-    out = [tag.name.lower()]
-    ident = tag.get("id")
-    if isinstance(ident, str) and ident.strip():
+def _descriptors(name: str, attrib: Any) -> tuple[str, ...]:
+    """The tag name plus ``#id``, ``.class`` and ``@role`` entries, lower-case."""
+    out = [name]
+    ident = attrib.get("id")
+    if ident and ident.strip():
         out.append("#" + ident.strip().lower())
-    raw = tag.get("class")
-    classes = raw.split() if isinstance(raw, str) else list(raw or ())
-    for cls in classes:
-        out.append("." + str(cls).lower())
-    role = tag.get("role")
-    if isinstance(role, str) and role.strip():
+    classes = attrib.get("class")
+    if classes:
+        out += ["." + cls.lower() for cls in classes.split()]
+    role = attrib.get("role")
+    if role and role.strip():
         out.append("@" + role.strip().lower())
-    return out
+    return tuple(out)
+
+
+@dataclass
+class _Head:
+    """The elements the page's metadata is read from, as the parse meets them."""
+
+    metas: list[dict[str, str]] = field(default_factory=list)
+    links: list[dict[str, str]] = field(default_factory=list)
+    jsonld: list[str] = field(default_factory=list)
+    time: str | None = None
+    title: str | None = None
 
 
 class _Builder:
-    """Collects inline text into blocks while the walk goes on."""
+    """lxml parser target: collects inline text into blocks as the parser goes.
 
-    def __init__(self) -> None:
+    libxml2's recovering HTML parser (the one beautifulsoup4 drives) sends
+    start, end and text events; no tree is built, so nesting of any depth
+    costs a stack entry, never recursion. Below ``max_depth`` elements add no
+    context and start no block: their text joins their ancestor's block.
+    """
+
+    def __init__(self, max_depth: int) -> None:
+        self.max_depth = max_depth
         self.parts: list[str] = []
         self.blocks: list[Block] = []
         self.pos = 0
         self.buf: list[str] = []
+        self.pending: list[str] = []  # the pieces of the text node being read
         self.link_chars = 0
         self.block_tag = "body"
         self.context: tuple[str, ...] = ()
+        # one frame an open element: (context inside it, in a link, hidden, a block)
+        self.frames: list[tuple[tuple[str, ...], bool, bool, bool]] = []
+        self.head = _Head()
+        self.capture: list[str] | None = None  # text of a <title> or JSON-LD <script>
+        self.capture_children = 0  # elements open inside it
+        self.capture_title = False
+        self.title_seen = False
+        self.capture_mixed = False  # it holds elements: a title is read only when it is text alone
 
-    def add(self, text: str, in_link: bool) -> None:
+    def start(self, tag: Any, attrib: Any) -> None:
+        if self.pending:
+            self._text_node()
+        name = tag.lower() if isinstance(tag, str) else ""
+        if self.capture is not None:
+            self.capture_children += 1
+            self.capture_mixed = True
+        if name in _HEAD_TAGS:
+            self._head_start(name, attrib)
+        if self.frames:
+            context, in_link, hidden, _ = self.frames[-1]
+        else:
+            context, in_link, hidden = (), False, False
+        if hidden or name in INVISIBLE or attrib.get("hidden") is not None:
+            self.frames.append((context, in_link, True, False))
+            return
+        depth = len(self.frames) + 1
+        child_context = context + _descriptors(name, attrib) if depth < self.max_depth else context
+        is_block = name in BLOCK_TAGS and depth < self.max_depth
+        if is_block:
+            self.flush()
+            self.block_tag = name
+            self.context = child_context
+        self.frames.append((child_context, in_link or name == "a", False, is_block))
+
+    def end(self, tag: Any) -> None:
+        if self.pending:
+            self._text_node()
+        if self.capture is not None:
+            if self.capture_children:
+                self.capture_children -= 1
+            else:
+                self._head_end(tag.lower() if isinstance(tag, str) else "")
+        if not self.frames:
+            return
+        if self.frames.pop()[3]:
+            # After a block closes, text belongs to the enclosing block again.
+            self.flush()
+            context = self.frames[-1][0] if self.frames else ()
+            self.block_tag = _tag_of(context)
+            self.context = context
+
+    def data(self, text: str) -> None:
+        # libxml2 may hand one text node over in several pieces: they are joined before
+        # the node's link characters are counted (white space collapsed within the node).
+        if self.capture is not None:
+            self.capture.append(text)
+        if not (self.frames and self.frames[-1][2]):
+            self.pending.append(text)
+
+    def _text_node(self) -> None:
+        text = "".join(self.pending) if len(self.pending) > 1 else self.pending[0]
+        self.pending = []
+        if not text.isascii():
+            # one form for one text: a page written in decomposed form (e + combining accent,
+            # Bengali vowel signs) reads as the same words as its composed copy
+            text = unicodedata.normalize("NFC", text)
         self.buf.append(text)
-        if in_link:
+        if self.frames and self.frames[-1][1]:
             self.link_chars += len(" ".join(text.split()))
+
+    def close(self) -> None:
+        if self.pending:
+            self._text_node()
+        self.flush()
 
     def flush(self) -> None:
         text = " ".join("".join(self.buf).split())
@@ -95,6 +188,35 @@ class _Builder:
             self.pos += len(text)
         self.link_chars = 0
 
+    def _head_start(self, name: str, attrib: Any) -> None:
+        head = self.head
+        if name == "meta":
+            head.metas.append(dict(attrib))
+        elif name == "link":
+            head.links.append(dict(attrib))
+        elif name == "time":
+            if head.time is None and attrib.get("datetime") is not None:
+                head.time = str(attrib.get("datetime"))
+        elif self.capture is None:
+            if name == "title" and not self.title_seen:
+                self.title_seen = True
+                self.capture, self.capture_children, self.capture_mixed = [], 0, False
+                self.capture_title = True
+            elif name == "script" and attrib.get("type") == "application/ld+json":
+                self.capture, self.capture_children, self.capture_mixed = [], 0, False
+                self.capture_title = False
+
+    def _head_end(self, name: str) -> None:
+        text = "".join(self.capture or [])
+        if self.capture_title:
+            self.head.title = None if self.capture_mixed else text
+        else:
+            self.head.jsonld.append(text)
+        self.capture = None
+
+
+_HEAD_TAGS = frozenset({"meta", "link", "time", "title", "script"})
+
 
 def parse_html(html: str, max_depth: int = 400) -> Page:
     """Parse an HTML page into visible text blocks and metadata.
@@ -106,43 +228,14 @@ def parse_html(html: str, max_depth: int = 400) -> Page:
     Returns:
         A ``Page``; ``text`` is empty when the page has no visible text.
     """
-    soup = BeautifulSoup(html, "lxml")
-    meta = _metadata(soup)
-    builder = _Builder()
-    # Stack items: (node, depth, context, in_link, closing-marker)
-    stack: list[tuple[Any, int, tuple[str, ...], bool, bool]] = [(soup, 0, (), False, False)]
-    while stack:
-        node, depth, context, in_link, closing = stack.pop()
-        if closing:
-            builder.flush()
-            builder.block_tag = _tag_of(context)
-            builder.context = context
-            continue
-        if isinstance(node, (Comment, Doctype, CData, ProcessingInstruction, Declaration)):
-            continue
-        if isinstance(node, NavigableString):
-            builder.add(str(node), in_link)
-            continue
-        if not isinstance(node, Tag):
-            continue
-        name = (node.name or "").lower()
-        if name in INVISIBLE or node.get("hidden") is not None:
-            continue
-        child_context = context
-        is_block = name in BLOCK_TAGS and depth < max_depth
-        if node is not soup and depth < max_depth:
-            child_context = context + tuple(_descriptors(node))
-        if is_block:
-            builder.flush()
-            # After this element closes, text belongs to the parent block again.
-            stack.append((None, depth, context, in_link, True))
-            builder.block_tag = name
-            builder.context = child_context
-        link = in_link or name == "a"
-        for child in reversed(list(node.children)):
-            stack.append((child, depth + 1, child_context, link, False))
-    builder.flush()
-    return Page("".join(builder.parts), tuple(builder.blocks), meta)
+    builder = _Builder(max_depth)
+    parser = etree.HTMLParser(target=builder, recover=True)
+    try:
+        parser.feed(html)
+        parser.close()
+    except (etree.ParserError, etree.XMLSyntaxError):
+        builder.close()
+    return Page("".join(builder.parts), tuple(builder.blocks), _metadata(builder.head))
 
 
 def _tag_of(context: tuple[str, ...]) -> str:
@@ -152,20 +245,21 @@ def _tag_of(context: tuple[str, ...]) -> str:
     return "body"
 
 
-def _content(soup: BeautifulSoup, **attrs: str) -> str | None:
-    tag = soup.find("meta", attrs=dict(attrs.items()))
-    if isinstance(tag, Tag):
-        value = tag.get("content")
-        if isinstance(value, str) and value.strip():
-            return value.strip()
+def _content(metas: list[dict[str, str]], key: str, value: str) -> str | None:
+    """The ``content`` of the first ``<meta>`` whose ``key`` attribute is ``value``."""
+    for tag in metas:
+        if tag.get(key) == value:
+            content = tag.get("content")
+            if content and content.strip():
+                return str(content.strip())
+            return None
     return None
 
 
-def _jsonld(soup: BeautifulSoup) -> list[dict[str, Any]]:
+def _jsonld(head: _Head) -> list[dict[str, Any]]:
     """JSON-LD objects of the page (malformed ones are ignored)."""
     found: list[dict[str, Any]] = []
-    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
-        raw = script.string or ""
+    for raw in head.jsonld:
         if len(raw) > 200_000:
             continue
         try:
@@ -182,30 +276,31 @@ def _jsonld(soup: BeautifulSoup) -> list[dict[str, Any]]:
     return found
 
 
-def _metadata(soup: BeautifulSoup) -> dict[str, str]:
+def _metadata(head: _Head) -> dict[str, str]:
     """Outlet, url, date and title from the page's own metadata."""
     meta: dict[str, str] = {}
-    site = _content(soup, property="og:site_name") or _content(soup, name="application-name")
+    metas = head.metas
+    site = _content(metas, "property", "og:site_name") or _content(metas, "name", "application-name")
     if site:
         meta["outlet"], meta["outlet_source"] = site, "og:site_name"
-    canonical = soup.find("link", rel="canonical")
-    if isinstance(canonical, Tag) and isinstance(canonical.get("href"), str):
-        meta["url"] = str(canonical["href"]).strip()
-    elif url := _content(soup, property="og:url"):
+    canonical = next((link for link in head.links if "canonical" in (link.get("rel") or "").split()), None)
+    if canonical is not None and canonical.get("href") is not None:
+        meta["url"] = str(canonical.get("href")).strip()
+    elif url := _content(metas, "property", "og:url"):
         meta["url"] = url
     for attrs, source in (
-        ({"property": "article:published_time"}, "article:published_time"),
-        ({"name": "date"}, "meta date"),
-        ({"name": "pubdate"}, "meta pubdate"),
-        ({"itemprop": "datePublished"}, "itemprop datePublished"),
-        ({"name": "dc.date"}, "dc.date"),
+        (("property", "article:published_time"), "article:published_time"),
+        (("name", "date"), "meta date"),
+        (("name", "pubdate"), "meta pubdate"),
+        (("itemprop", "datePublished"), "itemprop datePublished"),
+        (("name", "dc.date"), "dc.date"),
     ):
-        value = _content(soup, **attrs)
+        value = _content(metas, *attrs)
         date = parse_date(value) if value else None
         if date:
             meta["date"], meta["date_source"] = date, source
             break
-    for item in _jsonld(soup):
+    for item in _jsonld(head):
         publisher = item.get("publisher")
         if "outlet" not in meta and isinstance(publisher, dict):
             name = publisher.get("name")
@@ -216,14 +311,12 @@ def _metadata(soup: BeautifulSoup) -> dict[str, str]:
             date = parse_date(published)
             if date:
                 meta["date"], meta["date_source"] = date, "json-ld datePublished"
-    if "date" not in meta:
-        time = soup.find("time", attrs={"datetime": True})
-        if isinstance(time, Tag):
-            date = parse_date(str(time.get("datetime")))
-            if date:
-                meta["date"], meta["date_source"] = date, "time element"
-    author = _content(soup, name="author") or _content(soup, property="article:author")
-    for item in _jsonld(soup):
+    if "date" not in meta and head.time is not None:
+        date = parse_date(head.time)
+        if date:
+            meta["date"], meta["date_source"] = date, "time element"
+    author = _content(metas, "name", "author") or _content(metas, "property", "article:author")
+    for item in _jsonld(head):
         if author:
             break
         value = item.get("author")
@@ -234,9 +327,9 @@ def _metadata(soup: BeautifulSoup) -> dict[str, str]:
             author = value.strip()
     if author and not author.startswith("http"):
         meta["author"] = _SPACE.sub(" ", author)[:100]
-    title = _content(soup, property="og:title")
-    if not title and soup.title and soup.title.string:
-        title = soup.title.string.strip()
+    title = _content(metas, "property", "og:title")
+    if not title and head.title:
+        title = head.title.strip()
     if title:
         meta["title"] = _SPACE.sub(" ", title)[:500]
     return meta

@@ -127,6 +127,7 @@ class Tally:
             "accuracy": ratio(self.tp + self.tn, self.tp + self.tn + self.fp + self.fn),
             "boilerplate_left_in": ratio(self.fp, self.fp + self.tn),
             "ms_per_page": 1000 * self.seconds / self.pages if self.pages else 0.0,
+            "pages_per_second": self.pages / self.seconds if self.seconds else 0.0,
         }
 
 
@@ -414,7 +415,7 @@ class Diagnoser:
 
 def _versions() -> dict[str, str]:
     out = {}
-    for dist in ("provenance", "trafilatura", "justext", "lxml", "beautifulsoup4"):
+    for dist in ("provenance", "trafilatura", "justext", "lxml"):
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:
@@ -438,11 +439,12 @@ def _fmt(x: float) -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| tool | precision | recall | F1 | boilerplate left in | ms/page (CPU) |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| tool | precision | recall | F1 | boilerplate left in | ms/page (CPU) | pages/s (CPU) |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['label']} | {_fmt(r['precision'])} | {_fmt(r['recall'])} | {_fmt(r['f1'])} "
-                     f"| {_fmt(r['boilerplate_left_in'])} | {r['ms_per_page']:.1f} |")
+                     f"| {_fmt(r['boilerplate_left_in'])} | {r['ms_per_page']:.1f} "
+                     f"| {r['pages_per_second']:.0f} |")
     return "\n".join(lines)
 
 
@@ -490,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
             "copyrighted pages, write it elsewhere (default: the temp folder)", err=True)
         return 2
 
-    warnings.filterwarnings("ignore")  # bs4's XMLParsedAsHTMLWarning and the like
+    warnings.filterwarnings("ignore")  # the libraries' parser warnings
     logging.disable(logging.CRITICAL)  # trafilatura logs every page it finds hard
 
     from provenance.clean import clean_document
