@@ -38,6 +38,15 @@ class Alignment:
     score: float
 
 
+def shared_blocks(a: str, b: str, min_block: int = 4) -> list[tuple[int, int, int]]:
+    """The character runs ``a`` and ``b`` share, in order, as ``(start in a, start in b, length)``:
+    rapidfuzz's LCS matching blocks of at least ``min_block`` characters. The one alignment of
+    two texts, for verification and for the HTML report's highlights alike."""
+    if not a or not b:
+        return []
+    return [(m.a, m.b, m.size) for m in LCSseq.opcodes(a, b).as_matching_blocks() if m.size >= min_block]
+
+
 def align(a: str, b: str, max_gap: int = 40, min_block: int = 4) -> Alignment | None:
     """The densest aligned region of ``a`` and ``b``, or None when nothing is shared.
 
@@ -45,25 +54,23 @@ def align(a: str, b: str, max_gap: int = 40, min_block: int = 4) -> Alignment | 
     shared blocks are taken in while the gap before them is at most
     ``max_gap`` characters on both sides.
     """
-    if not a or not b:
-        return None
-    blocks = [m for m in LCSseq.opcodes(a, b).as_matching_blocks() if m.size >= min_block]
+    blocks = shared_blocks(a, b, min_block)
     if not blocks:
         return None
-    anchor = max(range(len(blocks)), key=lambda k: (blocks[k].size, -k))
+    anchor = max(range(len(blocks)), key=lambda k: (blocks[k][2], -k))
     lo = hi = anchor
     while lo > 0:
-        prev, cur = blocks[lo - 1], blocks[lo]
-        if cur.a - (prev.a + prev.size) > max_gap or cur.b - (prev.b + prev.size) > max_gap:
+        (pa, pb, ps), (ca, cb, _) = blocks[lo - 1], blocks[lo]
+        if ca - (pa + ps) > max_gap or cb - (pb + ps) > max_gap:
             break
         lo -= 1
     while hi < len(blocks) - 1:
-        cur, nxt = blocks[hi], blocks[hi + 1]
-        if nxt.a - (cur.a + cur.size) > max_gap or nxt.b - (cur.b + cur.size) > max_gap:
+        (ca, cb, cs), (na, nb, _) = blocks[hi], blocks[hi + 1]
+        if na - (ca + cs) > max_gap or nb - (cb + cs) > max_gap:
             break
         hi += 1
-    first, last = blocks[lo], blocks[hi]
-    a0, b0, a1, b1 = first.a, first.b, last.a + last.size, last.b + last.size
+    (fa, fb, _), (la, lb, ls) = blocks[lo], blocks[hi]
+    a0, b0, a1, b1 = fa, fb, la + ls, lb + ls
     # LCS may pair a few edge characters with noise; grow the region while both sides agree.
     while a0 > 0 and b0 > 0 and a[a0 - 1] == b[b0 - 1]:
         a0, b0 = a0 - 1, b0 - 1

@@ -13,10 +13,9 @@ import math
 from itertools import pairwise
 from typing import Any
 
-from rapidfuzz.distance import LCSseq
-
 from ..pipeline import Report
 from ..records import CleanDoc
+from ..verify import shared_blocks
 from .graph import edges_from, nodes_of
 from .report import to_dict
 from .safe_text import no_bidi
@@ -95,9 +94,9 @@ def _aligned_marks(a: str, a_span: tuple[int, int], b: str, b_span: tuple[int, i
     """Character-level shared blocks of two spans (spans shortened to ``limit``)."""
     a_span = (a_span[0], min(a_span[1], a_span[0] + limit))
     b_span = (b_span[0], min(b_span[1], b_span[0] + limit))
-    blocks = LCSseq.opcodes(a[a_span[0]:a_span[1]], b[b_span[0]:b_span[1]]).as_matching_blocks()
-    marks_a = [(a_span[0] + m.a, a_span[0] + m.a + m.size) for m in blocks if m.size >= 3]
-    marks_b = [(b_span[0] + m.b, b_span[0] + m.b + m.size) for m in blocks if m.size >= 3]
+    blocks = shared_blocks(a[a_span[0]:a_span[1]], b[b_span[0]:b_span[1]], min_block=3)
+    marks_a = [(a_span[0] + x, a_span[0] + x + size) for x, _, size in blocks]
+    marks_b = [(b_span[0] + y, b_span[0] + y + size) for _, y, size in blocks]
     return marks_a, marks_b, a_span, b_span
 
 
