@@ -294,9 +294,9 @@ def graph(
         check_not_input(dot, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
         from ..render.graph import edges_from, nodes_of, to_dot, to_graphml
-        from ..render.report import to_dict
+        from ..render.report import syndication
 
-        edges = edges_from(to_dict(_scan(paths, config, quiet, jobs))["syndication"])
+        edges = edges_from(syndication(_scan(paths, config, quiet, jobs)))  # the report's own rows
         if graphml is not None:
             atomic_write_text(graphml, to_graphml(edges))
         if dot is not None:
