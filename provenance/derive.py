@@ -76,15 +76,16 @@ class Fingerprints:
     weight: np.ndarray  # 1, or ``derive_quote_weight`` inside quoted speech
     bounds: np.ndarray  # document i's fingerprints are rows bounds[i]:bounds[i + 1]
     total: np.ndarray  # each document's total weight
-    plain: np.ndarray  # each document's fingerprints outside quotes (its narration)
+    plain: np.ndarray  # each document's narration: its fingerprints of weight 1 or more
 
     @classmethod
     def of(cls, signed: SignedBatch, quote_weight: float) -> Fingerprints:
         n = len(signed.doc_values)
         weight = np.where(signed.f_quoted, quote_weight, 1.0)
+        plain = weight >= 1.0  # narration as ``verify_derivations`` counts it: a quote weighed 1 is
         return cls(signed.f_hash, signed.f_start, weight, np.searchsorted(signed.f_doc, np.arange(n + 1)),
                    np.bincount(signed.f_doc, weights=weight, minlength=n),
-                   np.bincount(signed.f_doc, weights=~signed.f_quoted, minlength=n))
+                   np.bincount(signed.f_doc, weights=plain, minlength=n))
 
     def rows(self, i: int) -> slice:
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
@@ -325,6 +326,8 @@ def align(cleaned: Sequence[CleanDoc], fp: Fingerprints, derivations: Sequence[D
     totals, quoted = sents.histograms(np.unique(copy))
     found: list[list[SentencePair]] = [[] for _ in derivations]
     for first, _, pair, row_c, row_s in fp.shared(copy, source):
+        if not len(pair):  # no pair of this chunk shares a fingerprint (derive_min_shared 0)
+            continue
         c_sent, s_sent = sents.of_rows(row_c), sents.of_rows(row_s)
         code = pair * len(sents.starts) + c_sent
         run, slot, hits = np.unique(code, return_inverse=True, return_counts=True)
