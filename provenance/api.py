@@ -84,7 +84,7 @@ def report_json(report: Report) -> str:
 
 
 def open_index(spec: PathLike, *, create: bool = False) -> IndexStore:
-    """Open a stored index: a SQLite file path or a ``redis://`` URL (see ``store_open.open_store``).
+    """Open a stored index: a SQLite file path or a ``redis://`` URL (see ``index.backends.open_store``).
 
     Close it with ``.close()`` (or ``contextlib.closing``).
     """
