@@ -103,3 +103,14 @@ def test_an_index_built_and_checked_through_the_api(tmp_path: Path) -> None:
     fresh.write_text(WIRE, encoding="utf-8")
     passed = provenance.check(fresh.parent, index)
     assert passed.verdict.passed and not passed.findings
+
+
+def test_one_text_or_record_is_one_document_not_its_characters_or_keys() -> None:
+    # A str is iterable: texts="..." made a document of each character, texts={...} one of each key.
+    assert [c.text for c in provenance.scan(texts=WIRE).cleaned] == [WIRE]
+    [doc] = provenance.scan(texts={"id": "wire", "text": WIRE, "outlet": "PA"}).cleaned
+    assert (doc.doc.id, doc.doc.outlet, doc.text) == ("texts#wire", "Press Association", WIRE)
+    with pytest.raises(ConfigError, match="not bytes"):
+        provenance.scan(texts=WIRE.encode())  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="not bytes"):
+        provenance.scan(str(SAMPLES).encode())  # type: ignore[arg-type]
