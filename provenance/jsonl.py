@@ -48,6 +48,8 @@ def read_records(records: Iterable[str | Mapping[str, object]],
                 line = json.dumps(dict(record), ensure_ascii=False).encode("utf-8")
             except (TypeError, ValueError) as exc:
                 raise InputError(where, f"not a JSON-like record: {exc}") from exc
+            except RecursionError as exc:  # as a JSON Lines line nested too deeply is
+                raise InputError(where, "not a JSON-like record: nested too deeply") from exc
             if len(line) > cfg.max_record_bytes:
                 raise InputError(where, f"record of {len(line):,} bytes is over the limit of"
                                         f" {cfg.max_record_bytes:,}")

@@ -114,3 +114,14 @@ def test_one_text_or_record_is_one_document_not_its_characters_or_keys() -> None
         provenance.scan(texts=WIRE.encode())  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="not bytes"):
         provenance.scan(str(SAMPLES).encode())  # type: ignore[arg-type]
+
+
+def test_a_record_nested_too_deeply_is_skipped_not_fatal() -> None:
+    # json.dumps raised RecursionError out of scan; a JSON Lines line this deep is skipped.
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    report = provenance.scan(texts=[{"text": WIRE, "meta": deep}, WIRE[:150]])
+    assert [c.doc.id for c in report.cleaned] == ["texts#2"]
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        ("texts#1", "not a JSON-like record: nested too deeply")]
