@@ -243,20 +243,20 @@ def verify_derivations(fp: Fingerprints, pairs: np.ndarray, config: Config,
     if not len(pairs):
         return out
     left, right = pairs[:, 0], pairs[:, 1]
-    plain = fp.weight >= 1.0
     for first, last, pair, row_l, row_r in fp.shared(left, right):
         if progress is not None:
             progress(first)
         m = last - first
         a, b = left[first:last], right[first:last]
         count = np.bincount(pair, minlength=m)
+        w_l, w_r = fp.weight[row_l], fp.weight[row_r]  # the chunk's rows only: no corpus-sized mask
         with np.errstate(divide="ignore", invalid="ignore"):
-            a_in_b = np.bincount(pair, weights=fp.weight[row_l], minlength=m) / fp.total[a]
-            b_in_a = np.bincount(pair, weights=fp.weight[row_r], minlength=m) / fp.total[b]
+            a_in_b = np.bincount(pair, weights=w_l, minlength=m) / fp.total[a]
+            b_in_a = np.bincount(pair, weights=w_r, minlength=m) / fp.total[b]
             a_is_copy = a_in_b >= b_in_a
             narration = np.where(a_is_copy,
-                                 np.bincount(pair, weights=plain[row_l], minlength=m) / fp.plain[a],
-                                 np.bincount(pair, weights=plain[row_r], minlength=m) / fp.plain[b])
+                                 np.bincount(pair, weights=w_l >= 1.0, minlength=m) / fp.plain[a],
+                                 np.bincount(pair, weights=w_r >= 1.0, minlength=m) / fp.plain[b])
         narration[np.where(a_is_copy, fp.plain[a], fp.plain[b]) == 0] = 0.0
         keep = ((count >= cfg.derive_min_shared) & (fp.total[a] > 0) & (fp.total[b] > 0)  # else a name
                 & (np.maximum(a_in_b, b_in_a) >= cfg.derive_partially)
