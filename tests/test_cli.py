@@ -569,6 +569,22 @@ def test_the_version_has_one_source() -> None:
     assert version("provenance") == provenance.__version__
 
 
+def test_the_wheel_lists_every_subpackage_and_data_file() -> None:
+    """setuptools is given the packages by name: a subpackage (or data file) left out of
+    pyproject.toml would be missing from the wheel while every test run from the checkout passes."""
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11 on
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    package = ROOT / "provenance"
+    found = {".".join(("provenance", *p.parent.relative_to(package).parts)) for p in package.rglob("__init__.py")}
+    assert set(setup["packages"]) == found
+    globs = setup["package-data"]["provenance"]
+    data = [p.relative_to(package).as_posix() for p in package.rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts]
+    assert data and [d for d in data if not any(fnmatch.fnmatch(d, g) for g in globs)] == []
+
+
 def test_the_command_starts_without_the_heavy_libraries() -> None:
     """--version and --help load typer and rich only: numpy, scipy (datasketch's LSH parameters),
     the HTML parsers and rapidfuzz load when a command runs the pipeline (issue 17: start-up)."""
