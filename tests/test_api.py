@@ -125,3 +125,14 @@ def test_a_record_nested_too_deeply_is_skipped_not_fatal() -> None:
     assert [c.doc.id for c in report.cleaned] == ["texts#2"]
     assert [(s.path, s.reason) for s in report.skipped] == [
         ("texts#1", "not a JSON-like record: nested too deeply")]
+
+
+def test_run_of_one_path_reads_that_path_not_each_of_its_characters(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # provenance.run("corpus/") read "c", "o", ..., and "/": the whole file system. Relative
+    # here, so that the old behaviour fails the test instead of walking from the root.
+    (tmp_path / "ab.txt").write_text(WIRE, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    report = provenance.run("ab.txt")
+    assert [c.doc.id for c in report.cleaned] == ["ab.txt"] and report.skipped == []
+    assert provenance.report_dict(report) == provenance.report_dict(provenance.scan("ab.txt"))
