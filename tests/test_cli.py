@@ -328,6 +328,15 @@ def test_clean_jsonl_on_stdout() -> None:
                                      for r in clean.removed]
 
 
+def test_clean_dedup_with_nothing_to_drop_names_no_missing_file(tmp_path: Path) -> None:
+    # It said "0 duplicates dropped, see .../dedup.json", a file written only when one is.
+    out = tmp_path / "dedup"
+    res = invoke("clean", SAMPLES / "iranfocus", "--out", out, "--dedup", "-q")
+    assert res.exit_code == 0, res.stderr
+    assert not (out / "dedup.json").exists() and "dedup.json" not in res.stderr
+    assert res.stderr.strip().endswith("(no duplicates dropped)")
+
+
 def test_clean_dedup_on_samples(tmp_path: Path) -> None:
     out = tmp_path / "dedup"
     res = invoke("clean", SAMPLES, "--out", out, "--dedup", "-q")
