@@ -36,6 +36,12 @@ def test_the_public_names_are_pinned() -> None:
         _ = provenance.no_such_name  # type: ignore[attr-defined]
 
 
+def test_dir_lists_the_lazy_names_before_their_first_use() -> None:
+    code = "import provenance; print(sorted(set(provenance.__all__) - set(dir(provenance))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_importing_the_package_loads_no_heavy_library() -> None:
     code = ("import sys, provenance; print(sorted(m for m in ('numpy', 'bs4', 'rapidfuzz', 'datasketch',"
             " 'provenance.pipeline') if m in sys.modules))")
