@@ -142,3 +142,21 @@ def test_run_of_one_path_reads_that_path_not_each_of_its_characters(tmp_path: Pa
     report = provenance.run("ab.txt")
     assert [c.doc.id for c in report.cleaned] == ["ab.txt"] and report.skipped == []
     assert provenance.report_dict(report) == provenance.report_dict(provenance.scan("ab.txt"))
+
+
+def test_a_text_over_the_record_limit_is_skipped_before_it_is_copied() -> None:
+    # A text of N characters was serialised and encoded (two more copies of it) before the limit.
+    import tracemalloc
+
+    big = "word " * 2_000_000  # 10 MB
+    config = Config(ingest=provenance.IngestConfig(max_record_bytes=1 << 20))
+    tracemalloc.start()
+    try:
+        report = provenance.scan(texts=[big, {"id": "b", "html": big}, WIRE], config=config)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [c.doc.id for c in report.cleaned] == ["texts#3"]
+    assert peak < len(big)
+    assert [s.reason for s in report.skipped] == [
+        "a field of 10,000,000 characters is over the record limit of 1,048,576 bytes"] * 2
