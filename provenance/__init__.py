@@ -48,6 +48,11 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def __dir__() -> list[str]:
+    """The lazy names too (``dir``, ``help`` and completion see the whole API before first use)."""
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "AddResult",
     "CheckReport",

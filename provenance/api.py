@@ -39,7 +39,7 @@ def scan(paths: PathLike | Iterable[PathLike] = (), *,
     Args:
         paths: files or folders (.txt, .html, .jsonl[.gz], .warc[.gz], .warc.wet[.gz]),
             or one of them; ``-`` is standard input.
-        texts: instead of paths, texts in memory: each a string, or a mapping with
+        texts: instead of paths, texts in memory (or one text): each a string, or a mapping with
             ``text`` (or ``html``) and optionally ``id``, ``outlet``, ``date``
             (ISO or any form a JSON Lines file may hold), ``url``, ``title``; checked
             as a JSON Lines line is, ids become ``texts#ID``.
@@ -59,10 +59,14 @@ def scan(paths: PathLike | Iterable[PathLike] = (), *,
     from .errors import ConfigError
 
     progress = progress or _noop
+    if isinstance(paths, (bytes, bytearray)) or isinstance(texts, (bytes, bytearray)):
+        raise ConfigError("scan takes str paths and texts, not bytes: decode them first")
     listed = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if texts is not None:
         if listed:
             raise ConfigError("scan takes paths or texts, not both")
+        if isinstance(texts, (str, Mapping)):  # one text (or record), not its characters (or keys)
+            texts = [texts]
         return pipeline.run_records(texts, config, progress, jobs)
     if not listed:
         raise ConfigError("scan needs paths (files or folders) or texts")
@@ -84,7 +88,7 @@ def report_json(report: Report) -> str:
 
 
 def open_index(spec: PathLike, *, create: bool = False) -> IndexStore:
-    """Open a stored index: a SQLite file path or a ``redis://`` URL (see ``store_open.open_store``).
+    """Open a stored index: a SQLite file path or a ``redis://`` URL (see ``index.backends.open_store``).
 
     Close it with ``.close()`` (or ``contextlib.closing``).
     """

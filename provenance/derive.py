@@ -76,15 +76,16 @@ class Fingerprints:
     weight: np.ndarray  # 1, or ``derive_quote_weight`` inside quoted speech
     bounds: np.ndarray  # document i's fingerprints are rows bounds[i]:bounds[i + 1]
     total: np.ndarray  # each document's total weight
-    plain: np.ndarray  # each document's fingerprints outside quotes (its narration)
+    plain: np.ndarray  # each document's narration: its fingerprints of weight 1 or more
 
     @classmethod
     def of(cls, signed: SignedBatch, quote_weight: float) -> Fingerprints:
         n = len(signed.doc_values)
         weight = np.where(signed.f_quoted, quote_weight, 1.0)
+        plain = weight >= 1.0  # narration as ``verify_derivations`` counts it: a quote weighed 1 is
         return cls(signed.f_hash, signed.f_start, weight, np.searchsorted(signed.f_doc, np.arange(n + 1)),
                    np.bincount(signed.f_doc, weights=weight, minlength=n),
-                   np.bincount(signed.f_doc, weights=~signed.f_quoted, minlength=n))
+                   np.bincount(signed.f_doc, weights=plain, minlength=n))
 
     def rows(self, i: int) -> slice:
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
@@ -242,20 +243,20 @@ def verify_derivations(fp: Fingerprints, pairs: np.ndarray, config: Config,
     if not len(pairs):
         return out
     left, right = pairs[:, 0], pairs[:, 1]
-    plain = fp.weight >= 1.0
     for first, last, pair, row_l, row_r in fp.shared(left, right):
         if progress is not None:
             progress(first)
         m = last - first
         a, b = left[first:last], right[first:last]
         count = np.bincount(pair, minlength=m)
+        w_l, w_r = fp.weight[row_l], fp.weight[row_r]  # the chunk's rows only: no corpus-sized mask
         with np.errstate(divide="ignore", invalid="ignore"):
-            a_in_b = np.bincount(pair, weights=fp.weight[row_l], minlength=m) / fp.total[a]
-            b_in_a = np.bincount(pair, weights=fp.weight[row_r], minlength=m) / fp.total[b]
+            a_in_b = np.bincount(pair, weights=w_l, minlength=m) / fp.total[a]
+            b_in_a = np.bincount(pair, weights=w_r, minlength=m) / fp.total[b]
             a_is_copy = a_in_b >= b_in_a
             narration = np.where(a_is_copy,
-                                 np.bincount(pair, weights=plain[row_l], minlength=m) / fp.plain[a],
-                                 np.bincount(pair, weights=plain[row_r], minlength=m) / fp.plain[b])
+                                 np.bincount(pair, weights=w_l >= 1.0, minlength=m) / fp.plain[a],
+                                 np.bincount(pair, weights=w_r >= 1.0, minlength=m) / fp.plain[b])
         narration[np.where(a_is_copy, fp.plain[a], fp.plain[b]) == 0] = 0.0
         keep = ((count >= cfg.derive_min_shared) & (fp.total[a] > 0) & (fp.total[b] > 0)  # else a name
                 & (np.maximum(a_in_b, b_in_a) >= cfg.derive_partially)
@@ -325,6 +326,8 @@ def align(cleaned: Sequence[CleanDoc], fp: Fingerprints, derivations: Sequence[D
     totals, quoted = sents.histograms(np.unique(copy))
     found: list[list[SentencePair]] = [[] for _ in derivations]
     for first, _, pair, row_c, row_s in fp.shared(copy, source):
+        if not len(pair):  # no pair of this chunk shares a fingerprint (derive_min_shared 0)
+            continue
         c_sent, s_sent = sents.of_rows(row_c), sents.of_rows(row_s)
         code = pair * len(sents.starts) + c_sent
         run, slot, hits = np.unique(code, return_inverse=True, return_counts=True)

@@ -44,10 +44,16 @@ def read_records(records: Iterable[str | Mapping[str, object]],
                 record = {"text": record}
             if not isinstance(record, Mapping):
                 raise InputError(where, f"expected a text or a mapping, got {type(record).__name__}")
+            longest = max((len(v) for v in record.values() if isinstance(v, str)), default=0)
+            if longest > cfg.max_record_bytes:  # a character is a byte or more: not copied to find out
+                raise InputError(where, f"a field of {longest:,} characters is over the record limit of"
+                                        f" {cfg.max_record_bytes:,} bytes")
             try:
                 line = json.dumps(dict(record), ensure_ascii=False).encode("utf-8")
             except (TypeError, ValueError) as exc:
                 raise InputError(where, f"not a JSON-like record: {exc}") from exc
+            except RecursionError as exc:  # as a JSON Lines line nested too deeply is
+                raise InputError(where, "not a JSON-like record: nested too deeply") from exc
             if len(line) > cfg.max_record_bytes:
                 raise InputError(where, f"record of {len(line):,} bytes is over the limit of"
                                         f" {cfg.max_record_bytes:,}")

@@ -302,7 +302,7 @@ def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
         A ``Report``; render it with ``provenance.render.report``.
     """
     config = config or Config()
-    paths = list(paths)
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)  # one path, not its letters
     jobs = jobs or default_jobs()
     cleaned, skipped, signed = clean_and_sign(paths, config, progress, jobs)
     groups, matches, derivations, families = find(cleaned, config, progress, jobs, signed)

@@ -304,7 +304,7 @@ def _batch_words(joined: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.nda
     hashes = np.empty(len(starts), dtype=np.uint32)
     other = np.zeros(len(starts), dtype=bool)  # words with a non-ASCII character
     high = np.flatnonzero(codes >= 128)
-    if len(high):
+    if len(high) and len(starts):  # non-ASCII characters but no word at all: nothing to mark
         word = np.searchsorted(starts, high, "right") - 1
         inside = (word >= 0) & (high < ends[np.maximum(word, 0)])
         other[word[inside]] = True

@@ -36,6 +36,12 @@ def test_the_public_names_are_pinned() -> None:
         _ = provenance.no_such_name  # type: ignore[attr-defined]
 
 
+def test_dir_lists_the_lazy_names_before_their_first_use() -> None:
+    code = "import provenance; print(sorted(set(provenance.__all__) - set(dir(provenance))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_importing_the_package_loads_no_heavy_library() -> None:
     code = ("import sys, provenance; print(sorted(m for m in ('numpy', 'bs4', 'rapidfuzz', 'datasketch',"
             " 'provenance.pipeline') if m in sys.modules))")
@@ -103,3 +109,54 @@ def test_an_index_built_and_checked_through_the_api(tmp_path: Path) -> None:
     fresh.write_text(WIRE, encoding="utf-8")
     passed = provenance.check(fresh.parent, index)
     assert passed.verdict.passed and not passed.findings
+
+
+def test_one_text_or_record_is_one_document_not_its_characters_or_keys() -> None:
+    # A str is iterable: texts="..." made a document of each character, texts={...} one of each key.
+    assert [c.text for c in provenance.scan(texts=WIRE).cleaned] == [WIRE]
+    [doc] = provenance.scan(texts={"id": "wire", "text": WIRE, "outlet": "PA"}).cleaned
+    assert (doc.doc.id, doc.doc.outlet, doc.text) == ("texts#wire", "Press Association", WIRE)
+    with pytest.raises(ConfigError, match="not bytes"):
+        provenance.scan(texts=WIRE.encode())  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="not bytes"):
+        provenance.scan(str(SAMPLES).encode())  # type: ignore[arg-type]
+
+
+def test_a_record_nested_too_deeply_is_skipped_not_fatal() -> None:
+    # json.dumps raised RecursionError out of scan; a JSON Lines line this deep is skipped.
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    report = provenance.scan(texts=[{"text": WIRE, "meta": deep}, WIRE[:150]])
+    assert [c.doc.id for c in report.cleaned] == ["texts#2"]
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        ("texts#1", "not a JSON-like record: nested too deeply")]
+
+
+def test_run_of_one_path_reads_that_path_not_each_of_its_characters(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # provenance.run("corpus/") read "c", "o", ..., and "/": the whole file system. Relative
+    # here, so that the old behaviour fails the test instead of walking from the root.
+    (tmp_path / "ab.txt").write_text(WIRE, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    report = provenance.run("ab.txt")
+    assert [c.doc.id for c in report.cleaned] == ["ab.txt"] and report.skipped == []
+    assert provenance.report_dict(report) == provenance.report_dict(provenance.scan("ab.txt"))
+
+
+def test_a_text_over_the_record_limit_is_skipped_before_it_is_copied() -> None:
+    # A text of N characters was serialised and encoded (two more copies of it) before the limit.
+    import tracemalloc
+
+    big = "word " * 2_000_000  # 10 MB
+    config = Config(ingest=provenance.IngestConfig(max_record_bytes=1 << 20))
+    tracemalloc.start()
+    try:
+        report = provenance.scan(texts=[big, {"id": "b", "html": big}, WIRE], config=config)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [c.doc.id for c in report.cleaned] == ["texts#3"]
+    assert peak < len(big)
+    assert [s.reason for s in report.skipped] == [
+        "a field of 10,000,000 characters is over the record limit of 1,048,576 bytes"] * 2

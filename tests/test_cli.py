@@ -328,6 +328,15 @@ def test_clean_jsonl_on_stdout() -> None:
                                      for r in clean.removed]
 
 
+def test_clean_dedup_with_nothing_to_drop_names_no_missing_file(tmp_path: Path) -> None:
+    # It said "0 duplicates dropped, see .../dedup.json", a file written only when one is.
+    out = tmp_path / "dedup"
+    res = invoke("clean", SAMPLES / "iranfocus", "--out", out, "--dedup", "-q")
+    assert res.exit_code == 0, res.stderr
+    assert not (out / "dedup.json").exists() and "dedup.json" not in res.stderr
+    assert res.stderr.strip().endswith("(no duplicates dropped)")
+
+
 def test_clean_dedup_on_samples(tmp_path: Path) -> None:
     out = tmp_path / "dedup"
     res = invoke("clean", SAMPLES, "--out", out, "--dedup", "-q")
@@ -567,6 +576,22 @@ def test_the_version_has_one_source() -> None:
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'dynamic = ["version"]' in text and 'version = { attr = "provenance.version.__version__" }' in text
     assert version("provenance") == provenance.__version__
+
+
+def test_the_wheel_lists_every_subpackage_and_data_file() -> None:
+    """setuptools is given the packages by name: a subpackage (or data file) left out of
+    pyproject.toml would be missing from the wheel while every test run from the checkout passes."""
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11 on
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    package = ROOT / "provenance"
+    found = {".".join(("provenance", *p.parent.relative_to(package).parts)) for p in package.rglob("__init__.py")}
+    assert set(setup["packages"]) == found
+    globs = setup["package-data"]["provenance"]
+    data = [p.relative_to(package).as_posix() for p in package.rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts]
+    assert data and [d for d in data if not any(fnmatch.fnmatch(d, g) for g in globs)] == []
 
 
 def test_the_command_starts_without_the_heavy_libraries() -> None:

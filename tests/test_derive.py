@@ -114,3 +114,9 @@ def test_shared_fingerprints_of_many_pairs_are_each_pairs_intersection(
         ra, rb = fp.rows(a), fp.rows(b)
         _, at_a, at_b = np.intersect1d(fp.hash[ra], fp.hash[rb], assume_unique=True, return_indices=True)
         assert got[k] == {(ra.start + x, rb.start + y) for x, y in zip(at_a.tolist(), at_b.tolist(), strict=True)}
+
+
+def test_a_batch_of_texts_with_no_word_but_non_ascii_characters_signs_to_nothing() -> None:
+    # A corpus of one file holding only "— …" crashed the scan (IndexError in _batch_words).
+    batch = sign_texts(["— …", "«»", ""], SignConfig())
+    assert len(batch.f_hash) == 0 and batch.doc_words.tolist() == [0, 0, 0]

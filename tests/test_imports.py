@@ -16,18 +16,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "provenance"
 KNOWN_CYCLES: set[frozenset[str]] = set()
 
 
-def _module_name(file: Path) -> str:
-    parts = ["provenance", *file.relative_to(PACKAGE).with_suffix("").parts]
+def _module_name(file: Path, package: Path = PACKAGE) -> str:
+    parts = ["provenance", *file.relative_to(package).with_suffix("").parts]
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _edges() -> dict[str, set[str]]:
+def _edges(package_dir: Path = PACKAGE) -> dict[str, set[str]]:
     """Module -> the modules of the package it imports (a subpackage's ``__init__`` counts as
     the subpackage; ``from .. import name`` as the module ``name`` when there is one)."""
-    modules = {_module_name(f) for f in PACKAGE.rglob("*.py")}
+    modules = {_module_name(f, package_dir) for f in package_dir.rglob("*.py")}
     edges: dict[str, set[str]] = {}
-    for file in sorted(PACKAGE.rglob("*.py")):
-        name = _module_name(file)
+    for file in sorted(package_dir.rglob("*.py")):
+        name = _module_name(file, package_dir)
         package = name if file.stem == "__init__" else name.rpartition(".")[0]
         found = edges.setdefault(name, set())
         for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
@@ -43,7 +43,9 @@ def _edges() -> dict[str, set[str]]:
                 named = [t for t in subs if t in modules]
                 found.update(named or [target])
             elif isinstance(node, ast.Import):
-                found.update(a.name for a in node.names if a.name.startswith("provenance."))
+                # ``import provenance`` too: its lazy names (``provenance.scan``) are the API layer's
+                found.update(a.name for a in node.names
+                             if a.name == "provenance" or a.name.startswith("provenance."))
         found.discard(name)
     return edges
 
@@ -56,7 +58,7 @@ def test_no_two_modules_import_each_other() -> None:
 
 
 def test_the_cli_modules_and_the_pool_import_no_stage_back() -> None:
-    """cli_index shares the CLI's pieces through cli_common, not cli; the worker pool
+    """cli.index shares the CLI's pieces through cli.common, not cli; the worker pool
     (parallel) runs the stages' functions and is never imported back by match."""
     edges = _edges()
     assert "provenance.cli" not in edges["provenance.cli.index"]
@@ -94,6 +96,26 @@ LAYERS = [
 def test_every_module_has_a_layer() -> None:
     placed = {m for layer in LAYERS for m in layer}
     assert set(_edges()) == placed
+
+
+def test_each_form_of_import_is_an_edge(tmp_path: Path) -> None:
+    # The layer test sees an upward import only if ``_edges`` does, whatever its form.
+    pkg = tmp_path / "provenance"
+    (pkg / "sub").mkdir(parents=True)
+    for name in ("__init__", "low", "high", "sub/__init__", "sub/deep"):
+        (pkg / f"{name}.py").write_text("")
+    forms = {
+        "from .high import f": "provenance.high", "from . import high": "provenance.high",
+        "from provenance import high": "provenance.high", "from provenance.high import f": "provenance.high",
+        "import provenance.high": "provenance.high", "import provenance.high as h": "provenance.high",
+        "import provenance": "provenance", "from provenance import scan": "provenance",
+        "from .sub.deep import g": "provenance.sub.deep", "from .sub import deep": "provenance.sub.deep",
+    }
+    for statement, target in forms.items():
+        (pkg / "low.py").write_text(f"def later():\n    {statement}\n")
+        assert _edges(pkg)["provenance.low"] == {target}, statement
+    (pkg / "sub" / "deep.py").write_text("from .. import high\nfrom ..low import x\n")
+    assert _edges(pkg)["provenance.sub.deep"] == {"provenance.high", "provenance.low"}
 
 
 def test_every_import_points_down_the_stack() -> None:

@@ -154,8 +154,13 @@ def test_mismatched_threshold_and_cleaning_version_in_the_library(store_spec: st
     store = open_store(store_spec)
     current = CleanConfig().version
     try:
-        with pytest.raises(ConfigError, match=rf"clean.version: index '{current}', requested '99'"):
+        with pytest.raises(ConfigError, match=rf"clean.version: index '{current}', requested '99'") as info:
             ensure_params(store, Config(clean=CleanConfig(version="99")))
+        # no option sets the cleaner's version: the message does not send the caller to look for one
+        assert "Leave those options out" not in str(info.value)
+        assert "Rebuild the index with this version of provenance" in str(info.value)
+        with pytest.raises(ConfigError, match="Leave those options out") as info:
+            ensure_params(store, Config(clean=CleanConfig(version="99"), sign=SignConfig(seed=7)))
         result = invoke("index", "add", str(corpus_dir), "--index", store_spec, "--threshold", "0.7")
         assert result.exit_code == 2
         assert "match.doc_threshold: index 0.5, requested 0.7" in result.stderr

@@ -250,7 +250,7 @@ def clean_cmd(
                          jsonl=fmt is CleanFormat.jsonl)
             sys.stderr.write(f"wrote {len(survivors)} cleaned documents to {out}"
                              + (f" ({len(dropped)} duplicates dropped, see {out / 'dedup.json'})"
-                                if dedup else "") + "\n")
+                                if dropped else " (no duplicates dropped)" if dedup else "") + "\n")
     except ProvenanceError as exc:
         raise _fail(str(exc)) from exc
 

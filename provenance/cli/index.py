@@ -270,6 +270,6 @@ def _render(fmt: str, result: CheckReport) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``index`` and ``check`` to the main app (called from ``provenance/cli.py``)."""
+    """Add ``index`` and ``check`` to the main app (called from ``cli/app.py``)."""
     app.add_typer(index_app, name="index")
     app.command("check")(check_cmd)

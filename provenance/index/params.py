@@ -82,9 +82,15 @@ def ensure_params(store: IndexStore, config: Config) -> dict[str, Any]:
     stored = store.params()
     diffs = param_differences(stored, index_params(config))
     if diffs:
+        # what no option sets: the cleaner's version, MinHash's kind, settings an older index lacks
+        fixed = {"clean.version", "sign.minhash", "sign.dtype", *(f"clean.{k}" for k in _CLEAN_SETTINGS
+                                                                  if k not in stored.get("clean", {}))}
+        if all(d.split(":")[0] in fixed for d in diffs):
+            remedy = "Rebuild the index with this version of provenance:"
+        else:
+            remedy = "Leave those options out to use the index's, or rebuild the index with"
         raise ConfigError(f"the index {store.spec} was built with other parameters: " + "; ".join(diffs)
-                          + ". Leave those options out to use the index's, or rebuild the index with"
-                          " `provenance index build ... --force`")
+                          + f". {remedy} `provenance index build ... --force`")
     return stored
 
 

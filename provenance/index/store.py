@@ -1,7 +1,7 @@
 """A stored index of a corpus: documents, signatures and LSH band keys.
 
 ``open_store(spec)`` opens one: a file path is an SQLite index (the embedded
-default), a ``redis://`` URL a Redis one (``store_redis``). Both hold, for
+default), a ``redis://`` URL a Redis one (``redis_store``). Both hold, for
 every document, its id, outlet, url, date, the sha256 of its cleaned text,
 its metadata (the report's document entry plus the kept spans), the cleaned
 text (zlib), the MinHash values of the document and of its passages (numpy
@@ -16,8 +16,8 @@ templates together with the new files' by reading only the rows of the new
 files' own lines.
 
 This module holds what both backends share: the records an index stores, the
-``IndexStore`` protocol, band keys and array codecs. ``store_open.open_store`` picks
-the backend; ``store_sqlite`` and ``store_redis`` implement it.
+``IndexStore`` protocol, band keys and array codecs. ``backends.open_store`` picks
+the backend; ``sqlite`` and ``redis_store`` implement it.
 """
 
 from __future__ import annotations

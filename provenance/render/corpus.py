@@ -31,8 +31,8 @@ def write_corpus(out: Path, survivors: list[CleanDoc], skipped: list[Skipped],
         entries = []
         for c in survivors:
             rel = safe_relpath(c.doc.id, taken)
-            audit_rel = rel[: -len(".txt")] + ".audit.json"
-            taken.add(audit_rel.lower())
+            # beside the text, unless an earlier id made a folder of that name ("x.audit.json/y")
+            audit_rel = safe_relpath(rel[: -len(".txt")], taken, ".audit.json")
             folder.write(rel, c.text)
             audit = document_dict(c)
             audit["removed_text"] = [c.doc.text[r.start:r.end] for r in c.removed]

@@ -161,6 +161,13 @@ def stop() -> None:
                 if worker.exitcode is None:
                     worker.kill()
                     worker.join(STOP_SECONDS)
+        # A worker stopped halfway through sending a result leaves the pool's thread reading
+        # the rest of it for ever: the write end this process holds is the last one open, and
+        # closing it ends that read (EOF; the pool counts as broken, as it is).
+        writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
+        if workers and writer is not None:
+            with contextlib.suppress(OSError):
+                writer.close()
     # Quick now that the workers are gone; and waiting for the pool's own thread to end is
     # what keeps 3.11's exit hook from writing to its closed wakeup pipe (EBADF at exit).
     shutdown()
