@@ -32,6 +32,7 @@ import numpy as np
 
 from .bands import band_keys, banding
 from .config import MatchConfig, SignConfig
+from .diskarray import Appender, columns, load, save, take
 from .sign import DocSignature, PassageRows, SignedBatch
 
 #: Signatures as rows: an array, or passages' rows that read whole documents' from theirs.
@@ -39,6 +40,10 @@ Rows = np.ndarray | PassageRows
 
 #: ``progress(bands done, bands)``.
 BandProgress = Callable[[int, int], None]
+
+
+#: Bytes of widened values ``equal_rows`` keys at a time (a million whole signatures would take 1 GB).
+KEY_ROWS_BYTES = 64 << 20
 
 
 def equal_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -50,7 +55,10 @@ def equal_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     keys are compared value by value, so a hash collision never makes a
     candidate.
     """
-    keys = band_keys(rows, 1, rows.shape[1])[:, 0]
+    keys = np.empty(len(rows), dtype=np.int64)
+    step = max(1, KEY_ROWS_BYTES // max(1, 8 * rows.shape[1]))  # band_keys widens each value to 8 bytes
+    for lo in range(0, len(rows), step):
+        keys[lo:lo + step] = band_keys(rows[lo:lo + step], 1, rows.shape[1])[:, 0]
     order = np.argsort(keys)  # not stable (twice as fast): row order is restored in groups below
     sorted_keys = keys[order]
     same = sorted_keys[1:] == sorted_keys[:-1]
@@ -86,7 +94,7 @@ def _agreeing(values: Rows, pairs: np.ndarray, min_agree: int) -> np.ndarray:
 
 
 #: Pairs compared at once by ``_agreeing``.
-AGREE_CHUNK = 1 << 16
+AGREE_CHUNK = 1 << 14
 
 
 def band_pairs(values: Rows, b: int, r: int, cap: int,
@@ -266,11 +274,11 @@ def _columns(values: Rows, lo: int, hi: int) -> np.ndarray:
     """Columns ``lo:hi`` of every row, C-contiguous."""
     if isinstance(values, PassageRows):
         return values.columns(lo, hi)
-    return np.ascontiguousarray(values[:, lo:hi])
+    return columns(values, lo, hi)  # a worker's mapped file is read a piece at a time
 
 
 def _take(values: Rows, rows: np.ndarray) -> np.ndarray:
-    return values.take(rows) if isinstance(values, PassageRows) else values[rows]
+    return values.take(rows) if isinstance(values, PassageRows) else take(values, rows)
 
 
 def document_pairs(values: np.ndarray, words: np.ndarray, match: MatchConfig,
@@ -309,10 +317,28 @@ def _kept(values: Rows, mask: np.ndarray, bands: tuple[int, int], match: MatchCo
         return band_pairs(values, *bands, match.max_candidates_per_item, owner=owner, min_agree=agree,
                           progress=progress, jobs=jobs, crowd=crowd)
     keep = np.flatnonzero(mask)
-    rows = values.subset(keep) if isinstance(values, PassageRows) else values[keep]
-    pairs = band_pairs(rows, *bands, match.max_candidates_per_item,
-                       owner=None if owner is None else owner[keep], min_agree=agree, progress=progress,
-                       jobs=jobs, crowd=crowd)
+    scratch = None
+    if isinstance(values, PassageRows):
+        rows: Rows = values.subset(keep)
+    elif jobs > 1 and len(keep) >= PARALLEL_ROWS:
+        # the workers read the rows from a file: written here a piece at a time, never copied whole
+        from .spill import SpillDir
+
+        scratch = SpillDir()
+        out = Appender(os.path.join(scratch.path, "rows.bin"), values.dtype, values.shape[1:])
+        for lo in range(0, len(keep), 1 << 16):
+            out.add(values[keep[lo:lo + (1 << 16)]])
+        rows = out.open()
+    else:
+        rows = values[keep]
+    try:
+        pairs = band_pairs(rows, *bands, match.max_candidates_per_item,
+                           owner=None if owner is None else owner[keep], min_agree=agree, progress=progress,
+                           jobs=jobs, crowd=crowd)
+    finally:
+        del rows
+        if scratch is not None:
+            scratch.close()
     return keep[pairs] if len(pairs) else pairs
 
 
@@ -386,7 +412,7 @@ def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: i
         if isinstance(values, PassageRows):
             values.save(tmp)
         else:
-            np.save(os.path.join(tmp, "values.npy"), values)
+            save(tmp, "values", values, band_major=True)  # each worker reads its bands' columns only
         if owner is not None:
             np.save(os.path.join(tmp, "owner.npy"), owner)
         work = ((_bands_share, tmp, lo, hi, r, cap, owner is not None, min_agree, crowd) for lo, hi in ranges)
@@ -403,8 +429,8 @@ def _bands_share(folder: str, lo: int, hi: int, r: int, cap: int, has_owner: boo
                  min_agree: int, crowd: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Worker: ``band_range`` over the arrays ``band_pairs_parallel`` saved."""
     values: np.ndarray | PassageRows
-    if os.path.exists(os.path.join(folder, "values.npy")):
-        values = np.load(os.path.join(folder, "values.npy"), mmap_mode="r")
+    if any(os.path.exists(os.path.join(folder, f"values.{kind}")) for kind in ("npy", "bin")):
+        values = load(folder, "values")
     else:
         values = PassageRows.load(folder)
     owner = np.load(os.path.join(folder, "owner.npy"), mmap_mode="r") if has_owner else None
