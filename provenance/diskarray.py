@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from .spill import SpillDir
+
 #: Rows read at a time by the chunked readers (bounded by bytes, see ``_step``).
 CHUNK_BYTES = 32 << 20
 
@@ -211,8 +213,6 @@ class Buckets:
         self._files: list[Appender] = []
         self._folder: Any = None
         if count > 1:
-            from .spill import SpillDir  # spill reads records' text fields; kept out of the import
-
             self._folder = SpillDir()
             self._files = [Appender(os.path.join(self._folder.path, f"bucket-{k}"), self.dtype)
                            for k in range(count)]
@@ -233,8 +233,10 @@ class Buckets:
             elif len(values):
                 self._files[0].add(values)
             return
+        small = np.uint8 if self.count <= 1 << 8 else np.uint16 if self.count <= 1 << 16 else np.int64
+        bucket = bucket.astype(small)  # numpy sorts 8- and 16-bit integers by radix: linear
         order = np.argsort(bucket, kind="stable")
-        bounds = np.searchsorted(bucket[order], np.arange(self.count + 1))
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(bucket, minlength=self.count))])
         values = values[order]
         for k in np.flatnonzero(np.diff(bounds)).tolist():
             self._files[k].add(values[bounds[k]:bounds[k + 1]])

@@ -24,7 +24,6 @@ are paired, and a bucket of ``s`` items costs at most ``cap * s`` pairs.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 
@@ -33,7 +32,9 @@ import numpy as np
 from .bands import band_keys, banding
 from .config import MatchConfig, SignConfig
 from .diskarray import Appender, columns, load, save, take
+from .memory import release_free_memory
 from .sign import DocSignature, PassageRows, SignedBatch
+from .spill import SpillDir
 
 #: Signatures as rows: an array, or passages' rows that read whole documents' from theirs.
 Rows = np.ndarray | PassageRows
@@ -43,7 +44,7 @@ BandProgress = Callable[[int, int], None]
 
 
 #: Bytes of widened values ``equal_rows`` keys at a time (a million whole signatures would take 1 GB).
-KEY_ROWS_BYTES = 64 << 20
+KEY_ROWS_BYTES = 16 << 20
 
 
 def equal_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -143,6 +144,10 @@ def band_pairs(values: Rows, b: int, r: int, cap: int,
     return found[np.lexsort((found[:, 1], found[:, 0]))]
 
 
+#: Pairs ``band_range`` lets pile up before it filters and caps them (at least: twice those found).
+PENDING_PAIRS = 1 << 20
+
+
 #: Rows from which ``band_pairs`` shares its bands out among processes.
 PARALLEL_ROWS = 200_000
 
@@ -175,23 +180,41 @@ def band_range(values: Rows, lo: int, hi: int, r: int, cap: int,
                 crowds.append(np.stack([np.full(z - a, (band << 32) | k, dtype=np.int64),
                                         order[a:z].astype(np.int64)], axis=1))
             starts, ends, sizes = starts[~crowded], ends[~crowded], sizes[~crowded]
-        first = np.repeat(starts, sizes)
-        pos = first + (np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes))
-        take = np.minimum(pos - first, cap)  # pair each member with up to cap members before it
-        total = int(take.sum())
-        later = np.repeat(order[pos], take)
-        step = np.arange(total) - np.repeat(np.cumsum(take) - take, take)
-        earlier = order[np.repeat(first, take) + step]
-        pairs = np.stack([earlier, later], axis=1).astype(np.int64)
-        if owner is not None:
-            pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]]
-        pending.append(pairs)
-        waiting += len(pairs)
-        if waiting > max(1 << 22, 2 * len(found)):
-            found = _merge(found, pending, values, min_agree, n, cap)
-            pending, waiting = [], 0
+        # a slice of the buckets at a time: a band of a million documents' passages makes tens of millions
+        made = np.cumsum(np.where(sizes - 1 <= cap, sizes * (sizes - 1) // 2,
+                                  cap * (cap + 1) // 2 + (sizes - 1 - cap) * cap))
+        a = 0
+        while a < len(starts):
+            b = max(a + 1, int(np.searchsorted(made, (made[a - 1] if a else 0) + SLICE_PAIRS, "right")))
+            pairs = _bucket_pairs(order, starts[a:b], sizes[a:b], cap)
+            if owner is not None:
+                pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]]
+            pending.append(pairs)
+            waiting += len(pairs)
+            if waiting > max(PENDING_PAIRS, 2 * len(found)):
+                found = _merge(found, pending, values, min_agree, n, cap)
+                pending, waiting = [], 0
+            a = b
+        release_free_memory()  # a band's arrays, freed, would otherwise stay with the process
     return (_merge(found, pending, values, min_agree, n, cap),
             np.concatenate(crowds) if crowds else np.empty((0, 2), dtype=np.int64))
+
+
+#: Pairs ``band_range`` makes at a time from one band's buckets.
+SLICE_PAIRS = 1 << 21
+
+
+def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, cap: int) -> np.ndarray:
+    """Pairs ``(earlier, later)`` of the buckets ``order[start:start + size]``: each member
+    with up to ``cap`` members before it."""
+    first = np.repeat(starts, sizes)
+    pos = first + (np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes))
+    take = np.minimum(pos - first, cap)
+    total = int(take.sum())
+    later = np.repeat(order[pos], take)
+    step = np.arange(total) - np.repeat(np.cumsum(take) - take, take)
+    earlier = order[np.repeat(first, take) + step]
+    return np.stack([earlier, later], axis=1).astype(np.int64)
 
 
 def families(crowds: np.ndarray, owner: np.ndarray | None = None) -> np.ndarray:
@@ -322,8 +345,6 @@ def _kept(values: Rows, mask: np.ndarray, bands: tuple[int, int], match: MatchCo
         rows: Rows = values.subset(keep)
     elif jobs > 1 and len(keep) >= PARALLEL_ROWS:
         # the workers read the rows from a file: written here a piece at a time, never copied whole
-        from .spill import SpillDir
-
         scratch = SpillDir()
         out = Appender(os.path.join(scratch.path, "rows.bin"), values.dtype, values.shape[1:])
         for lo in range(0, len(keep), 1 << 16):
@@ -396,9 +417,11 @@ def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: i
                         crowd: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``band_range`` over shares of the ``b`` bands in ``jobs`` processes, capped per share.
 
-    The arrays go to the workers through ``.npy`` files in a temporary
-    folder, read there memory-mapped, rather than pickled once per share.
-    The pool is ``parallel``'s (imported here: it sits above the stages).
+    The arrays go to the workers through files in a folder of the run's own
+    (``spill.SpillDir``: removed at the end, or by the next run if this one
+    is killed), read there a piece at a time (``diskarray``), rather than
+    pickled once per share. The pool is ``parallel``'s (imported here: it
+    sits above the stages).
     """
     from .parallel import _run, ordered_map
 
@@ -408,7 +431,9 @@ def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: i
     parts = []
     if progress is not None:
         progress(0, b)
-    with tempfile.TemporaryDirectory(prefix="provenance-bands-") as tmp:
+    scratch = SpillDir()  # removed below, or by the next run if this one is killed
+    try:
+        tmp = scratch.path
         if isinstance(values, PassageRows):
             values.save(tmp)
         else:
@@ -420,6 +445,8 @@ def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: i
             parts.append(part)
             if progress is not None:
                 progress(hi, b)
+    finally:
+        scratch.close()
     empty = np.empty((0, 2), dtype=np.int64)
     return (np.concatenate([p[0] for p in parts]) if parts else empty,
             np.concatenate([p[1] for p in parts]) if parts else empty)
