@@ -118,6 +118,11 @@ GROUP = 4
 GROUPED = "band_major"
 
 
+def band_major(array: np.ndarray) -> bool:
+    """``array`` is a mapped file with a band-major copy (``load``)."""
+    return is_mapped(array) and getattr(array, GROUPED, None) is not None
+
+
 def _pwrite_all(fd: int, data: memoryview, at: int) -> None:
     done = 0
     while done < len(data):

@@ -31,7 +31,7 @@ import numpy as np
 
 from .bands import band_keys, banding
 from .config import MatchConfig, SignConfig
-from .diskarray import Appender, columns, load, save, take
+from .diskarray import GROUP, Appender, band_major, columns, load, save, take
 from .memory import release_free_memory
 from .sign import DocSignature, PassageRows, SignedBatch
 from .spill import SpillDir
@@ -86,6 +86,8 @@ def _agreeing(values: Rows, pairs: np.ndarray, min_agree: int) -> np.ndarray:
     """The pairs whose signatures hold at least ``min_agree`` equal hash values."""
     if min_agree <= 0 or not len(pairs):
         return pairs
+    if _in_files(values):
+        return _agreeing_by_columns(values, pairs, min_agree)
     keep = np.empty(len(pairs), dtype=bool)
     for lo in range(0, len(pairs), AGREE_CHUNK):  # bounded memory on huge bands
         chunk = pairs[lo:lo + AGREE_CHUNK]
@@ -96,6 +98,38 @@ def _agreeing(values: Rows, pairs: np.ndarray, min_agree: int) -> np.ndarray:
 
 #: Pairs compared at once by ``_agreeing``.
 AGREE_CHUNK = 1 << 14
+
+
+def _in_files(values: Rows) -> bool:
+    """The values are files with a band-major copy (an LSH worker's: ``diskarray.save``)."""
+    if isinstance(values, PassageRows):
+        return band_major(values.base) and (band_major(values.own) or not len(values.own))
+    return band_major(values)
+
+
+def _agreeing_by_columns(values: Rows, pairs: np.ndarray, min_agree: int) -> np.ndarray:
+    """``_agreeing`` over values in files: the equal values of every pair counted a group of
+    columns at a time, each group read once from the band-major copy (a pair's two rows,
+    gathered through a memory map, would map far more than the rows: the kernel maps the
+    pages around each); a pair is settled as soon as it reaches ``min_agree``, or can no
+    longer."""
+    k = values.shape[1]
+    alive = np.arange(len(pairs))
+    equal = np.zeros(len(pairs), dtype=np.int64)
+    keep = np.zeros(len(pairs), dtype=bool)
+    for lo in range(0, k, GROUP):
+        hi = min(k, lo + GROUP)
+        cols = _columns(values, lo, hi)
+        for a in range(0, len(alive), 1 << 20):
+            at = alive[a:a + (1 << 20)]
+            equal[at] += np.count_nonzero(cols[pairs[at, 0]] == cols[pairs[at, 1]], axis=1)
+        del cols
+        reached = equal[alive] >= min_agree
+        keep[alive[reached]] = True
+        alive = alive[~reached & (equal[alive] + (k - hi) >= min_agree)]
+        if not len(alive):
+            break
+    return pairs[keep]
 
 
 def band_pairs(values: Rows, b: int, r: int, cap: int,

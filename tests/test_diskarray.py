@@ -168,3 +168,25 @@ def test_a_band_major_copy_gives_the_columns_of_the_rows(tmp_path: Path, width: 
         at = np.array([5, 0, 2999, 5, 17])
         assert np.array_equal(take_columns(loaded, at, 1, 3), values[at, 1:3])
         assert np.array_equal(take(loaded, at), values[at])
+
+
+@pytest.mark.parametrize("min_agree", [1, 5, 9, 16])
+def test_agreement_counted_a_column_group_at_a_time_is_the_same(tmp_path: Path, min_agree: int) -> None:
+    from provenance.match import _agreeing, _in_files
+
+    rng = np.random.default_rng(min_agree)
+    base = rng.integers(0, 3, size=(40, 16), dtype=np.uint32)  # few values: many agree
+    whole = rng.random(90) < 0.3
+    base_row = np.sort(rng.integers(0, 40, size=90))
+    own = rng.integers(0, 3, size=(int((~whole).sum()), 16), dtype=np.uint32)
+    memory = PassageRows(base, base_row, whole, own)
+    memory.save(str(tmp_path))
+    files = PassageRows.load(str(tmp_path))
+    assert _in_files(files) and not _in_files(memory)
+    pairs = np.sort(rng.integers(0, 90, size=(500, 2)), axis=1)
+    assert np.array_equal(_agreeing(files, pairs, min_agree), _agreeing(memory, pairs, min_agree))
+    values = rng.integers(0, 3, size=(70, 13), dtype=np.uint32)
+    diskarray.save(str(tmp_path), "values", values, band_major=True)
+    loaded = diskarray.load(str(tmp_path), "values")
+    pairs = np.sort(rng.integers(0, 70, size=(300, 2)), axis=1)
+    assert np.array_equal(_agreeing(loaded, pairs, min_agree), _agreeing(values, pairs, min_agree))
