@@ -40,6 +40,7 @@ import numpy as np
 
 from .config import Config, MatchConfig, VerifyConfig
 from .records import CleanDoc, Derivation, SentencePair, Span
+from .runtime.diskarray import Buckets, chunks, rows
 from .sign import SignedBatch, run_starts, sorted_unique
 
 #: Sentence ends: . ! ? (and closing quotes) before white space (group 1), or a line break
@@ -158,6 +159,79 @@ def _hub_pairs(key: np.ndarray, starts: np.ndarray, sizes: np.ndarray, hub: np.n
     return out
 
 
+#: Reuse fingerprints grouped at a time (``_shared_counts``): more are split by hash into parts.
+REUSE_PART_ROWS = 1 << 23
+
+
+def _shared_counts(signed: SignedBatch, owner: np.ndarray, match: MatchConfig, min_share: float,
+                   hub: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Owner pairs (``owner * 2**32 + owner``, smaller first, ascending) that share fingerprints
+    held by ``reuse_max_df`` owners or fewer, with how many they share, kept at
+    ``reuse_min_shared`` and ``min_share`` (``reuse_candidates``); None when no fingerprint is shared.
+
+    The fingerprints (a million documents hold 170 million) are never sorted
+    all at once: they are split by the top bits of their hash into parts of
+    about ``REUSE_PART_ROWS`` (all owners of one fingerprint land in one part),
+    each part grouped on its own; the pairs each part makes are split again,
+    by owner, so each pair's counts from every part meet in one bucket, summed
+    there. Parts wait on disk (``diskarray.Buckets``). The result does not
+    depend on the number of parts.
+    """
+    total = len(signed.f_hash)
+    bits = max(0, int(np.ceil(np.log2(max(1, total / REUSE_PART_ROWS)))))
+    parts = 1 << bits
+    held_by = np.zeros(int(owner.max()) + 1, dtype=np.int64)  # fingerprints of each owner
+    made = 0
+    with Buckets(parts) as keys, Buckets(parts) as pairs:
+        # one fingerprint per owner: copies in one group count once, as one document does
+        for lo, hi in chunks(signed.f_hash):
+            key = rows(signed.f_hash, lo, hi).astype(np.int64)
+            key <<= 32
+            key |= owner[rows(signed.f_doc, lo, hi)]
+            keys.add(key, (key >> (64 - bits)) & (parts - 1) if bits else None)
+            del key
+        for part in range(parts):
+            key = keys.take(part)
+            key.sort()
+            distinct = run_starts(key)
+            if len(distinct) < len(key):
+                key = key[distinct]
+            del distinct
+            held_by += np.bincount(key & 0xFFFFFFFF, minlength=len(held_by))
+            starts = run_starts(key >> 32)  # the owners of one fingerprint stand together
+            sizes = np.diff(starts, append=len(key))
+            codes = (_hub_pairs(key, starts, sizes, hub, match.reuse_max_df)
+                     if hub is not None and hub.any() else [])
+            held = (sizes >= 2) & (sizes <= match.reuse_max_df)
+            starts, sizes = starts[held], sizes[held]
+            for size in range(2, match.reuse_max_df + 1):
+                at = starts[sizes == size]
+                if not len(at):
+                    continue
+                members = key[at[:, None] + np.arange(size)] & 0xFFFFFFFF
+                a, b = np.triu_indices(size, 1)
+                codes.append(members[:, a].ravel() * (1 << 32) + members[:, b].ravel())
+            del key, starts, sizes
+            for code in codes:
+                made += len(code)
+                pairs.add(code, (code >> 32) & (parts - 1) if bits else None)
+            del codes
+        if not made:
+            return None
+        kept_codes, kept_shared = [], []
+        for part in range(parts):
+            pair_codes, shared = sorted_unique(pairs.take(part))
+            smaller = np.minimum(held_by[pair_codes >> 32], held_by[pair_codes & 0xFFFFFFFF])
+            keep = (shared >= match.reuse_min_shared) & (shared >= min_share * smaller)
+            kept_codes.append(pair_codes[keep])
+            kept_shared.append(shared[keep])
+    pair_codes, shared = np.concatenate(kept_codes), np.concatenate(kept_shared)
+    if parts > 1:  # each part's pairs are ascending; the parts interleave
+        order = np.argsort(pair_codes, kind="stable")
+        pair_codes, shared = pair_codes[order], shared[order]
+    return pair_codes, shared
+
+
 def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig,
                      speaker: np.ndarray | None = None, min_share: float = 0.0,
                      hub: np.ndarray | None = None) -> np.ndarray:
@@ -181,34 +255,10 @@ def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig,
     n = len(signed.doc_values)
     if n < 2 or not len(signed.f_hash):
         return np.empty((0, 2), dtype=np.int64)
-    # one fingerprint per owner: copies in one group count once, as one document does. The
-    # arrays hold a fingerprint per 2 words of the corpus: every step works in place.
-    key = signed.f_hash.astype(np.int64)
-    key <<= 32
-    key |= owner[signed.f_doc]
-    key.sort()
-    distinct = run_starts(key)
-    if len(distinct) < len(key):
-        key = key[distinct]
-    starts = run_starts(key >> 32)  # the owners of one fingerprint stand together
-    sizes = np.diff(starts, append=len(key))
-    codes = _hub_pairs(key, starts, sizes, hub, match.reuse_max_df) if hub is not None and hub.any() else []
-    held = (sizes >= 2) & (sizes <= match.reuse_max_df)
-    starts, sizes = starts[held], sizes[held]
-    for size in range(2, match.reuse_max_df + 1):
-        at = starts[sizes == size]
-        if not len(at):
-            continue
-        members = key[at[:, None] + np.arange(size)] & 0xFFFFFFFF
-        a, b = np.triu_indices(size, 1)
-        codes.append(members[:, a].ravel() * (1 << 32) + members[:, b].ravel())
-    if not codes:
+    found = _shared_counts(signed, owner, match, min_share, hub)
+    if found is None:
         return np.empty((0, 2), dtype=np.int64)
-    pair_codes, shared = sorted_unique(np.concatenate(codes))
-    held_by = np.bincount(key & 0xFFFFFFFF, minlength=int(owner.max()) + 1)  # fingerprints of each owner
-    smaller = np.minimum(held_by[pair_codes >> 32], held_by[pair_codes & 0xFFFFFFFF])
-    keep = (shared >= match.reuse_min_shared) & (shared >= min_share * smaller)
-    pair_codes, shared = pair_codes[keep], shared[keep]
+    pair_codes, shared = found
     first, second = pair_codes >> 32, pair_codes & 0xFFFFFFFF
     # each owner keeps the candidates it shares most with (ties: the earlier owner)
     ranked = np.zeros(len(pair_codes), dtype=bool)

@@ -24,7 +24,6 @@ are paired, and a bucket of ``s`` items costs at most ``cap * s`` pairs.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 
@@ -32,6 +31,9 @@ import numpy as np
 
 from .bands import band_keys, banding
 from .config import MatchConfig, SignConfig
+from .runtime.diskarray import GROUP, Appender, band_major, columns, load, save, take
+from .runtime.memory import release_free_memory
+from .runtime.spill import SpillDir
 from .sign import DocSignature, PassageRows, SignedBatch
 
 #: Signatures as rows: an array, or passages' rows that read whole documents' from theirs.
@@ -39,6 +41,10 @@ Rows = np.ndarray | PassageRows
 
 #: ``progress(bands done, bands)``.
 BandProgress = Callable[[int, int], None]
+
+
+#: Bytes of widened values ``equal_rows`` keys at a time (a million whole signatures would take 1 GB).
+KEY_ROWS_BYTES = 16 << 20
 
 
 def equal_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -50,7 +56,10 @@ def equal_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     keys are compared value by value, so a hash collision never makes a
     candidate.
     """
-    keys = band_keys(rows, 1, rows.shape[1])[:, 0]
+    keys = np.empty(len(rows), dtype=np.int64)
+    step = max(1, KEY_ROWS_BYTES // max(1, 8 * rows.shape[1]))  # band_keys widens each value to 8 bytes
+    for lo in range(0, len(rows), step):
+        keys[lo:lo + step] = band_keys(rows[lo:lo + step], 1, rows.shape[1])[:, 0]
     order = np.argsort(keys)  # not stable (twice as fast): row order is restored in groups below
     sorted_keys = keys[order]
     same = sorted_keys[1:] == sorted_keys[:-1]
@@ -77,6 +86,8 @@ def _agreeing(values: Rows, pairs: np.ndarray, min_agree: int) -> np.ndarray:
     """The pairs whose signatures hold at least ``min_agree`` equal hash values."""
     if min_agree <= 0 or not len(pairs):
         return pairs
+    if _in_files(values):
+        return _agreeing_by_columns(values, pairs, min_agree)
     keep = np.empty(len(pairs), dtype=bool)
     for lo in range(0, len(pairs), AGREE_CHUNK):  # bounded memory on huge bands
         chunk = pairs[lo:lo + AGREE_CHUNK]
@@ -86,7 +97,39 @@ def _agreeing(values: Rows, pairs: np.ndarray, min_agree: int) -> np.ndarray:
 
 
 #: Pairs compared at once by ``_agreeing``.
-AGREE_CHUNK = 1 << 16
+AGREE_CHUNK = 1 << 14
+
+
+def _in_files(values: Rows) -> bool:
+    """The values are files with a band-major copy (an LSH worker's: ``diskarray.save``)."""
+    if isinstance(values, PassageRows):
+        return band_major(values.base) and (band_major(values.own) or not len(values.own))
+    return band_major(values)
+
+
+def _agreeing_by_columns(values: Rows, pairs: np.ndarray, min_agree: int) -> np.ndarray:
+    """``_agreeing`` over values in files: the equal values of every pair counted a group of
+    columns at a time, each group read once from the band-major copy (a pair's two rows,
+    gathered through a memory map, would map far more than the rows: the kernel maps the
+    pages around each); a pair is settled as soon as it reaches ``min_agree``, or can no
+    longer."""
+    k = values.shape[1]
+    alive = np.arange(len(pairs))
+    equal = np.zeros(len(pairs), dtype=np.int64)
+    keep = np.zeros(len(pairs), dtype=bool)
+    for lo in range(0, k, GROUP):
+        hi = min(k, lo + GROUP)
+        cols = _columns(values, lo, hi)
+        for a in range(0, len(alive), 1 << 20):
+            at = alive[a:a + (1 << 20)]
+            equal[at] += np.count_nonzero(cols[pairs[at, 0]] == cols[pairs[at, 1]], axis=1)
+        del cols
+        reached = equal[alive] >= min_agree
+        keep[alive[reached]] = True
+        alive = alive[~reached & (equal[alive] + (k - hi) >= min_agree)]
+        if not len(alive):
+            break
+    return pairs[keep]
 
 
 def band_pairs(values: Rows, b: int, r: int, cap: int,
@@ -135,6 +178,10 @@ def band_pairs(values: Rows, b: int, r: int, cap: int,
     return found[np.lexsort((found[:, 1], found[:, 0]))]
 
 
+#: Pairs ``band_range`` lets pile up before it filters and caps them (at least: twice those found).
+PENDING_PAIRS = 1 << 20
+
+
 #: Rows from which ``band_pairs`` shares its bands out among processes.
 PARALLEL_ROWS = 200_000
 
@@ -167,23 +214,41 @@ def band_range(values: Rows, lo: int, hi: int, r: int, cap: int,
                 crowds.append(np.stack([np.full(z - a, (band << 32) | k, dtype=np.int64),
                                         order[a:z].astype(np.int64)], axis=1))
             starts, ends, sizes = starts[~crowded], ends[~crowded], sizes[~crowded]
-        first = np.repeat(starts, sizes)
-        pos = first + (np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes))
-        take = np.minimum(pos - first, cap)  # pair each member with up to cap members before it
-        total = int(take.sum())
-        later = np.repeat(order[pos], take)
-        step = np.arange(total) - np.repeat(np.cumsum(take) - take, take)
-        earlier = order[np.repeat(first, take) + step]
-        pairs = np.stack([earlier, later], axis=1).astype(np.int64)
-        if owner is not None:
-            pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]]
-        pending.append(pairs)
-        waiting += len(pairs)
-        if waiting > max(1 << 22, 2 * len(found)):
-            found = _merge(found, pending, values, min_agree, n, cap)
-            pending, waiting = [], 0
+        # a slice of the buckets at a time: a band of a million documents' passages makes tens of millions
+        made = np.cumsum(np.where(sizes - 1 <= cap, sizes * (sizes - 1) // 2,
+                                  cap * (cap + 1) // 2 + (sizes - 1 - cap) * cap))
+        a = 0
+        while a < len(starts):
+            b = max(a + 1, int(np.searchsorted(made, (made[a - 1] if a else 0) + SLICE_PAIRS, "right")))
+            pairs = _bucket_pairs(order, starts[a:b], sizes[a:b], cap)
+            if owner is not None:
+                pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]]
+            pending.append(pairs)
+            waiting += len(pairs)
+            if waiting > max(PENDING_PAIRS, 2 * len(found)):
+                found = _merge(found, pending, values, min_agree, n, cap)
+                pending, waiting = [], 0
+            a = b
+        release_free_memory()  # a band's arrays, freed, would otherwise stay with the process
     return (_merge(found, pending, values, min_agree, n, cap),
             np.concatenate(crowds) if crowds else np.empty((0, 2), dtype=np.int64))
+
+
+#: Pairs ``band_range`` makes at a time from one band's buckets.
+SLICE_PAIRS = 1 << 21
+
+
+def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, cap: int) -> np.ndarray:
+    """Pairs ``(earlier, later)`` of the buckets ``order[start:start + size]``: each member
+    with up to ``cap`` members before it."""
+    first = np.repeat(starts, sizes)
+    pos = first + (np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes))
+    take = np.minimum(pos - first, cap)
+    total = int(take.sum())
+    later = np.repeat(order[pos], take)
+    step = np.arange(total) - np.repeat(np.cumsum(take) - take, take)
+    earlier = order[np.repeat(first, take) + step]
+    return np.stack([earlier, later], axis=1).astype(np.int64)
 
 
 def families(crowds: np.ndarray, owner: np.ndarray | None = None) -> np.ndarray:
@@ -266,11 +331,11 @@ def _columns(values: Rows, lo: int, hi: int) -> np.ndarray:
     """Columns ``lo:hi`` of every row, C-contiguous."""
     if isinstance(values, PassageRows):
         return values.columns(lo, hi)
-    return np.ascontiguousarray(values[:, lo:hi])
+    return columns(values, lo, hi)  # a worker's mapped file is read a piece at a time
 
 
 def _take(values: Rows, rows: np.ndarray) -> np.ndarray:
-    return values.take(rows) if isinstance(values, PassageRows) else values[rows]
+    return values.take(rows) if isinstance(values, PassageRows) else take(values, rows)
 
 
 def document_pairs(values: np.ndarray, words: np.ndarray, match: MatchConfig,
@@ -309,10 +374,26 @@ def _kept(values: Rows, mask: np.ndarray, bands: tuple[int, int], match: MatchCo
         return band_pairs(values, *bands, match.max_candidates_per_item, owner=owner, min_agree=agree,
                           progress=progress, jobs=jobs, crowd=crowd)
     keep = np.flatnonzero(mask)
-    rows = values.subset(keep) if isinstance(values, PassageRows) else values[keep]
-    pairs = band_pairs(rows, *bands, match.max_candidates_per_item,
-                       owner=None if owner is None else owner[keep], min_agree=agree, progress=progress,
-                       jobs=jobs, crowd=crowd)
+    scratch = None
+    if isinstance(values, PassageRows):
+        rows: Rows = values.subset(keep)
+    elif jobs > 1 and len(keep) >= PARALLEL_ROWS:
+        # the workers read the rows from a file: written here a piece at a time, never copied whole
+        scratch = SpillDir()
+        out = Appender(os.path.join(scratch.path, "rows.bin"), values.dtype, values.shape[1:])
+        for lo in range(0, len(keep), 1 << 16):
+            out.add(values[keep[lo:lo + (1 << 16)]])
+        rows = out.open()
+    else:
+        rows = values[keep]
+    try:
+        pairs = band_pairs(rows, *bands, match.max_candidates_per_item,
+                           owner=None if owner is None else owner[keep], min_agree=agree, progress=progress,
+                           jobs=jobs, crowd=crowd)
+    finally:
+        del rows
+        if scratch is not None:
+            scratch.close()
     return keep[pairs] if len(pairs) else pairs
 
 
@@ -370,9 +451,11 @@ def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: i
                         crowd: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``band_range`` over shares of the ``b`` bands in ``jobs`` processes, capped per share.
 
-    The arrays go to the workers through ``.npy`` files in a temporary
-    folder, read there memory-mapped, rather than pickled once per share.
-    The pool is ``parallel``'s (imported here: it sits above the stages).
+    The arrays go to the workers through files in a folder of the run's own
+    (``spill.SpillDir``: removed at the end, or by the next run if this one
+    is killed), read there a piece at a time (``diskarray``), rather than
+    pickled once per share. The pool is ``parallel``'s (imported here: it
+    sits above the stages).
     """
     from .runtime.parallel import _run, ordered_map
 
@@ -382,11 +465,13 @@ def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: i
     parts = []
     if progress is not None:
         progress(0, b)
-    with tempfile.TemporaryDirectory(prefix="provenance-bands-") as tmp:
+    scratch = SpillDir()  # removed below, or by the next run if this one is killed
+    try:
+        tmp = scratch.path
         if isinstance(values, PassageRows):
             values.save(tmp)
         else:
-            np.save(os.path.join(tmp, "values.npy"), values)
+            save(tmp, "values", values, band_major=True)  # each worker reads its bands' columns only
         if owner is not None:
             np.save(os.path.join(tmp, "owner.npy"), owner)
         work = ((_bands_share, tmp, lo, hi, r, cap, owner is not None, min_agree, crowd) for lo, hi in ranges)
@@ -394,6 +479,8 @@ def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: i
             parts.append(part)
             if progress is not None:
                 progress(hi, b)
+    finally:
+        scratch.close()
     empty = np.empty((0, 2), dtype=np.int64)
     return (np.concatenate([p[0] for p in parts]) if parts else empty,
             np.concatenate([p[1] for p in parts]) if parts else empty)
@@ -403,8 +490,8 @@ def _bands_share(folder: str, lo: int, hi: int, r: int, cap: int, has_owner: boo
                  min_agree: int, crowd: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Worker: ``band_range`` over the arrays ``band_pairs_parallel`` saved."""
     values: np.ndarray | PassageRows
-    if os.path.exists(os.path.join(folder, "values.npy")):
-        values = np.load(os.path.join(folder, "values.npy"), mmap_mode="r")
+    if any(os.path.exists(os.path.join(folder, f"values.{kind}")) for kind in ("npy", "bin")):
+        values = load(folder, "values")
     else:
         values = PassageRows.load(folder)
     owner = np.load(os.path.join(folder, "owner.npy"), mmap_mode="r") if has_owner else None

@@ -31,6 +31,7 @@ from .lineage import (
 from .match import document_candidates, equal_rows, passage_candidates
 from .outlets import Outlets, find_outlets_files, resolve
 from .records import CleanDoc, Derivation, Document, Group, PassageMatch, Skipped, Span
+from .runtime.diskarray import Appender, chunks, is_mapped, rows
 from .runtime.memory import paused, release_free_memory
 from .runtime.parallel import (
     Ingested,
@@ -42,7 +43,7 @@ from .runtime.parallel import (
     verify_passages_parallel,
 )
 from .runtime.spill import SpillDir, Texts, spill, spill_both, text_length
-from .sign import PassageView, SignedBatch, sign_texts
+from .sign import PassageView, SignedBatch, disk_name, sign_texts
 from .templates import LineKeys, strip_templates
 from .verify import align as align_texts
 from .verify import equal_pair
@@ -219,7 +220,8 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     hub = np.array([cleaned[int(d)].doc.agency is not None for d in speaker], dtype=bool)
     reuse = reuse_candidates(signed, owner, config.match, speaker, 0.8 * config.verify.derive_partially, hub)
     progress("verify rewrites", 0, len(reuse))
-    fingerprints = Fingerprints.of(signed, config.verify.derive_quote_weight)  # measure and align
+    fingerprints = fingerprints_of(signed, config.verify.derive_quote_weight,  # measure and align
+                                   np.unique(reuse))
     derivations = verify_derivations(fingerprints, reuse, config,
                                      lambda n: progress("verify rewrites", n, len(reuse)))
     derivations = [attribute_derivation(d, cleaned, homes) for d in derivations]
@@ -230,8 +232,14 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     align(cleaned, fingerprints, derivations)
     del fingerprints
     progress("verify rewrites", len(reuse), len(reuse))
-    signed.f_doc, signed.f_hash = signed.f_doc[:0], signed.f_hash[:0]  # the findings hold what is needed
-    signed.f_start, signed.f_quoted = signed.f_start[:0], signed.f_quoted[:0]
+    for name in ("f_doc", "f_hash", "f_start", "f_quoted"):  # the findings hold what is needed
+        setattr(signed, name, np.empty(0, dtype=getattr(signed, name).dtype))
+    if signed.folder is not None:  # from here on the documents' values are read in bands: from a file
+        values = Appender(disk_name(signed.folder, "doc_values"), signed.doc_values.dtype,
+                          signed.doc_values.shape[1:])
+        values.add(signed.doc_values)
+        signed.doc_values = values.open()
+        del values
     passage_pairs = passage_candidates(signed, config.match, config.sign,
                                        lambda done, total: progress("match passages", done, total),
                                        owner=owner, jobs=jobs)
@@ -245,6 +253,51 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     families, matches = build_families(matches, cleaned, homes, realigner(cleaned, config.verify))
     release_free_memory()  # what banding and verification freed, before the report is built
     return groups, matches, derivations, families
+
+
+def fingerprints_of(signed: SignedBatch, quote_weight: float, docs: np.ndarray | None = None) -> Fingerprints:
+    """``derive.Fingerprints.of``; for fingerprints kept in files (``sign.DiskJoiner``), the same
+    arrays for the documents ``docs`` only (the others hold none), read in one pass over the files,
+    so that neither the whole nor a memory map of it is held: measuring reads a few rows of each
+    candidate, and a map's pages, read around each, would stay."""
+    if signed.folder is None or not is_mapped(signed.f_doc):
+        return Fingerprints.of(signed, quote_weight)
+    n = len(signed.doc_values)
+    wanted = np.ones(n, dtype=bool)
+    if docs is not None:
+        wanted[:] = False
+        wanted[docs] = True
+    counts = np.zeros(n, dtype=np.int64)
+    total = np.zeros(n, dtype=np.float64)
+    plain = np.zeros(n, dtype=np.float64)  # each document's narration (``Fingerprints.plain``)
+    parts: dict[str, list[np.ndarray]] = {"hash": [], "start": [], "weight": []}
+    step = max(hi - lo for lo, hi in chunks(signed.f_doc))
+    lo = 0
+    while lo < len(signed.f_doc):
+        hi = min(lo + step, len(signed.f_doc))
+        doc = rows(signed.f_doc, lo, hi)
+        if hi < len(signed.f_doc):  # a document's rows in one piece, so its sum is added as at once
+            cut = int(np.searchsorted(doc, doc[-1]))
+            while not cut and hi < len(signed.f_doc):  # one document fills the piece: to its end
+                more = rows(signed.f_doc, hi, min(hi + step, len(signed.f_doc)))
+                ends = int(np.searchsorted(more, doc[-1], "right"))
+                doc, hi = np.concatenate([doc, more[:ends]]), hi + ends
+                if ends < len(more):
+                    cut = hi - lo
+            if cut:
+                hi, doc = lo + cut, doc[:cut]
+        weight = np.where(rows(signed.f_quoted, lo, hi), quote_weight, 1.0)
+        total += np.bincount(doc, weights=weight, minlength=n)
+        plain += np.bincount(doc, weights=weight >= 1.0, minlength=n)
+        keep = wanted[doc]
+        counts += np.bincount(doc[keep], minlength=n)
+        parts["hash"].append(rows(signed.f_hash, lo, hi)[keep])
+        parts["start"].append(rows(signed.f_start, lo, hi)[keep])
+        parts["weight"].append(weight[keep])
+        lo = hi
+    joined = {name: np.concatenate(values) for name, values in parts.items()}
+    return Fingerprints(joined["hash"], joined["start"], joined["weight"],
+                        np.concatenate([[0], np.cumsum(counts)]), total, plain)
 
 
 def realigner(cleaned: Sequence[CleanDoc], cfg: VerifyConfig) -> Realign:
@@ -274,7 +327,9 @@ def exact_duplicates(texts: Texts, signed: SignedBatch) -> np.ndarray:
     nonempty = np.flatnonzero(signed.doc_words > 0)
     if len(nonempty) < 2:
         return np.empty((0, 2), dtype=np.int64)
-    order, starts, ends = equal_rows(signed.doc_values[nonempty])  # equal signatures, corpus order
+    values = signed.doc_values if len(nonempty) == len(signed.doc_values) else signed.doc_values[nonempty]
+    order, starts, ends = equal_rows(values)  # equal signatures, corpus order
+    del values
     pairs: list[tuple[int, int]] = []
     for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
         rows = nonempty[order[lo:hi]].tolist()

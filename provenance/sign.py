@@ -9,6 +9,7 @@ to a document's hashes as one numpy operation instead of a per-token loop.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import unicodedata
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import xxhash
@@ -25,6 +26,7 @@ from datasketch import MinHash
 from .bands import GOLDEN, mix64
 from .config import SignConfig
 from .records import CleanDoc, Passage
+from .runtime.diskarray import Appender, chunks, columns, is_mapped, load, rows, save, take, take_columns
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -363,6 +365,9 @@ class SignedBatch:
     """(k,) bool: that shingle touches quoted speech."""
     p_whole: np.ndarray | None = None
     """(m,) bool: the passage is its whole document (its values are ``doc_values[p_doc]``); None: none is."""
+    folder: str | None = None
+    """Where ``DiskJoiner`` keeps ``p_own`` and the ``f_*`` arrays, then read-only maps of files
+    there (``diskarray``); None: every array is in memory."""
 
     _FIELDS: ClassVar[tuple[str, ...]] = ("doc_values", "doc_words", "p_doc", "p_start", "p_end", "p_first",
                                           "p_last", "p_own", "f_doc", "f_hash", "f_start", "f_quoted",
@@ -389,7 +394,7 @@ class SignedBatch:
 
     def drop_passage_values(self) -> None:
         """Free the passages' own values (once the passage candidates are found)."""
-        self.p_own = self.p_own[:0]
+        self.p_own = np.empty((0, *self.p_own.shape[1:]), dtype=self.p_own.dtype)
 
     def shift(self, docs: int) -> None:
         """Count this batch's documents from ``docs`` on (it follows that many in a whole)."""
@@ -413,6 +418,8 @@ class SignedBatch:
         if not len(docs):
             return self
         at = np.asarray(docs, dtype=np.int64)
+        if self.folder is not None:
+            return self._replace_on_disk(at, new, self.folder)
         doc_values, doc_words = self.doc_values.copy(), self.doc_words.copy()
         doc_values[at], doc_words[at] = new.doc_values, new.doc_words
         changed = np.zeros(len(self.doc_values), dtype=bool)
@@ -436,6 +443,63 @@ class SignedBatch:
         p_doc, p_start, p_end, p_first, p_last, p_whole = (merged[f][order] for f in fields)
         return SignedBatch(doc_values, doc_words, p_doc, p_start, p_end, p_first, p_last, p_own,
                            f_doc[forder], rest["f_hash"], rest["f_start"], rest["f_quoted"], p_whole)
+
+    def _replace_on_disk(self, at: np.ndarray, new: SignedBatch, folder: str) -> SignedBatch:
+        """``replace`` for a batch whose ``p_own`` and ``f_*`` are files: the same arrays, written to
+        new files a piece at a time (the passages' small columns are joined in memory, as there)."""
+        doc_values, doc_words = self.doc_values.copy(), self.doc_words.copy()
+        doc_values[at], doc_words[at] = new.doc_values, new.doc_words
+        changed = np.zeros(len(self.doc_values), dtype=bool)
+        changed[at] = True
+        keep = ~changed[self.p_doc]
+        fields = ("p_doc", "p_start", "p_end", "p_first", "p_last", "p_whole")
+        merged = {f: np.concatenate([getattr(self, f)[keep], getattr(new, f)]) for f in fields}
+        merged["p_doc"][int(keep.sum()):] = at[new.p_doc]
+        order = np.argsort(merged["p_doc"], kind="stable")
+        own_of = np.full(len(merged["p_doc"]), -1, dtype=np.int64)
+        own_of[np.flatnonzero(~merged["p_whole"])] = np.arange(int((~merged["p_whole"]).sum()))
+        source = own_of[order]
+        source = source[source >= 0]  # rows of [the kept own rows, then new.p_own]
+        old = np.flatnonzero(keep[~self.whole])
+        own = Appender(disk_name(folder, "p_own"), self.p_own.dtype, self.p_own.shape[1:])
+        step = 1 << 16
+        for lo in range(0, len(source), step):
+            part = source[lo:lo + step]
+            from_old = part < len(old)
+            out = np.empty((len(part), *self.p_own.shape[1:]), dtype=self.p_own.dtype)
+            out[from_old] = take(self.p_own, old[part[from_old]])
+            out[~from_old] = new.p_own[part[~from_old] - len(old)]
+            own.add(out)
+        # fingerprints: each document's rows, old or new, in document order, a block of documents at a time
+        n = len(self.doc_values)
+        counts = np.zeros(n, dtype=np.int64)
+        for lo, hi in chunks(self.f_doc):
+            counts += np.bincount(rows(self.f_doc, lo, hi), minlength=n)
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        new_bounds = np.searchsorted(new.f_doc, np.arange(len(at) + 1))
+        by_doc = np.argsort(at, kind="stable")
+        names = ("f_doc", "f_hash", "f_start", "f_quoted")
+        outs = {f: Appender(disk_name(folder, f), getattr(self, f).dtype) for f in names}
+        block = 1 << 22  # fingerprint rows read at a time
+        d0 = 0
+        while d0 < n:
+            d1 = min(n, max(d0 + 1, int(np.searchsorted(bounds, bounds[d0] + block, "right")) - 1))
+            lo, hi = int(bounds[d0]), int(bounds[d1])
+            olds = {f: rows(getattr(self, f), lo, hi) for f in names}
+            kept = ~changed[olds["f_doc"]]
+            ks = by_doc[np.searchsorted(at[by_doc], d0):np.searchsorted(at[by_doc], d1)]
+            picked = (np.concatenate([np.arange(new_bounds[k], new_bounds[k + 1]) for k in ks.tolist()])
+                      if len(ks) else np.empty(0, dtype=np.int64)).astype(np.int64)
+            f_doc = np.concatenate([olds["f_doc"][kept], at[new.f_doc[picked]].astype(self.f_doc.dtype)])
+            forder = np.argsort(f_doc, kind="stable")
+            outs["f_doc"].add(f_doc[forder])
+            for f in names[1:]:
+                outs[f].add(np.concatenate([olds[f][kept], getattr(new, f)[picked]])[forder])
+            d0 = d1
+        p_doc, p_start, p_end, p_first, p_last, p_whole = (merged[f][order] for f in fields)
+        f_doc, f_hash, f_start, f_quoted = (outs[f].open() for f in names)
+        return SignedBatch(doc_values, doc_words, p_doc, p_start, p_end, p_first, p_last, own.open(),
+                           f_doc, f_hash, f_start, f_quoted, p_whole, folder=folder)
 
     def passage_bounds(self) -> np.ndarray:
         """``bounds[i]:bounds[i + 1]`` are the rows of document ``i``'s passages."""
@@ -464,13 +528,13 @@ class PassageRows:
         return len(self.whole), int(self.base.shape[1])
 
     def columns(self, lo: int, hi: int) -> np.ndarray:
-        """Columns ``lo:hi`` of every row, C-contiguous."""
+        """Columns ``lo:hi`` of every row, C-contiguous (read a piece at a time from a mapped file)."""
         if not len(self.whole_rows):
-            return np.ascontiguousarray(self.own[:, lo:hi])
+            return columns(self.own, lo, hi)
         out = np.empty((len(self.whole), hi - lo), dtype=np.uint32)
-        out[self.whole_rows] = self.base[self.whole_base, lo:hi]
+        out[self.whole_rows] = take_columns(self.base, self.whole_base, lo, hi)
         if len(self.own_rows):
-            out[self.own_rows] = self.own[:, lo:hi]
+            out[self.own_rows] = columns(self.own, lo, hi)
         return out
 
     def take(self, rows: np.ndarray) -> np.ndarray:
@@ -478,37 +542,52 @@ class PassageRows:
         rows = np.asarray(rows, dtype=np.int64)
         out = np.empty((len(rows), self.shape[1]), dtype=np.uint32)
         whole = self.whole[rows]
-        out[whole] = self.base[self.base_row[rows[whole]]]
+        out[whole] = take(self.base, self.base_row[rows[whole]])
         own = ~whole
-        out[own] = self.own[np.searchsorted(self.own_rows, rows[own])]
+        out[own] = take(self.own, np.searchsorted(self.own_rows, rows[own]))
         return out
 
     def subset(self, keep: np.ndarray) -> PassageRows:
-        """Rows ``keep`` (ascending), renumbered from 0."""
+        """Rows ``keep`` (ascending), renumbered from 0 (their own values copied to a new file
+        when they are in one)."""
         keep = np.asarray(keep, dtype=np.int64)
         whole = self.whole[keep]
-        own = self.own[np.searchsorted(self.own_rows, keep[~whole])]
+        at = np.searchsorted(self.own_rows, keep[~whole])
+        if is_mapped(self.own):
+            assert isinstance(self.own, np.memmap)
+            out = Appender(disk_name(os.path.dirname(str(self.own.filename)), "own"), self.own.dtype,
+                           self.own.shape[1:])
+            for lo in range(0, len(at), 1 << 16):
+                out.add(take(self.own, at[lo:lo + (1 << 16)]))
+            own = out.open()
+        else:
+            own = self.own[at]
         return PassageRows(self.base, self.base_row[keep], whole, own)
 
     def nonempty(self) -> np.ndarray:
         """Rows that are not all ``2**32-1`` (an empty set's signature)."""
         out = np.ones(len(self.whole), dtype=bool)
-        base_empty = np.all(self.base == _MAX32, axis=1)
+        base_empty = np.zeros(len(self.base), dtype=bool)
+        for lo, hi in chunks(self.base):
+            base_empty[lo:hi] = np.all(rows(self.base, lo, hi) == _MAX32, axis=1)
         out[self.whole_rows] = ~base_empty[self.whole_base]
-        out[self.own_rows] = ~np.all(self.own == _MAX32, axis=1)
+        own_empty = np.zeros(len(self.own), dtype=bool)
+        for lo, hi in chunks(self.own):
+            own_empty[lo:hi] = np.all(rows(self.own, lo, hi) == _MAX32, axis=1)
+        out[self.own_rows] = ~own_empty
         return out
 
     def save(self, folder: str) -> None:
-        """Write the arrays to ``.npy`` files in ``folder`` (``load`` reads them, memory-mapped)."""
+        """Write the arrays to files in ``folder`` (``load`` maps them); those already in a file
+        (``DiskJoiner``) are linked there, not copied, and the values get a band-major copy too,
+        from which a worker reads its bands' columns alone (``diskarray.save``)."""
         for name in ("base", "base_row", "whole", "own"):
-            np.save(os.path.join(folder, f"rows_{name}.npy"), getattr(self, name))
+            save(folder, f"rows_{name}", getattr(self, name), band_major=name in ("base", "own"))
 
     @classmethod
     def load(cls, folder: str) -> PassageRows:
         """What ``save`` wrote."""
-        arrays = [np.load(os.path.join(folder, f"rows_{name}.npy"), mmap_mode="r")
-                  for name in ("base", "base_row", "whole", "own")]
-        return cls(*arrays)
+        return cls(*(load(folder, f"rows_{name}") for name in ("base", "base_row", "whole", "own")))
 
 
 class BatchJoiner:
@@ -557,8 +636,55 @@ class BatchJoiner:
         for name, array in self.arrays.items():
             if len(array) != self.used[name]:
                 array.resize((self.used[name], *array.shape[1:]), refcheck=False)
-        batch = SignedBatch(**{name: self.arrays[name] for name in SignedBatch._FIELDS})
+        arrays: dict[str, Any] = {name: self.arrays[name] for name in SignedBatch._FIELDS}
+        batch = SignedBatch(**arrays)
         self.arrays = {}
+        return batch
+
+
+_disk_files = itertools.count()
+
+
+def disk_name(folder: str, name: str) -> str:
+    """A new file in ``folder`` for the array ``name`` (``DiskJoiner``)."""
+    return os.path.join(folder, f"signed-{os.getpid()}-{next(_disk_files)}-{name}.bin")
+
+
+class DiskJoiner(BatchJoiner):
+    """A ``BatchJoiner`` that appends the largest arrays (``ON_DISK``) to files in ``folder`` as
+    parts arrive, never holding them in memory; ``result`` maps them read-only (``diskarray``).
+
+    At a million documents those are about 2 GB of passage values and 2 GB of reuse
+    fingerprints. The folder is the run's (``spill.SpillDir``), removed with it.
+    """
+
+    ON_DISK: ClassVar[tuple[str, ...]] = ("p_own", "f_doc", "f_hash", "f_start", "f_quoted")
+
+    def __init__(self, num_perm: int, folder: str, docs: int = 0) -> None:
+        super().__init__(num_perm, docs)
+        self.folder = folder
+        self.files: dict[str, Appender] = {}
+
+    def _put(self, name: str, values: np.ndarray, reserve: int = 0) -> None:
+        if name not in self.ON_DISK:
+            super()._put(name, values, reserve)
+            return
+        out = self.files.get(name)
+        if out is None:
+            out = self.files[name] = Appender(disk_name(self.folder, name), values.dtype, values.shape[1:])
+        out.add(values)
+
+    def result(self) -> SignedBatch:
+        files, self.files = self.files, {}
+        if not self.arrays:
+            for appender in files.values():
+                appender.close()
+            return super().result()
+        for name, appender in files.items():
+            self.arrays[name] = appender.open()
+            self.used[name] = appender.count
+        batch = super().result()
+        batch.folder = self.folder
         return batch
 
 

@@ -120,3 +120,27 @@ def test_a_batch_of_texts_with_no_word_but_non_ascii_characters_signs_to_nothing
     # A corpus of one file holding only "— …" crashed the scan (IndexError in _batch_words).
     batch = sign_texts(["— …", "«»", ""], SignConfig())
     assert len(batch.f_hash) == 0 and batch.doc_words.tolist() == [0, 0, 0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(min_value=0, max_value=2**32 - 1) | st.integers(min_value=0, max_value=40),
+                         max_size=40, unique=True), min_size=2, max_size=30),
+       st.lists(st.booleans(), min_size=30, max_size=30), st.floats(min_value=0, max_value=0.5))
+def test_reuse_candidates_do_not_depend_on_how_the_fingerprints_are_split(
+        docs: list[list[int]], agency: list[bool], min_share: float) -> None:
+    # A million documents' fingerprints are grouped a part at a time, through files: the pairs
+    # must be those of grouping them all at once.
+    import provenance.derive as derive
+
+    owner = np.arange(len(docs), dtype=np.int64)
+    owner[1::3] = 0  # some documents in one group with the first
+    hub = np.asarray(agency[:len(docs)], dtype=bool)
+    match = MatchConfig(reuse_max_df=4, reuse_max_candidates=3)
+    whole = reuse_candidates(_batch(docs), owner, match, min_share=min_share, hub=hub)
+    saved = derive.REUSE_PART_ROWS
+    try:
+        derive.REUSE_PART_ROWS = 7  # many parts, each a file
+        split = reuse_candidates(_batch(docs), owner, match, min_share=min_share, hub=hub)
+    finally:
+        derive.REUSE_PART_ROWS = saved
+    assert split.tolist() == whole.tolist()

@@ -73,7 +73,7 @@ LAYERS = [
     ["provenance.version", "provenance.errors", "provenance.config", "provenance.names", "provenance.runtime",
      "provenance.runtime.memory", "provenance.runtime.owner_lock", "provenance.runtime.lifeline",
      "provenance.runtime._forkserver_lifeline", "provenance.render.safe_text"],
-    ["provenance.runtime.spill", "provenance.records"],
+    ["provenance.runtime.spill", "provenance.runtime.diskarray", "provenance.records"],
     # the stages and their helpers
     ["provenance.lang", "provenance.dates", "provenance.agencies", "provenance.outlets", "provenance.credits",
      "provenance.htmltext", "provenance.decode", "provenance.pages", "provenance.jsonl", "provenance.warc",

@@ -9,7 +9,7 @@ import io
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -125,7 +125,7 @@ def parse_formats(spec: Sequence[str], choices: Sequence[str], output: Path | No
     return outs
 
 
-def write_formats(outs: Sequence[tuple[str, Path | None]], text_of: Callable[[str], str | list[bytes]],
+def write_formats(outs: Sequence[tuple[str, Path | None]], text_of: Callable[[str], str | Iterable[bytes]],
                   table: Callable[[Console], None]) -> None:
     """Write each format to its place: a table on standard output is rendered live.
 

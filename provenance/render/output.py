@@ -17,7 +17,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ def _umask() -> int:
     return mask
 
 
-def _write_to(handle: Any, text: str | Sequence[bytes]) -> None:
+def _write_to(handle: Any, text: str | Iterable[bytes]) -> None:
     """``text``, or its UTF-8 pieces, to a binary file."""
     if isinstance(text, str):
         handle.write(text.encode("utf-8"))
@@ -62,7 +62,7 @@ def _write_to(handle: Any, text: str | Sequence[bytes]) -> None:
             handle.write(piece)
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str | Sequence[bytes]) -> None:
+def atomic_write_text(path: str | os.PathLike[str], text: str | Iterable[bytes]) -> None:
     """Write ``text`` to ``path`` as the shell's ``>`` would, atomically where a file is replaced.
 
     - ``-``: standard output.
@@ -115,7 +115,7 @@ def atomic_write_text(path: str | os.PathLike[str], text: str | Sequence[bytes])
         raise
 
 
-def write_stdout(text: str | Sequence[bytes]) -> None:
+def write_stdout(text: str | Iterable[bytes]) -> None:
     """``text``, or its UTF-8 pieces, on standard output."""
     if isinstance(text, str):
         sys.stdout.write(text)

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -178,9 +179,20 @@ def family_dict(f: Family, family_id: str, report: Report) -> dict[str, Any]:
 
 def to_dict(report: Report) -> dict[str, Any]:
     """The report as the documented JSON structure."""
-    docs = report.cleaned
-    ids = [c.doc.id for c in docs]
     attribution = _attribution(report)
+    return {**_sections(report, attribution), "documents": list(_documents(report, attribution))}
+
+
+def _documents(report: Report, attribution: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The report's ``documents``, by id, each made as it is asked for."""
+    docs = report.cleaned
+    for i in sorted(range(len(docs)), key=lambda i: docs[i].doc.id):
+        yield {**document_dict(docs[i]), "attribution": attribution.get(docs[i].doc.id)}
+
+
+def _sections(report: Report, attribution: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Every key of the report but ``documents`` (``to_dict``)."""
+    ids = [c.doc.id for c in report.cleaned]
     groups = []
     for n, g in enumerate(report.groups, start=1):
         groups.append({
@@ -219,8 +231,6 @@ def to_dict(report: Report) -> dict[str, Any]:
         "schema": SCHEMA,
         "version": report.version,
         "params": report.params,
-        "documents": sorted(({**document_dict(c), "attribution": attribution.get(c.doc.id)}
-                             for c in docs), key=lambda d: d["id"]),
         "groups": groups,
         "matches": matches,
         "families": families,
@@ -249,18 +259,56 @@ def to_json(report: Report) -> str:
     return canonical_json(to_dict(report))
 
 
-@paused()
-def to_json_chunks(report: Report) -> str | list[bytes]:
-    """``to_json``'s bytes as UTF-8 pieces to write one after the other, without a copy of the whole
-    (a report of a million documents runs to hundreds of megabytes); a ``str`` when orjson refuses
-    the text."""
-    data = to_dict(report)
+_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+#: Bytes gathered before a piece of the streamed report is handed on (``to_json_chunks``).
+PIECE_BYTES = 1 << 20
+
+
+def _piece(value: Any, depth: int) -> bytes:
+    """``value`` as ``canonical_json`` writes it (no final newline), nested ``depth`` levels deep."""
     try:
-        body = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
-    except TypeError:
-        return canonical_json(data)
-    del data
-    return [body, b"\n"]
+        body = orjson.dumps(value, option=_OPTIONS)
+    except TypeError:  # text orjson refuses (a lone surrogate): the json module, as canonical_json
+        body = json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False).encode("utf-8")
+    return body.replace(b"\n", b"\n" + b"  " * depth) if depth else body  # JSON text has no raw newline
+
+
+def to_json_chunks(report: Report) -> Iterator[bytes]:
+    """``to_json``'s bytes as UTF-8 pieces to write one after the other, made as they are written.
+
+    A report of a million documents runs to hundreds of megabytes, and its
+    ``documents`` as dicts to more: each document's entry is made, written out
+    and dropped in turn, so neither the dicts nor the text of the whole are
+    ever held. The bytes are ``to_json``'s (``tests``: the same for any report).
+    """
+    with paused():  # while the pieces are made (a generator: ``@paused()`` would end at its start)
+        attribution = _attribution(report)
+        sections = _sections(report, attribution)
+        keys = sorted([*sections, "documents"])
+        yield b"{\n"
+        for k, key in enumerate(keys):
+            yield b"  " + _piece(key, 0) + b": "
+            if key != "documents":
+                yield _piece(sections.pop(key), 1)
+            else:
+                yield from _document_pieces(report, attribution)
+            yield b",\n" if k < len(keys) - 1 else b"\n"
+        yield b"}\n"
+
+
+def _document_pieces(report: Report, attribution: dict[str, dict[str, Any]]) -> Iterator[bytes]:
+    if not report.cleaned:
+        yield b"[]"
+        return
+    out = bytearray(b"[\n")
+    for n, entry in enumerate(_documents(report, attribution)):
+        out += b",\n    " if n else b"    "
+        out += _piece(entry, 2)
+        if len(out) >= PIECE_BYTES:
+            yield bytes(out)
+            out.clear()
+    out += b"\n  ]"
+    yield bytes(out)
 
 
 CSV_COLUMNS = ["finding", "id", "document", "outlet", "date", "other", "other_outlet",

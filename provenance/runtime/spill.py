@@ -106,6 +106,10 @@ class SpillDir:
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         return (SpillDir._attach, (self.path,))
 
+    def close(self) -> None:
+        """Remove the folder now (the owner's; a worker's copy only closes its files). Idempotent."""
+        self._finalizer()
+
     def write(self, text: str) -> SpillRef:
         """Append ``text`` to this process's file; where to read it back."""
         try:
