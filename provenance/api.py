@@ -31,6 +31,11 @@ def _noop(stage: str, done: int, total: int | None) -> None:
     return None
 
 
+def _path_list(paths: PathLike | Iterable[PathLike]) -> list[PathLike]:
+    """One path, or several: a list either way (a path is not the letters it is made of)."""
+    return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+
+
 def scan(paths: PathLike | Iterable[PathLike] = (), *,
          texts: Iterable[str | Mapping[str, object]] | None = None, config: Config | None = None,
          jobs: int = 1, progress: Progress | None = None) -> Report:
@@ -61,7 +66,7 @@ def scan(paths: PathLike | Iterable[PathLike] = (), *,
     progress = progress or _noop
     if isinstance(paths, (bytes, bytearray)) or isinstance(texts, (bytes, bytearray)):
         raise ConfigError("scan takes str paths and texts, not bytes: decode them first")
-    listed = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    listed = _path_list(paths)
     if texts is not None:
         if listed:
             raise ConfigError("scan takes paths or texts, not both")
@@ -117,7 +122,7 @@ def build_index(paths: PathLike | Iterable[PathLike], index: PathLike | IndexSto
     """
     from .index.check import build
 
-    listed = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    listed = _path_list(paths)
     store, owned = _with_store(index, create=True)
     try:
         result, _ = build(listed, store, config or Config(), force=force, workers=workers,
@@ -148,7 +153,7 @@ def check(paths: PathLike | Iterable[PathLike], index: PathLike | IndexStore, *,
     from .index.check import check as run_check
     from .index.check import config_from_params
 
-    listed = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    listed = _path_list(paths)
     store, owned = _with_store(index)
     try:
         config = config or config_from_params(store.params())

@@ -390,10 +390,11 @@ def align(cleaned: Sequence[CleanDoc], fp: Fingerprints, derivations: Sequence[D
         new_run = (slot_s[1:] != slot_s[:-1]) | (sent_s[1:] != sent_s[:-1])
         cut = np.flatnonzero(np.concatenate([[True], new_run]))
         count = np.diff(np.append(cut, len(order)))
-        best = np.lexsort((sent_s[cut], -count, slot_s[cut]))
-        head = np.concatenate([[True], slot_s[cut][best][1:] != slot_s[cut][best][:-1]])
+        best = np.lexsort((sent_s[cut], -count, slot_s[cut]))  # per copy sentence: most held first
+        best_slot, best_sent = slot_s[cut][best], sent_s[cut][best]
+        head = np.concatenate([[True], best_slot[1:] != best_slot[:-1]])
         target = np.empty(len(run), dtype=np.int64)
-        target[slot_s[cut][best][head]] = sent_s[cut][best][head]
+        target[best_slot[head]] = best_sent[head]
         for k in np.flatnonzero(aligned).tolist():
             at = first + int(run[k] // len(sents.starts))
             c, t = int(c_of_run[k]), int(target[k])

@@ -78,11 +78,17 @@ def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     With ``jobs > 1``, reading and cleaning run in that many processes
     (``parallel``); the result is the same.
     """
-    read = read_and_clean(paths, config, progress, jobs)
+    read = _templated(read_and_clean(paths, config, progress, jobs), config)
+    return read.cleaned, read.skipped
+
+
+def _templated(read: Ingested, config: Config) -> Ingested:
+    """Documents read and cleaned one by one, with each outlet's templates then stripped (the
+    corpus-level stage), the rewritten texts spilled again and the freed memory handed back."""
     strip_templates(read.cleaned, config.clean, read.lines)
     _respill(read)
     release_free_memory()
-    return read.cleaned, read.skipped
+    return read
 
 
 def _respill(read: Ingested) -> None:
@@ -372,9 +378,8 @@ def run_records(records: Iterable[str | Mapping[str, object]], config: Config | 
     ``title``, checked as a JSON Lines line is). ``jobs`` is for signing and matching."""
     config = config or Config()
     jobs = jobs or default_jobs()
-    read = clean_items(read_records(records, config.ingest), config, load_outlets([], config), progress)
-    strip_templates(read.cleaned, config.clean, read.lines)
-    _respill(read)
+    read = _templated(clean_items(read_records(records, config.ingest), config, load_outlets([], config),
+                                  progress), config)
     groups, matches, derivations, families = find(read.cleaned, config, progress, jobs)
     return Report(__version__, params([], config), read.cleaned, read.skipped, groups, matches,
                   derivations, families)

@@ -1,5 +1,5 @@
 """What the command line's modules share: argument and option types, the progress bar,
-errors, and writing several formats. ``cli`` (scan, clean, report, graph) and ``cli_index``
+errors, and writing several formats. ``cli.app`` (scan, clean, report, graph) and ``cli.index``
 (index, check) import it; it imports neither, so the two never import each other.
 """
 

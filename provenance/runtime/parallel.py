@@ -342,7 +342,7 @@ def _stdin_batches(config: Config, outlets: Outlets, sign: bool = False,
 def _jsonl_batches(file: Path, rel: str, cfg: IngestConfig, config: Config,
                    outlets: Outlets, sign: bool = False,
                    spill_dir: SpillDir | None = None) -> Iterator[tuple[Any, ...] | Skipped]:
-    """A JSON Lines file as batches of raw lines, split by ``ingest.jsonl_lines`` as ``ingest`` reads it."""
+    """A JSON Lines file as batches of raw lines, split by ``jsonl.jsonl_lines`` as ``ingest`` reads it."""
     path = str(file)
     batch: list[tuple[int, bytes]] = []
     for item in jsonl_lines(file, cfg):
