@@ -332,10 +332,9 @@ def main_prefix(doc: Document, cfg: CleanConfig, rules: _Rules | None = None) ->
     running: list[tuple[Block, int, tuple[str, ...] | None]] = []
     aside_chars: dict[tuple[str, ...], int] = {}
     for block in blocks:
-        length = block.end - block.start
-        words = len(_WORD.findall(doc.text[block.start:block.end]))
-        if words < 10 or not length or block.link_chars / length > 0.33 or block.tag not in _GOOD_TAGS:
+        if block.tag not in _GOOD_TAGS or not _is_prose(block, doc.text):
             continue
+        length = block.end - block.start
         if any(rules.class_reason(part) == "comments" for item in block.context if item[:1] in "#."
                for part in _class_parts(item)):
             continue  # a long comment thread must not win the vote for the main content

@@ -300,7 +300,8 @@ def _metadata(head: _Head) -> dict[str, str]:
         if date:
             meta["date"], meta["date_source"] = date, source
             break
-    for item in _jsonld(head):
+    items = _jsonld(head)  # parsed once for the publisher, the date and the author
+    for item in items:
         publisher = item.get("publisher")
         if "outlet" not in meta and isinstance(publisher, dict):
             name = publisher.get("name")
@@ -316,7 +317,7 @@ def _metadata(head: _Head) -> dict[str, str]:
         if date:
             meta["date"], meta["date_source"] = date, "time element"
     author = _content(metas, "name", "author") or _content(metas, "property", "article:author")
-    for item in _jsonld(head):
+    for item in items:
         if author:
             break
         value = item.get("author")

@@ -296,12 +296,15 @@ def fingerprints_of(signed: SignedBatch, quote_weight: float, docs: np.ndarray |
         total += np.bincount(doc, weights=weight, minlength=n)
         plain += np.bincount(doc, weights=weight >= 1.0, minlength=n)
         keep = wanted[doc]
-        counts += np.bincount(doc[keep], minlength=n)
-        parts["hash"].append(rows(signed.f_hash, lo, hi)[keep])
-        parts["start"].append(rows(signed.f_start, lo, hi)[keep])
-        parts["weight"].append(weight[keep])
+        if keep.any():  # a piece with no candidate's rows is not read further
+            counts += np.bincount(doc[keep], minlength=n)
+            parts["hash"].append(rows(signed.f_hash, lo, hi)[keep])
+            parts["start"].append(rows(signed.f_start, lo, hi)[keep])
+            parts["weight"].append(weight[keep])
         lo = hi
-    joined = {name: np.concatenate(values) for name, values in parts.items()}
+    empty = {"hash": signed.f_hash.dtype, "start": signed.f_start.dtype, "weight": np.float64}
+    joined = {name: np.concatenate(values) if values else np.empty(0, dtype=empty[name])
+              for name, values in parts.items()}
     return Fingerprints(joined["hash"], joined["start"], joined["weight"],
                         np.concatenate([[0], np.cumsum(counts)]), total, plain)
 

@@ -55,7 +55,7 @@ def drop(*arrays: np.ndarray) -> None:
 
 def open_array(path: str, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
     """The raw file ``path`` as a read-only array of ``shape`` (an empty one when there are no rows)."""
-    if not shape[0] or 0 in shape:
+    if 0 in shape:
         return np.empty(shape, dtype=dtype)
     mapped: np.ndarray = np.memmap(path, dtype=dtype, mode="r", shape=shape)
     return mapped
@@ -232,7 +232,6 @@ class Buckets:
         """Put ``values[i]`` in bucket ``bucket[i]`` (None: all in bucket 0)."""
         self.total += len(values)
         if bucket is None or self.count == 1:
-            assert bucket is None or self.count == 1 or not len(values)
             if self._memory:
                 self._memory[0].append(values)
             elif len(values):
