@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -73,19 +74,29 @@ def _noop(stage: str, done: int, total: int | None) -> None:
 
 @dataclass(frozen=True)
 class Backend:
-    """Where ``find``'s distributable steps run: by default this machine's (``match``,
-    ``runtime.parallel``, ``lineage``); ``spark_engine`` passes Spark's, which call the same
-    record functions on executors. Each takes and returns what the local function does, so
-    the findings, and the report, are the same."""
+    """Where ``find``'s distributable steps run: None is this machine's (``match``,
+    ``runtime.parallel``, ``lineage``, looked up when ``find`` runs); ``spark_engine`` passes
+    Spark's, which call the same record functions on executors. Each takes and returns what
+    the local function does, so the findings, and the report, are the same."""
 
-    document_candidates: Callable[..., list[tuple[int, int]]] = document_candidates
-    verify_documents: Callable[..., list[DocPair]] = verify_documents_parallel
-    groups: Callable[..., tuple[list[Group], dict[int, int]]] = attributed_groups
-    passage_candidates: Callable[..., list[tuple[tuple[int, int], tuple[int, int]]]] = passage_candidates
-    verify_passages: Callable[..., list[PassageMatch]] = verify_passages_parallel
+    document_candidates: Callable[..., list[tuple[int, int]]] | None = None
+    verify_documents: Callable[..., list[DocPair]] | None = None
+    groups: Callable[..., tuple[list[Group], dict[int, int]]] | None = None
+    passage_candidates: Callable[..., list[tuple[tuple[int, int], tuple[int, int]]]] | None = None
+    verify_passages: Callable[..., list[PassageMatch]] | None = None
 
 
 LOCAL = Backend()
+
+
+def _steps(backend: Backend) -> SimpleNamespace:
+    """``backend``'s steps, this machine's where it has none (looked up now, so a test can patch them)."""
+    return SimpleNamespace(
+        document_candidates=backend.document_candidates or document_candidates,
+        verify_documents=backend.verify_documents or verify_documents_parallel,
+        groups=backend.groups or attributed_groups,
+        passage_candidates=backend.passage_candidates or passage_candidates,
+        verify_passages=backend.verify_passages or verify_passages_parallel)
 
 
 def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
@@ -216,21 +227,22 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     grouping run (``Backend``); the findings are the same.
     """
     jobs = jobs or default_jobs()
+    backend_steps = _steps(backend)
     texts = Texts(cleaned)
     if signed is None:
         signed = sign_parallel(texts, config.sign, jobs, progress)
     # exact copies are grouped by hash first: only one of each (its first) is banded and verified
     repeats = exact_duplicates(texts, signed)
-    doc_pairs = backend.document_candidates(signed, config.match, config.sign,
+    doc_pairs = backend_steps.document_candidates(signed, config.match, config.sign,
                                     lambda done, total: progress("match documents", done, total), jobs,
                                     leave_out=repeats[:, 1])
     progress("verify documents", 0, len(doc_pairs))
-    verified = backend.verify_documents(cleaned, doc_pairs, config.verify, jobs,
+    verified = backend_steps.verify_documents(cleaned, doc_pairs, config.verify, jobs,
                                          lambda n: progress("verify documents", n, len(doc_pairs)))
     verified += [equal_pair(cleaned, int(i), int(j)) for i, j in repeats]
     progress("verify documents", len(doc_pairs), len(doc_pairs))
     homes = author_homes(cleaned)
-    groups, group_of = backend.groups(verified, cleaned, homes)
+    groups, group_of = backend_steps.groups(verified, cleaned, homes)
     # Passages of two copies in one group are never paired: the group already reports
     # them, and a large group would otherwise fill the candidates (and each passage's
     # cap) with pairs of its own members, a number that grows with the group's square.
@@ -264,13 +276,13 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
         values.add(signed.doc_values)
         signed.doc_values = values.open()
         del values
-    passage_pairs = backend.passage_candidates(signed, config.match, config.sign,
+    passage_pairs = backend_steps.passage_candidates(signed, config.match, config.sign,
                                        lambda done, total: progress("match passages", done, total),
                                        owner=owner, jobs=jobs)
     signed.drop_passage_values()  # the largest array; only the candidates are needed now
     view = PassageView(signed, texts)
     progress("verify passages", 0, len(passage_pairs))
-    matches = backend.verify_passages(cleaned, view, passage_pairs, config.verify, group_of, jobs,
+    matches = backend_steps.verify_passages(cleaned, view, passage_pairs, config.verify, group_of, jobs,
                                        lambda n: progress("verify passages", n, len(passage_pairs)))
     progress("verify passages", len(passage_pairs), len(passage_pairs))
     matches = attributed_matches(matches, groups, cleaned, homes)

@@ -956,9 +956,13 @@ def reuse_fingerprints(joined: str, starts: np.ndarray, hashes: np.ndarray, firs
     inside = pos + k <= first_word[doc] + doc_words[doc]  # the shingle does not run into the next text
     pos, doc = pos[inside], doc[inside]
     in_quote = np.zeros(len(starts) + 1, dtype=np.int32)  # +1 / -1 at each quote's first / after-last word
-    for q_start, q_end in quotes(joined):
-        in_quote[np.searchsorted(starts, q_start)] += 1
-        in_quote[np.searchsorted(starts, q_end)] -= 1
+    # each text's quotes on their own: over the joined batch a text's unpaired quotation mark
+    # would pair with the next text's, so a text's fingerprints would depend on its batch
+    ends = [*(text_at[1:] - 1).tolist(), len(joined)]
+    for at, end in zip(text_at.tolist(), ends, strict=True):
+        for q_start, q_end in quotes(joined[at:end]):
+            in_quote[np.searchsorted(starts, at + q_start)] += 1
+            in_quote[np.searchsorted(starts, at + q_end)] -= 1
     quoted_word = np.cumsum(in_quote)[:-1] > 0
     quoted = quoted_word[pos] | quoted_word[pos + k - 1]
     code = (doc.astype(np.int64) << 32) | grams[pos].astype(np.int64)

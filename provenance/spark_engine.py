@@ -50,7 +50,7 @@ from .pipeline import Progress, Report, _noop, find, load_outlets, params
 from .records import CleanDoc, Skipped
 from .runtime.parallel import _batches, _Cleaned, _run
 from .sign import BatchJoiner, SignedBatch, sign_texts
-from .spark_lsh import SparkBackend
+from .spark_lsh import SparkBackend, _width
 from .templates import apply_templates, scope_of
 from .version import __version__
 
@@ -136,7 +136,8 @@ def _lines_of(kv: tuple[int, list[Item]]) -> Iterator[tuple[str, int, list[int]]
             yield scope_of(item.clean), int(item.lines.page), item.lines.keys.tolist()
 
 
-def spark_templates(docs: RDD[tuple[int, list[Item]]], cfg: CleanConfig, partitions: int) -> dict[str, set[int]]:
+def spark_templates(docs: RDD[tuple[int, list[Item]]], cfg: CleanConfig,
+                    partitions: int) -> dict[str, set[int]]:
     """``templates.learn_from`` as a Spark aggregation: counts per scope and per line, never
     the documents' lines, on the driver; only the template keys come back."""
     lines = docs.flatMap(_lines_of)
@@ -158,8 +159,11 @@ def spark_templates(docs: RDD[tuple[int, list[Item]]], cfg: CleanConfig, partiti
 # --- 4: strip and sign ----------------------------------------------------------------------
 
 
+Signed = tuple[list[CleanDoc | Skipped], SignedBatch]
+
+
 def _strip_and_sign(templates: dict[str, set[int]], config: Config) -> Any:
-    def work(part: Iterator[tuple[int, list[Item]]]) -> Iterator[tuple[list[CleanDoc | Skipped], SignedBatch]]:
+    def work(part: Iterator[tuple[int, list[Item]]]) -> Iterator[Signed]:
         items: list[CleanDoc | Skipped] = []
         for _, batch in part:
             for item in batch:
@@ -190,7 +194,7 @@ def read_clean_sign(sc: SparkContext, paths: list[Path], config: Config, partiti
                                            for i in kv[1]])).collect()
         docs = read.map(_rename(_renames(ids), outlets))
         docs.persist()
-        templates = spark_templates(docs, config.clean, partitions)
+        templates = spark_templates(docs, config.clean, _width(sum(len(b) for _, b in ids), partitions))
         parts = docs.mapPartitions(_strip_and_sign(templates, config)).collect()
         docs.unpersist()
     finally:
@@ -202,7 +206,10 @@ def read_clean_sign(sc: SparkContext, paths: list[Path], config: Config, partiti
         signed.shift(len(cleaned))
         joined.add(signed, shifted=True)
         for item in items:
-            (cleaned if isinstance(item, CleanDoc) else skipped).append(item)  # type: ignore[arg-type]
+            if isinstance(item, CleanDoc):
+                cleaned.append(item)
+            else:
+                skipped.append(item)
     progress("read and clean", len(cleaned) + len(skipped), len(cleaned) + len(skipped))
     return cleaned, skipped, joined.result()
 

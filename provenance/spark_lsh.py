@@ -35,7 +35,7 @@ see ``spark_engine``), cut into slices of ``ROWS_PER_SLICE`` rows.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,7 +51,7 @@ from .sign import PassageView, SignedBatch
 from .verify import verify_documents, verify_passages
 
 if TYPE_CHECKING:
-    from pyspark import RDD, SparkContext
+    from pyspark import SparkContext
 
 #: Signature rows per slice sent to the executors for banding.
 ROWS_PER_SLICE = 20_000
@@ -104,6 +104,7 @@ def spark_band_pairs(sc: SparkContext, values: Any, rows: np.ndarray, b: int, r:
     if len(rows) < 2:
         return np.empty((0, 2), dtype=np.int64)
     slices = _slices(values, rows, owner)
+    partitions = _width(len(rows) * b, partitions)
     source = sc.parallelize(slices, max(1, len(slices))).flatMap(lambda s: s)
     buckets = (source.flatMap(_band_entries(b, r))
                .groupByKey(partitions)
@@ -148,22 +149,51 @@ def _verify_shares(sc: SparkContext, shares: list[tuple[Any, ...]],
     return [item for part in parts for item in part]
 
 
+def _relabel(kv: tuple[int, tuple[Iterable[int], Iterable[int]]]) -> tuple[int, tuple[int, bool]]:
+    """A node's new label: the least of its own and those its neighbours sent; and whether it changed."""
+    node, (own, sent) = kv
+    old = min(own)
+    new = min(old, min(sent, default=old))
+    return node, (new, new != old)
+
+
 def _components(sc: SparkContext, edges: list[tuple[int, int]], partitions: int) -> dict[int, int]:
-    """Each node's component, labelled by its smallest node: min-label propagation by joins."""
+    """Each node's component, labelled by its smallest node: min-label propagation by joins.
+
+    Each round is two shuffles (the edges joined with the labels; the labels cogrouped with
+    what was sent) and one count of the labels that changed; it stops when none did.
+    """
     if not edges:
         return {}
-    links = sc.parallelize(edges, partitions).flatMap(lambda e: [(e[0], e[1]), (e[1], e[0])]).persist()
-    labels = links.keys().distinct(partitions).map(lambda x: (x, x))
+    width = _width(len(edges), partitions)
+    links = sc.parallelize(edges, width).flatMap(lambda e: [(e[0], e[1]), (e[1], e[0])]).persist()
+    labels = links.keys().distinct(width).map(lambda x: (x, x)).persist()
+    old = [links]
     while True:
-        sent = links.join(labels, partitions).map(lambda kv: (kv[1][0], kv[1][1]))  # (neighbour, my label)
-        new = labels.union(sent).reduceByKey(min, partitions).persist()
-        changed = new.join(labels, partitions).filter(lambda kv: kv[1][0] != kv[1][1]).count()
-        labels = new
+        sent = links.join(labels, width).map(lambda kv: (kv[1][0], kv[1][1]))  # (neighbour, my label)
+        step = labels.cogroup(sent, width).map(_relabel).persist()
+        changed = step.filter(lambda kv: kv[1][1]).count()
+        old.append(labels)
+        labels = step.mapValues(lambda v: v[0]).persist()
         if not changed:
             break
     out = dict(labels.collect())
-    links.unpersist()
+    for rdd in [*old, labels]:
+        rdd.unpersist()
     return out
+
+
+#: Items (rows times bands, pairs, documents) per task of a stage, so a small input takes few tasks.
+ITEMS_PER_TASK = 50_000
+
+
+def _width(items: int, partitions: int) -> int:
+    """Tasks for a stage over ``items``: ``partitions`` at most, one per ``ITEMS_PER_TASK``."""
+    return max(1, min(partitions, -(-items // ITEMS_PER_TASK)))
+
+
+def _docs(pair: tuple[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:
+    return pair[0][0], pair[1][0]
 
 
 class SparkBackend:
@@ -230,8 +260,8 @@ class SparkBackend:
         lo = 0
         while lo < len(kept):
             hi = min(lo + PAIRS_PER_SHARE, len(kept))
-            while hi < len(kept) and (kept[hi][0][0], kept[hi][1][0]) == (kept[hi - 1][0][0], kept[hi - 1][1][0]):
-                hi += 1
+            while hi < len(kept) and _docs(kept[hi]) == _docs(kept[hi - 1]):
+                hi += 1  # never split a document pair
             share = kept[lo:hi]
             docs = {d: cleaned[d] for pair in share for d, _ in pair}
             rows = {}
