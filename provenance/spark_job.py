@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 if __name__ == "__main__" and __package__ in (None, ""):
     # run as a script (spark-submit FILE): this folder is not a place to import modules from,
@@ -48,7 +49,26 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--outlets", help="outlets file (default: outlets.json atop a scanned folder)")
+    parser.add_argument("--metrics", help="also write the Spark stages' metrics here, as JSON (tasks,"
+                                          " shuffle bytes, run time: read from the driver's UI)")
     return parser.parse_args(argv)
+
+
+def stage_metrics(ui: str) -> dict[str, Any]:
+    """What each Spark stage of this application did, from the driver UI's REST API, and the totals
+    (for ``benchmarks/spark.py``'s shuffle bytes per document)."""
+    import json
+    from urllib.request import urlopen
+
+    with urlopen(f"{ui}/api/v1/applications", timeout=30) as answer:
+        app = json.load(answer)[0]["id"]
+    with urlopen(f"{ui}/api/v1/applications/{app}/stages", timeout=60) as answer:
+        stages = json.load(answer)
+    keep = ("stageId", "name", "numTasks", "executorRunTime", "inputBytes", "shuffleReadBytes",
+            "shuffleWriteBytes", "memoryBytesSpilled", "diskBytesSpilled")
+    rows = sorted(({k: st.get(k) for k in keep} for st in stages), key=lambda r: int(r["stageId"]))
+    totals = {k: sum(int(r[k] or 0) for r in rows) for k in keep[2:]}
+    return {"stages": rows, "totals": totals}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                     sign=SignConfig(shingle_size=args.shingle_size, num_perm=args.num_perm, seed=args.seed),
                     match=MatchConfig(doc_threshold=args.threshold))
     try:
-        report = run_spark(args.paths, config, sc=spark_context(args.master, "provenance scan"),
-                           partitions=args.partitions)
+        sc = spark_context(args.master, "provenance scan")
+        report = run_spark(args.paths, config, sc=sc, partitions=args.partitions)
     except ProvenanceError as exc:
         sys.stderr.write(f"error: {one_line(str(exc))}\n")
         return 2
@@ -76,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         write_stdout(text)
     else:
         atomic_write_text(args.output, text)
+    if args.metrics:
+        import json
+
+        atomic_write_text(args.metrics, json.dumps(stage_metrics(str(sc.uiWebUrl)), indent=1) + "\n")
     return 0
 
 
