@@ -57,9 +57,11 @@ def main() -> int:
         results = {}
         for name, command in runs.items():
             sys.stderr.write(f"== {name}: {' '.join(command)}\n")
-            code, wall, peak = run_sampled(command, stderr=subprocess_devnull())
+            log = args.work / f"spark-bench-{name}.log"
+            with log.open("w", encoding="utf-8") as errors:
+                code, wall, peak = run_sampled(command, stderr=errors)
             if code:
-                sys.stderr.write(f"{name} failed with exit code {code}\n")
+                sys.stderr.write(f"{name} failed with exit code {code}: see {log}\n")
                 return 1
             results[name] = (wall, peak)
         same = local_json.read_bytes() == spark_json.read_bytes()
@@ -99,12 +101,6 @@ def _stage_row(s: dict[str, Any]) -> str:
     return (f"| {s['stageId']} {s['name'].split(' at ')[0]} | {s['numTasks']}"
             f" | {int(s['shuffleWriteBytes'] or 0) / MB:,.1f} | {int(s['shuffleReadBytes'] or 0) / MB:,.1f}"
             f" | {int(s['executorRunTime'] or 0) / 1000:,.1f} |")
-
-
-def subprocess_devnull() -> int:
-    import subprocess
-
-    return subprocess.DEVNULL
 
 
 if __name__ == "__main__":

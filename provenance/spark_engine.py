@@ -57,6 +57,9 @@ from .version import __version__
 if TYPE_CHECKING:
     from pyspark import RDD, SparkContext
 
+#: Batches of ``parallel._batches`` (up to 500 records or 64 files each) per reading task, at most.
+UNITS_PER_TASK = 8
+
 #: The master when none is given and no ``spark-submit`` set one.
 DEFAULT_MASTER = "local[2]"
 
@@ -79,10 +82,17 @@ def spark_context(master: str | None = None, app: str = "provenance") -> SparkCo
     elif not conf.contains("spark.master"):
         conf.setMaster(DEFAULT_MASTER)
     conf.setIfMissing("spark.ui.showConsoleProgress", "false")
-    conf.setIfMissing("spark.driver.memory", "2g")
+    conf.setIfMissing("spark.driver.memory", "4g")  # in local mode, the executors' memory too
     sc = SparkContext.getOrCreate(conf)
     sc.setLogLevel("ERROR")
     return sc
+
+
+def _spill_level() -> Any:
+    """Cached partitions that do not fit in memory go to disk (pyspark's default drops and recomputes)."""
+    from pyspark import StorageLevel
+
+    return StorageLevel.MEMORY_AND_DISK
 
 
 def default_partitions(sc: SparkContext) -> int:
@@ -163,16 +173,16 @@ Signed = tuple[list[CleanDoc | Skipped], SignedBatch]
 
 
 def _strip_and_sign(templates: dict[str, set[int]], config: Config) -> Any:
-    def work(part: Iterator[tuple[int, list[Item]]]) -> Iterator[Signed]:
+    """Executor: a batch's documents stripped of their scope's templates, then signed (a text's
+    signatures do not depend on the texts signed beside it, so the batch is any batch)."""
+    def work(kv: tuple[int, list[Item]]) -> Signed:
         items: list[CleanDoc | Skipped] = []
-        for _, batch in part:
-            for item in batch:
-                if isinstance(item, Skipped):
-                    items.append(item)
-                else:
-                    items.append(apply_templates(item.clean, templates, config.clean, item.lines))
-        texts = [c.text for c in items if isinstance(c, CleanDoc)]
-        yield items, sign_texts(texts, config.sign)
+        for item in kv[1]:
+            if isinstance(item, Skipped):
+                items.append(item)
+            else:
+                items.append(apply_templates(item.clean, templates, config.clean, item.lines))
+        return items, sign_texts([c.text for c in items if isinstance(c, CleanDoc)], config.sign)
     return work
 
 
@@ -186,31 +196,36 @@ def read_clean_sign(sc: SparkContext, paths: list[Path], config: Config, partiti
     outlets = load_outlets(paths, config)
     units = list(_batches(paths, config, outlets))
     progress("read and clean", 0, None)
-    read = (sc.parallelize(list(enumerate(units)), max(1, min(len(units), partitions)))
-            .map(lambda kv: (kv[0], _read_batch(kv[1]))))
-    read.persist()
-    try:
-        ids = read.map(lambda kv: (kv[0], [i.clean.doc.id if isinstance(i, _Cleaned) else None
-                                           for i in kv[1]])).collect()
-        docs = read.map(_rename(_renames(ids), outlets))
-        docs.persist()
-        templates = spark_templates(docs, config.clean, _width(sum(len(b) for _, b in ids), partitions))
-        parts = docs.mapPartitions(_strip_and_sign(templates, config)).collect()
-        docs.unpersist()
-    finally:
-        read.unpersist()
+    tasks = max(1, min(len(units), max(partitions, -(-len(units) // UNITS_PER_TASK))))
+    read = (sc.parallelize(list(enumerate(units)), tasks)
+            .map(lambda kv: (kv[0], _read_batch(kv[1])))
+            .persist(_spill_level()))
+    del units
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
     joined = BatchJoiner(config.sign.num_perm)
-    for items, signed in parts:
-        signed.shift(len(cleaned))
-        joined.add(signed, shifted=True)
-        for item in items:
-            if isinstance(item, CleanDoc):
-                cleaned.append(item)
-            else:
-                skipped.append(item)
-    progress("read and clean", len(cleaned) + len(skipped), len(cleaned) + len(skipped))
+    try:
+        ids = read.map(lambda kv: (kv[0], [i.clean.doc.id if isinstance(i, _Cleaned) else None
+                                           for i in kv[1]])).collect()
+        docs = read.map(_rename(_renames(ids), outlets)).persist(_spill_level())
+        templates = spark_templates(docs, config.clean, _width(sum(len(b) for _, b in ids), partitions))
+        read.unpersist()
+        signed_docs = docs.map(_strip_and_sign(templates, config)).persist(_spill_level())
+        signed_docs.count()  # on every core; then taken a partition at a time, so the driver's
+        # JVM never holds the whole corpus at once
+        for items, signed in signed_docs.toLocalIterator():
+            signed.shift(len(cleaned))
+            joined.add(signed, shifted=True)
+            for item in items:
+                if isinstance(item, CleanDoc):
+                    cleaned.append(item)
+                else:
+                    skipped.append(item)
+            progress("read and clean", len(cleaned) + len(skipped), None)
+        signed_docs.unpersist()
+        docs.unpersist()
+    finally:
+        read.unpersist()
     return cleaned, skipped, joined.result()
 
 
