@@ -173,7 +173,7 @@ def _components(sc: SparkContext, edges: list[tuple[int, int]], partitions: int)
         sent = links.join(labels, width).map(lambda kv: (kv[1][0], kv[1][1]))  # (neighbour, my label)
         step = labels.cogroup(sent, width).map(_relabel).persist()
         changed = step.filter(lambda kv: kv[1][1]).count()
-        old.append(labels)
+        old += [labels, step]
         labels = step.mapValues(lambda v: v[0]).persist()
         if not changed:
             break
