@@ -168,7 +168,7 @@ def _components(sc: SparkContext, edges: list[tuple[int, int]], partitions: int)
     width = _width(len(edges), partitions)
     links = sc.parallelize(edges, width).flatMap(lambda e: [(e[0], e[1]), (e[1], e[0])]).persist()
     labels = links.keys().distinct(width).map(lambda x: (x, x)).persist()
-    old = [links]
+    old: list[Any] = [links]
     while True:
         sent = links.join(labels, width).map(lambda kv: (kv[1][0], kv[1][1]))  # (neighbour, my label)
         step = labels.cogroup(sent, width).map(_relabel).persist()
