@@ -38,10 +38,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arrays import chunk_runs, expand_ranges, run_starts, sorted_unique
 from .config import Config, MatchConfig, VerifyConfig
 from .records import CleanDoc, Derivation, SentencePair, Span
-from .runtime.diskarray import Buckets, chunks, rows
-from .sign import SignedBatch, run_starts, sorted_unique
+from .runtime.diskarray import Buckets, chunks, is_mapped, rows
+from .signatures import SignedBatch
 
 #: Sentence ends: . ! ? (and closing quotes) before white space (group 1), or a line break
 #: (group 2). No look-behind: the pattern is tried at every character of every text.
@@ -80,13 +81,64 @@ class Fingerprints:
     plain: np.ndarray  # each document's narration: its fingerprints of weight 1 or more
 
     @classmethod
-    def of(cls, signed: SignedBatch, quote_weight: float) -> Fingerprints:
+    def of(cls, signed: SignedBatch, quote_weight: float, docs: np.ndarray | None = None) -> Fingerprints:
+        """The batch's fingerprints, quotes weighed by ``quote_weight``.
+
+        For fingerprints kept in files (``signatures.DiskJoiner``): the arrays for the
+        documents ``docs`` only (the others hold none), read in one pass over the files,
+        so that neither the whole nor a memory map of it is held (measuring reads a few
+        rows of each candidate, and a map's pages, read around each, would stay).
+        """
         n = len(signed.doc_values)
+        if signed.folder is not None and is_mapped(signed.f_doc):
+            return cls._of_files(signed, quote_weight, docs)
         weight = np.where(signed.f_quoted, quote_weight, 1.0)
-        plain = weight >= 1.0  # narration as ``verify_derivations`` counts it: a quote weighed 1 is
+        plain = weight >= 1.0  # narration as ``verify_derivations`` counts it (a quote weighed 1 is too)
         return cls(signed.f_hash, signed.f_start, weight, np.searchsorted(signed.f_doc, np.arange(n + 1)),
                    np.bincount(signed.f_doc, weights=weight, minlength=n),
                    np.bincount(signed.f_doc, weights=plain, minlength=n))
+
+    @classmethod
+    def _of_files(cls, signed: SignedBatch, quote_weight: float, docs: np.ndarray | None) -> Fingerprints:
+        n = len(signed.doc_values)
+        wanted = np.ones(n, dtype=bool)
+        if docs is not None:
+            wanted[:] = False
+            wanted[docs] = True
+        counts = np.zeros(n, dtype=np.int64)
+        total = np.zeros(n, dtype=np.float64)
+        plain = np.zeros(n, dtype=np.float64)  # each document's narration (``Fingerprints.plain``)
+        parts: dict[str, list[np.ndarray]] = {"hash": [], "start": [], "weight": []}
+        step = max(hi - lo for lo, hi in chunks(signed.f_doc))
+        lo = 0
+        while lo < len(signed.f_doc):
+            hi = min(lo + step, len(signed.f_doc))
+            doc = rows(signed.f_doc, lo, hi)
+            if hi < len(signed.f_doc):  # a document's rows in one piece, so its sum is added as at once
+                cut = int(np.searchsorted(doc, doc[-1]))
+                while not cut and hi < len(signed.f_doc):  # one document fills the piece: to its end
+                    more = rows(signed.f_doc, hi, min(hi + step, len(signed.f_doc)))
+                    ends = int(np.searchsorted(more, doc[-1], "right"))
+                    doc, hi = np.concatenate([doc, more[:ends]]), hi + ends
+                    if ends < len(more):
+                        cut = hi - lo
+                if cut:
+                    hi, doc = lo + cut, doc[:cut]
+            weight = np.where(rows(signed.f_quoted, lo, hi), quote_weight, 1.0)
+            total += np.bincount(doc, weights=weight, minlength=n)
+            plain += np.bincount(doc, weights=weight >= 1.0, minlength=n)
+            keep = wanted[doc]
+            if keep.any():  # a piece with no candidate's rows is not read further
+                counts += np.bincount(doc[keep], minlength=n)
+                parts["hash"].append(rows(signed.f_hash, lo, hi)[keep])
+                parts["start"].append(rows(signed.f_start, lo, hi)[keep])
+                parts["weight"].append(weight[keep])
+            lo = hi
+        empty = {"hash": signed.f_hash.dtype, "start": signed.f_start.dtype, "weight": np.float64}
+        joined = {name: np.concatenate(values) if values else np.empty(0, dtype=empty[name])
+                  for name, values in parts.items()}
+        return cls(joined["hash"], joined["start"], joined["weight"],
+                   np.concatenate([[0], np.cumsum(counts)]), total, plain)
 
     def rows(self, i: int) -> slice:
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
@@ -103,10 +155,10 @@ class Fingerprints:
         intersection per pair.
         """
         sizes = (self.bounds[left + 1] - self.bounds[left]) + (self.bounds[right + 1] - self.bounds[right])
-        for first, last in _chunks(sizes, rows_per_chunk):
+        for first, last in chunk_runs(sizes, rows_per_chunk):
             a, b = left[first:last], right[first:last]
-            l_rows, l_pair = _ranges(self.bounds[a], self.bounds[a + 1])
-            r_rows, r_pair = _ranges(self.bounds[b], self.bounds[b + 1])
+            l_rows, l_pair = expand_ranges(self.bounds[a], self.bounds[a + 1])
+            r_rows, r_pair = expand_ranges(self.bounds[b], self.bounds[b + 1])
             key = np.concatenate([l_pair, r_pair]) << 32
             rows = np.concatenate([l_rows, r_rows])
             key |= self.hash[rows].astype(np.int64)
@@ -114,25 +166,6 @@ class Fingerprints:
             key = key[order]
             at = np.flatnonzero(key[1:] == key[:-1])
             yield first, last, key[at] >> 32, rows[order[at]], rows[order[at + 1]]
-
-
-def _chunks(sizes: np.ndarray, per_chunk: int) -> Iterator[tuple[int, int]]:
-    """Consecutive runs ``first:last`` of items whose ``sizes`` add up to about ``per_chunk``
-    (one item at least a run)."""
-    ends = np.cumsum(sizes)
-    first = 0
-    while first < len(sizes):
-        last = max(first + 1, int(np.searchsorted(ends, (ends[first - 1] if first else 0) + per_chunk)))
-        yield first, last
-        first = last
-
-
-def _ranges(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows ``starts[k]:stops[k]`` for every ``k``, concatenated, and each row's ``k``."""
-    sizes = stops - starts
-    owner = np.repeat(np.arange(len(starts), dtype=np.int64), sizes)
-    offset = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    return starts[owner] + offset, owner
 
 
 #: A fingerprint held by more owners than this is paired with no one, agency copies included.
@@ -432,8 +465,8 @@ class _Sentences:
         """Each sentence's fingerprints, and how many of them are quoted, over ``docs``' sentences."""
         totals = np.zeros(len(self.starts), dtype=np.int64)
         quoted = np.zeros(len(self.starts), dtype=np.int64)
-        for first, last in _chunks(self.fp.bounds[docs + 1] - self.fp.bounds[docs], rows_per_chunk):
-            rows, _ = _ranges(self.fp.bounds[docs[first:last]], self.fp.bounds[docs[first:last] + 1])
+        for first, last in chunk_runs(self.fp.bounds[docs + 1] - self.fp.bounds[docs], rows_per_chunk):
+            rows, _ = expand_ranges(self.fp.bounds[docs[first:last]], self.fp.bounds[docs[first:last] + 1])
             sent = self.of_rows(rows)
             totals += np.bincount(sent, minlength=len(totals))
             quoted += np.bincount(sent[self.fp.weight[rows] < 1.0], minlength=len(totals))

@@ -30,23 +30,18 @@ from .lineage import (
 )
 from .match import document_candidates, equal_rows, passage_candidates
 from .outlets import Outlets, find_outlets_files, resolve
+from .passages import PassageView
 from .records import CleanDoc, Derivation, Document, Group, PassageMatch, Skipped, Span
-from .runtime.diskarray import Appender, chunks, is_mapped, rows
+from .runtime.diskarray import Appender
 from .runtime.memory import paused, release_free_memory
-from .runtime.parallel import (
-    Ingested,
-    default_jobs,
-    ingest_parallel,
-    jobs_for,
-    sign_parallel,
-    verify_documents_parallel,
-    verify_passages_parallel,
-)
+from .runtime.parallel import Ingested, ingest_parallel, jobs_for
+from .runtime.pool import default_jobs
 from .runtime.spill import SpillDir, Texts, spill, spill_both, text_length
-from .sign import PassageView, SignedBatch, disk_name, sign_texts
+from .sign import sign_parallel, sign_texts
+from .signatures import SignedBatch, disk_name
 from .templates import LineKeys, strip_templates
 from .verify import align as align_texts
-from .verify import equal_pair
+from .verify import equal_pair, verify_documents_parallel, verify_passages_parallel
 from .version import __version__
 
 #: ``progress(stage, done, total)``; ``total`` is None while unknown.
@@ -226,8 +221,8 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     hub = np.array([cleaned[int(d)].doc.agency is not None for d in speaker], dtype=bool)
     reuse = reuse_candidates(signed, owner, config.match, speaker, 0.8 * config.verify.derive_partially, hub)
     progress("verify rewrites", 0, len(reuse))
-    fingerprints = fingerprints_of(signed, config.verify.derive_quote_weight,  # measure and align
-                                   np.unique(reuse))
+    fingerprints = Fingerprints.of(signed, config.verify.derive_quote_weight,  # measure and align
+                                   docs=np.unique(reuse))
     derivations = verify_derivations(fingerprints, reuse, config,
                                      lambda n: progress("verify rewrites", n, len(reuse)))
     derivations = [attribute_derivation(d, cleaned, homes) for d in derivations]
@@ -250,7 +245,7 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
                                        lambda done, total: progress("match passages", done, total),
                                        owner=owner, jobs=jobs)
     signed.drop_passage_values()  # the largest array; only the candidates are needed now
-    view = PassageView(signed, texts)
+    view = PassageView.of_batch(signed, texts)
     progress("verify passages", 0, len(passage_pairs))
     matches = verify_passages_parallel(cleaned, view, passage_pairs, config.verify, group_of, jobs,
                                        lambda n: progress("verify passages", n, len(passage_pairs)))
@@ -259,54 +254,6 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     families, matches = build_families(matches, cleaned, homes, realigner(cleaned, config.verify))
     release_free_memory()  # what banding and verification freed, before the report is built
     return groups, matches, derivations, families
-
-
-def fingerprints_of(signed: SignedBatch, quote_weight: float, docs: np.ndarray | None = None) -> Fingerprints:
-    """``derive.Fingerprints.of``; for fingerprints kept in files (``sign.DiskJoiner``), the same
-    arrays for the documents ``docs`` only (the others hold none), read in one pass over the files,
-    so that neither the whole nor a memory map of it is held: measuring reads a few rows of each
-    candidate, and a map's pages, read around each, would stay."""
-    if signed.folder is None or not is_mapped(signed.f_doc):
-        return Fingerprints.of(signed, quote_weight)
-    n = len(signed.doc_values)
-    wanted = np.ones(n, dtype=bool)
-    if docs is not None:
-        wanted[:] = False
-        wanted[docs] = True
-    counts = np.zeros(n, dtype=np.int64)
-    total = np.zeros(n, dtype=np.float64)
-    plain = np.zeros(n, dtype=np.float64)  # each document's narration (``Fingerprints.plain``)
-    parts: dict[str, list[np.ndarray]] = {"hash": [], "start": [], "weight": []}
-    step = max(hi - lo for lo, hi in chunks(signed.f_doc))
-    lo = 0
-    while lo < len(signed.f_doc):
-        hi = min(lo + step, len(signed.f_doc))
-        doc = rows(signed.f_doc, lo, hi)
-        if hi < len(signed.f_doc):  # a document's rows in one piece, so its sum is added as at once
-            cut = int(np.searchsorted(doc, doc[-1]))
-            while not cut and hi < len(signed.f_doc):  # one document fills the piece: to its end
-                more = rows(signed.f_doc, hi, min(hi + step, len(signed.f_doc)))
-                ends = int(np.searchsorted(more, doc[-1], "right"))
-                doc, hi = np.concatenate([doc, more[:ends]]), hi + ends
-                if ends < len(more):
-                    cut = hi - lo
-            if cut:
-                hi, doc = lo + cut, doc[:cut]
-        weight = np.where(rows(signed.f_quoted, lo, hi), quote_weight, 1.0)
-        total += np.bincount(doc, weights=weight, minlength=n)
-        plain += np.bincount(doc, weights=weight >= 1.0, minlength=n)
-        keep = wanted[doc]
-        if keep.any():  # a piece with no candidate's rows is not read further
-            counts += np.bincount(doc[keep], minlength=n)
-            parts["hash"].append(rows(signed.f_hash, lo, hi)[keep])
-            parts["start"].append(rows(signed.f_start, lo, hi)[keep])
-            parts["weight"].append(weight[keep])
-        lo = hi
-    empty = {"hash": signed.f_hash.dtype, "start": signed.f_start.dtype, "weight": np.float64}
-    joined = {name: np.concatenate(values) if values else np.empty(0, dtype=empty[name])
-              for name, values in parts.items()}
-    return Fingerprints(joined["hash"], joined["start"], joined["weight"],
-                        np.concatenate([[0], np.cumsum(counts)]), total, plain)
 
 
 def realigner(cleaned: Sequence[CleanDoc], cfg: VerifyConfig) -> Realign:

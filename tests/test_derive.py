@@ -6,9 +6,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from provenance.arrays import sorted_unique
 from provenance.config import MatchConfig, SignConfig
 from provenance.derive import Fingerprints, reuse_candidates, sentences
-from provenance.sign import SignedBatch, quotes, sign_texts, sorted_unique
+from provenance.sign import quotes, sign_texts
+from provenance.signatures import SignedBatch
 
 WORDS = ["wire", "story", "court", "heard", "judge", "the", "a", "of", "bridge", "council", "said",
          "Leeds", "trial", "jury", "“quoted”", '"speech"', "paper", "ANSA", "città", "über"]

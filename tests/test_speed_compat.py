@@ -17,24 +17,18 @@ import pytest
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
-from provenance import Config, match, run
+from provenance import Config, match, run, sign, verify
 from provenance.bands import banding
 from provenance.config import MatchConfig, SignConfig
 from provenance.match import band_pairs, document_candidates, passage_candidates
 from provenance.records import CleanDoc, Document
 from provenance.render.report import to_json
 from provenance.runtime import parallel
-from provenance.sign import (
-    passages_of,
-    shingle_array,
-    sign,
-    sign_texts,
-    word_hashes,
-    words_with_spans,
-    xxh32_rows,
-)
+from provenance.shingles import shingle_array, word_hashes, words_with_spans, xxh32_rows
+from provenance.sign import passages_of, sign_texts
 
 from .conftest import SAMPLES
+from .signed import Signed, sign_docs
 
 SIGN = SignConfig()
 ODD_TEXTS = [
@@ -114,8 +108,8 @@ def test_batches_do_not_change_signatures(texts: list[str]) -> None:
         assert np.array_equal(part.doc_values, whole.doc_values[i:i + 4])
 
 
-def test_sign_returns_datasketch_minhashes_usable_in_its_lsh(texts: list[str]) -> None:
-    sigs = sign([_bare(t, str(n)) for n, t in enumerate(texts)], SIGN)
+def test_signatures_are_datasketch_minhashes_usable_in_its_lsh(texts: list[str]) -> None:
+    sigs = sign_docs([_bare(t, str(n)) for n, t in enumerate(texts)], SIGN)
     for sig, text in zip(sigs, texts, strict=True):
         doc_set, _ = _reference(text, SIGN)
         expected = MinHash.bulk([doc_set], num_perm=SIGN.num_perm, seed=SIGN.seed, hashfunc=_identity)[0]
@@ -135,7 +129,7 @@ def test_xxh32_rows_equals_xxhash(length: int) -> None:
         assert xxh32_rows(m, seed).tolist() == [xxhash.xxh32_intdigest(w, seed) for w in words]
 
 
-def _lsh_documents(sigs: list, match: MatchConfig) -> list[tuple[int, int]]:
+def _lsh_documents(sigs: Signed, match: MatchConfig) -> list[tuple[int, int]]:
     """The datasketch loop ``match.document_candidates`` used to run."""
     lsh = MinHashLSH(threshold=match.doc_threshold, num_perm=SIGN.num_perm)
     pairs: set[tuple[int, int]] = set()
@@ -148,7 +142,7 @@ def _lsh_documents(sigs: list, match: MatchConfig) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
-def _lsh_passages(sigs: list, match: MatchConfig) -> list:
+def _lsh_passages(sigs: Signed, match: MatchConfig) -> list:
     lsh = MinHashLSH(threshold=match.passage_threshold, num_perm=SIGN.num_perm)
     pairs: set = set()
     for i, sig in enumerate(sigs):
@@ -169,10 +163,10 @@ def test_banding_equals_datasketch_lsh(texts: list[str], cap: int) -> None:
     # copies and near-copies, many in one bucket, so that the cap matters
     extra = [texts[0]] * 6 + [texts[1] + " extra words at the end"] * 4
     docs = [_bare(t, str(n)) for n, t in enumerate(texts + extra)]
-    sigs = sign(docs, SIGN)
+    sigs = sign_docs(docs, SIGN)
     match = MatchConfig(max_candidates_per_item=cap, min_estimate_share=0)
-    assert document_candidates(sigs, match, SIGN) == _lsh_documents(sigs, match)
-    assert passage_candidates(sigs, match, SIGN) == _lsh_passages(sigs, match)
+    assert document_candidates(sigs.batch, match, SIGN) == _lsh_documents(sigs, match)
+    assert passage_candidates(sigs.batch, match, SIGN) == _lsh_passages(sigs, match)
 
 
 def test_band_pairs_on_a_huge_bucket_keeps_the_earliest() -> None:
@@ -235,9 +229,9 @@ def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
     monkeypatch.setattr(parallel, "RECORDS_PER_BATCH", 2)
     monkeypatch.setattr(parallel, "FILES_PER_BATCH", 2)
-    monkeypatch.setattr(parallel, "TEXTS_PER_BATCH", 3)
-    monkeypatch.setattr(parallel, "PARALLEL_PAIRS", 0)  # verification and banding in workers too
-    monkeypatch.setattr(parallel, "PAIRS_PER_SHARE", 1)
+    monkeypatch.setattr(sign, "TEXTS_PER_BATCH", 3)
+    monkeypatch.setattr(verify, "PARALLEL_PAIRS", 0)  # verification and banding in workers too
+    monkeypatch.setattr(verify, "PAIRS_PER_SHARE", 1)
     monkeypatch.setattr(match, "PARALLEL_ROWS", 0)
     assert to_json(run(paths, Config(), jobs=2)) == serial
     found = json.loads(serial)

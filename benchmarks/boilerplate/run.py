@@ -227,15 +227,20 @@ def _structure_triggers(context: tuple[str, ...], rules: Any,
                         share: Callable[[tuple[str, ...]], float]) -> list[dict[str, Any]]:
     """The ancestors whose tag, id or class names a boilerplate reason, innermost first.
 
-    Asks the library (``clean._candidates``, or the older ``clean._context_reason``) rather
+    Asks the library (``structure.element_reasons``, or the older ``clean._candidates`` and
+    ``clean._context_reason``) rather
     than copying its rules, so the answer follows the library as it changes. Each entry
     gives the reason, the element (``div.content-sidebar-wrap``) and the share of the
     page's text inside it: near 1.0 means a layout wrapper, not furniture.
     """
     from provenance import clean as cl
 
+    try:
+        from provenance import structure  # type: ignore[attr-defined,unused-ignore]
+        candidates = getattr(structure, "element_reasons", None)
+    except ImportError:  # a library from before the split
+        candidates = getattr(cl, "_candidates", None)
     out: list[dict[str, Any]] = []
-    candidates = getattr(cl, "_candidates", None)
     if candidates is not None:
         try:
             found = _call(candidates, context, rules)

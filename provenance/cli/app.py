@@ -28,7 +28,8 @@ from ..render.output import (
 )
 from ..render.safe_text import one_line
 from ..version import __version__
-from .common import (
+from .common import _Bar, _fail, err, ingest_config, parse_formats, stdout_console, write_formats
+from .options import (
     FollowOpt,
     JobsOpt,
     KeepOpt,
@@ -40,19 +41,12 @@ from .common import (
     SeedOpt,
     ShingleOpt,
     ThresholdOpt,
-    _Bar,
-    _fail,
-    err,
-    ingest_config,
-    parse_formats,
-    stdout_console,
-    write_formats,
 )
 
 if TYPE_CHECKING:  # the stages and renderers are imported by the commands that run them, so
     # that ``--version``, ``--help`` and a usage error start in a fraction of a second
     from ..pipeline import Report
-    from ..sign import SignedBatch
+    from ..signatures import SignedBatch
 
 
 class Stopped(BaseException):
@@ -127,7 +121,7 @@ def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1, sign: b
           ) -> tuple[list[CleanDoc], list[Skipped], SignedBatch | None]:
     """Read and clean, with progress; with ``sign``, the workers sign what they clean too."""
     from ..pipeline import clean_and_sign, ingest_and_clean
-    from ..runtime.parallel import default_jobs
+    from ..runtime.pool import default_jobs
 
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
         if sign:
@@ -145,7 +139,7 @@ def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1, sign: b
 def _scan(paths: list[Path], config: Config, quiet: bool, jobs: int = 1) -> Report:
     """The whole pipeline with progress on stderr."""
     from ..pipeline import Report, find, params
-    from ..runtime.parallel import default_jobs
+    from ..runtime.pool import default_jobs
 
     cleaned, skipped, signed = _read(paths, config, quiet, jobs)
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
@@ -231,7 +225,7 @@ def clean_cmd(
         from ..lineage import dropped_copies
         from ..pipeline import find, params
         from ..render.corpus import jsonl_line, write_corpus
-        from ..runtime.parallel import default_jobs
+        from ..runtime.pool import default_jobs
 
         dropped: dict[str, dict[str, object]] = {}
         if dedup:
@@ -293,10 +287,10 @@ def graph(
         check_not_input(graphml, paths)
         check_not_input(dot, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
-        from ..render.graph import edges_from, nodes_of, to_dot, to_graphml
+        from ..render.graph import nodes_of, to_dot, to_graphml
         from ..render.report import syndication
 
-        edges = edges_from(syndication(_scan(paths, config, quiet, jobs)))  # the report's own rows
+        edges = syndication(_scan(paths, config, quiet, jobs))  # the report's own rows
         if graphml is not None:
             atomic_write_text(graphml, to_graphml(edges))
         if dot is not None:
