@@ -17,11 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import xxhash
-from datasketch import MinHash
+
+if TYPE_CHECKING:  # datasketch imports scipy (half a second): loaded only where its objects are made
+    from datasketch import MinHash
 
 from .bands import GOLDEN, mix64
 from .config import SignConfig
@@ -94,6 +96,8 @@ def _identity(value: int) -> int:
 
 def minhashes(hash_sets: Sequence[np.ndarray], cfg: SignConfig) -> list[MinHash]:
     """datasketch MinHashes of pre-hashed shingle sets, in bulk."""
+    from datasketch import MinHash
+
     return list(MinHash.bulk(hash_sets, num_perm=cfg.num_perm, seed=cfg.seed, hashfunc=_identity))
 
 
@@ -172,6 +176,8 @@ def sign(cleaned: Sequence[CleanDoc], cfg: SignConfig) -> list[DocSignature]:
         cleaned: cleaned documents; their position is their index in matches.
         cfg: shingle size, permutations and seed.
     """
+    from datasketch import MinHash
+
     batch = sign_texts([c.text for c in cleaned], cfg)
     perms = permutations(cfg.num_perm, cfg.seed)
     template = MinHash(num_perm=cfg.num_perm, seed=cfg.seed, hashfunc=_identity,
@@ -222,9 +228,16 @@ _CACHE_LIMIT = 1 << 21
 
 @lru_cache(maxsize=16)
 def permutations(num_perm: int, seed: int) -> np.ndarray:
-    """datasketch's ``affine32`` permutation parameters ``(a, b)``, shape ``(2, num_perm)``."""
-    perms = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-    return np.asarray(perms, dtype=np.uint32)
+    """datasketch's ``affine32`` permutation parameters ``(a, b)``, shape ``(2, num_perm)``.
+
+    Drawn as ``MinHash._init_permutations`` draws them (datasketch 2.0; ``tests/test_sign_match_verify``
+    compares the two), so that signing never imports datasketch, and with it scipy: half a
+    second of every run's start, and of every worker's.
+    """
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.array([a, b])
 
 
 _P1, _P2, _P3, _P4, _P5 = (np.uint32(x) for x in (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D,

@@ -271,3 +271,28 @@ def test_signed_batch_replace_equals_signing_the_changed_texts(texts: list[str])
     fresh = sign_texts(after, SIGN)
     for name in ("doc_values", "doc_words", "p_doc", "p_start", "p_end", "p_first", "p_last", "p_values"):
         assert np.array_equal(getattr(patched, name), getattr(fresh, name)), name
+
+
+@pytest.mark.parametrize("num_perm", [16, 100, 128, 256])
+@pytest.mark.parametrize("seed", [0, 1, 42, 12345])
+def test_permutations_are_datasketchs(num_perm: int, seed: int) -> None:
+    """``sign.permutations`` draws datasketch's affine32 parameters without importing it."""
+    from provenance.sign import permutations
+
+    ours = permutations(num_perm, seed)
+    theirs = np.asarray(MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations, dtype=np.uint32)
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    assert np.array_equal(ours, theirs)
+
+
+def test_signing_and_the_pipeline_do_not_import_datasketch() -> None:
+    """Issue 17: scipy (through datasketch) was half a second of every run's start and every worker's."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom provenance.pipeline import run\nfrom provenance.config import Config\n"
+             "from provenance.sign import sign_texts\nsign_texts(['one two three four five six'], Config().sign)\n"
+             "print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
