@@ -79,7 +79,7 @@ LAYERS = [
      "provenance.htmltext", "provenance.decode", "provenance.pages", "provenance.jsonl", "provenance.warc",
      "provenance.ingest", "provenance.clean", "provenance.templates", "provenance.bands", "provenance.sign",
      "provenance.verify", "provenance.derive", "provenance.evidence", "provenance.lineage",
-     "provenance.families"],
+     "provenance.families", "provenance.read_clean"],
     ["provenance.runtime.parallel"],  # runs the stages' functions in workers
     ["provenance.match", "provenance.pipeline"],
     ["provenance.render", "provenance.render.output", "provenance.render.report", "provenance.render.terminal",

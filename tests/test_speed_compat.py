@@ -17,7 +17,7 @@ import pytest
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
-from provenance import Config, match, run
+from provenance import Config, match, read_clean, run
 from provenance.bands import banding
 from provenance.config import MatchConfig, SignConfig
 from provenance.match import band_pairs, document_candidates, passage_candidates
@@ -233,8 +233,8 @@ def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.Monke
     paths = _corpus(tmp_path)
     serial = to_json(run(paths, Config(), jobs=1))
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
-    monkeypatch.setattr(parallel, "RECORDS_PER_BATCH", 2)
-    monkeypatch.setattr(parallel, "FILES_PER_BATCH", 2)
+    monkeypatch.setattr(read_clean, "RECORDS_PER_BATCH", 2)
+    monkeypatch.setattr(read_clean, "FILES_PER_BATCH", 2)
     monkeypatch.setattr(parallel, "TEXTS_PER_BATCH", 3)
     monkeypatch.setattr(parallel, "PARALLEL_PAIRS", 0)  # verification and banding in workers too
     monkeypatch.setattr(parallel, "PAIRS_PER_SHARE", 1)
@@ -247,15 +247,24 @@ def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_every_stage_reports_progress() -> None:
+    """Files are signed as they are read and cleaned (``read_clean``), with any number of jobs;
+    texts handed over in memory are signed as a stage of their own."""
+    from provenance.pipeline import run_records
+
     seen: dict[str, list[tuple[int, int | None]]] = {}
     run([SAMPLES], Config(),
         progress=lambda stage, done, total: seen.setdefault(stage, []).append((done, total)))
-    assert list(seen) == ["read and clean", "sign", "match documents", "verify documents",
+    assert list(seen) == ["read and clean", "match documents", "verify documents",
                           "verify rewrites", "match passages", "verify passages"]
+    records: dict[str, list[tuple[int, int | None]]] = {}
+    run_records(["one text of a few words here", "and another text of a few words"], Config(),
+                progress=lambda stage, done, total: records.setdefault(stage, []).append((done, total)))
+    assert list(records)[:2] == ["read and clean", "sign"]
+    assert records["sign"][-1] == (2, 2)
     bands = banding(Config().match.passage_threshold, Config().sign.num_perm)[0]
     assert seen["match passages"][-1] == (bands, bands)
     assert seen["read and clean"][-1][0] >= 15  # every document read, counted as it comes
-    for stage in ("sign", "verify documents", "verify rewrites", "verify passages"):
+    for stage in ("verify documents", "verify rewrites", "verify passages"):
         done, total = seen[stage][-1]
         assert done == total
 
