@@ -305,3 +305,73 @@ def test_signing_and_the_pipeline_do_not_import_datasketch() -> None:
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def _hostile_folder(tmp: Path) -> list[Path]:
+    """Good files and bad: a JSON Lines file with broken and repeated records, an unsupported
+    file, a hidden one, a link out of the folder and a broken one, a file named twice, a path
+    that is not there."""
+    folder = tmp / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("A plain story of the town council and its budget for the year.\n")
+    (folder / "sub" / "a.txt").write_text("The same name in another folder, with other words in it.\n")
+    (folder / "page.html").write_text("<html><body><p>A page about the harbour and its boats.</p></body></html>")
+    lines = [json.dumps({"id": "r", "text": "The first record of the file, about the river."}), "{not json",
+             json.dumps({"id": "r", "text": "A record with the same id as the first one."}),
+             json.dumps({"text": 5}), json.dumps({"id": "s", "text": "Last record, about the hills."})]
+    (folder / "feed.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "notes.pdf").write_text("not read")
+    (folder / ".hidden.txt").write_text("not read")
+    (tmp / "outside.txt").write_text("outside the input folders")
+    (folder / "link.txt").symlink_to(tmp / "outside.txt")
+    (folder / "broken.txt").symlink_to(tmp / "nowhere.txt")
+    return [folder, folder / "a.txt", tmp / "missing.txt"]
+
+
+def test_one_read_path_gives_the_same_documents_and_skips_for_any_jobs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: the same batches, run in the driver or in workers, read the same documents
+    with the same ids, and skip the same inputs for the same reasons, as ``read_paths`` does."""
+    from provenance.ingest import read_paths
+    from provenance.pipeline import read_and_clean
+    from provenance.records import Skipped
+
+    paths = _hostile_folder(tmp_path)
+
+    def described(jobs: int) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+        read = read_and_clean(paths, Config(), jobs=jobs)
+        return ([(c.doc.id, c.doc.path, c.text) for c in read.cleaned],
+                [(s.path, s.reason) for s in read.skipped])
+
+    one = described(1)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(read_clean, "RECORDS_PER_BATCH", 1)
+    monkeypatch.setattr(read_clean, "FILES_PER_BATCH", 1)
+    assert described(2) == one
+    items = list(read_paths(paths))
+    assert [d.id for d in items if not isinstance(d, Skipped)] == [i for i, _, _ in one[0]]
+    assert [(s.path, s.reason) for s in items if isinstance(s, Skipped)] == one[1]
+    ids = [i for i, _, _ in one[0]]
+    assert len(ids) == len(set(ids)) and "a.txt~2" in ids and "feed.jsonl#r~2" in ids
+    reasons = " ".join(r for _, r in one[1])
+    for why in ("unsupported file type", "hidden file", "outside the input folders", "broken",
+                "no such file or folder", "malformed JSON"):
+        assert why in reasons, why
+
+
+def test_a_small_input_starts_no_worker_and_a_large_one_does() -> None:
+    """Issue 17: below ``MIN_PARALLEL_BYTES`` the batches run in the driver, with no pool started."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, multiprocessing\nfrom provenance.pipeline import read_and_clean\n"
+             "from provenance.config import Config\nfrom provenance.runtime import parallel\n"
+             "if sys.argv[1] == 'large':\n    parallel.MIN_PARALLEL_BYTES = 1\n"
+             f"read = read_and_clean([{str(SAMPLES)!r}], Config(), jobs=2)\n"
+             "print(len(read.cleaned), len(parallel._pools), len(multiprocessing.active_children()))")
+    small = subprocess.run([sys.executable, "-c", probe, "small"], capture_output=True, text=True, timeout=120)
+    large = subprocess.run([sys.executable, "-c", probe, "large"], capture_output=True, text=True, timeout=120)
+    assert small.returncode == 0 and large.returncode == 0, small.stderr + large.stderr
+    docs, pools, children = map(int, small.stdout.split())
+    assert docs > 10 and pools == 0 and children == 0
+    assert large.stdout.split() == [str(docs), "1", "2"]

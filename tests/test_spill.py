@@ -176,8 +176,8 @@ def test_a_workers_answer_signs_and_spills_in_slices_with_the_same_result(
     """A batch of many documents (one big WARC) is signed and spilled a slice at a time."""
     import numpy as np
 
-    from provenance.outlets import Outlets
     from provenance import read_clean
+    from provenance.outlets import Outlets
 
     files = [(str(p), p.name) for p in sorted((SAMPLES / "seeds").iterdir()) if p.suffix == ".txt"]
     assert len(files) >= 5
