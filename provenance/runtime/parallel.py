@@ -81,25 +81,38 @@ def worth_workers(work: Iterable[Any], jobs: int) -> tuple[int, Iterator[Any]]:
     return jobs, chain(ahead, (item for item in items if not isinstance(item, int)))
 
 
+def _context() -> Any:
+    """The start method's context: ``forkserver`` (its preloads set), else ``spawn``."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if context.get_start_method() == "forkserver":  # import once in the server, not per worker
+        # The fork server dies with the thread that starts it: tie it to the run only when
+        # that is the main thread, which lives as long as the run.
+        lifeline = ["provenance.runtime._forkserver_lifeline"]
+        if threading.current_thread() is not threading.main_thread():
+            lifeline = []
+        context.set_forkserver_preload([*lifeline, "provenance.runtime.parallel", "provenance.read_clean"])
+    return context
+
+
 def pool(jobs: int) -> Executor:
     """A process pool of ``jobs`` workers, started once and reused for the rest of the run.
 
     Its workers die with this process (``lifeline.worker_start``).
     """
     if jobs not in _pools:
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if context.get_start_method() == "forkserver":  # import once in the server, not per worker
-            # The fork server dies with the thread that starts it: tie it to the run only when
-            # that is the main thread, which lives as long as the run.
-            lifeline = ["provenance.runtime._forkserver_lifeline"]
-            if threading.current_thread() is not threading.main_thread():
-                lifeline = []
-            context.set_forkserver_preload([*lifeline, "provenance.runtime.parallel",
-                                            "provenance.read_clean"])
-        _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+        _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(),
                                            initializer=worker_start, initargs=(os.getpid(),))
     return _pools[jobs]
+
+
+def _start_server() -> None:
+    """Start the fork server, which then imports the preloads on its own: the pool's workers
+    are forked from it only once that is done, and this process need not wait meanwhile."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 @atexit.register
@@ -149,16 +162,25 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
     """``fn(*batch)`` for each batch, in order; with ``jobs > 1``, in worker processes.
 
     A batch that is not a tuple is passed through as it is (a record already
-    made by the driver), keeping its place in the order.
+    made by the driver), keeping its place in the order. When the pool is not
+    started yet, this process runs the first batch itself while the fork server
+    imports the stages (a third of a second or more), rather than wait for it.
     """
     if jobs <= 1:
         for batch in batches:
             yield fn(*batch) if isinstance(batch, tuple) else batch
         return
-    executor = pool(jobs)
     pending: deque[Future[Any] | Any] = deque()
+    items = iter(batches)
     try:
-        for batch in batches:
+        if jobs not in _pools:  # the first batch runs here while the fork server starts
+            _start_server()
+            for batch in items:
+                pending.append(fn(*batch) if isinstance(batch, tuple) else batch)
+                if isinstance(batch, tuple):
+                    break
+        executor = pool(jobs)
+        for batch in items:
             pending.append(executor.submit(fn, *batch) if isinstance(batch, tuple) else batch)
             while len(pending) > 2 * jobs:
                 head = pending.popleft()
