@@ -47,6 +47,9 @@ from .signatures import SignedBatch
 #: Sentence ends: . ! ? (and closing quotes) before white space (group 1), or a line break
 #: (group 2). No look-behind: the pattern is tried at every character of every text.
 _SENTENCE_END = re.compile(r"[.!?][\"'”’]?(\s+)|(\n+)")
+#: The characters a sentence end starts with: searched for first, since ``re`` scans for a
+#: set of first characters only when a pattern starts with one (this one starts with a choice).
+_END_START = re.compile(r"[.!?\n]")
 #: A sentence is aligned when this share of its fingerprints is found in the other text
 #: (rewritten sentences keep about a third of their 3-word runs)...
 SENTENCE_SHARE = 0.3
@@ -57,13 +60,26 @@ MAX_SENTENCES = 20
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences (and lines) of ``text``."""
+    """Character spans of the sentences (and lines) of ``text``.
+
+    The ends are ``_SENTENCE_END.finditer``'s, found three times faster: the pattern is
+    tried only where one of its first characters is (``_END_START``), which is where
+    ``finditer`` could match, and from the end of the last match on.
+    """
     bounds, pos = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        end = m.start(1) if m.group(1) is not None else m.start(2)
+    search, match = _END_START.search, _SENTENCE_END.match
+    at = 0
+    while (found := search(text, at)) is not None:
+        m = match(text, found.start())
+        if m is None:
+            at = found.start() + 1
+            continue
+        end = m.start(1)
+        if end < 0:  # a line break
+            end = m.start(2)
         if end > pos:
             bounds.append((pos, end))
-        pos = m.end()
+        pos = at = m.end()
     if pos < len(text):
         bounds.append((pos, len(text)))
     return bounds
@@ -140,6 +156,21 @@ class Fingerprints:
         return cls(joined["hash"], joined["start"], joined["weight"],
                    np.concatenate([[0], np.cumsum(counts)]), total, plain)
 
+    def __post_init__(self) -> None:
+        """Each document's rows ordered by hash (``shared`` then finds a pair's common
+        fingerprints by a binary search in keys that are sorted already, not by a sort per
+        chunk of pairs). What a row says is unchanged; only rows within a document move."""
+        if not len(self.hash):
+            return
+        sizes = np.diff(self.bounds)
+        doc = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+        key = (doc << 32) | self.hash.astype(np.int64)
+        if len(key) > 1 and bool((key[1:] > key[:-1]).all()):
+            return
+        order = np.argsort(key)  # a document's fingerprints are unique: no ties to break
+        for name in ("hash", "start", "weight"):
+            object.__setattr__(self, name, getattr(self, name)[order])
+
     def rows(self, i: int) -> slice:
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))
 
@@ -150,22 +181,23 @@ class Fingerprints:
         Yields ``(first, last, pair, row_left, row_right)`` per chunk of pairs
         ``first:last``: ``pair`` is the pair's index minus ``first`` (ascending), the
         rows are global row indices of the one fingerprint on each side. A document's
-        fingerprints are unique, so a value found twice within one pair is one shared
-        fingerprint; sorting a chunk's ``(pair, hash)`` keys once replaces one set
-        intersection per pair.
+        fingerprints are unique, so a value found on both sides of one pair is one shared
+        fingerprint; ``(pair, hash)`` keys for a whole chunk replace one set
+        intersection per pair; and as each document's rows are in hash order
+        (``__post_init__``), both sides' keys are sorted already: a binary search finds
+        the left side's keys on the right, with no sort per chunk.
         """
         sizes = (self.bounds[left + 1] - self.bounds[left]) + (self.bounds[right + 1] - self.bounds[right])
         for first, last in chunk_runs(sizes, rows_per_chunk):
             a, b = left[first:last], right[first:last]
             l_rows, l_pair = expand_ranges(self.bounds[a], self.bounds[a + 1])
             r_rows, r_pair = expand_ranges(self.bounds[b], self.bounds[b + 1])
-            key = np.concatenate([l_pair, r_pair]) << 32
-            rows = np.concatenate([l_rows, r_rows])
-            key |= self.hash[rows].astype(np.int64)
-            order = np.argsort(key, kind="stable")  # the left side's row first in each equal run
-            key = key[order]
-            at = np.flatnonzero(key[1:] == key[:-1])
-            yield first, last, key[at] >> 32, rows[order[at]], rows[order[at + 1]]
+            # (pair, hash) keys, ascending on each side: a document's rows are in hash order
+            l_key = (l_pair << 32) | self.hash[l_rows].astype(np.int64)
+            r_key = (r_pair << 32) | self.hash[r_rows].astype(np.int64)
+            at = np.minimum(np.searchsorted(r_key, l_key), max(len(r_key) - 1, 0))
+            hit = (r_key[at] == l_key) if len(r_key) else np.zeros(len(l_key), dtype=bool)
+            yield first, last, l_pair[hit], l_rows[hit], r_rows[at[hit]]
 
 
 #: A fingerprint held by more owners than this is paired with no one, agency copies included.

@@ -14,14 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .clean import clean_document
 from .config import Config, VerifyConfig
-from .credits import annotate
 from .derive import Fingerprints, align, decide_verdict, keep_best, reuse_candidates, verify_derivations
 from .errors import ConfigError
 from .evidence import author_homes
 from .families import Family, Realign, build_families
-from .ingest import check_stdin_once, read_paths, read_records
+from .ingest import check_stdin_once, read_records
 from .lineage import (
     attribute_derivation,
     attributed_groups,
@@ -29,17 +27,17 @@ from .lineage import (
     wire_siblings,
 )
 from .match import document_candidates, equal_rows, passage_candidates
-from .outlets import Outlets, find_outlets_files, resolve
+from .outlets import Outlets, find_outlets_files
 from .passages import PassageView
-from .records import CleanDoc, Derivation, Document, Group, PassageMatch, Skipped, Span
+from .read_clean import Ingested, batches, document_batches, gather, run_batch
+from .records import CleanDoc, Derivation, Group, PassageMatch, Skipped, Span
 from .runtime.diskarray import Appender
 from .runtime.memory import paused, release_free_memory
-from .runtime.parallel import Ingested, ingest_parallel, jobs_for
-from .runtime.pool import default_jobs
-from .runtime.spill import SpillDir, Texts, spill, spill_both, text_length
+from .runtime.pool import default_jobs, ordered_map, worth_workers
+from .runtime.spill import SpillDir, Texts, spill, text_length
 from .sign import sign_parallel, sign_texts
 from .signatures import SignedBatch, disk_name
-from .templates import LineKeys, strip_templates
+from .templates import strip_templates
 from .verify import align as align_texts
 from .verify import equal_pair, verify_documents_parallel, verify_passages_parallel
 from .version import __version__
@@ -98,12 +96,12 @@ def _respill(read: Ingested) -> None:
 
 def clean_and_sign(paths: Iterable[str | os.PathLike[str]], config: Config, progress: Progress = _noop,
                    jobs: int = 1) -> tuple[list[CleanDoc], list[Skipped], SignedBatch | None]:
-    """``ingest_and_clean``, plus the documents' signatures when worker processes made them.
+    """``ingest_and_clean``, plus the documents' signatures.
 
-    With ``jobs > 1`` each worker signs the batch it has just cleaned, and only
-    the documents that the template stage then changes are signed again, so
-    ``find(..., signed=...)`` need not send every text to a worker a second
-    time. The signatures are those ``find`` would make; with one job, None.
+    Each batch is signed as soon as it is cleaned (in the worker that cleaned
+    it, with ``jobs > 1``), and only the documents that the template stage then
+    changes are signed again, so ``find(..., signed=...)`` need not send every
+    text to a worker a second time. The signatures are those ``find`` would make.
     """
     read = read_and_clean(paths, config, progress, jobs, sign=True)
     before = [text_length(c) for c in read.cleaned]
@@ -123,9 +121,13 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     """Every document cleaned on its own (no templates yet), what was skipped, and each one's ``LineKeys``.
 
     The index (``check``) learns templates from these keys and its stored
-    ones; ``ingest_and_clean`` from these alone. With ``sign`` and ``jobs > 1``,
-    also the signatures of the cleaned texts (``Ingested.signed``).
+    ones; ``ingest_and_clean`` from these alone. With ``sign``, also the
+    signatures of the cleaned texts (``Ingested.signed``), made as each batch
+    is cleaned, so that the texts never travel to a worker a second time.
 
+    One path for any number of jobs (``read_clean``): the same batches run in
+    this process, or in ``jobs`` worker processes (0: every core) when the
+    input is large enough for them to pay off (``pool.worth_workers``).
     The texts, raw and cleaned, are spilled to a temporary folder as each
     document is done (``spill``): they are read back on demand, and the folder
     goes when the last document that points into it does.
@@ -133,32 +135,9 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     files = [Path(p) for p in paths]
     check_stdin_once(files)  # before any file is read: a usage error
     outlets = load_outlets(files, config)
-    jobs = jobs_for(files, jobs) if jobs != 1 else 1
     spill_dir = SpillDir()
-    if jobs > 1:
-        return ingest_parallel(files, config, outlets, jobs, progress, sign, spill_dir)
-    return clean_items(read_paths(files, config.ingest), config, outlets, progress, spill_dir)
-
-
-def clean_items(items: Iterable[Document | Skipped], config: Config, outlets: Outlets,
-                progress: Progress = _noop, spill_dir: SpillDir | None = None) -> Ingested:
-    """``read_and_clean`` in this process, over documents already read (files or records)."""
-    spill_dir = spill_dir or SpillDir()
-    cleaned: list[CleanDoc] = []
-    skipped: list[Skipped] = []
-    lines: list[LineKeys] = []
-    for n, item in enumerate(items, start=1):
-        if isinstance(item, Skipped):
-            skipped.append(item)
-        else:
-            assert isinstance(item, Document)
-            clean = annotate(clean_document(item, config.clean), outlets.agency_set())
-            cleaned.append(resolve(clean, outlets))
-            lines.append(LineKeys.of(cleaned[-1], config.clean))
-            item.blocks = None  # only cleaning reads an HTML page's blocks
-            spill_both(cleaned[-1], spill_dir)
-        progress("read and clean", n, None)
-    return Ingested(cleaned, skipped, lines, spill_dir=spill_dir)
+    jobs, work = worth_workers(batches(files, config, outlets, sign, spill_dir), jobs)
+    return gather(ordered_map(run_batch, work, jobs), config, outlets, progress, sign, spill_dir)
 
 
 def outlets_files(paths: Iterable[str | os.PathLike[str]], config: Config) -> list[str]:
@@ -328,8 +307,11 @@ def run_records(records: Iterable[str | Mapping[str, object]], config: Config | 
     ``title``, checked as a JSON Lines line is). ``jobs`` is for signing and matching."""
     config = config or Config()
     jobs = jobs or default_jobs()
-    read = _templated(clean_items(read_records(records, config.ingest), config, load_outlets([], config),
-                                  progress), config)
+    outlets, spill_dir = load_outlets([], config), SpillDir()
+    _, work = worth_workers(document_batches(read_records(records, config.ingest), config, outlets,
+                                             spill_dir=spill_dir), 1)  # records in memory: read here
+    read = _templated(gather(ordered_map(run_batch, work, 1), config, outlets, progress, spill_dir=spill_dir),
+                      config)
     groups, matches, derivations, families = find(read.cleaned, config, progress, jobs)
     return Report(__version__, params([], config), read.cleaned, read.skipped, groups, matches,
                   derivations, families)

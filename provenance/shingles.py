@@ -16,7 +16,6 @@ from functools import lru_cache
 
 import numpy as np
 import xxhash
-from datasketch import MinHash
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -86,9 +85,16 @@ for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
 
 @lru_cache(maxsize=16)
 def permutations(num_perm: int, seed: int) -> np.ndarray:
-    """datasketch's ``affine32`` permutation parameters ``(a, b)``, shape ``(2, num_perm)``."""
-    perms = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-    return np.asarray(perms, dtype=np.uint32)
+    """datasketch's ``affine32`` permutation parameters ``(a, b)``, shape ``(2, num_perm)``.
+
+    Drawn as ``MinHash._init_permutations`` draws them (datasketch 2.0; ``tests/test_sign_match_verify``
+    compares the two), so that signing never imports datasketch, and with it scipy: half a
+    second of every run's start, and of every worker's.
+    """
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.array([a, b])
 
 
 _P1, _P2, _P3, _P4, _P5 = (np.uint32(x) for x in (0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D,

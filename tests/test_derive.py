@@ -93,6 +93,28 @@ def test_sentences_split_at_end_marks_and_lines() -> None:
                                                       "Last one"]
 
 
+def _sentences_by_finditer(text: str) -> list[tuple[int, int]]:
+    """``derive.sentences`` as it was written first: every match of the pattern, in turn."""
+    from provenance.derive import _SENTENCE_END
+
+    bounds, pos = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        end = m.start(1) if m.group(1) is not None else m.start(2)
+        if end > pos:
+            bounds.append((pos, end))
+        pos = m.end()
+    if pos < len(text):
+        bounds.append((pos, len(text)))
+    return bounds
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab .!?\n\t\"'”’\u2003\r")), max_size=60))
+def test_sentences_are_the_patterns_matches(text: str) -> None:
+    """The fast scan (first characters, then the pattern) finds what ``finditer`` finds."""
+    assert sentences(text) == _sentences_by_finditer(text)
+
+
 @settings(max_examples=60, deadline=None)
 @given(texts, st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), max_size=12),
        st.integers(min_value=1, max_value=64))

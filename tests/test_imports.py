@@ -59,13 +59,12 @@ def test_no_two_modules_import_each_other() -> None:
 
 def test_the_cli_modules_and_the_pool_import_no_stage_back() -> None:
     """cli.index shares the CLI's pieces through cli.common, not cli; the worker pool
-    (parallel) runs the stages' functions and is never imported back by match."""
+    runs the stages' functions and imports none of them (each stage hands it its batches)."""
     edges = _edges()
     assert "provenance.cli" not in edges["provenance.cli.index"]
     assert "provenance.cli" not in edges["provenance.cli.common"]
     assert "provenance.cli.index" not in edges["provenance.cli.common"]
     assert "provenance.cli" not in edges["provenance.cli.options"]
-    assert "provenance.match" not in edges["provenance.runtime.parallel"]
     assert {e for e in edges["provenance.runtime.pool"] if not e.startswith("provenance.runtime.")} == set()
 
 
@@ -83,8 +82,8 @@ LAYERS = [
      "provenance.ingest", "provenance.phrases", "provenance.structure", "provenance.clean", "provenance.templates",
      "provenance.bands", "provenance.shingles",
      "provenance.signatures", "provenance.sign", "provenance.passages", "provenance.verify", "provenance.derive",
-     "provenance.evidence", "provenance.lineage", "provenance.families", "provenance.match"],
-    ["provenance.runtime.parallel"],  # runs the stages' functions in workers
+     "provenance.evidence", "provenance.lineage", "provenance.families", "provenance.match",
+     "provenance.read_clean"],
     ["provenance.pipeline"],
     ["provenance.render", "provenance.render.output", "provenance.render.report", "provenance.render.terminal",
      "provenance.render.graph", "provenance.render.html_report", "provenance.render.corpus"],

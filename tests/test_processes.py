@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.runtime.parallel import MIN_PARALLEL_BYTES
+from provenance.runtime.pool import MIN_PARALLEL_BYTES
 from provenance.runtime.spill import PREFIX
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -179,7 +179,7 @@ def test_a_worker_whose_run_is_gone_does_not_stay(when: str) -> None:
 
 def test_a_pool_started_off_the_main_thread_works() -> None:
     """A fork server started from another thread has no guard; its workers must still run."""
-    probe = ("import threading\nfrom provenance.runtime.parallel import ordered_map\nout = []\n"
+    probe = ("import threading\nfrom provenance.runtime.pool import ordered_map\nout = []\n"
              "t = threading.Thread(target=lambda: out.extend(ordered_map(abs, [(-1,), (-2,), (-3,)], 2)))\n"
              "t.start(); t.join(); print(out)")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)

@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # the stages and renderers are imported by the commands that 
 class Stopped(BaseException):
     """SIGTERM or Ctrl-C, raised in the main thread so the run unwinds as it does on an error.
 
-    Worker processes are stopped (``parallel.ordered_map``), the texts kept on
+    Worker processes are stopped (``pool.ordered_map``), the texts kept on
     disk removed and no output half-written, which the default actions (dying
     at once; click's "Aborted!" for Ctrl-C) would not all do. Not an
     ``Exception``, so that no ``except Exception`` takes it for a failure to report.

@@ -26,13 +26,14 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from itertools import chain
 from typing import Any
 
 from .lifeline import worker_start
 
-#: Modules the fork server imports once, so that no worker imports them anew: the pipeline
-#: imports every stage whose functions the workers run (named, not imported, here).
-PRELOAD = ("provenance.pipeline",)
+#: Modules the fork server imports once, so that no worker imports them anew: those of the
+#: functions the workers run (named, not imported, here: the pool sits below the stages).
+PRELOAD = ("provenance.read_clean", "provenance.sign", "provenance.verify", "provenance.match")
 
 _pools: dict[int, Executor] = {}
 
@@ -46,24 +47,66 @@ def default_jobs() -> int:
 
 
 
+#: Below this much input, worker processes cost more than they save (measured: benchmarks/README.md,
+#: issue 17, the crossover).
+MIN_PARALLEL_BYTES = 4 << 20
+
+
+def worth_workers(work: Iterable[Any], jobs: int) -> tuple[int, Iterator[Any]]:
+    """``jobs`` (0: every core), or 1 when the work weighs under ``MIN_PARALLEL_BYTES``; and the work.
+
+    The work holds, besides its batches, the bytes of input its walk has found
+    (``int`` items, dropped here): it is read ahead only until those reach
+    ``MIN_PARALLEL_BYTES``, so the pool starts as soon as the walk has found
+    enough, and a small input never starts a worker.
+    """
+    jobs = jobs or default_jobs()
+    items = iter(work)
+    ahead: list[Any] = []
+    if jobs > 1:
+        weight = 0
+        for item in items:
+            if not isinstance(item, int):
+                ahead.append(item)
+            elif (weight := weight + item) >= MIN_PARALLEL_BYTES:
+                break
+        else:
+            jobs = 1
+    return jobs, chain(ahead, (item for item in items if not isinstance(item, int)))
+
+
+def _context() -> Any:
+    """The start method's context: ``forkserver`` (its preloads set), else ``spawn``."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if context.get_start_method() == "forkserver":  # import once in the server, not per worker
+        # The fork server dies with the thread that starts it: tie it to the run only when
+        # that is the main thread, which lives as long as the run.
+        lifeline = ["provenance.runtime._forkserver_lifeline"]
+        if threading.current_thread() is not threading.main_thread():
+            lifeline = []
+        context.set_forkserver_preload([*lifeline, *PRELOAD])
+    return context
+
+
 def pool(jobs: int) -> Executor:
     """A process pool of ``jobs`` workers, started once and reused for the rest of the run.
 
     Its workers die with this process (``lifeline.worker_start``).
     """
     if jobs not in _pools:
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if context.get_start_method() == "forkserver":  # import once in the server, not per worker
-            # The fork server dies with the thread that starts it: tie it to the run only when
-            # that is the main thread, which lives as long as the run.
-            lifeline = ["provenance.runtime._forkserver_lifeline"]
-            if threading.current_thread() is not threading.main_thread():
-                lifeline = []
-            context.set_forkserver_preload([*lifeline, *PRELOAD])
-        _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+        _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(),
                                            initializer=worker_start, initargs=(os.getpid(),))
     return _pools[jobs]
+
+
+def _start_server() -> None:
+    """Start the fork server, which then imports the preloads on its own: the pool's workers
+    are forked from it only once that is done, and this process need not wait meanwhile."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 @atexit.register
@@ -113,16 +156,25 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
     """``fn(*batch)`` for each batch, in order; with ``jobs > 1``, in worker processes.
 
     A batch that is not a tuple is passed through as it is (a record already
-    made by the driver), keeping its place in the order.
+    made by the driver), keeping its place in the order. When the pool is not
+    started yet, this process runs the first batch itself while the fork server
+    imports the stages (a third of a second or more), rather than wait for it.
     """
     if jobs <= 1:
         for batch in batches:
             yield fn(*batch) if isinstance(batch, tuple) else batch
         return
-    executor = pool(jobs)
     pending: deque[Future[Any] | Any] = deque()
+    items = iter(batches)
     try:
-        for batch in batches:
+        if jobs not in _pools:  # the first batch runs here while the fork server starts
+            _start_server()
+            for batch in items:
+                pending.append(fn(*batch) if isinstance(batch, tuple) else batch)
+                if isinstance(batch, tuple):
+                    break
+        executor = pool(jobs)
+        for batch in items:
             pending.append(executor.submit(fn, *batch) if isinstance(batch, tuple) else batch)
             while len(pending) > 2 * jobs:
                 head = pending.popleft()
