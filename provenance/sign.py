@@ -263,9 +263,10 @@ QUOTE = re.compile(r'"[^"]{1,600}"|“[^”]{1,600}[”“]|„[^“”]{1,600}[
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-def quotes(text: str) -> list[tuple[int, int]]:
-    """Spans of quoted speech in ``text`` (a paragraph break ends any quote)."""
-    return [m.span() for m in QUOTE.finditer(text)
+def quotes(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans of quoted speech in ``text[start:end]``, offsets in ``text`` (a paragraph break ends
+    any quote, and so do ``start`` and ``end``)."""
+    return [m.span() for m in QUOTE.finditer(text, start, len(text) if end is None else end)
             if "\n" not in m.group() or not _BLANK_LINE.search(m.group())]
 
 
@@ -294,9 +295,11 @@ def reuse_fingerprints(joined: str, starts: np.ndarray, hashes: np.ndarray, firs
     inside = pos + k <= first_word[doc] + doc_words[doc]  # the shingle does not run into the next text
     pos, doc = pos[inside], doc[inside]
     in_quote = np.zeros(len(starts) + 1, dtype=np.int32)  # +1 / -1 at each quote's first / after-last word
-    for q_start, q_end in quotes(joined):
-        in_quote[np.searchsorted(starts, q_start)] += 1
-        in_quote[np.searchsorted(starts, q_end)] -= 1
+    text_end = np.append(text_at[1:] - 1, len(joined))  # a quote never runs into the next text
+    for t0, t1 in zip(text_at.tolist(), text_end.tolist(), strict=True):
+        for q_start, q_end in quotes(joined, t0, t1):
+            in_quote[np.searchsorted(starts, q_start)] += 1
+            in_quote[np.searchsorted(starts, q_end)] -= 1
     quoted_word = np.cumsum(in_quote)[:-1] > 0
     quoted = quoted_word[pos] | quoted_word[pos + k - 1]
     code = (doc.astype(np.int64) << 32) | grams[pos].astype(np.int64)

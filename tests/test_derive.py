@@ -47,6 +47,20 @@ def test_fingerprints_of_a_text_do_not_depend_on_its_batch(batch_texts: list[str
         assert np.all(np.diff(hashes.astype(np.int64)) > 0)  # sorted by hash
 
 
+
+def test_a_quote_left_open_in_one_text_does_not_run_into_the_next() -> None:
+    # Texts are signed joined in a batch: an unclosed quotation mark at the end of one must not
+    # pair with the next text's, which would mark that text's words as quoted (and so weigh its
+    # fingerprints, and rewrite scores, by which texts a worker's batch happened to hold).
+    cfg = SignConfig()
+    first = 'The council said "the bridge will open in spring'
+    second = ("The jury heard the trial of the wire story about the court in Leeds over three days, "
+              'and the judge said "it is over" before the paper went to print that night.')
+    together = sign_texts([first, second], cfg)
+    alone = sign_texts([second], cfg)
+    assert _fingerprints(together, 1) == _fingerprints(alone, 0)
+
+
 def _batch(docs: list[list[int]]) -> SignedBatch:
     """A batch whose document ``i`` holds the fingerprints ``docs[i]`` (no MinHash needed)."""
     f_doc = np.concatenate([np.full(len(h), i, dtype=np.int32) for i, h in enumerate(docs)])
