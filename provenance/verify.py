@@ -23,7 +23,7 @@ from .config import VerifyConfig
 from .passages import PassageView
 from .records import CleanDoc, DocPair, PassageMatch, Span
 from .runtime.pool import call, ordered_map
-from .runtime.spill import Texts, text_length
+from .runtime.spill import text_length
 
 #: Above this many characters a side, LCS alignment would need too much
 #: memory (it keeps a bit matrix); such pairs are aligned passage by passage.
@@ -201,6 +201,23 @@ OPEN_RUNS = 8
 
 # --- verification's parallel form: the pairs shared out among processes ---
 
+class ShareTexts(Mapping[int, str]):
+    """The texts of a share's documents by their index in the run, read where they are used
+    (a worker reads a spilled text back itself: only the references travel)."""
+
+    def __init__(self, docs: Mapping[int, CleanDoc]) -> None:
+        self.docs = docs
+
+    def __getitem__(self, doc: int) -> str:
+        return self.docs[doc].text
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.docs)
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+
 #: Candidate pairs from which verification is shared out among processes.
 PARALLEL_PAIRS = 200_000
 
@@ -268,7 +285,7 @@ def verify_passages_parallel(cleaned: Sequence[CleanDoc], view: PassageView,
             share = kept[lo:hi]
             docs = {d: cleaned[d] for pair in share for d, _ in pair}  # texts read in the worker
             groups = {d: group_of[d] for d in docs if d in group_of}  # it skips pairs inside a group
-            yield (verify_passages, docs, view.share(docs, Texts(docs)), share, cfg, groups)
+            yield (verify_passages, docs, view.share(docs, ShareTexts(docs)), share, cfg, groups)
 
     out: list[PassageMatch] = []
     done = 0

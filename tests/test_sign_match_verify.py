@@ -379,3 +379,19 @@ def test_pipeline_groups_unchanged_when_every_pair_is_a_candidate(
     for g in groups:
         for p in g.pairs:
             assert p.similarity >= VerifyConfig().doc_score_cutoff
+
+
+def test_a_share_of_passages_reads_the_same_passages_as_the_whole() -> None:
+    """What a worker verifying a share sees (``PassageView.share`` over ``ShareTexts``) is the
+    whole view's passages of those documents, texts and offsets alike."""
+    from provenance.verify import ShareTexts
+
+    cleaned = [bare(SEED[n], str(n)) for n in range(5)]
+    sigs = sign_docs(cleaned, SIGN)
+    share = sigs.view.share([3, 1], ShareTexts({1: cleaned[1], 3: cleaned[3]}))
+    for doc in (1, 3):
+        whole = sigs.view.passages(doc)
+        assert whole and [share.passage(doc, p.number) for p in whole] == whole
+    assert sorted(share.texts) == [1, 3] and len(share.texts) == 2
+    with pytest.raises(KeyError):
+        share.passage(0, 0)

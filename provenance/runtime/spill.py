@@ -33,7 +33,7 @@ import tempfile
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, overload
 
 from ..errors import OutputError
@@ -316,8 +316,8 @@ def spill_both(clean: Any, spill_dir: SpillDir) -> None:
 class Texts(Sequence[str]):
     """``[c.text for c in items]`` read on demand, so that no stage holds every text at once."""
 
-    def __init__(self, items: Sequence[Any] | Mapping[int, Any]) -> None:
-        self.items = items  # a mapping: a share of the documents, by their index in the run
+    def __init__(self, items: Sequence[Any]) -> None:
+        self.items = items
 
     def __len__(self) -> int:
         return len(self.items)
@@ -330,6 +330,5 @@ class Texts(Sequence[str]):
 
     def __getitem__(self, i: int | slice) -> str | list[str]:
         if isinstance(i, slice):
-            assert isinstance(self.items, Sequence)  # a mapping is read by index alone
             return [c.text for c in self.items[i]]
         return str(self.items[i].text)
