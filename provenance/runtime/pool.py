@@ -49,7 +49,7 @@ def default_jobs() -> int:
 
 #: Below this much input, worker processes cost more than they save (measured: benchmarks/README.md,
 #: issue 17, the crossover).
-MIN_PARALLEL_BYTES = 4 << 20
+MIN_PARALLEL_BYTES = 8 << 20
 
 
 def worth_workers(work: Iterable[Any], jobs: int) -> tuple[int, Iterator[Any]]:
