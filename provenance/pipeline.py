@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from .config import Config, VerifyConfig
-from .derive import Fingerprints, align, decide_verdict, keep_best, reuse_candidates, verify_derivations
+from .derive import align, decide_verdict, keep_best, reuse_candidates, verify_derivations
 from .errors import ConfigError
 from .evidence import author_homes
 from .families import Family, Realign, build_families
+from .fingerprints import Fingerprints
 from .ingest import check_stdin_once, read_records
 from .lineage import (
     attribute_derivation,

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from provenance.arrays import sorted_unique
 from provenance.config import MatchConfig, SignConfig
-from provenance.derive import Fingerprints, reuse_candidates, sentences
+from provenance.derive import reuse_candidates, sentences
+from provenance.fingerprints import Fingerprints
 from provenance.sign import quotes, sign_texts
 from provenance.signatures import SignedBatch
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provenance.config import SignConfig
-from provenance.derive import Fingerprints
+from provenance.fingerprints import Fingerprints
 from provenance.runtime import diskarray
 from provenance.runtime.diskarray import Appender, Buckets, columns, is_mapped, rows, take, take_columns
 from provenance.runtime.spill import SpillDir
