@@ -165,9 +165,15 @@ def _byline_text(clean: CleanDoc) -> str:
     return "\n".join(cut)[:DATE_WINDOW]
 
 
+def _byline(text: str) -> re.Match[str] | None:
+    # The pattern starts with a choice, so ``re`` tries it at every character; a text without
+    # its one literal, ``By``, cannot match (most texts: a sixth of cleaning's time, spared).
+    return _BYLINE.search(text) if "By" in text else None
+
+
 def find_byline(clean: CleanDoc) -> str | None:
     """The author a byline near the top names (``By Jubin Katiraie``)."""
-    m = _BYLINE.search(_byline_text(clean)) or _BYLINE.search(clean.text[:DATE_WINDOW])
+    m = _byline(_byline_text(clean)) or _byline(clean.text[:DATE_WINDOW])
     return m["name"].strip() if m else None
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from .evidence import AuthorHomes
 from .lineage import UnionFind, attribute_match, attribute_members
-from .records import CleanDoc, Evidence, PassageMatch, Span
+from .records import Attribution, CleanDoc, PassageMatch, Span
 
 #: Two spans of one document are one occurrence when they overlap by at least this share of the shorter.
 SAME_OCCURRENCE = 0.5
@@ -47,16 +47,12 @@ class Occurrence:
 
 
 @dataclass
-class Family:
+class Family(Attribution):
     """Every occurrence of one reused passage, its origin and the evidence."""
 
     occurrences: list[Occurrence]  # the origin first, then by date and document id
     matches: list[PassageMatch] = field(default_factory=list)  # the kept pairs (a spanning tree)
     origin: int | None = None  # the origin's document
-    origin_outlet: str | None = None
-    evidence: list[Evidence] = field(default_factory=list)
-    confidence: float = 0.0
-    common_source: str | None = None
 
 
 def _overlap(a: Span, b: Span) -> bool:

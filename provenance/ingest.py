@@ -248,6 +248,27 @@ def folder_files(root: Path, folders: Sequence[Path], follow_links: bool = False
         yield file, file.relative_to(root).as_posix()
 
 
+def sources(paths: Iterable[str | os.PathLike[str]],
+            cfg: IngestConfig) -> Iterator[tuple[Path, str] | Skipped | None]:
+    """The inputs in reading order, walked once: each file to read with its id, a ``Skipped``
+    for each entry that is not read (``folder_files``) or a path that is not there, and None
+    for standard input. ``read_paths`` and ``read_clean.batches`` both read this one walk."""
+    paths = list(paths)
+    check_stdin_once(paths)
+    folders = input_folders(paths)
+    for raw in paths:
+        if os.fspath(raw) == STDIN:
+            yield None
+            continue
+        root = Path(raw)
+        if not root.exists() and not root.is_symlink():
+            yield Skipped(str(raw), "no such file or folder")
+        elif root.is_dir():
+            yield from folder_files(root, folders, cfg.follow_links)
+        else:
+            yield root, direct_id(root, cfg)
+
+
 def read_paths(paths: Iterable[str | os.PathLike[str]],
                cfg: IngestConfig | None = None) -> Iterator[Document | Skipped]:
     """Read files and folders (recursively) into documents, in a stable order.
@@ -255,6 +276,8 @@ def read_paths(paths: Iterable[str | os.PathLike[str]],
     In a folder, every entry that is not read (another type, a hidden file, a
     link out of the input folders) yields a ``Skipped`` record, as does a file
     named explicitly that cannot be read. ``-`` is standard input (``read_stdin``).
+    A run reads its inputs in batches instead (``read_clean``), over the same walk
+    (``sources``) and the same readers.
 
     Args:
         paths: files or folders, or ``-`` (once).
@@ -268,31 +291,19 @@ def read_paths(paths: Iterable[str | os.PathLike[str]],
     """
     cfg = cfg or IngestConfig()
     seen: set[str] = set()
-    paths = list(paths)
-    check_stdin_once(paths)
-    folders = input_folders(paths)
-    for raw in paths:
-        if os.fspath(raw) == STDIN:
+    for found in sources(paths, cfg):
+        if found is None:
             yield from read_stdin(getattr(sys.stdin, "buffer", None), cfg, seen)
-            continue
-        root = Path(raw)
-        if not root.exists() and not root.is_symlink():
-            yield Skipped(str(raw), "no such file or folder")
-            continue
-        if root.is_dir():
-            for found in folder_files(root, folders, cfg.follow_links):
-                if isinstance(found, Skipped):
-                    yield found
-                else:
-                    yield from read_file(found[0], found[1], cfg, seen)
+        elif isinstance(found, Skipped):
+            yield found
         else:
-            yield from read_file(root, direct_id(root, cfg), cfg, seen)
+            yield from read_file(found[0], found[1], cfg, seen)
 
 
 def read_file(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterator[Document | Skipped]:
     """One file's documents (a JSON Lines or WARC file holds many), or why each was skipped.
 
-    Shared with ``parallel``'s workers, which pass a ``seen`` that keeps each id as it is.
+    Shared with ``read_clean``'s batches, which pass a ``seen`` that keeps each id as it is.
     """
     kind = kind_of(file.name)
     path = str(file)
@@ -315,5 +326,5 @@ def read_file(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterat
 __all__ = [  # what other modules take from here; the formats' readers live in their own modules
     "STDIN", "STDIN_ID", "SUPPORTED", "TEXTS_ID", "check_stdin_once", "direct_id", "file_of", "folder_files",
     "input_folders", "jsonl_lines", "jsonl_record", "kind_of", "read_file", "read_paths", "read_records",
-    "read_stdin", "sniff", "unique_id", "walk",
+    "read_stdin", "sniff", "sources", "unique_id", "walk",
 ]

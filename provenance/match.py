@@ -24,17 +24,18 @@ are paired, and a bucket of ``s`` items costs at most ``cap * s`` pairs.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from itertools import pairwise
 
 import numpy as np
 
 from .bands import band_keys, banding
 from .config import MatchConfig, SignConfig
-from .runtime.diskarray import GROUP, Appender, band_major, columns, load, save, take
+from .runtime.diskarray import GROUP, band_major, columns, gather, is_mapped, load, save, take
 from .runtime.memory import release_free_memory
+from .runtime.pool import call, ordered_map
 from .runtime.spill import SpillDir
-from .sign import DocSignature, PassageRows, SignedBatch
+from .signatures import PassageRows, SignedBatch
 
 #: Signatures as rows: an array, or passages' rows that read whole documents' from theirs.
 Rows = np.ndarray | PassageRows
@@ -376,14 +377,13 @@ def _kept(values: Rows, mask: np.ndarray, bands: tuple[int, int], match: MatchCo
     keep = np.flatnonzero(mask)
     scratch = None
     if isinstance(values, PassageRows):
-        rows: Rows = values.subset(keep)
+        if is_mapped(values.own):  # the copy of the kept rows goes with the banding, not the run
+            scratch = SpillDir()
+        rows: Rows = values.subset(keep, None if scratch is None else scratch.path)
     elif jobs > 1 and len(keep) >= PARALLEL_ROWS:
         # the workers read the rows from a file: written here a piece at a time, never copied whole
         scratch = SpillDir()
-        out = Appender(os.path.join(scratch.path, "rows.bin"), values.dtype, values.shape[1:])
-        for lo in range(0, len(keep), 1 << 16):
-            out.add(values[keep[lo:lo + (1 << 16)]])
-        rows = out.open()
+        rows = gather(os.path.join(scratch.path, "rows.bin"), values, keep)
     else:
         rows = values[keep]
     try:
@@ -397,31 +397,23 @@ def _kept(values: Rows, mask: np.ndarray, bands: tuple[int, int], match: MatchCo
     return keep[pairs] if len(pairs) else pairs
 
 
-def document_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchConfig,
-                        sign: SignConfig, progress: BandProgress | None = None,
-                        jobs: int = 1, leave_out: np.ndarray | None = None) -> list[tuple[int, int]]:
+def document_candidates(signed: SignedBatch, match: MatchConfig, sign: SignConfig,
+                        progress: BandProgress | None = None, jobs: int = 1,
+                        leave_out: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Pairs ``(i, j)``, ``i < j``, of documents whose signatures share an LSH bucket.
 
-    ``sigs`` is a list of ``DocSignature`` (``sign.sign``) or the arrays of
-    ``sign.sign_texts``. Documents in ``leave_out`` are not banded (exact
-    copies of an earlier document, which stands for them).
+    Documents in ``leave_out`` are not banded (exact copies of an earlier
+    document, which stands for them).
     """
-    if isinstance(sigs, SignedBatch):
-        values, words = sigs.doc_values, sigs.doc_words
-        if leave_out is not None and len(leave_out):
-            words = words.copy()
-            words[leave_out] = 0  # left out of banding, as empty texts are
-    elif not sigs:
-        return []
-    else:
-        values = np.stack([s.minhash.hashvalues for s in sigs]).astype(np.uint32)
-        words = np.array([len(s.shingles) for s in sigs], dtype=np.int64)
+    values, words = signed.doc_values, signed.doc_words
+    if leave_out is not None and len(leave_out):
+        words = words.copy()
+        words[leave_out] = 0  # left out of banding, as empty texts are
     return [(int(i), int(j)) for i, j in document_pairs(values, words, match, sign, progress, jobs)]
 
 
-def passage_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchConfig,
-                       sign: SignConfig, progress: BandProgress | None = None,
-                       owner: np.ndarray | None = None,
+def passage_candidates(signed: SignedBatch, match: MatchConfig, sign: SignConfig,
+                       progress: BandProgress | None = None, owner: np.ndarray | None = None,
                        jobs: int = 1) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Pairs of passages ``((doc, passage), (doc, passage))`` from different documents.
 
@@ -429,21 +421,12 @@ def passage_candidates(sigs: Sequence[DocSignature] | SignedBatch, match: MatchC
     the same owner (copies already grouped) are never paired. ``jobs``: see
     ``band_pairs``.
     """
-    if isinstance(sigs, SignedBatch):
-        owners = sigs.p_doc if owner is None else owner[sigs.p_doc]
-        rows = passage_pairs(sigs.passage_rows(), owners, match, sign, progress, jobs).reshape(-1)
-        doc = sigs.p_doc[rows]
-        number = rows - sigs.passage_bounds()[doc]
-        flat = list(zip(doc.tolist(), number.tolist(), strict=True))
-        return list(zip(flat[0::2], flat[1::2], strict=True))
-    keys = [(i, p.number) for i, s in enumerate(sigs) for p in s.passages[:len(s.passage_minhashes)]]
-    if not keys:
-        return []
-    values = np.stack([mh.hashvalues for s in sigs for mh in s.passage_minhashes[:len(s.passages)]])
-    doc = np.array([k[0] for k in keys], dtype=np.int64)
-    owners = doc if owner is None else owner[doc]
-    pairs = passage_pairs(values.astype(np.uint32), owners, match, sign, progress)
-    return [(keys[p], keys[q]) for p, q in pairs]
+    owners = signed.p_doc if owner is None else owner[signed.p_doc]
+    rows = passage_pairs(signed.passage_rows(), owners, match, sign, progress, jobs).reshape(-1)
+    doc = signed.p_doc[rows]
+    number = rows - signed.passage_bounds()[doc]
+    flat = list(zip(doc.tolist(), number.tolist(), strict=True))
+    return list(zip(flat[0::2], flat[1::2], strict=True))
 
 
 def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: int, owner: np.ndarray | None,
@@ -454,11 +437,8 @@ def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: i
     The arrays go to the workers through files in a folder of the run's own
     (``spill.SpillDir``: removed at the end, or by the next run if this one
     is killed), read there a piece at a time (``diskarray``), rather than
-    pickled once per share. The pool is ``parallel``'s (imported here: it
-    sits above the stages).
+    pickled once per share.
     """
-    from .runtime.parallel import _run, ordered_map
-
     shares = min(b, 4 * jobs)  # more shares than workers: progress, and no worker left idle
     cuts = [round(k * b / shares) for k in range(shares + 1)]
     ranges = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo]
@@ -475,7 +455,7 @@ def band_pairs_parallel(values: np.ndarray | PassageRows, b: int, r: int, cap: i
         if owner is not None:
             np.save(os.path.join(tmp, "owner.npy"), owner)
         work = ((_bands_share, tmp, lo, hi, r, cap, owner is not None, min_agree, crowd) for lo, hi in ranges)
-        for part, (_, hi) in zip(ordered_map(_run, work, jobs), ranges, strict=True):
+        for part, (_, hi) in zip(ordered_map(call, work, jobs), ranges, strict=True):
             parts.append(part)
             if progress is not None:
                 progress(hi, b)

@@ -15,14 +15,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .clean import clean_document
 from .config import Config, VerifyConfig
-from .credits import annotate
-from .derive import Fingerprints, align, decide_verdict, keep_best, reuse_candidates, verify_derivations
+from .derive import align, decide_verdict, keep_best, reuse_candidates, verify_derivations
 from .errors import ConfigError
 from .evidence import author_homes
 from .families import Family, Realign, build_families
-from .ingest import check_stdin_once, read_paths, read_records
+from .fingerprints import Fingerprints
+from .ingest import check_stdin_once, read_records
 from .lineage import (
     attribute_derivation,
     attributed_groups,
@@ -30,24 +29,19 @@ from .lineage import (
     wire_siblings,
 )
 from .match import document_candidates, equal_rows, passage_candidates
-from .outlets import Outlets, find_outlets_files, resolve
-from .records import CleanDoc, Derivation, DocPair, Document, Group, PassageMatch, Skipped, Span
-from .runtime.diskarray import Appender, chunks, is_mapped, rows
+from .outlets import Outlets, find_outlets_files
+from .passages import PassageView
+from .read_clean import Ingested, batches, document_batches, gather, run_batch
+from .records import CleanDoc, Derivation, DocPair, Group, PassageMatch, Skipped, Span
+from .runtime.diskarray import Appender
 from .runtime.memory import paused, release_free_memory
-from .runtime.parallel import (
-    Ingested,
-    default_jobs,
-    ingest_parallel,
-    jobs_for,
-    sign_parallel,
-    verify_documents_parallel,
-    verify_passages_parallel,
-)
-from .runtime.spill import SpillDir, Texts, spill, spill_both, text_length
-from .sign import PassageView, SignedBatch, disk_name, sign_texts
-from .templates import LineKeys, strip_templates
+from .runtime.pool import default_jobs, ordered_map, worth_workers
+from .runtime.spill import SpillDir, Texts, spill, text_length
+from .sign import sign_parallel, sign_texts
+from .signatures import SignedBatch, disk_name
+from .templates import strip_templates
 from .verify import align as align_texts
-from .verify import equal_pair
+from .verify import equal_pair, verify_documents_parallel, verify_passages_parallel
 from .version import __version__
 
 #: ``progress(stage, done, total)``; ``total`` is None while unknown.
@@ -74,10 +68,10 @@ def _noop(stage: str, done: int, total: int | None) -> None:
 
 @dataclass(frozen=True)
 class Backend:
-    """Where ``find``'s distributable steps run: None is this machine's (``match``,
-    ``runtime.parallel``, ``lineage``, looked up when ``find`` runs); ``spark_engine`` passes
-    Spark's, which call the same record functions on executors. Each takes and returns what
-    the local function does, so the findings, and the report, are the same."""
+    """Where ``find``'s distributable steps run: None is this machine's (``match``, ``verify``,
+    ``lineage``, looked up when ``find`` runs); ``spark_engine`` passes Spark's, which call the
+    same record functions on executors. Each takes and returns what the local function does,
+    so the findings, and the report, are the same."""
 
     document_candidates: Callable[..., list[tuple[int, int]]] | None = None
     verify_documents: Callable[..., list[DocPair]] | None = None
@@ -131,12 +125,12 @@ def _respill(read: Ingested) -> None:
 
 def clean_and_sign(paths: Iterable[str | os.PathLike[str]], config: Config, progress: Progress = _noop,
                    jobs: int = 1) -> tuple[list[CleanDoc], list[Skipped], SignedBatch | None]:
-    """``ingest_and_clean``, plus the documents' signatures when worker processes made them.
+    """``ingest_and_clean``, plus the documents' signatures.
 
-    With ``jobs > 1`` each worker signs the batch it has just cleaned, and only
-    the documents that the template stage then changes are signed again, so
-    ``find(..., signed=...)`` need not send every text to a worker a second
-    time. The signatures are those ``find`` would make; with one job, None.
+    Each batch is signed as soon as it is cleaned (in the worker that cleaned
+    it, with ``jobs > 1``), and only the documents that the template stage then
+    changes are signed again, so ``find(..., signed=...)`` need not send every
+    text to a worker a second time. The signatures are those ``find`` would make.
     """
     read = read_and_clean(paths, config, progress, jobs, sign=True)
     before = [text_length(c) for c in read.cleaned]
@@ -156,9 +150,13 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     """Every document cleaned on its own (no templates yet), what was skipped, and each one's ``LineKeys``.
 
     The index (``check``) learns templates from these keys and its stored
-    ones; ``ingest_and_clean`` from these alone. With ``sign`` and ``jobs > 1``,
-    also the signatures of the cleaned texts (``Ingested.signed``).
+    ones; ``ingest_and_clean`` from these alone. With ``sign``, also the
+    signatures of the cleaned texts (``Ingested.signed``), made as each batch
+    is cleaned, so that the texts never travel to a worker a second time.
 
+    One path for any number of jobs (``read_clean``): the same batches run in
+    this process, or in ``jobs`` worker processes (0: every core) when the
+    input is large enough for them to pay off (``pool.worth_workers``).
     The texts, raw and cleaned, are spilled to a temporary folder as each
     document is done (``spill``): they are read back on demand, and the folder
     goes when the last document that points into it does.
@@ -166,32 +164,9 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     files = [Path(p) for p in paths]
     check_stdin_once(files)  # before any file is read: a usage error
     outlets = load_outlets(files, config)
-    jobs = jobs_for(files, jobs) if jobs != 1 else 1
     spill_dir = SpillDir()
-    if jobs > 1:
-        return ingest_parallel(files, config, outlets, jobs, progress, sign, spill_dir)
-    return clean_items(read_paths(files, config.ingest), config, outlets, progress, spill_dir)
-
-
-def clean_items(items: Iterable[Document | Skipped], config: Config, outlets: Outlets,
-                progress: Progress = _noop, spill_dir: SpillDir | None = None) -> Ingested:
-    """``read_and_clean`` in this process, over documents already read (files or records)."""
-    spill_dir = spill_dir or SpillDir()
-    cleaned: list[CleanDoc] = []
-    skipped: list[Skipped] = []
-    lines: list[LineKeys] = []
-    for n, item in enumerate(items, start=1):
-        if isinstance(item, Skipped):
-            skipped.append(item)
-        else:
-            assert isinstance(item, Document)
-            clean = annotate(clean_document(item, config.clean), outlets.agency_set())
-            cleaned.append(resolve(clean, outlets))
-            lines.append(LineKeys.of(cleaned[-1], config.clean))
-            item.blocks = None  # only cleaning reads an HTML page's blocks
-            spill_both(cleaned[-1], spill_dir)
-        progress("read and clean", n, None)
-    return Ingested(cleaned, skipped, lines, spill_dir=spill_dir)
+    jobs, work = worth_workers(batches(files, config, outlets, sign, spill_dir), jobs)
+    return gather(ordered_map(run_batch, work, jobs), config, outlets, progress, sign, spill_dir)
 
 
 def outlets_files(paths: Iterable[str | os.PathLike[str]], config: Config) -> list[str]:
@@ -256,8 +231,8 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     hub = np.array([cleaned[int(d)].doc.agency is not None for d in speaker], dtype=bool)
     reuse = reuse_candidates(signed, owner, config.match, speaker, 0.8 * config.verify.derive_partially, hub)
     progress("verify rewrites", 0, len(reuse))
-    fingerprints = fingerprints_of(signed, config.verify.derive_quote_weight,  # measure and align
-                                   np.unique(reuse))
+    fingerprints = Fingerprints.of(signed, config.verify.derive_quote_weight,  # measure and align
+                                   docs=np.unique(reuse))
     derivations = verify_derivations(fingerprints, reuse, config,
                                      lambda n: progress("verify rewrites", n, len(reuse)))
     derivations = [attribute_derivation(d, cleaned, homes) for d in derivations]
@@ -280,7 +255,7 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
                                        lambda done, total: progress("match passages", done, total),
                                        owner=owner, jobs=jobs)
     signed.drop_passage_values()  # the largest array; only the candidates are needed now
-    view = PassageView(signed, texts)
+    view = PassageView.of_batch(signed, texts)
     progress("verify passages", 0, len(passage_pairs))
     matches = backend_steps.verify_passages(cleaned, view, passage_pairs, config.verify, group_of, jobs,
                                        lambda n: progress("verify passages", n, len(passage_pairs)))
@@ -289,54 +264,6 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     families, matches = build_families(matches, cleaned, homes, realigner(cleaned, config.verify))
     release_free_memory()  # what banding and verification freed, before the report is built
     return groups, matches, derivations, families
-
-
-def fingerprints_of(signed: SignedBatch, quote_weight: float, docs: np.ndarray | None = None) -> Fingerprints:
-    """``derive.Fingerprints.of``; for fingerprints kept in files (``sign.DiskJoiner``), the same
-    arrays for the documents ``docs`` only (the others hold none), read in one pass over the files,
-    so that neither the whole nor a memory map of it is held: measuring reads a few rows of each
-    candidate, and a map's pages, read around each, would stay."""
-    if signed.folder is None or not is_mapped(signed.f_doc):
-        return Fingerprints.of(signed, quote_weight)
-    n = len(signed.doc_values)
-    wanted = np.ones(n, dtype=bool)
-    if docs is not None:
-        wanted[:] = False
-        wanted[docs] = True
-    counts = np.zeros(n, dtype=np.int64)
-    total = np.zeros(n, dtype=np.float64)
-    plain = np.zeros(n, dtype=np.float64)  # each document's narration (``Fingerprints.plain``)
-    parts: dict[str, list[np.ndarray]] = {"hash": [], "start": [], "weight": []}
-    step = max(hi - lo for lo, hi in chunks(signed.f_doc))
-    lo = 0
-    while lo < len(signed.f_doc):
-        hi = min(lo + step, len(signed.f_doc))
-        doc = rows(signed.f_doc, lo, hi)
-        if hi < len(signed.f_doc):  # a document's rows in one piece, so its sum is added as at once
-            cut = int(np.searchsorted(doc, doc[-1]))
-            while not cut and hi < len(signed.f_doc):  # one document fills the piece: to its end
-                more = rows(signed.f_doc, hi, min(hi + step, len(signed.f_doc)))
-                ends = int(np.searchsorted(more, doc[-1], "right"))
-                doc, hi = np.concatenate([doc, more[:ends]]), hi + ends
-                if ends < len(more):
-                    cut = hi - lo
-            if cut:
-                hi, doc = lo + cut, doc[:cut]
-        weight = np.where(rows(signed.f_quoted, lo, hi), quote_weight, 1.0)
-        total += np.bincount(doc, weights=weight, minlength=n)
-        plain += np.bincount(doc, weights=weight >= 1.0, minlength=n)
-        keep = wanted[doc]
-        if keep.any():  # a piece with no candidate's rows is not read further
-            counts += np.bincount(doc[keep], minlength=n)
-            parts["hash"].append(rows(signed.f_hash, lo, hi)[keep])
-            parts["start"].append(rows(signed.f_start, lo, hi)[keep])
-            parts["weight"].append(weight[keep])
-        lo = hi
-    empty = {"hash": signed.f_hash.dtype, "start": signed.f_start.dtype, "weight": np.float64}
-    joined = {name: np.concatenate(values) if values else np.empty(0, dtype=empty[name])
-              for name, values in parts.items()}
-    return Fingerprints(joined["hash"], joined["start"], joined["weight"],
-                        np.concatenate([[0], np.cumsum(counts)]), total, plain)
 
 
 def realigner(cleaned: Sequence[CleanDoc], cfg: VerifyConfig) -> Realign:
@@ -411,8 +338,11 @@ def run_records(records: Iterable[str | Mapping[str, object]], config: Config | 
     ``title``, checked as a JSON Lines line is). ``jobs`` is for signing and matching."""
     config = config or Config()
     jobs = jobs or default_jobs()
-    read = _templated(clean_items(read_records(records, config.ingest), config, load_outlets([], config),
-                                  progress), config)
+    outlets, spill_dir = load_outlets([], config), SpillDir()
+    _, work = worth_workers(document_batches(read_records(records, config.ingest), config, outlets,
+                                             spill_dir=spill_dir), 1)  # records in memory: read here
+    read = _templated(gather(ordered_map(run_batch, work, 1), config, outlets, progress, spill_dir=spill_dir),
+                      config)
     groups, matches, derivations, families = find(read.cleaned, config, progress, jobs)
     return Report(__version__, params([], config), read.cleaned, read.skipped, groups, matches,
                   derivations, families)

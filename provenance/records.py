@@ -177,8 +177,24 @@ class DocPair:
     b_span: Span
 
 
+@dataclass(kw_only=True)
+class Attribution:
+    """Who a finding comes from: what a passage match, a group of copies, a passage family and a
+    rewrite each carry (``lineage`` and ``families`` fill it in).
+
+    ``origin_outlet`` names the origin's outlet; ``common_source`` a source none of the
+    documents is (a wire agency all took it from), or ``"unnamed"``; ``confidence`` is
+    0-1, from ``evidence``.
+    """
+
+    origin_outlet: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    confidence: float = 0.0
+    common_source: str | None = None
+
+
 @dataclass
-class PassageMatch:
+class PassageMatch(Attribution):
     """Text shared by two documents that are otherwise different."""
 
     a: int
@@ -187,24 +203,16 @@ class PassageMatch:
     b_span: Span
     similarity: float
     origin: str | None = None  # "a", "b" or None
-    origin_outlet: str | None = None
-    evidence: list[Evidence] = field(default_factory=list)
-    confidence: float = 0.0
-    common_source: str | None = None
     family: int | None = None  # its passage family's number in ``Report.families`` (``families``)
 
 
 @dataclass
-class Group:
+class Group(Attribution):
     """Near-duplicate documents, joined by verified pairs only."""
 
     members: list[int]
     pairs: list[DocPair]
     origin: int | None = None
-    origin_outlet: str | None = None
-    evidence: list[Evidence] = field(default_factory=list)
-    confidence: float = 0.0
-    common_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,7 +226,7 @@ class SentencePair:
 
 
 @dataclass
-class Derivation:
+class Derivation(Attribution):
     """A document written from another (a rewrite, a cut, an excerpt): reuse beyond verbatim copies.
 
     ``a_in_b`` is the share of ``a``'s reuse fingerprints (a fixed half of its
@@ -236,7 +244,30 @@ class Derivation:
     score: float = 0.0
     verdict: str = "none"
     origin: str | None = None  # "a", "b" or None
-    origin_outlet: str | None = None
-    evidence: list[Evidence] = field(default_factory=list)
-    confidence: float = 0.0
-    common_source: str | None = None
+
+
+@dataclass(frozen=True)
+class SyndicationRow:
+    """Outlet ``source``'s content republished by ``republisher``: what was taken and when.
+
+    A row of the report's syndication table and an edge of the outlet network
+    (``render.graph``), so the table and the picture agree.
+    """
+
+    source: str
+    republisher: str
+    documents: int = 0
+    passages: int = 0
+    rewrites: int = 0
+    first_date: str | None = None
+    last_date: str | None = None
+
+    @property
+    def weight(self) -> int:
+        return self.documents + self.passages + self.rewrites
+
+    def as_dict(self) -> dict[str, object]:
+        """The row as the JSON report writes it."""
+        return {"source": self.source, "republisher": self.republisher, "documents": self.documents,
+                "passages": self.passages, "rewrites": self.rewrites, "first_date": self.first_date,
+                "last_date": self.last_date}

@@ -3,14 +3,14 @@
 The stages are the local engine's own functions; Spark only decides where they run:
 
 1. **Read and clean** (executors). The driver walks the inputs in the local engine's sorted
-   order and cuts them into the batches its worker pool takes (``runtime.parallel._batches``:
+   order and cuts them into the batches its worker pool takes (``read_clean.batches``:
    runs of files; a JSON Lines file as runs of raw lines); each batch is read, cleaned,
-   annotated and resolved on an executor by the pool's own worker function. Bad inputs are
+   annotated and resolved on an executor by ``read_clean.run_batch``, as locally. Bad inputs are
    ``Skipped`` records, in reading order, as locally.
 2. **Ids** (driver, ids only). Document ids must be unique across the run, in reading order
    (``pages.unique_id``): the driver collects the ids alone, renames repeats, and the
    executors apply the renames (resolving a renamed document's outlet again, as
-   ``ingest_parallel`` does).
+   ``read_clean.gather`` does).
 3. **Templates** (a Spark aggregation). Per scope (outlet, else folder), the distinct pages,
    and per (scope, line key) the distinct pages that hold the line, are counted with
    ``distinct`` and ``reduceByKey``; a line is template text where ``templates.learn_from``'s
@@ -43,13 +43,13 @@ from typing import TYPE_CHECKING, Any
 
 from .config import CleanConfig, Config
 from .errors import ConfigError
-from .ingest import check_stdin_once
+from .ingest import check_stdin_once, unique_id
 from .outlets import Outlets, resolve
-from .pages import unique_id
 from .pipeline import Progress, Report, _noop, find, load_outlets, params
+from .read_clean import _Cleaned, batches, run_batch
 from .records import CleanDoc, Skipped
-from .runtime.parallel import _batches, _Cleaned, _run
-from .sign import BatchJoiner, SignedBatch, sign_texts
+from .sign import sign_texts
+from .signatures import BatchJoiner, SignedBatch
 from .spark_lsh import SparkBackend, _width
 from .templates import apply_templates, scope_of
 from .version import __version__
@@ -57,7 +57,7 @@ from .version import __version__
 if TYPE_CHECKING:
     from pyspark import RDD, SparkContext
 
-#: Batches of ``parallel._batches`` (up to 500 records or 64 files each) per reading task, at most.
+#: Batches of ``read_clean.batches`` (up to 500 records or 64 files each) per reading task, at most.
 UNITS_PER_TASK = 8
 
 #: The master when none is given and no ``spark-submit`` set one.
@@ -104,10 +104,10 @@ def default_partitions(sc: SparkContext) -> int:
 
 
 def _read_batch(unit: Any) -> list[Item]:
-    """Executor: one batch of ``parallel._batches`` read and cleaned by the pool's worker."""
+    """Executor: one batch of ``read_clean.batches`` read and cleaned as the local engine does it."""
     if isinstance(unit, Skipped):
         return [unit]
-    return list(_run(*unit).items)
+    return list(run_batch(*unit).items)
 
 
 def _rename(renames: dict[tuple[int, int], str], outlets: Outlets) -> Any:
@@ -194,7 +194,8 @@ def read_clean_sign(sc: SparkContext, paths: list[Path], config: Config, partiti
     """Stages 1 to 4: every document read, cleaned, stripped of templates and signed, in order."""
     check_stdin_once(paths)
     outlets = load_outlets(paths, config)
-    units = list(_batches(paths, config, outlets))
+    # the walk's file sizes (ints between the batches) only tell the local pool whether to start
+    units = [unit for unit in batches(paths, config, outlets) if not isinstance(unit, int)]
     progress("read and clean", 0, None)
     tasks = max(1, min(len(units), max(partitions, -(-len(units) // UNITS_PER_TASK))))
     read = (sc.parallelize(list(enumerate(units)), tasks)

@@ -45,10 +45,10 @@ from .config import MatchConfig, SignConfig, VerifyConfig
 from .evidence import AuthorHomes
 from .lineage import attribute_group
 from .match import _bucket_pairs, _cap, _nonempty, families, min_agree
+from .passages import PassageView
 from .records import CleanDoc, DocPair, Group, PassageMatch
-from .runtime.parallel import _Passages
-from .sign import PassageView, SignedBatch
-from .verify import verify_documents, verify_passages
+from .signatures import SignedBatch
+from .verify import ShareTexts, verify_documents, verify_passages
 
 if TYPE_CHECKING:
     from pyspark import SparkContext
@@ -252,10 +252,9 @@ class SparkBackend:
     def verify_passages(self, cleaned: Sequence[CleanDoc], view: PassageView,
                         pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]], cfg: VerifyConfig,
                         group_of: dict[int, int], jobs: int = 1, progress: Any = None) -> list[PassageMatch]:
-        """``verify.verify_passages`` on the executors, as ``parallel.verify_passages_parallel``
+        """``verify.verify_passages`` on the executors, as ``verify.verify_passages_parallel``
         shares it out: sorted by document pair, a document pair's passages never split."""
         kept = sorted(pairs, key=lambda p: (p[0][0], p[1][0]))
-        batch = view.batch
         shares = []
         lo = 0
         while lo < len(kept):
@@ -264,14 +263,8 @@ class SparkBackend:
                 hi += 1  # never split a document pair
             share = kept[lo:hi]
             docs = {d: cleaned[d] for pair in share for d, _ in pair}
-            rows = {}
-            for pair in share:
-                for doc, number in pair:
-                    row = view.bounds[doc] + number
-                    rows[(doc, number)] = (int(batch.p_start[row]), int(batch.p_end[row]),
-                                           int(batch.p_first[row]), int(batch.p_last[row]))
-            groups = {d: group_of[d] for d in docs if d in group_of}
-            shares.append((docs, _Passages(docs, rows), share, cfg, groups))
+            groups = {d: group_of[d] for d in docs if d in group_of}  # it skips pairs inside a group
+            shares.append((docs, view.share(docs, ShareTexts(docs)), share, cfg, groups))
             lo = hi
         return _verify_shares(self.sc, shares, verify_passages)
 

@@ -11,16 +11,19 @@ cut-off are dropped: they are LSH's false positives.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq
 
 from .config import VerifyConfig
+from .passages import PassageView
 from .records import CleanDoc, DocPair, PassageMatch, Span
+from .runtime.pool import call, ordered_map
 from .runtime.spill import text_length
-from .sign import DocSignature
 
 #: Above this many characters a side, LCS alignment would need too much
 #: memory (it keeps a bit matrix); such pairs are aligned passage by passage.
@@ -119,7 +122,7 @@ def verify_documents(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int
     return out
 
 
-def verify_passages(cleaned: Sequence[CleanDoc], sigs: Sequence[DocSignature],
+def verify_passages(cleaned: Sequence[CleanDoc] | Mapping[int, CleanDoc], view: PassageView,
                     pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]],
                     cfg: VerifyConfig, group_of: dict[int, int] | None = None,
                     progress: Callable[[int], None] | None = None) -> list[PassageMatch]:
@@ -142,7 +145,7 @@ def verify_passages(cleaned: Sequence[CleanDoc], sigs: Sequence[DocSignature],
             progress(n)
         if i in group_of and group_of.get(j) == group_of[i]:
             continue
-        pa, pb = sigs[i].passages[pi], sigs[j].passages[pj]
+        pa, pb = view.passage(i, pi), view.passage(j, pj)
         aligned = (Alignment((0, len(pa.text)), (0, len(pb.text)), 100.0)
                    if pa.text == pb.text and len(pa.text) >= 4 else align(pa.text, pb.text))
         if aligned is None or aligned.score < cfg.passage_score_cutoff:
@@ -194,3 +197,101 @@ def _merge_hits(found: list[tuple[Span, Span]], gap: int = 60) -> list[tuple[Spa
 
 #: Runs a hit may continue (``_merge_hits``): a passage repeated a few times side by side.
 OPEN_RUNS = 8
+
+
+# --- verification's parallel form: the pairs shared out among processes ---
+
+class ShareTexts(Mapping[int, str]):
+    """The texts of a share's documents by their index in the run, read where they are used
+    (a worker reads a spilled text back itself: only the references travel)."""
+
+    def __init__(self, docs: Mapping[int, CleanDoc]) -> None:
+        self.docs = docs
+
+    def __getitem__(self, doc: int) -> str:
+        return self.docs[doc].text
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.docs)
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+
+#: Candidate pairs from which verification is shared out among processes.
+PARALLEL_PAIRS = 200_000
+
+
+#: Fewest pairs in one share of verification.
+PAIRS_PER_SHARE = 10_000
+
+
+def _shares(n: int, jobs: int) -> int:
+    return max(1, min(n // PAIRS_PER_SHARE, 8 * jobs))
+
+
+def verify_documents_parallel(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int]],
+                              cfg: VerifyConfig, jobs: int,
+                              progress: Callable[[int], None] | None = None) -> list[DocPair]:
+    """``verify.verify_documents`` with the pairs shared out among ``jobs`` processes, in order."""
+    if jobs <= 1 or len(pairs) < PARALLEL_PAIRS:
+        return verify_documents(cleaned, pairs, cfg, progress)
+    shares = _shares(len(pairs), jobs)
+    cuts = [round(k * len(pairs) / shares) for k in range(shares + 1)]
+
+    def work() -> Iterator[tuple[Any, ...]]:
+        for lo, hi in pairwise(cuts):
+            share = list(pairs[lo:hi])
+            docs = {i: cleaned[i] for pair in share for i in pair}
+            yield (verify_documents, docs, share, cfg)
+
+    out: list[DocPair] = []
+    for part, hi in zip(ordered_map(call, work(), jobs), cuts[1:], strict=True):
+        out.extend(part)
+        if progress is not None:
+            progress(hi)
+    return out
+
+
+def verify_passages_parallel(cleaned: Sequence[CleanDoc], view: PassageView,
+                             pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]],
+                             cfg: VerifyConfig, group_of: dict[int, int], jobs: int,
+                             progress: Callable[[int], None] | None = None) -> list[PassageMatch]:
+    """``verify.verify_passages`` with the pairs shared out among ``jobs`` processes.
+
+    The pairs of one document pair always go to one share (their hits are
+    merged there), and shares follow the order of document pairs, which is
+    the order of the matches ``verify_passages`` returns: so the result is
+    the same.
+    """
+    if jobs <= 1 or len(pairs) < PARALLEL_PAIRS:
+        return verify_passages(cleaned, view, pairs, cfg, group_of=group_of, progress=progress)
+    kept = sorted(pairs, key=lambda p: (p[0][0], p[1][0]))  # stable: a document pair's hits keep their order
+    shares = _shares(len(kept), jobs)
+    cuts = [0]
+    def docs(at: int) -> tuple[int, int]:
+        return kept[at][0][0], kept[at][1][0]
+
+    for k in range(1, shares):
+        at = max(round(k * len(kept) / shares), cuts[-1])
+        while 0 < at < len(kept) and docs(at) == docs(at - 1):
+            at += 1  # never split a document pair
+        cuts.append(at)
+    cuts.append(len(kept))
+    ranges = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo]
+
+    def work() -> Iterator[tuple[Any, ...]]:
+        for lo, hi in ranges:
+            share = kept[lo:hi]
+            docs = {d: cleaned[d] for pair in share for d, _ in pair}  # texts read in the worker
+            groups = {d: group_of[d] for d in docs if d in group_of}  # it skips pairs inside a group
+            yield (verify_passages, docs, view.share(docs, ShareTexts(docs)), share, cfg, groups)
+
+    out: list[PassageMatch] = []
+    done = 0
+    for part, (lo, hi) in zip(ordered_map(call, work(), jobs), ranges, strict=True):
+        out.extend(part)
+        done += hi - lo
+        if progress is not None:
+            progress(done)
+    return out

@@ -1,5 +1,5 @@
 """A worker function for ``test_processes``: it starts sending its result and dies halfway
-through (as a worker stopped mid-write by ``parallel.stop`` does)."""
+through (as a worker stopped mid-write by ``pool.stop`` does)."""
 
 from __future__ import annotations
 

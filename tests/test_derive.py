@@ -6,9 +6,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from provenance.arrays import sorted_unique
 from provenance.config import MatchConfig, SignConfig
-from provenance.derive import Fingerprints, reuse_candidates, sentences
-from provenance.sign import SignedBatch, quotes, sign_texts, sorted_unique
+from provenance.derive import reuse_candidates, sentences
+from provenance.fingerprints import Fingerprints
+from provenance.sign import quotes, sign_texts
+from provenance.signatures import SignedBatch
 
 WORDS = ["wire", "story", "court", "heard", "judge", "the", "a", "of", "bridge", "council", "said",
          "Leeds", "trial", "jury", "“quoted”", '"speech"', "paper", "ANSA", "città", "über"]
@@ -43,6 +46,20 @@ def test_fingerprints_of_a_text_do_not_depend_on_its_batch(batch_texts: list[str
         hashes = together.f_hash[together.f_doc == i]
         assert len(set(hashes.tolist())) == len(hashes)  # unique within the document
         assert np.all(np.diff(hashes.astype(np.int64)) > 0)  # sorted by hash
+
+
+
+def test_a_quote_left_open_in_one_text_does_not_run_into_the_next() -> None:
+    # Texts are signed joined in a batch: an unclosed quotation mark at the end of one must not
+    # pair with the next text's, which would mark that text's words as quoted (and so weigh its
+    # fingerprints, and rewrite scores, by which texts a worker's batch happened to hold).
+    cfg = SignConfig()
+    first = 'The council said "the bridge will open in spring'
+    second = ("The jury heard the trial of the wire story about the court in Leeds over three days, "
+              'and the judge said "it is over" before the paper went to print that night.')
+    together = sign_texts([first, second], cfg)
+    alone = sign_texts([second], cfg)
+    assert _fingerprints(together, 1) == _fingerprints(alone, 0)
 
 
 def _batch(docs: list[list[int]]) -> SignedBatch:
@@ -89,6 +106,28 @@ def test_sentences_split_at_end_marks_and_lines() -> None:
     text = 'He said "no." Then he left!\nA new line. Last one'
     assert [text[a:b] for a, b in sentences(text)] == ['He said "no."', "Then he left!", "A new line.",
                                                       "Last one"]
+
+
+def _sentences_by_finditer(text: str) -> list[tuple[int, int]]:
+    """``derive.sentences`` as it was written first: every match of the pattern, in turn."""
+    from provenance.derive import _SENTENCE_END
+
+    bounds, pos = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        end = m.start(1) if m.group(1) is not None else m.start(2)
+        if end > pos:
+            bounds.append((pos, end))
+        pos = m.end()
+    if pos < len(text):
+        bounds.append((pos, len(text)))
+    return bounds
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab .!?\n\t\"'”’\u2003\r")), max_size=60))
+def test_sentences_are_the_patterns_matches(text: str) -> None:
+    """The fast scan (first characters, then the pattern) finds what ``finditer`` finds."""
+    assert sentences(text) == _sentences_by_finditer(text)
 
 
 @settings(max_examples=60, deadline=None)

@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provenance.config import SignConfig
-from provenance.derive import Fingerprints
-from provenance.pipeline import fingerprints_of
+from provenance.fingerprints import Fingerprints
 from provenance.runtime import diskarray
 from provenance.runtime.diskarray import Appender, Buckets, columns, is_mapped, rows, take, take_columns
 from provenance.runtime.spill import SpillDir
-from provenance.sign import BatchJoiner, DiskJoiner, PassageRows, SignedBatch, sign_texts
+from provenance.sign import sign_texts
+from provenance.signatures import BatchJoiner, DiskJoiner, PassageRows, SignedBatch
 
 WORDS = ["wire", "story", "court", "heard", "judge", "the", "a", "of", "bridge", "council", "said",
          "Leeds", "trial", "jury", "“quoted”", '"speech"', "paper", "ANSA", "città", "über"]
@@ -60,11 +60,11 @@ def test_a_batch_on_disk_holds_and_replaces_what_one_in_memory_does(parts: list[
         new_texts = [data.draw(text) for _ in docs]
         new = sign_texts(new_texts, CFG)
         _assert_same(memory.replace(docs, new), disk.replace(docs, new))
-        want, got = Fingerprints.of(memory, 0.3), fingerprints_of(disk, 0.3)  # sums that round
+        want, got = Fingerprints.of(memory, 0.3), Fingerprints.of(disk, 0.3)  # sums that round
         for name in ("hash", "start", "weight", "bounds", "total"):
             assert np.array_equal(np.asarray(getattr(want, name)), np.asarray(getattr(got, name))), name
         some = np.asarray(docs, dtype=np.int64)  # measuring reads the candidates' rows only
-        part = fingerprints_of(disk, 0.3, some)
+        part = Fingerprints.of(disk, 0.3, docs=some)
         assert np.array_equal(part.total, want.total)
         for d in range(n):
             for name in ("hash", "start", "weight"):

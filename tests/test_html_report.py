@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from provenance import run
 from provenance.cli import app
-from provenance.render.graph import edges_from, to_dot, to_graphml
+from provenance.render.graph import to_dot, to_graphml
 from provenance.render.html_report import to_html
-from provenance.render.report import to_dict
+from provenance.render.report import syndication, to_dict
 
 from .conftest import SAMPLES, SEED_004
 
@@ -51,8 +51,10 @@ def test_scraped_markup_is_escaped(hostile_corpus: Path) -> None:
 
 
 def test_graph_exports_match_the_syndication_table() -> None:
-    data = to_dict(run([SAMPLES]))
-    edges = edges_from(data["syndication"])
+    report = run([SAMPLES])
+    data = to_dict(report)
+    edges = syndication(report)
+    assert [e.as_dict() for e in edges] == data["syndication"]
     root = ET.fromstring(to_graphml(edges))
     ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
     labels = {n.find("g:data", ns).text for n in root.iterfind(".//g:node", ns)}

@@ -59,12 +59,13 @@ def test_no_two_modules_import_each_other() -> None:
 
 def test_the_cli_modules_and_the_pool_import_no_stage_back() -> None:
     """cli.index shares the CLI's pieces through cli.common, not cli; the worker pool
-    (parallel) runs the stages' functions and is never imported back by match."""
+    runs the stages' functions and imports none of them (each stage hands it its batches)."""
     edges = _edges()
     assert "provenance.cli" not in edges["provenance.cli.index"]
     assert "provenance.cli" not in edges["provenance.cli.common"]
     assert "provenance.cli.index" not in edges["provenance.cli.common"]
-    assert "provenance.match" not in edges["provenance.runtime.parallel"]
+    assert "provenance.cli" not in edges["provenance.cli.options"]
+    assert {e for e in edges["provenance.runtime.pool"] if not e.startswith("provenance.runtime.")} == set()
 
 
 #: The stack, bottom first: a module imports only from its own layer or those below. Every
@@ -73,15 +74,18 @@ LAYERS = [
     ["provenance.version", "provenance.errors", "provenance.config", "provenance.names", "provenance.runtime",
      "provenance.runtime.memory", "provenance.runtime.owner_lock", "provenance.runtime.lifeline",
      "provenance.runtime._forkserver_lifeline", "provenance.render.safe_text"],
-    ["provenance.runtime.spill", "provenance.runtime.diskarray", "provenance.records"],
+    ["provenance.runtime.spill", "provenance.runtime.diskarray", "provenance.runtime.pool", "provenance.records",
+     "provenance.arrays"],
     # the stages and their helpers
     ["provenance.lang", "provenance.dates", "provenance.agencies", "provenance.outlets", "provenance.credits",
      "provenance.htmltext", "provenance.decode", "provenance.pages", "provenance.jsonl", "provenance.warc",
-     "provenance.ingest", "provenance.clean", "provenance.templates", "provenance.bands", "provenance.sign",
-     "provenance.verify", "provenance.derive", "provenance.evidence", "provenance.lineage",
-     "provenance.families"],
-    ["provenance.runtime.parallel"],  # runs the stages' functions in workers
-    ["provenance.match", "provenance.pipeline"],
+     "provenance.ingest", "provenance.phrases", "provenance.structure", "provenance.clean", "provenance.templates",
+     "provenance.bands", "provenance.shingles",
+     "provenance.signatures", "provenance.sign", "provenance.passages", "provenance.verify", "provenance.fingerprints",
+     "provenance.derive",
+     "provenance.evidence", "provenance.lineage", "provenance.families", "provenance.match",
+     "provenance.read_clean"],
+    ["provenance.pipeline"],
     ["provenance.spark_lsh", "provenance.spark_engine"],  # the pipeline's stages on Spark (issue 15)
     ["provenance.render", "provenance.render.output", "provenance.render.report", "provenance.render.terminal",
      "provenance.render.graph", "provenance.render.html_report", "provenance.render.corpus"],
@@ -89,7 +93,7 @@ LAYERS = [
      "provenance.index.redis_store", "provenance.index.backends", "provenance.index.check"],
     ["provenance.render.check_format"],  # renders a check's report
     ["provenance.api", "provenance", "provenance.spark_job"],
-    ["provenance.cli", "provenance.cli.common", "provenance.cli.index", "provenance.cli.app",
+    ["provenance.cli", "provenance.cli.options", "provenance.cli.common", "provenance.cli.index", "provenance.cli.app",
      "provenance.cli.__main__", "provenance.__main__"],
 ]
 

@@ -9,7 +9,8 @@ import numpy as np
 from provenance.config import SignConfig
 from provenance.records import CleanDoc, Document
 from provenance.runtime.spill import SpillDir, SpillRef, raw_text, spill_both
-from provenance.sign import BatchJoiner, SignedBatch, sign_texts
+from provenance.sign import sign_texts
+from provenance.signatures import BatchJoiner, SignedBatch
 
 
 def test_documents_and_cleaned_documents_have_no_instance_dict() -> None:

@@ -100,7 +100,7 @@ def test_a_link_out_of_a_scanned_folder_is_skipped_not_read(tmp_path: Path, jobs
     (crawl / "page.txt").write_bytes(SEED_004.read_bytes())
     (crawl / "shadow.txt").symlink_to(secret)
     (crawl / "inside.txt").symlink_to(crawl / "page.txt")  # a link within the folder is read
-    import provenance.runtime.parallel as parallel
+    import provenance.runtime.pool as parallel
     from provenance import Config, run
     from provenance.render.report import to_dict
 
@@ -127,7 +127,7 @@ def test_follow_links_reads_a_link_out_but_never_into_proc_sys_or_dev(tmp_path: 
     (crawl / "shared.txt").symlink_to(outside / "shared.txt")
     (crawl / "kmsg.txt").symlink_to("/proc/kmsg")  # would block a reader forever
     (crawl / "zero.txt").symlink_to("/dev/zero")  # endless
-    import provenance.runtime.parallel as parallel
+    import provenance.runtime.pool as parallel
     from provenance import Config, run
     from provenance.config import IngestConfig
     from provenance.render.report import to_dict

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.runtime.parallel import MIN_PARALLEL_BYTES
+from provenance.runtime.pool import MIN_PARALLEL_BYTES
 from provenance.runtime.spill import PREFIX
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -179,7 +179,7 @@ def test_a_worker_whose_run_is_gone_does_not_stay(when: str) -> None:
 
 def test_a_pool_started_off_the_main_thread_works() -> None:
     """A fork server started from another thread has no guard; its workers must still run."""
-    probe = ("import threading\nfrom provenance.runtime.parallel import ordered_map\nout = []\n"
+    probe = ("import threading\nfrom provenance.runtime.pool import ordered_map\nout = []\n"
              "t = threading.Thread(target=lambda: out.extend(ordered_map(abs, [(-1,), (-2,), (-3,)], 2)))\n"
              "t.start(); t.join(); print(out)")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
@@ -189,18 +189,18 @@ def test_a_pool_started_off_the_main_thread_works() -> None:
 
 _STOP_MIDWAY = """
 import sys, time
-from provenance.runtime import parallel
+from provenance.runtime import pool
 from tests import _partial_result
 if __name__ == "__main__":
-    parallel.pool(2).submit(_partial_result.write_half_a_result)
+    pool.pool(2).submit(_partial_result.write_half_a_result)
     time.sleep(2)  # the worker has sent part of its result, and waits
-    parallel.stop()
+    pool.stop()
     print("stopped", flush=True)
 """
 
 
 def test_stop_returns_when_a_worker_dies_halfway_through_sending_a_result(tmp_path: Path) -> None:
-    # SIGTERM hung a scan now and then (1 in 30 on the test corpus): parallel.stop killed a
+    # SIGTERM hung a scan now and then (1 in 30 on the test corpus): pool.stop killed a
     # worker in the middle of sending a batch's result, and the pool's thread waited for the
     # rest of it for ever, and stop for that thread.
     script = tmp_path / "stop_midway.py"
@@ -211,5 +211,5 @@ def test_stop_returns_when_a_worker_dies_halfway_through_sending_a_result(tmp_pa
         done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
                               env=env, cwd=root, check=False)
     except subprocess.TimeoutExpired:
-        pytest.fail("parallel.stop() did not return")
+        pytest.fail("pool.stop() did not return")
     assert done.stdout.strip() == "stopped", done.stderr

@@ -21,8 +21,11 @@ from provenance.config import MatchConfig, SignConfig, VerifyConfig
 from provenance.lineage import build_groups
 from provenance.match import document_candidates, passage_candidates
 from provenance.records import CleanDoc, DocPair, Document
-from provenance.sign import normalise, passages_of, shingle_hashes, sign, words_with_spans
+from provenance.shingles import normalise, shingle_hashes, words_with_spans
+from provenance.sign import passages_of
 from provenance.verify import align, verify_documents, verify_passages
+
+from .signed import sign_docs
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -86,7 +89,7 @@ def test_shingle_hashes_deterministic_in_process() -> None:
 
 
 def test_shingle_hashes_deterministic_across_processes() -> None:
-    code = ("import json,sys; from provenance.sign import shingle_hashes, words_with_spans;"
+    code = ("import json,sys; from provenance.shingles import shingle_hashes, words_with_spans;"
             "t=open(sys.argv[1],encoding='utf-8').read();"
             "print(json.dumps(shingle_hashes([w for w,_,_ in words_with_spans(t)],5,1).tolist()))")
     path = str(next(SEEDS.glob("000_*.txt")))
@@ -102,7 +105,7 @@ def test_shingle_hashes_deterministic_across_processes() -> None:
 
 def test_signatures_are_deterministic() -> None:
     docs = [bare(SEED[0], "a"), bare(SEED[1], "b")]
-    s1, s2 = sign(docs, SIGN), sign(docs, SIGN)
+    s1, s2 = sign_docs(docs, SIGN), sign_docs(docs, SIGN)
     for x, y in zip(s1, s2, strict=True):
         assert np.array_equal(x.minhash.hashvalues, y.minhash.hashvalues)
         assert [p.text for p in x.passages] == [p.text for p in y.passages]
@@ -126,14 +129,14 @@ def _trimmed(text: str, drop_last: int) -> str:
     pytest.param(SEED[2], SEED[4], id="unrelated-seeds-2"),
 ])
 def test_minhash_estimate_close_to_exact_jaccard(a: str, b: str) -> None:
-    sa, sb = sign([bare(a, "a"), bare(b, "b")], SIGN)
+    sa, sb = sign_docs([bare(a, "a"), bare(b, "b")], SIGN)
     exact = exact_jaccard(sa.shingles, sb.shingles)
     estimate = sa.minhash.jaccard(sb.minhash)
     assert abs(estimate - exact) <= 0.15, (estimate, exact)
 
 
 def test_minhash_estimates_on_sample_copies(samples_report: Report, by_id: dict[str, int]) -> None:
-    sigs = sign(samples_report.cleaned, SIGN)
+    sigs = sign_docs(samples_report.cleaned, SIGN)
     pairs = [
         ("seeds/000_0d593d3c2b046724.txt", "dumps/network-2017.jsonl#iran-news-update-2017-08-03-sanctions"),
         ("seeds/004_c7de8c5f71fa409e.txt", "iranfocus/tackle-iran-by-supporting-the-iranian-people.html"),
@@ -153,7 +156,7 @@ def test_minhash_estimates_on_sample_copies(samples_report: Report, by_id: dict[
 @pytest.mark.parametrize("n", range(5))
 def test_identical_seed_texts_are_candidates(n: int) -> None:
     docs = [bare(SEED[0] if n else SEED[1], "other"), bare(SEED[n], "a"), bare(SEED[n], "b")]
-    pairs = document_candidates(sign(docs, SIGN), MatchConfig(), SIGN)
+    pairs = document_candidates(sign_docs(docs, SIGN).batch, MatchConfig(), SIGN)
     assert (1, 2) in pairs
 
 
@@ -163,21 +166,21 @@ def test_identical_seed_texts_are_candidates(n: int) -> None:
 def test_identical_texts_are_always_candidates(word_list: list[str], threshold: float) -> None:
     text = " ".join(word_list)
     match = MatchConfig(doc_threshold=threshold, passage_threshold=threshold)
-    sigs = sign([bare(text, "a"), bare(text, "b")], SIGN)
-    assert document_candidates(sigs, match, SIGN) == [(0, 1)]
-    passage_pairs = passage_candidates(sigs, match, SIGN)
+    sigs = sign_docs([bare(text, "a"), bare(text, "b")], SIGN)
+    assert document_candidates(sigs.batch, match, SIGN) == [(0, 1)]
+    passage_pairs = passage_candidates(sigs.batch, match, SIGN)
     for p in sigs[0].passages:
         assert ((0, p.number), (1, p.number)) in passage_pairs
 
 
 def test_unrelated_texts_are_not_candidates() -> None:
-    sigs = sign([bare(SEED[n], str(n)) for n in range(5)], SIGN)
-    assert document_candidates(sigs, MatchConfig(), SIGN) == []
+    sigs = sign_docs([bare(SEED[n], str(n)) for n in range(5)], SIGN)
+    assert document_candidates(sigs.batch, MatchConfig(), SIGN) == []
 
 
 def test_empty_texts_are_never_candidates() -> None:
-    sigs = sign([bare("", "a"), bare("", "b"), bare("... !!!", "c")], SIGN)
-    assert document_candidates(sigs, MatchConfig(), SIGN) == []
+    sigs = sign_docs([bare("", "a"), bare("", "b"), bare("... !!!", "c")], SIGN)
+    assert document_candidates(sigs.batch, MatchConfig(), SIGN) == []
 
 
 # --------------------------------------------------------------------------
@@ -253,9 +256,9 @@ def test_verify_drops_a_false_candidate_and_keeps_a_real_copy() -> None:
 
 def test_verify_passages_drops_a_false_candidate() -> None:
     cleaned = [bare(SEED[0], "a"), bare(SEED[1], "b")]
-    sigs = sign(cleaned, SIGN)
+    sigs = sign_docs(cleaned, SIGN)
     forced = [((0, i), (1, j)) for i in range(len(sigs[0].passages)) for j in range(len(sigs[1].passages))]
-    assert verify_passages(cleaned, sigs, forced, VerifyConfig()) == []
+    assert verify_passages(cleaned, sigs.view, forced, VerifyConfig()) == []
 
 
 def test_verify_passages_keeps_a_quoted_paragraph() -> None:
@@ -263,9 +266,9 @@ def test_verify_passages_keeps_a_quoted_paragraph() -> None:
     digest = ("Our own weekly prose about the week that was, which nobody else wrote.\n\n"
               + quoted + "\n\nSource: NCRI US\n\nAnd some more of our own closing remarks here.\n")
     cleaned = [bare(SEED[0], "a"), bare(digest, "b")]
-    sigs = sign(cleaned, SIGN)
-    pairs = passage_candidates(sigs, MatchConfig(), SIGN)
-    matches = verify_passages(cleaned, sigs, pairs, VerifyConfig())
+    sigs = sign_docs(cleaned, SIGN)
+    pairs = passage_candidates(sigs.batch, MatchConfig(), SIGN)
+    matches = verify_passages(cleaned, sigs.view, pairs, VerifyConfig())
     assert len(matches) == 1
     m = matches[0]
     assert SEED[0][m.a_span[0]:m.a_span[1]] == digest[m.b_span[0]:m.b_span[1]]
@@ -376,3 +379,19 @@ def test_pipeline_groups_unchanged_when_every_pair_is_a_candidate(
     for g in groups:
         for p in g.pairs:
             assert p.similarity >= VerifyConfig().doc_score_cutoff
+
+
+def test_a_share_of_passages_reads_the_same_passages_as_the_whole() -> None:
+    """What a worker verifying a share sees (``PassageView.share`` over ``ShareTexts``) is the
+    whole view's passages of those documents, texts and offsets alike."""
+    from provenance.verify import ShareTexts
+
+    cleaned = [bare(SEED[n], str(n)) for n in range(5)]
+    sigs = sign_docs(cleaned, SIGN)
+    share = sigs.view.share([3, 1], ShareTexts({1: cleaned[1], 3: cleaned[3]}))
+    for doc in (1, 3):
+        whole = sigs.view.passages(doc)
+        assert whole and [share.passage(doc, p.number) for p in whole] == whole
+    assert sorted(share.texts) == [1, 3] and len(share.texts) == 2
+    with pytest.raises(KeyError):
+        share.passage(0, 0)

@@ -17,24 +17,18 @@ import pytest
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
-from provenance import Config, match, run
+from provenance import Config, match, read_clean, run, sign, verify
 from provenance.bands import banding
 from provenance.config import MatchConfig, SignConfig
 from provenance.match import band_pairs, document_candidates, passage_candidates
 from provenance.records import CleanDoc, Document
 from provenance.render.report import to_json
-from provenance.runtime import parallel
-from provenance.sign import (
-    passages_of,
-    shingle_array,
-    sign,
-    sign_texts,
-    word_hashes,
-    words_with_spans,
-    xxh32_rows,
-)
+from provenance.runtime import pool as parallel
+from provenance.shingles import shingle_array, word_hashes, words_with_spans, xxh32_rows
+from provenance.sign import passages_of, sign_texts
 
 from .conftest import SAMPLES
+from .signed import Signed, sign_docs
 
 SIGN = SignConfig()
 ODD_TEXTS = [
@@ -114,8 +108,8 @@ def test_batches_do_not_change_signatures(texts: list[str]) -> None:
         assert np.array_equal(part.doc_values, whole.doc_values[i:i + 4])
 
 
-def test_sign_returns_datasketch_minhashes_usable_in_its_lsh(texts: list[str]) -> None:
-    sigs = sign([_bare(t, str(n)) for n, t in enumerate(texts)], SIGN)
+def test_signatures_are_datasketch_minhashes_usable_in_its_lsh(texts: list[str]) -> None:
+    sigs = sign_docs([_bare(t, str(n)) for n, t in enumerate(texts)], SIGN)
     for sig, text in zip(sigs, texts, strict=True):
         doc_set, _ = _reference(text, SIGN)
         expected = MinHash.bulk([doc_set], num_perm=SIGN.num_perm, seed=SIGN.seed, hashfunc=_identity)[0]
@@ -135,7 +129,7 @@ def test_xxh32_rows_equals_xxhash(length: int) -> None:
         assert xxh32_rows(m, seed).tolist() == [xxhash.xxh32_intdigest(w, seed) for w in words]
 
 
-def _lsh_documents(sigs: list, match: MatchConfig) -> list[tuple[int, int]]:
+def _lsh_documents(sigs: Signed, match: MatchConfig) -> list[tuple[int, int]]:
     """The datasketch loop ``match.document_candidates`` used to run."""
     lsh = MinHashLSH(threshold=match.doc_threshold, num_perm=SIGN.num_perm)
     pairs: set[tuple[int, int]] = set()
@@ -148,7 +142,7 @@ def _lsh_documents(sigs: list, match: MatchConfig) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
-def _lsh_passages(sigs: list, match: MatchConfig) -> list:
+def _lsh_passages(sigs: Signed, match: MatchConfig) -> list:
     lsh = MinHashLSH(threshold=match.passage_threshold, num_perm=SIGN.num_perm)
     pairs: set = set()
     for i, sig in enumerate(sigs):
@@ -169,10 +163,10 @@ def test_banding_equals_datasketch_lsh(texts: list[str], cap: int) -> None:
     # copies and near-copies, many in one bucket, so that the cap matters
     extra = [texts[0]] * 6 + [texts[1] + " extra words at the end"] * 4
     docs = [_bare(t, str(n)) for n, t in enumerate(texts + extra)]
-    sigs = sign(docs, SIGN)
+    sigs = sign_docs(docs, SIGN)
     match = MatchConfig(max_candidates_per_item=cap, min_estimate_share=0)
-    assert document_candidates(sigs, match, SIGN) == _lsh_documents(sigs, match)
-    assert passage_candidates(sigs, match, SIGN) == _lsh_passages(sigs, match)
+    assert document_candidates(sigs.batch, match, SIGN) == _lsh_documents(sigs, match)
+    assert passage_candidates(sigs.batch, match, SIGN) == _lsh_passages(sigs, match)
 
 
 def test_band_pairs_on_a_huge_bucket_keeps_the_earliest() -> None:
@@ -233,11 +227,11 @@ def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.Monke
     paths = _corpus(tmp_path)
     serial = to_json(run(paths, Config(), jobs=1))
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
-    monkeypatch.setattr(parallel, "RECORDS_PER_BATCH", 2)
-    monkeypatch.setattr(parallel, "FILES_PER_BATCH", 2)
-    monkeypatch.setattr(parallel, "TEXTS_PER_BATCH", 3)
-    monkeypatch.setattr(parallel, "PARALLEL_PAIRS", 0)  # verification and banding in workers too
-    monkeypatch.setattr(parallel, "PAIRS_PER_SHARE", 1)
+    monkeypatch.setattr(read_clean, "RECORDS_PER_BATCH", 2)
+    monkeypatch.setattr(read_clean, "FILES_PER_BATCH", 2)
+    monkeypatch.setattr(sign, "TEXTS_PER_BATCH", 3)
+    monkeypatch.setattr(verify, "PARALLEL_PAIRS", 0)  # verification and banding in workers too
+    monkeypatch.setattr(verify, "PAIRS_PER_SHARE", 1)
     monkeypatch.setattr(match, "PARALLEL_ROWS", 0)
     assert to_json(run(paths, Config(), jobs=2)) == serial
     found = json.loads(serial)
@@ -247,15 +241,24 @@ def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_every_stage_reports_progress() -> None:
+    """Files are signed as they are read and cleaned (``read_clean``), with any number of jobs;
+    texts handed over in memory are signed as a stage of their own."""
+    from provenance.pipeline import run_records
+
     seen: dict[str, list[tuple[int, int | None]]] = {}
     run([SAMPLES], Config(),
         progress=lambda stage, done, total: seen.setdefault(stage, []).append((done, total)))
-    assert list(seen) == ["read and clean", "sign", "match documents", "verify documents",
+    assert list(seen) == ["read and clean", "match documents", "verify documents",
                           "verify rewrites", "match passages", "verify passages"]
+    records: dict[str, list[tuple[int, int | None]]] = {}
+    run_records(["one text of a few words here", "and another text of a few words"], Config(),
+                progress=lambda stage, done, total: records.setdefault(stage, []).append((done, total)))
+    assert list(records)[:2] == ["read and clean", "sign"]
+    assert records["sign"][-1] == (2, 2)
     bands = banding(Config().match.passage_threshold, Config().sign.num_perm)[0]
     assert seen["match passages"][-1] == (bands, bands)
     assert seen["read and clean"][-1][0] >= 15  # every document read, counted as it comes
-    for stage in ("sign", "verify documents", "verify rewrites", "verify passages"):
+    for stage in ("verify documents", "verify rewrites", "verify passages"):
         done, total = seen[stage][-1]
         assert done == total
 
@@ -271,3 +274,98 @@ def test_signed_batch_replace_equals_signing_the_changed_texts(texts: list[str])
     fresh = sign_texts(after, SIGN)
     for name in ("doc_values", "doc_words", "p_doc", "p_start", "p_end", "p_first", "p_last", "p_values"):
         assert np.array_equal(getattr(patched, name), getattr(fresh, name)), name
+
+
+@pytest.mark.parametrize("num_perm", [16, 100, 128, 256])
+@pytest.mark.parametrize("seed", [0, 1, 42, 12345])
+def test_permutations_are_datasketchs(num_perm: int, seed: int) -> None:
+    """``sign.permutations`` draws datasketch's affine32 parameters without importing it."""
+    from provenance.sign import permutations
+
+    ours = permutations(num_perm, seed)
+    theirs = np.asarray(MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations, dtype=np.uint32)
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    assert np.array_equal(ours, theirs)
+
+
+def test_signing_and_the_pipeline_do_not_import_datasketch() -> None:
+    """Issue 17: scipy (through datasketch) was half a second of every run's start and every worker's."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom provenance.pipeline import run\nfrom provenance.config import Config\n"
+             "from provenance.sign import sign_texts\nsign_texts(['one two three four five six'], Config().sign)\n"
+             "print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def _hostile_folder(tmp: Path) -> list[Path]:
+    """Good files and bad: a JSON Lines file with broken and repeated records, an unsupported
+    file, a hidden one, a link out of the folder and a broken one, a file named twice, a path
+    that is not there."""
+    folder = tmp / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("A plain story of the town council and its budget for the year.\n")
+    (folder / "sub" / "a.txt").write_text("The same name in another folder, with other words in it.\n")
+    (folder / "page.html").write_text("<html><body><p>A page about the harbour and its boats.</p></body></html>")
+    lines = [json.dumps({"id": "r", "text": "The first record of the file, about the river."}), "{not json",
+             json.dumps({"id": "r", "text": "A record with the same id as the first one."}),
+             json.dumps({"text": 5}), json.dumps({"id": "s", "text": "Last record, about the hills."})]
+    (folder / "feed.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "notes.pdf").write_text("not read")
+    (folder / ".hidden.txt").write_text("not read")
+    (tmp / "outside.txt").write_text("outside the input folders")
+    (folder / "link.txt").symlink_to(tmp / "outside.txt")
+    (folder / "broken.txt").symlink_to(tmp / "nowhere.txt")
+    return [folder, folder / "a.txt", tmp / "missing.txt"]
+
+
+def test_one_read_path_gives_the_same_documents_and_skips_for_any_jobs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: the same batches, run in the driver or in workers, read the same documents
+    with the same ids, and skip the same inputs for the same reasons, as ``read_paths`` does."""
+    from provenance.ingest import read_paths
+    from provenance.pipeline import read_and_clean
+    from provenance.records import Skipped
+
+    paths = _hostile_folder(tmp_path)
+
+    def described(jobs: int) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+        read = read_and_clean(paths, Config(), jobs=jobs)
+        return ([(c.doc.id, c.doc.path, c.text) for c in read.cleaned],
+                [(s.path, s.reason) for s in read.skipped])
+
+    one = described(1)
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(read_clean, "RECORDS_PER_BATCH", 1)
+    monkeypatch.setattr(read_clean, "FILES_PER_BATCH", 1)
+    assert described(2) == one
+    items = list(read_paths(paths))
+    assert [d.id for d in items if not isinstance(d, Skipped)] == [i for i, _, _ in one[0]]
+    assert [(s.path, s.reason) for s in items if isinstance(s, Skipped)] == one[1]
+    ids = [i for i, _, _ in one[0]]
+    assert len(ids) == len(set(ids)) and "a.txt~2" in ids and "feed.jsonl#r~2" in ids
+    reasons = " ".join(r for _, r in one[1])
+    for why in ("unsupported file type", "hidden file", "outside the input folders", "broken",
+                "no such file or folder", "malformed JSON"):
+        assert why in reasons, why
+
+
+def test_a_small_input_starts_no_worker_and_a_large_one_does() -> None:
+    """Issue 17: below ``MIN_PARALLEL_BYTES`` the batches run in the driver, with no pool started."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, multiprocessing\nfrom provenance.pipeline import read_and_clean\n"
+             "from provenance.config import Config\nfrom provenance.runtime import pool as parallel\n"
+             "if sys.argv[1] == 'large':\n    parallel.MIN_PARALLEL_BYTES = 1\n"
+             f"read = read_and_clean([{str(SAMPLES)!r}], Config(), jobs=2)\n"
+             "print(len(read.cleaned), len(parallel._pools), len(multiprocessing.active_children()))")
+    small = subprocess.run([sys.executable, "-c", probe, "small"], capture_output=True, text=True, timeout=120)
+    large = subprocess.run([sys.executable, "-c", probe, "large"], capture_output=True, text=True, timeout=120)
+    assert small.returncode == 0 and large.returncode == 0, small.stderr + large.stderr
+    docs, pools, children = map(int, small.stdout.split())
+    assert docs > 10 and pools == 0 and children == 0
+    assert large.stdout.split() == [str(docs), "1", "2"]

@@ -176,14 +176,14 @@ def test_a_workers_answer_signs_and_spills_in_slices_with_the_same_result(
     """A batch of many documents (one big WARC) is signed and spilled a slice at a time."""
     import numpy as np
 
+    from provenance import read_clean
     from provenance.outlets import Outlets
-    from provenance.runtime import parallel
 
     files = [(str(p), p.name) for p in sorted((SAMPLES / "seeds").iterdir()) if p.suffix == ".txt"]
     assert len(files) >= 5
-    whole = parallel._clean_files(files, Config(), Outlets(), True, SpillDir())
-    monkeypatch.setattr(parallel, "RECORDS_PER_BATCH", 2)
-    sliced = parallel._clean_files(files, Config(), Outlets(), True, SpillDir())
+    whole = read_clean.clean_files(files, Config(), Outlets(), True, SpillDir())
+    monkeypatch.setattr(read_clean, "RECORDS_PER_BATCH", 2)
+    sliced = read_clean.clean_files(files, Config(), Outlets(), True, SpillDir())
     assert [i.clean for i in sliced.items] == [i.clean for i in whole.items]  # type: ignore[union-attr]
     assert all(isinstance(raw_text(i.clean), SpillRef) for i in sliced.items)  # type: ignore[union-attr]
     assert whole.signed is not None and sliced.signed is not None

@@ -227,15 +227,20 @@ def _structure_triggers(context: tuple[str, ...], rules: Any,
                         share: Callable[[tuple[str, ...]], float]) -> list[dict[str, Any]]:
     """The ancestors whose tag, id or class names a boilerplate reason, innermost first.
 
-    Asks the library (``clean._candidates``, or the older ``clean._context_reason``) rather
+    Asks the library (``structure.element_reasons``, or the older ``clean._candidates`` and
+    ``clean._context_reason``) rather
     than copying its rules, so the answer follows the library as it changes. Each entry
     gives the reason, the element (``div.content-sidebar-wrap``) and the share of the
     page's text inside it: near 1.0 means a layout wrapper, not furniture.
     """
     from provenance import clean as cl
 
+    try:
+        from provenance import structure  # type: ignore[attr-defined,unused-ignore]
+        candidates = getattr(structure, "element_reasons", None)
+    except ImportError:  # a library from before the split
+        candidates = getattr(cl, "_candidates", None)
     out: list[dict[str, Any]] = []
-    candidates = getattr(cl, "_candidates", None)
     if candidates is not None:
         try:
             found = _call(candidates, context, rules)
@@ -268,6 +273,16 @@ def _structure_triggers(context: tuple[str, ...], rules: Any,
     return out[::-1]
 
 
+def _main_prefix() -> Callable[..., Any] | None:
+    """The library's ``main_prefix`` (``structure``'s since clean.py was split, ``clean``'s before)."""
+    try:
+        from provenance import structure as home  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # a library from before the split
+        from provenance import clean as home  # type: ignore[no-redef,unused-ignore]
+    found: Callable[..., Any] | None = getattr(home, "main_prefix", None)
+    return found
+
+
 class Diagnoser:
     """Explains, for one cleaned page, why snippets were lost or kept."""
 
@@ -290,9 +305,10 @@ class Diagnoser:
         line_found = _call(cl.line_removals, text, self.rules, greedy=doc.kind != "html")
         html_found = _call(cl.html_removals, doc, self.cfg, rules=self.rules) if blocks else []
         main: tuple[str, ...] | None = None
-        if blocks and hasattr(cl, "main_prefix"):
+        main_prefix = _main_prefix()
+        if blocks and main_prefix is not None:
             try:
-                main = _call(cl.main_prefix, doc, self.cfg)
+                main = _call(main_prefix, doc, self.cfg)
             except Exception:
                 main = None
 

@@ -28,7 +28,8 @@ from ..render.output import (
 )
 from ..render.safe_text import one_line
 from ..version import __version__
-from .common import (
+from .common import _Bar, _fail, err, ingest_config, parse_formats, stdout_console, write_formats
+from .options import (
     FollowOpt,
     JobsOpt,
     KeepOpt,
@@ -40,25 +41,18 @@ from .common import (
     SeedOpt,
     ShingleOpt,
     ThresholdOpt,
-    _Bar,
-    _fail,
-    err,
-    ingest_config,
-    parse_formats,
-    stdout_console,
-    write_formats,
 )
 
 if TYPE_CHECKING:  # the stages and renderers are imported by the commands that run them, so
     # that ``--version``, ``--help`` and a usage error start in a fraction of a second
     from ..pipeline import Report
-    from ..sign import SignedBatch
+    from ..signatures import SignedBatch
 
 
 class Stopped(BaseException):
     """SIGTERM or Ctrl-C, raised in the main thread so the run unwinds as it does on an error.
 
-    Worker processes are stopped (``parallel.ordered_map``), the texts kept on
+    Worker processes are stopped (``pool.ordered_map``), the texts kept on
     disk removed and no output half-written, which the default actions (dying
     at once; click's "Aborted!" for Ctrl-C) would not all do. Not an
     ``Exception``, so that no ``except Exception`` takes it for a failure to report.
@@ -132,7 +126,7 @@ def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1, sign: b
           ) -> tuple[list[CleanDoc], list[Skipped], SignedBatch | None]:
     """Read and clean, with progress; with ``sign``, the workers sign what they clean too."""
     from ..pipeline import clean_and_sign, ingest_and_clean
-    from ..runtime.parallel import default_jobs
+    from ..runtime.pool import default_jobs
 
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
         if sign:
@@ -156,7 +150,7 @@ def _scan(paths: list[Path], config: Config, quiet: bool, jobs: int = 1,
           engine: Engine | None = None) -> Report:
     """The whole pipeline with progress on stderr (on Spark: ``spark_engine``, the same report)."""
     from ..pipeline import Report, find, params
-    from ..runtime.parallel import default_jobs
+    from ..runtime.pool import default_jobs
 
     if engine is Engine.spark:
         from ..spark_engine import run_spark
@@ -252,7 +246,7 @@ def clean_cmd(
         from ..lineage import dropped_copies
         from ..pipeline import find, params
         from ..render.corpus import jsonl_line, write_corpus
-        from ..runtime.parallel import default_jobs
+        from ..runtime.pool import default_jobs
 
         dropped: dict[str, dict[str, object]] = {}
         if dedup:
@@ -314,10 +308,10 @@ def graph(
         check_not_input(graphml, paths)
         check_not_input(dot, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
-        from ..render.graph import edges_from, nodes_of, to_dot, to_graphml
+        from ..render.graph import nodes_of, to_dot, to_graphml
         from ..render.report import syndication
 
-        edges = edges_from(syndication(_scan(paths, config, quiet, jobs)))  # the report's own rows
+        edges = syndication(_scan(paths, config, quiet, jobs))  # the report's own rows
         if graphml is not None:
             atomic_write_text(graphml, to_graphml(edges))
         if dot is not None:

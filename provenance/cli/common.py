@@ -1,6 +1,7 @@
-"""What the command line's modules share: argument and option types, the progress bar,
-errors, and writing several formats. ``cli.app`` (scan, clean, report, graph) and ``cli.index``
-(index, check) import it; it imports neither, so the two never import each other.
+"""What the command line's modules share: the progress bar, errors, and writing several
+formats (the argument and option types are ``cli.options``). ``cli.app`` (scan, clean,
+report, graph) and ``cli.index`` (index, check) import it; it imports neither, so the two
+never import each other.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -32,37 +32,6 @@ from ..errors import ConfigError
 from ..render.output import atomic_write_text, check_not_input, write_stdout
 
 err = Console(stderr=True)
-
-Paths = Annotated[list[Path], typer.Argument(
-    help="Files or folders (.txt, .html, .jsonl, .jsonl.gz, .warc, .warc.gz, Common Crawl's"
-         " .warc.wet.gz), or - (once) for standard input, gunzipped if need be and its format"
-         " sniffed (read up to 64 MiB).", show_default=False)]
-ShingleOpt = Annotated[int, typer.Option("--shingle-size", min=1, max=32, help="Words per shingle.")]
-PermOpt = Annotated[int, typer.Option("--num-perm", min=16, max=1024, help="MinHash permutations.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Hash seed (fixed, so runs are reproducible).")]
-ThresholdOpt = Annotated[float, typer.Option("--threshold", min=0.01, max=0.99,
-                                             help="LSH threshold for near-duplicate documents (Jaccard).")]
-KeepOpt = Annotated[list[str] | None, typer.Option("--keep", help="Keep spans removed for this reason"
-                                                      " (comments, teaser-list, navigation, share, template,"
-                                                      " ...; an unknown one is refused with the list);"
-                                                      " repeat for more.")]
-RulesOpt = Annotated[Path | None, typer.Option(
-    "--rules", exists=True, dir_okay=False,
-    help="A JSON rules file (phrases, class words, months) added to the built-in language files; it"
-         ' may also drop built-in rules, or replace them all with "replace": true.')]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes for reading, cleaning and"
-                                      " signing (and LSH and verification on large runs); 0 means every"
-                                      " core. The output is the same for any number.")]
-FollowOpt = Annotated[bool, typer.Option(
-    "--follow-links", help="Read symbolic links in a scanned folder that point to files outside the"
-                           " folders given (by default they are passed over, with a reason). Links into"
-                           " /proc, /sys and /dev, and links to folders, are never followed.")]
-OutletsOpt = Annotated[Path | None, typer.Option(
-    "--outlets", exists=True, dir_okay=False,
-    help="An outlets file: aliases, and path or URL patterns naming outlets (outlets.json atop a"
-         " scanned folder is read too).")]
-
 
 def ingest_config(outlets: Path | None, follow_links: bool) -> IngestConfig:
     """What the reading options say."""

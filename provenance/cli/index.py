@@ -24,21 +24,8 @@ from ..config import CleanConfig, Config, MatchConfig, SignConfig
 from ..errors import ProvenanceError
 from ..records import Skipped
 from ..render.safe_text import one_line
-from .common import (
-    FollowOpt,
-    KeepOpt,
-    OutletsOpt,
-    Paths,
-    QuietOpt,
-    RulesOpt,
-    _Bar,
-    _fail,
-    err,
-    ingest_config,
-    parse_formats,
-    stdout_console,
-    write_formats,
-)
+from .common import _Bar, _fail, err, ingest_config, parse_formats, stdout_console, write_formats
+from .options import FollowOpt, KeepOpt, OutletsOpt, Paths, QuietOpt, RulesOpt
 
 if TYPE_CHECKING:  # the index and its renderers load when a command runs (a fast --help)
     from ..index.check import CheckReport

@@ -31,19 +31,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 
 from ..config import Config
 from ..errors import ConfigError, NothingReadable
 from ..evidence import author_homes
 from ..families import build_families
 from ..lineage import attributed_groups, attributed_matches
+from ..passages import PassageView
 from ..pipeline import Progress, Report, read_and_clean
 from ..pipeline import params as run_params
-from ..records import CleanDoc, Credit, Document, Passage, Removal, Skipped
+from ..records import CleanDoc, Credit, Document, Removal, Skipped
 from ..render.report import document_dict
-from ..runtime.parallel import ordered_map
-from ..sign import DocSignature, sign_texts
+from ..runtime.pool import ordered_map
+from ..runtime.spill import Texts
+from ..sign import sign_texts
 from ..templates import LineKeys, apply_templates, learn_from, learn_with_index, scope_of
 from ..verify import equal_pair, verify_documents, verify_passages
 from ..version import __version__
@@ -275,12 +276,6 @@ def _restore(stored: StoredDoc) -> CleanDoc:
                              for c in m["credits"]])
 
 
-def _stub_signature(index: int, clean: CleanDoc, pspans: np.ndarray, empty: MinHash) -> DocSignature:
-    passages = [Passage(index, n, int(a), int(b), clean.text[int(a):int(b)])
-                for n, (a, b) in enumerate(pspans)]
-    return DocSignature(np.empty(0, np.uint32), empty, passages, [])
-
-
 def _capped(hits: Iterable[Any], cap: int) -> list[Any]:
     return sorted(set(hits))[:cap]
 
@@ -328,9 +323,7 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
     progress("query index", n, n)
     combined = list(cleaned) + [_restore(s) for s in stored]
     at = {s.rowid: n + k for k, s in enumerate(stored)}
-    empty = MinHash(num_perm=config.sign.num_perm, seed=config.sign.seed)
-    all_sigs = ([_stub_signature(i, combined[i], e.pspans, empty) for i, e in enumerate(entries)]
-                + [_stub_signature(n + k, combined[n + k], s.pspans, empty) for k, s in enumerate(stored)])
+    view = PassageView.of_spans([e.pspans for e in entries] + [s.pspans for s in stored], Texts(combined))
 
     # A new file that the index already holds under its own id (a retried check after
     # ``--update``, or an edit that ``--update`` will store in its place) is compared with the
@@ -380,7 +373,7 @@ def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
             ppairs.update((x, y) for y in members[:cap] if x[0] < y[0])
     ppairs = {(x, y) for x, y in ppairs if (x[0], y[0]) not in itself}
     progress("verify", 0, len(pairs) + len(ppairs))
-    matches = verify_passages(combined, all_sigs, sorted(ppairs), config.verify, group_of=group_of)
+    matches = verify_passages(combined, view, sorted(ppairs), config.verify, group_of=group_of)
     matches = attributed_matches(matches, groups, combined, homes)
     progress("verify", len(pairs) + len(ppairs), len(pairs) + len(ppairs))
     # Report what touches a new file: groups of indexed documents alone are the corpus's business.

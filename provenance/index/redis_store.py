@@ -42,16 +42,7 @@ from redis.exceptions import RedisError, WatchError
 from ..errors import IndexStoreError
 from ..templates import TemplateCounts
 from ..version import __version__
-from .store import (
-    FORMAT,
-    SCHEMA,
-    AddResult,
-    Entry,
-    StoredDoc,
-    decode_array,
-    keys_of,
-    pause_for_test,
-)
+from .store import FORMAT, SCHEMA, AddResult, Entry, StoredDoc, decode_array, keys_of, pause_for_test
 
 _BATCH = 5000
 

@@ -2,39 +2,19 @@
 
 Nodes are outlets; an edge runs from a source outlet to each outlet that
 republished it, weighted by the documents, passages and rewrites it took. The edges
-are the report's syndication rows, so the table and the picture agree.
+are the report's syndication rows (``report.syndication``), so the table and the
+picture agree.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
-from typing import Any
 
+from ..records import SyndicationRow
 from .safe_text import xml_document
 
-
-@dataclass(frozen=True)
-class Edge:
-    """source -> republisher, with what was taken and when."""
-
-    source: str
-    republisher: str
-    documents: int
-    passages: int
-    first_date: str | None
-    last_date: str | None
-    rewrites: int = 0
-
-    @property
-    def weight(self) -> int:
-        return self.documents + self.passages + self.rewrites
-
-
-def edges_from(syndication: list[dict[str, Any]]) -> list[Edge]:
-    """Edges from the report's ``syndication`` rows, in their (sorted) order."""
-    return [Edge(r["source"], r["republisher"], r["documents"], r["passages"],
-                 r["first_date"], r["last_date"], r.get("rewrites", 0)) for r in syndication]
+#: An edge of the network is a row of the syndication table.
+Edge = SyndicationRow
 
 
 def nodes_of(edges: list[Edge]) -> list[str]:

@@ -16,8 +16,8 @@ from typing import Any
 from ..pipeline import Report
 from ..records import CleanDoc
 from ..verify import shared_blocks
-from .graph import edges_from, nodes_of
-from .report import to_dict
+from .graph import Edge, nodes_of
+from .report import syndication, to_dict
 from .safe_text import no_bidi
 
 
@@ -117,14 +117,13 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def network_svg(syndication: list[dict[str, Any]], width: int = 820) -> str:
+def network_svg(edges: list[Edge], width: int = 820) -> str:
     """The outlet network as an inline SVG, in two columns.
 
     Outlets that are a source of anything stand on the left, outlets that only
     republish on the right; an arrow runs from source to republisher, thicker
     for more documents and passages (a curve when both ends are sources).
     """
-    edges = edges_from(syndication)
     nodes = nodes_of(edges)
     if not nodes:
         return "<p>No syndication found: no copy could be tied to a source outlet.</p>"
@@ -281,19 +280,20 @@ def to_html(report: Report) -> str:
            '<p class="legend"><span><mark>highlighted</mark>: text both sides share</span>'
            '<span><span class="removed">faded</span>: boilerplate removed before matching</span></p>']
     out.append('<h2 id="syndication">Syndication</h2>')
-    if data["syndication"]:
+    rows = syndication(report)
+    if rows:
         out.append("<table><tr><th>source</th><th>republisher</th><th>documents</th><th>passages</th>"
                    "<th>rewrites</th><th>first date</th><th>last date</th></tr>")
-        for row in data["syndication"]:
-            out.append(f"<tr><td>{escape(row['source'])}</td><td>{escape(row['republisher'])}</td>"
-                       f"<td>{row['documents']}</td><td>{row['passages']}</td><td>{row['rewrites']}</td>"
-                       f"<td>{escape(row['first_date'] or '-')}</td>"
-                       f"<td>{escape(row['last_date'] or '-')}</td></tr>")
+        for row in rows:
+            out.append(f"<tr><td>{escape(row.source)}</td><td>{escape(row.republisher)}</td>"
+                       f"<td>{row.documents}</td><td>{row.passages}</td><td>{row.rewrites}</td>"
+                       f"<td>{escape(row.first_date or '-')}</td>"
+                       f"<td>{escape(row.last_date or '-')}</td></tr>")
         out.append("</table>")
     else:
         out.append("<p>No copy could be tied to a source outlet.</p>")
     out.append('<h2 id="network">Outlet network</h2>')
-    out.append(network_svg(data["syndication"]))
+    out.append(network_svg(rows))
 
     out.extend(_families(data, docs))
     out.extend(_rewrites(data, docs))

@@ -20,7 +20,7 @@ from ..derive import MAX_SENTENCES, copies, source_rank
 from ..families import Family
 from ..names import outlet_key
 from ..pipeline import Report
-from ..records import CleanDoc, Derivation, Evidence
+from ..records import CleanDoc, Derivation, Evidence, SyndicationRow
 from ..runtime.memory import paused
 from ..runtime.spill import text_length
 
@@ -108,7 +108,7 @@ def document_dict(clean: CleanDoc) -> dict[str, Any]:
     }
 
 
-def syndication(report: Report) -> list[dict[str, Any]]:
+def syndication(report: Report) -> list[SyndicationRow]:
     """Rows of (source outlet, republisher outlet) with counts and the copies' dates."""
     docs = report.cleaned
     rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -151,7 +151,7 @@ def syndication(report: Report) -> list[dict[str, Any]]:
         elif d.common_source and d.common_source != "unnamed":
             for side in (d.a, d.b):
                 add(d.common_source, side, "rewrites")
-    return [rows[k] for k in sorted(rows)]
+    return [SyndicationRow(**rows[k]) for k in sorted(rows)]
 
 
 #: The JSON report's layout. 2: ``families`` added; ``matches`` lists each family's spanning
@@ -235,7 +235,7 @@ def _sections(report: Report, attribution: dict[str, dict[str, Any]]) -> dict[st
         "matches": matches,
         "families": families,
         "derivations": derivations,
-        "syndication": syndication(report),
+        "syndication": [row.as_dict() for row in syndication(report)],
         "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
     }
 

@@ -1,4 +1,4 @@
-"""Imported in multiprocessing's fork server only (``parallel.pool`` preloads it, first):
+"""Imported in multiprocessing's fork server only (``pool.pool`` preloads it, first):
 ties the fork server to the run that started it (``lifeline.guard_fork_server``)."""
 
 from .lifeline import guard_fork_server

@@ -202,6 +202,18 @@ class Appender:
         return open_array(self.path, self.dtype, (self.count, *self.shape))
 
 
+#: Rows written at a time by ``gather``.
+GATHER_ROWS = 1 << 16
+
+
+def gather(path: str, array: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``array[at]`` written to a new file at ``path`` a piece at a time and mapped read-only:
+    a subset of rows too large to hold twice in memory (banding's survivors, a batch's kept rows)."""
+    out = Appender(path, array.dtype, array.shape[1:])
+    for lo in range(0, len(at), GATHER_ROWS):
+        out.add(take(array, at[lo:lo + GATHER_ROWS]))
+    return out.open()
+
 class Buckets:
     """Values routed into ``count`` buckets, each read back whole, one after another.
 

@@ -13,7 +13,7 @@ A parent that died before ``prctl`` was called cannot be watched any more
 (the process has been handed to a reaper), so ``worker_start`` checks that
 the run is still its parent, or its fork server's parent, and exits if not.
 Elsewhere than Linux these are no-ops: pools are still shut down on every
-exception, SIGTERM and Ctrl-C included (``parallel.ordered_map``).
+exception, SIGTERM and Ctrl-C included (``pool.ordered_map``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def die_with_parent() -> bool:
     """Have the kernel SIGKILL this process when its parent dies; False where that is not possible.
 
     The parent is the *thread* that forked this process: a pool must be started
-    from a thread that lives as long as the run (``parallel.pool`` uses the main thread).
+    from a thread that lives as long as the run (``pool.pool`` uses the main thread).
     """
     if not sys.platform.startswith("linux"):
         return False
