@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from .match import document_candidates, equal_rows, passage_candidates
 from .outlets import Outlets, find_outlets_files
 from .passages import PassageView
 from .read_clean import Ingested, batches, document_batches, gather, run_batch
-from .records import CleanDoc, Derivation, Group, PassageMatch, Skipped, Span
+from .records import CleanDoc, Derivation, DocPair, Group, PassageMatch, Skipped, Span
 from .runtime.diskarray import Appender
 from .runtime.memory import paused, release_free_memory
 from .runtime.pool import default_jobs, ordered_map, worth_workers
@@ -63,6 +64,33 @@ class Report:
 
 def _noop(stage: str, done: int, total: int | None) -> None:
     return None
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where ``find``'s distributable steps run: None is this machine's (``match``, ``verify``,
+    ``lineage``, looked up when ``find`` runs); ``spark_engine`` passes Spark's, which call the
+    same record functions on executors. Each takes and returns what the local function does,
+    so the findings, and the report, are the same."""
+
+    document_candidates: Callable[..., list[tuple[int, int]]] | None = None
+    verify_documents: Callable[..., list[DocPair]] | None = None
+    groups: Callable[..., tuple[list[Group], dict[int, int]]] | None = None
+    passage_candidates: Callable[..., list[tuple[tuple[int, int], tuple[int, int]]]] | None = None
+    verify_passages: Callable[..., list[PassageMatch]] | None = None
+
+
+LOCAL = Backend()
+
+
+def _steps(backend: Backend) -> SimpleNamespace:
+    """``backend``'s steps, this machine's where it has none (looked up now, so a test can patch them)."""
+    return SimpleNamespace(
+        document_candidates=backend.document_candidates or document_candidates,
+        verify_documents=backend.verify_documents or verify_documents_parallel,
+        groups=backend.groups or attributed_groups,
+        passage_candidates=backend.passage_candidates or passage_candidates,
+        verify_passages=backend.verify_passages or verify_passages_parallel)
 
 
 def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
@@ -161,7 +189,7 @@ def load_outlets(paths: Iterable[str | os.PathLike[str]], config: Config) -> Out
 
 @paused()  # no reference cycles are made: see ``memory``
 def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
-         jobs: int = 1, signed: SignedBatch | None = None
+         jobs: int = 1, signed: SignedBatch | None = None, backend: Backend = LOCAL
          ) -> tuple[list[Group], list[PassageMatch], list[Derivation], list[Family]]:
     """Sign, match, verify and attribute over cleaned documents: groups of copies,
     shared passages (the pairs worth listing, and their ``families``), and rewritten
@@ -170,24 +198,26 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
     Signing runs in ``jobs`` processes (``parallel``), unless ``signed`` holds
     the documents' signatures already (``clean_and_sign``; ``find`` empties its
     passage signatures once the candidates are found, to free the memory); the
-    findings are the same for any ``jobs``.
+    findings are the same for any ``jobs``. ``backend``: where banding, verification and
+    grouping run (``Backend``); the findings are the same.
     """
     jobs = jobs or default_jobs()
+    backend_steps = _steps(backend)
     texts = Texts(cleaned)
     if signed is None:
         signed = sign_parallel(texts, config.sign, jobs, progress)
     # exact copies are grouped by hash first: only one of each (its first) is banded and verified
     repeats = exact_duplicates(texts, signed)
-    doc_pairs = document_candidates(signed, config.match, config.sign,
+    doc_pairs = backend_steps.document_candidates(signed, config.match, config.sign,
                                     lambda done, total: progress("match documents", done, total), jobs,
                                     leave_out=repeats[:, 1])
     progress("verify documents", 0, len(doc_pairs))
-    verified = verify_documents_parallel(cleaned, doc_pairs, config.verify, jobs,
+    verified = backend_steps.verify_documents(cleaned, doc_pairs, config.verify, jobs,
                                          lambda n: progress("verify documents", n, len(doc_pairs)))
     verified += [equal_pair(cleaned, int(i), int(j)) for i, j in repeats]
     progress("verify documents", len(doc_pairs), len(doc_pairs))
     homes = author_homes(cleaned)
-    groups, group_of = attributed_groups(verified, cleaned, homes)
+    groups, group_of = backend_steps.groups(verified, cleaned, homes)
     # Passages of two copies in one group are never paired: the group already reports
     # them, and a large group would otherwise fill the candidates (and each passage's
     # cap) with pairs of its own members, a number that grows with the group's square.
@@ -221,13 +251,13 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
         values.add(signed.doc_values)
         signed.doc_values = values.open()
         del values
-    passage_pairs = passage_candidates(signed, config.match, config.sign,
+    passage_pairs = backend_steps.passage_candidates(signed, config.match, config.sign,
                                        lambda done, total: progress("match passages", done, total),
                                        owner=owner, jobs=jobs)
     signed.drop_passage_values()  # the largest array; only the candidates are needed now
     view = PassageView.of_batch(signed, texts)
     progress("verify passages", 0, len(passage_pairs))
-    matches = verify_passages_parallel(cleaned, view, passage_pairs, config.verify, group_of, jobs,
+    matches = backend_steps.verify_passages(cleaned, view, passage_pairs, config.verify, group_of, jobs,
                                        lambda n: progress("verify passages", n, len(passage_pairs)))
     progress("verify passages", len(passage_pairs), len(passage_pairs))
     matches = attributed_matches(matches, groups, cleaned, homes)

@@ -86,12 +86,13 @@ LAYERS = [
      "provenance.evidence", "provenance.lineage", "provenance.families", "provenance.match",
      "provenance.read_clean"],
     ["provenance.pipeline"],
+    ["provenance.spark_lsh", "provenance.spark_engine"],  # the pipeline's stages on Spark (issue 15)
     ["provenance.render", "provenance.render.output", "provenance.render.report", "provenance.render.terminal",
      "provenance.render.graph", "provenance.render.html_report", "provenance.render.corpus"],
     ["provenance.index", "provenance.index.store", "provenance.index.params", "provenance.index.sqlite",
      "provenance.index.redis_store", "provenance.index.backends", "provenance.index.check"],
     ["provenance.render.check_format"],  # renders a check's report
-    ["provenance.api", "provenance"],
+    ["provenance.api", "provenance", "provenance.spark_job"],
     ["provenance.cli", "provenance.cli.options", "provenance.cli.common", "provenance.cli.index", "provenance.cli.app",
      "provenance.cli.__main__", "provenance.__main__"],
 ]

@@ -99,6 +99,11 @@ app = _App(add_completion=False, no_args_is_help=True,
 SCAN_FORMATS = ("table", "json", "csv")
 
 
+class Engine(str, Enum):
+    local = "local"
+    spark = "spark"
+
+
 class CleanFormat(str, Enum):
     text = "text"
     jsonl = "jsonl"
@@ -128,19 +133,31 @@ def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1, sign: b
             cleaned, skipped, signed = clean_and_sign(paths, config, bar, jobs or default_jobs())
         else:
             (cleaned, skipped), signed = ingest_and_clean(paths, config, bar, jobs or default_jobs()), None
+    _skips(paths, cleaned, skipped)
+    return cleaned, skipped, signed
+
+
+def _skips(paths: list[Path], cleaned: list[CleanDoc], skipped: list[Skipped]) -> None:
+    """A line on stderr for each input skipped; a usage error when nothing was readable."""
     for s in skipped:  # one plain line each, never wrapped, for logs and grep
         sys.stderr.write(f"skipped: {one_line(s.path)}: {one_line(s.reason)}\n")
     if not cleaned:
         raise _fail("nothing readable in " + ", ".join(str(p) for p in paths)
                     + (f" ({len(skipped)} skipped)" if skipped else ""))
-    return cleaned, skipped, signed
 
 
-def _scan(paths: list[Path], config: Config, quiet: bool, jobs: int = 1) -> Report:
-    """The whole pipeline with progress on stderr."""
+def _scan(paths: list[Path], config: Config, quiet: bool, jobs: int = 1,
+          engine: Engine | None = None) -> Report:
+    """The whole pipeline with progress on stderr (on Spark: ``spark_engine``, the same report)."""
     from ..pipeline import Report, find, params
     from ..runtime.pool import default_jobs
 
+    if engine is Engine.spark:
+        from ..spark_engine import run_spark
+
+        report = run_spark(paths, config)
+        _skips(paths, report.cleaned, report.skipped)
+        return report
     cleaned, skipped, signed = _read(paths, config, quiet, jobs)
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
         groups, matches, derivations, families = find(cleaned, config, bar, jobs or default_jobs(), signed)
@@ -164,12 +181,16 @@ def scan(
     threshold: ThresholdOpt = 0.5, keep: KeepOpt = None, rules: RulesOpt = None,
     outlets: OutletsOpt = None, follow_links: FollowOpt = False, quiet: QuietOpt = False,
     jobs: JobsOpt = 0,
+    engine: Annotated[Engine, typer.Option(
+        "--engine", help="local (this machine's processes) or spark (Spark stages: needs"
+                         " 'provenance[spark]' and Java 17; the master is spark-submit's, else local[2]);"
+                         " the report is the same")] = Engine.local,
 ) -> None:
     """Find boilerplate, near-duplicate groups, republished passages and their origins."""
     try:
         outs = parse_formats(fmt or ["table"], SCAN_FORMATS, output, paths)
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
-        report = _scan(paths, config, quiet, jobs)
+        report = _scan(paths, config, quiet, jobs, engine)
         from ..render.report import to_csv, to_json_chunks
         from ..render.terminal import render_table
 

@@ -1,0 +1,255 @@
+"""``provenance scan --engine spark``: the scan as Spark stages, giving the local engine's report.
+
+The stages are the local engine's own functions; Spark only decides where they run:
+
+1. **Read and clean** (executors). The driver walks the inputs in the local engine's sorted
+   order and cuts them into the batches its worker pool takes (``read_clean.batches``:
+   runs of files; a JSON Lines file as runs of raw lines); each batch is read, cleaned,
+   annotated and resolved on an executor by ``read_clean.run_batch``, as locally. Bad inputs are
+   ``Skipped`` records, in reading order, as locally.
+2. **Ids** (driver, ids only). Document ids must be unique across the run, in reading order
+   (``pages.unique_id``): the driver collects the ids alone, renames repeats, and the
+   executors apply the renames (resolving a renamed document's outlet again, as
+   ``read_clean.gather`` does).
+3. **Templates** (a Spark aggregation). Per scope (outlet, else folder), the distinct pages,
+   and per (scope, line key) the distinct pages that hold the line, are counted with
+   ``distinct`` and ``reduceByKey``; a line is template text where ``templates.learn_from``'s
+   rule holds. Only the template keys (a few per outlet) reach the driver, which broadcasts them.
+4. **Strip templates and sign** (executors): ``templates.apply_templates``, then
+   ``sign.sign_texts`` over each partition's texts.
+5. **Find** (``pipeline.find`` with ``spark_lsh.SparkBackend``): LSH banding of documents and
+   of passages as shuffles on band keys, verification on executors, groups as connected
+   components by an iterative join. The steps that are global computations on arrays stay on
+   the driver, through the same library functions as locally: exact-copy grouping
+   (``pipeline.exact_duplicates``), rewrite detection (``derive``: its reuse candidates,
+   fingerprints and alignment), attribution, passage families and the report itself.
+
+So the driver holds every cleaned document and the signatures (what the report lists), as the
+local engine does: a cluster spreads the reading, cleaning, signing, banding and verification,
+not the report's memory. The report is byte for byte the local engine's, whatever the number of
+partitions or executors (``tests/test_spark.py``).
+
+Inputs are paths this machine (and each executor) can open as files: local or a shared
+mount. pyspark is an optional dependency (``pip install 'provenance[spark]'``, Java 17).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from operator import add
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import CleanConfig, Config
+from .errors import ConfigError
+from .ingest import check_stdin_once, unique_id
+from .outlets import Outlets, resolve
+from .pipeline import Progress, Report, _noop, find, load_outlets, params
+from .read_clean import _Cleaned, batches, run_batch
+from .records import CleanDoc, Skipped
+from .sign import sign_texts
+from .signatures import BatchJoiner, SignedBatch
+from .spark_lsh import SparkBackend, _width
+from .templates import apply_templates, scope_of
+from .version import __version__
+
+if TYPE_CHECKING:
+    from pyspark import RDD, SparkContext
+
+#: Batches of ``read_clean.batches`` (up to 500 records or 64 files each) per reading task, at most.
+UNITS_PER_TASK = 8
+
+#: The master when none is given and no ``spark-submit`` set one.
+DEFAULT_MASTER = "local[2]"
+
+Item = _Cleaned | Skipped
+
+
+def spark_context(master: str | None = None, app: str = "provenance") -> SparkContext:
+    """The running Spark context, or a new one (``master``: else ``spark-submit``'s, else ``local[2]``).
+
+    Raises ``ConfigError`` with one line when pyspark is not installed.
+    """
+    try:
+        from pyspark import SparkConf, SparkContext
+    except ImportError as exc:
+        raise ConfigError("the spark engine needs pyspark and Java 17:"
+                          " pip install 'provenance[spark]'") from exc
+    conf = SparkConf().setAppName(app)
+    if master:
+        conf.setMaster(master)
+    elif not conf.contains("spark.master"):
+        conf.setMaster(DEFAULT_MASTER)
+    conf.setIfMissing("spark.ui.showConsoleProgress", "false")
+    conf.setIfMissing("spark.driver.memory", "4g")  # in local mode, the executors' memory too
+    sc = SparkContext.getOrCreate(conf)
+    sc.setLogLevel("ERROR")
+    return sc
+
+
+def _spill_level() -> Any:
+    """Cached partitions that do not fit in memory go to disk (pyspark's default drops and recomputes)."""
+    from pyspark import StorageLevel
+
+    return StorageLevel.MEMORY_AND_DISK
+
+
+def default_partitions(sc: SparkContext) -> int:
+    """Twice the default parallelism: enough tasks to keep every core busy."""
+    return max(2, 2 * int(sc.defaultParallelism))
+
+
+# --- 1 and 2: read and clean, ids ----------------------------------------------------------
+
+
+def _read_batch(unit: Any) -> list[Item]:
+    """Executor: one batch of ``read_clean.batches`` read and cleaned as the local engine does it."""
+    if isinstance(unit, Skipped):
+        return [unit]
+    return list(run_batch(*unit).items)
+
+
+def _rename(renames: dict[tuple[int, int], str], outlets: Outlets) -> Any:
+    def fix(kv: tuple[int, list[Item]]) -> tuple[int, list[Item]]:
+        batch, items = kv
+        for at, item in enumerate(items):
+            new = renames.get((batch, at))
+            if new is not None and isinstance(item, _Cleaned):
+                clean = item.clean
+                clean.doc.id = new
+                clean.doc.outlet, clean.doc.outlet_source = item.outlet, item.outlet_source
+                resolve(clean, outlets)
+        return kv
+    return fix
+
+
+def _renames(ids: Iterable[tuple[int, list[str | None]]]) -> dict[tuple[int, int], str]:
+    """Each repeated id, by (batch, place), renamed in reading order (``pages.unique_id``)."""
+    seen: set[str] = set()
+    out = {}
+    for batch, batch_ids in ids:
+        for at, doc_id in enumerate(batch_ids):
+            if doc_id is not None:
+                new = unique_id(doc_id, seen)
+                if new != doc_id:
+                    out[(batch, at)] = new
+    return out
+
+
+# --- 3: templates ---------------------------------------------------------------------------
+
+
+def _lines_of(kv: tuple[int, list[Item]]) -> Iterator[tuple[str, int, list[int]]]:
+    for item in kv[1]:
+        if isinstance(item, _Cleaned):
+            yield scope_of(item.clean), int(item.lines.page), item.lines.keys.tolist()
+
+
+def spark_templates(docs: RDD[tuple[int, list[Item]]], cfg: CleanConfig,
+                    partitions: int) -> dict[str, set[int]]:
+    """``templates.learn_from`` as a Spark aggregation: counts per scope and per line, never
+    the documents' lines, on the driver; only the template keys come back."""
+    lines = docs.flatMap(_lines_of)
+    pages_in = (lines.map(lambda x: (x[0], x[1])).distinct(partitions)
+                .map(lambda sp: (sp[0], 1)).reduceByKey(add, partitions))
+    holders = (lines.flatMap(lambda x: [((x[0], key), x[1]) for key in x[2]]).distinct(partitions)
+               .map(lambda skp: (skp[0], 1)).reduceByKey(add, partitions))
+    min_docs, min_share = cfg.template_min_docs, cfg.template_min_share
+    hits = (holders.map(lambda kc: (kc[0][0], (kc[0][1], kc[1]))).join(pages_in, partitions)
+            # learn_from's rule: held by max(template_min_docs, template_min_share * pages) pages
+            .filter(lambda s: s[1][0][1] >= max(float(min_docs), min_share * s[1][1]))
+            .map(lambda s: (s[0], s[1][0][0])))
+    out: dict[str, set[int]] = {}
+    for scope, key in hits.collect():
+        out.setdefault(scope, set()).add(int(key))
+    return out
+
+
+# --- 4: strip and sign ----------------------------------------------------------------------
+
+
+Signed = tuple[list[CleanDoc | Skipped], SignedBatch]
+
+
+def _strip_and_sign(templates: dict[str, set[int]], config: Config) -> Any:
+    """Executor: a batch's documents stripped of their scope's templates, then signed (a text's
+    signatures do not depend on the texts signed beside it, so the batch is any batch)."""
+    def work(kv: tuple[int, list[Item]]) -> Signed:
+        items: list[CleanDoc | Skipped] = []
+        for item in kv[1]:
+            if isinstance(item, Skipped):
+                items.append(item)
+            else:
+                items.append(apply_templates(item.clean, templates, config.clean, item.lines))
+        return items, sign_texts([c.text for c in items if isinstance(c, CleanDoc)], config.sign)
+    return work
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def read_clean_sign(sc: SparkContext, paths: list[Path], config: Config, partitions: int,
+                    progress: Progress = _noop) -> tuple[list[CleanDoc], list[Skipped], SignedBatch]:
+    """Stages 1 to 4: every document read, cleaned, stripped of templates and signed, in order."""
+    check_stdin_once(paths)
+    outlets = load_outlets(paths, config)
+    # the walk's file sizes (ints between the batches) only tell the local pool whether to start
+    units = [unit for unit in batches(paths, config, outlets) if not isinstance(unit, int)]
+    progress("read and clean", 0, None)
+    tasks = max(1, min(len(units), max(partitions, -(-len(units) // UNITS_PER_TASK))))
+    read = (sc.parallelize(list(enumerate(units)), tasks)
+            .map(lambda kv: (kv[0], _read_batch(kv[1])))
+            .persist(_spill_level()))
+    del units
+    cleaned: list[CleanDoc] = []
+    skipped: list[Skipped] = []
+    joined = BatchJoiner(config.sign.num_perm)
+    try:
+        ids = read.map(lambda kv: (kv[0], [i.clean.doc.id if isinstance(i, _Cleaned) else None
+                                           for i in kv[1]])).collect()
+        docs = read.map(_rename(_renames(ids), outlets)).persist(_spill_level())
+        templates = spark_templates(docs, config.clean, _width(sum(len(b) for _, b in ids), partitions))
+        read.unpersist()
+        signed_docs = docs.map(_strip_and_sign(templates, config)).persist(_spill_level())
+        signed_docs.count()  # on every core; then taken a partition at a time, so the driver's
+        # JVM never holds the whole corpus at once
+        for items, signed in signed_docs.toLocalIterator():
+            signed.shift(len(cleaned))
+            joined.add(signed, shifted=True)
+            for item in items:
+                if isinstance(item, CleanDoc):
+                    cleaned.append(item)
+                else:
+                    skipped.append(item)
+            progress("read and clean", len(cleaned) + len(skipped), None)
+        signed_docs.unpersist()
+        docs.unpersist()
+    finally:
+        read.unpersist()
+    return cleaned, skipped, joined.result()
+
+
+def run_spark(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
+              progress: Progress = _noop, sc: SparkContext | None = None,
+              partitions: int = 0) -> Report:
+    """``pipeline.run`` on Spark: the same ``Report`` (and so the same JSON, byte for byte).
+
+    Args:
+        paths: files or folders, as for ``pipeline.run``.
+        config: parameters; defaults when omitted.
+        progress: called as stages advance.
+        sc: the Spark context (``spark_context()`` when omitted).
+        partitions: tasks per stage (0: twice the default parallelism).
+    """
+    config = config or Config()
+    files = [Path(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
+    sc = sc or spark_context()
+    partitions = partitions or default_partitions(sc)
+    cleaned, skipped, signed = read_clean_sign(sc, files, config, partitions, progress)
+    if not cleaned:
+        return Report(__version__, params(files, config), cleaned, skipped)
+    backend = SparkBackend(sc, partitions).backend()
+    groups, matches, derivations, families = find(cleaned, config, progress, 1, signed, backend)
+    return Report(__version__, params(files, config), cleaned, skipped, groups, matches, derivations,
+                  families)

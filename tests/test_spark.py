@@ -1,0 +1,121 @@
+"""The Spark engine (issue 15) gives the local engine's report, byte for byte.
+
+Real Spark in local mode, over ``samples/`` and over generated corpora (``spark_corpus``):
+a small one at several partition counts, and 10,000 documents. Skipped, with the reason,
+only where pyspark or Java is missing (``.ci/run`` installs both).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from provenance import Config, Report, run
+from provenance.cli import app
+from provenance.lineage import build_groups
+from provenance.records import DocPair
+from provenance.render.report import to_json
+
+from . import spark_corpus
+from .conftest import ROOT, SAMPLES
+
+try:
+    import pyspark  # noqa: F401
+
+    HAVE_PYSPARK = True
+except ImportError:
+    HAVE_PYSPARK = False
+HAVE_JAVA = shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
+
+pytestmark = pytest.mark.skipif(not (HAVE_PYSPARK and HAVE_JAVA),
+                                reason="the Spark engine needs pyspark and Java 17 ('provenance[spark]'; .ci/run"
+                                       " installs both)")
+
+
+@pytest.fixture(scope="module")
+def sc() -> Iterator[Any]:
+    from provenance.spark_engine import spark_context
+
+    context = spark_context("local[2]", "provenance tests")
+    yield context
+    context.stop()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return spark_corpus.write(tmp_path_factory.mktemp("spark") / "small", 400)
+
+
+def _spark_json(sc: Any, paths: list[Path], partitions: int) -> str:
+    from provenance.spark_engine import run_spark
+
+    return to_json(run_spark(paths, Config(), sc=sc, partitions=partitions))
+
+
+@pytest.mark.parametrize("partitions", [2, 5])
+def test_samples_byte_for_byte(sc: Any, samples_report: Report, partitions: int) -> None:
+    assert _spark_json(sc, [SAMPLES], partitions) == to_json(samples_report)
+
+
+def test_generated_corpus_any_partitioning(sc: Any, small: Path) -> None:
+    """Partition counts and local job counts all give one report: bad inputs skipped in order,
+    repeated ids renamed, templates learnt per outlet, copies and passages found."""
+    local = to_json(run([small], Config(), jobs=1))
+    assert to_json(run([small], Config(), jobs=2)) == local
+    report = run([small], Config())
+    assert report.groups and report.matches and report.derivations
+    reasons = [s.reason.split(":")[0] for s in report.skipped]
+    assert reasons == ["malformed JSON", "record has no non-empty 'text' or 'html' string",
+                       "truncated or corrupt gzip", "unsupported file type (.png)"]
+    assert any(r.reason == "template" for c in report.cleaned for r in c.removed)
+    assert any("~" in c.doc.id for c in report.cleaned)
+    for partitions in (1, 3, 8):
+        assert _spark_json(sc, [small], partitions) == local, partitions
+
+
+def test_ten_thousand_documents(sc: Any, tmp_path: Path) -> None:
+    corpus = spark_corpus.write(tmp_path / "c10k", 10_000)
+    assert _spark_json(sc, [corpus], 4) == to_json(run([corpus], Config(), jobs=2))
+
+
+def test_cli_engine_spark(sc: Any, small: Path, tmp_path: Path) -> None:
+    """``scan --engine spark`` writes the local engine's JSON, and the same skip lines."""
+    runner = CliRunner()
+    spark, local = tmp_path / "spark.json", tmp_path / "local.json"
+    done = runner.invoke(app, ["scan", str(small), "--engine", "spark", "-q", "-f", "json", "-o", str(spark)])
+    assert done.exit_code == 0, done.output
+    again = runner.invoke(app, ["scan", str(small), "-q", "-f", "json", "-o", str(local)])
+    assert again.exit_code == 0, again.output
+    assert spark.read_bytes() == local.read_bytes()
+    skips = [line for line in done.stderr.splitlines() if line.startswith("skipped: ")]
+    assert skips == [line for line in again.stderr.splitlines() if line.startswith("skipped: ")]
+    assert any("broken.jsonl.gz: truncated or corrupt gzip" in line for line in skips)
+
+
+def test_components_are_build_groups(sc: Any) -> None:
+    """The iterative join finds ``lineage.build_groups``'s components, long chains included."""
+    from provenance.spark_lsh import _components
+
+    edges = [(i, i + 1) for i in range(0, 12)] + [(100, 150), (150, 120), (7, 300), (200, 201), (30, 13)]
+    label = _components(sc, edges, 3)
+    groups = build_groups([DocPair(a, b, 100.0, (0, 0), (0, 0)) for a, b in edges])
+    assert {node: g.members[0] for g in groups for node in g.members} == label
+
+
+def test_without_pyspark_one_line_error(tmp_path: Path) -> None:
+    """Without pyspark, ``--engine spark`` says what to install, in one line, exit 2."""
+    code = ("import sys; sys.modules['pyspark'] = None; from provenance.cli import app; "
+            f"sys.argv = ['provenance', 'scan', {str(SAMPLES)!r}, '--engine', 'spark', '-q']; app()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if "pyspark" in line]
+    assert len(errors) == 1 and "pip install 'provenance[spark]'" in errors[0], done.stderr
