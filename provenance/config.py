@@ -80,13 +80,18 @@ class SignConfig:
     """Shingling and MinHash parameters (datasketch's names)."""
 
     shingle_size: int = 5
+    """Words per shingle (``--shingle-size``): 5 keeps common phrases from matching."""
     num_perm: int = 128
+    """MinHash permutations (``--num-perm``): more estimate Jaccard closer, at their cost."""
     seed: int = 1
+    """The hash seed (``--seed``): fixed, so every run and machine signs alike."""
     passage_min_words: int = 15
     """Consecutive short paragraphs are joined until a passage has this many words."""
     passage_max_words: int = 120
     """Longer paragraphs are cut into overlapping windows of this many words."""
     passage_stride: int = 60
+    """Words between the starts of two windows of a long paragraph (half a window: each
+    sentence lies whole in at least one window)."""
     reuse_shingle_size: int = 3
     """Words per shingle of the fingerprints that find rewritten copies (``sign.reuse_fingerprints``)."""
     reuse_sample_bits: int = 1
@@ -98,7 +103,10 @@ class MatchConfig:
     """LSH thresholds (estimated Jaccard of shingle sets)."""
 
     doc_threshold: float = 0.5
+    """Documents whose signatures' estimated Jaccard reaches this are candidate copies
+    (``--threshold``); the banding is datasketch's for it (``bands.banding``)."""
     passage_threshold: float = 0.3
+    """The same for passages: lower, since a reused paragraph is often edited a little."""
     max_candidates_per_item: int = 200
     """A passage in more buckets than this is furniture, not a copy; it is capped."""
     max_bucket_crowd: int = 200

@@ -173,7 +173,7 @@ def band_pairs(values: Rows, b: int, r: int, cap: int,
         found, crowds = band_range(values, 0, b, r, cap, owner, min_agree, progress, crowd)
     if len(crowds):
         found = np.concatenate([found, families(crowds, owner)])
-    found = _cap(found, n, cap)
+    found = cap_pairs(found, n, cap)
     if progress is not None:
         progress(b, b)
     return found[np.lexsort((found[:, 1], found[:, 0]))]
@@ -221,7 +221,7 @@ def band_range(values: Rows, lo: int, hi: int, r: int, cap: int,
         a = 0
         while a < len(starts):
             b = max(a + 1, int(np.searchsorted(made, (made[a - 1] if a else 0) + SLICE_PAIRS, "right")))
-            pairs = _bucket_pairs(order, starts[a:b], sizes[a:b], cap)
+            pairs = bucket_pairs(order, starts[a:b], sizes[a:b], cap)
             if owner is not None:
                 pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]]
             pending.append(pairs)
@@ -239,7 +239,7 @@ def band_range(values: Rows, lo: int, hi: int, r: int, cap: int,
 SLICE_PAIRS = 1 << 21
 
 
-def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, cap: int) -> np.ndarray:
+def bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, cap: int) -> np.ndarray:
     """Pairs ``(earlier, later)`` of the buckets ``order[start:start + size]``: each member
     with up to ``cap`` members before it."""
     first = np.repeat(starts, sizes)
@@ -307,10 +307,10 @@ def _merge(found: np.ndarray, pending: list[np.ndarray], values: Rows, min_agree
         at = np.minimum(np.searchsorted(known, codes), len(known) - 1)
         codes = codes[known[at] != codes]
     new = np.stack([codes % n, codes // n], axis=1)
-    return _cap(np.concatenate([found, _agreeing(values, new, min_agree)]), n, cap)
+    return cap_pairs(np.concatenate([found, _agreeing(values, new, min_agree)]), n, cap)
 
 
-def _cap(pairs: np.ndarray, n: int, cap: int) -> np.ndarray:
+def cap_pairs(pairs: np.ndarray, n: int, cap: int) -> np.ndarray:
     """Unique pairs ``(j, i)``, each ``i`` keeping its ``cap`` smallest ``j``."""
     if not len(pairs):
         return pairs
@@ -322,7 +322,7 @@ def _cap(pairs: np.ndarray, n: int, cap: int) -> np.ndarray:
     return np.stack([j[keep], i[keep]], axis=1)
 
 
-def _nonempty(values: Rows) -> np.ndarray:
+def nonempty_rows(values: Rows) -> np.ndarray:
     if isinstance(values, PassageRows):
         return values.nonempty()
     return np.asarray(~np.all(values == np.uint32(0xFFFFFFFF), axis=1))
@@ -357,7 +357,7 @@ def passage_pairs(values: Rows, doc: np.ndarray, match: MatchConfig,
 
     ``doc`` is each row's owner: its document, or the group its document is in.
     """
-    return _kept(values, _nonempty(values), banding(match.passage_threshold, sign.num_perm), match, doc,
+    return _kept(values, nonempty_rows(values), banding(match.passage_threshold, sign.num_perm), match, doc,
                  min_agree(match.passage_threshold, match, sign.num_perm), progress, jobs,
                  match.passage_bucket_crowd)
 

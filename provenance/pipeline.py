@@ -31,11 +31,11 @@ from .lineage import (
 from .match import document_candidates, equal_rows, passage_candidates
 from .outlets import Outlets, find_outlets_files
 from .passages import PassageView
-from .read_clean import Ingested, batches, document_batches, gather, run_batch
+from .read_clean import Ingested, batches, document_batches, gather
 from .records import CleanDoc, Derivation, DocPair, Group, PassageMatch, Skipped, Span
 from .runtime.diskarray import Appender
 from .runtime.memory import paused, release_free_memory
-from .runtime.pool import default_jobs, ordered_map, worth_workers
+from .runtime.pool import call, default_jobs, ordered_map, worth_workers
 from .runtime.spill import SpillDir, Texts, spill, text_length
 from .sign import sign_parallel, sign_texts
 from .signatures import SignedBatch, disk_name
@@ -62,7 +62,8 @@ class Report:
     families: list[Family] = field(default_factory=list)
 
 
-def _noop(stage: str, done: int, total: int | None) -> None:
+def no_progress(stage: str, done: int, total: int | None) -> None:
+    """A ``Progress`` that reports nothing (the default of every stage that takes one)."""
     return None
 
 
@@ -94,7 +95,7 @@ def _steps(backend: Backend) -> SimpleNamespace:
 
 
 def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
-                     progress: Progress = _noop, jobs: int = 1) -> tuple[list[CleanDoc], list[Skipped]]:
+                     progress: Progress = no_progress, jobs: int = 1) -> tuple[list[CleanDoc], list[Skipped]]:
     """Read, clean and annotate every document, then strip each outlet's templates.
 
     With ``jobs > 1``, reading and cleaning run in that many processes
@@ -123,7 +124,7 @@ def _respill(read: Ingested) -> None:
     read.spill_dir.flush()
 
 
-def clean_and_sign(paths: Iterable[str | os.PathLike[str]], config: Config, progress: Progress = _noop,
+def clean_and_sign(paths: Iterable[str | os.PathLike[str]], config: Config, progress: Progress = no_progress,
                    jobs: int = 1) -> tuple[list[CleanDoc], list[Skipped], SignedBatch | None]:
     """``ingest_and_clean``, plus the documents' signatures.
 
@@ -146,7 +147,7 @@ def clean_and_sign(paths: Iterable[str | os.PathLike[str]], config: Config, prog
 
 
 def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
-                   progress: Progress = _noop, jobs: int = 1, sign: bool = False) -> Ingested:
+                   progress: Progress = no_progress, jobs: int = 1, sign: bool = False) -> Ingested:
     """Every document cleaned on its own (no templates yet), what was skipped, and each one's ``LineKeys``.
 
     The index (``check``) learns templates from these keys and its stored
@@ -166,7 +167,7 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     outlets = load_outlets(files, config)
     spill_dir = SpillDir()
     jobs, work = worth_workers(batches(files, config, outlets, sign, spill_dir), jobs)
-    return gather(ordered_map(run_batch, work, jobs), config, outlets, progress, sign, spill_dir)
+    return gather(ordered_map(call, work, jobs), config, outlets, progress, sign, spill_dir)
 
 
 def outlets_files(paths: Iterable[str | os.PathLike[str]], config: Config) -> list[str]:
@@ -188,7 +189,7 @@ def load_outlets(paths: Iterable[str | os.PathLike[str]], config: Config) -> Out
 
 
 @paused()  # no reference cycles are made: see ``memory``
-def find(cleaned: list[CleanDoc], config: Config, progress: Progress = _noop,
+def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progress,
          jobs: int = 1, signed: SignedBatch | None = None, backend: Backend = LOCAL
          ) -> tuple[list[Group], list[PassageMatch], list[Derivation], list[Family]]:
     """Sign, match, verify and attribute over cleaned documents: groups of copies,
@@ -309,7 +310,7 @@ def exact_duplicates(texts: Texts, signed: SignedBatch) -> np.ndarray:
 
 
 def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
-        progress: Progress = _noop, jobs: int = 1) -> Report:
+        progress: Progress = no_progress, jobs: int = 1) -> Report:
     """Run the whole pipeline over files and folders.
 
     Args:
@@ -332,7 +333,7 @@ def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
 
 
 def run_records(records: Iterable[str | Mapping[str, object]], config: Config | None = None,
-                progress: Progress = _noop, jobs: int = 1) -> Report:
+                progress: Progress = no_progress, jobs: int = 1) -> Report:
     """Run the whole pipeline over texts in memory (``ingest.read_records``: a text, or a
     record with ``text`` or ``html`` and optionally ``id``, ``outlet``, ``date``, ``url``,
     ``title``, checked as a JSON Lines line is). ``jobs`` is for signing and matching."""
@@ -341,7 +342,7 @@ def run_records(records: Iterable[str | Mapping[str, object]], config: Config | 
     outlets, spill_dir = load_outlets([], config), SpillDir()
     _, work = worth_workers(document_batches(read_records(records, config.ingest), config, outlets,
                                              spill_dir=spill_dir), 1)  # records in memory: read here
-    read = _templated(gather(ordered_map(run_batch, work, 1), config, outlets, progress, spill_dir=spill_dir),
+    read = _templated(gather(ordered_map(call, work, 1), config, outlets, progress, spill_dir=spill_dir),
                       config)
     groups, matches, derivations, families = find(read.cleaned, config, progress, jobs)
     return Report(__version__, params([], config), read.cleaned, read.skipped, groups, matches,

@@ -66,7 +66,7 @@ class _NoIds(set):  # type: ignore[type-arg]
 
 
 @dataclass
-class _Cleaned:
+class Cleaned:
     """A cleaned document, with its outlet as read (before ``resolve``)."""
 
     clean: CleanDoc
@@ -75,18 +75,18 @@ class _Cleaned:
     lines: LineKeys  # for the corpus-level template stage, hashed in the batch rather than in the driver
 
 
-def _finish(doc: Document, config: Config, outlets: Outlets) -> _Cleaned:
+def _finish(doc: Document, config: Config, outlets: Outlets) -> Cleaned:
     clean = annotate(clean_document(doc, config.clean), outlets.agency_set())
     doc.blocks = None  # only cleaning reads an HTML page's blocks: not sent back, not kept
     outlet, source = doc.outlet, doc.outlet_source
-    return _Cleaned(resolve(clean, outlets), outlet, source, LineKeys.of(clean, config.clean))
+    return Cleaned(resolve(clean, outlets), outlet, source, LineKeys.of(clean, config.clean))
 
 
 @dataclass
 class Done:
     """The answer for one batch: its items in order, and their signatures."""
 
-    items: list[_Cleaned | Skipped]
+    items: list[Cleaned | Skipped]
     signed: SignedBatch | None  # of the batch's documents (skips left out), when asked for
 
 
@@ -100,14 +100,14 @@ class _Answer:
 
     def __init__(self, config: Config, sign: bool, spill_dir: SpillDir | None) -> None:
         self.config, self.sign, self.spill_dir = config, sign, spill_dir
-        self.items: list[_Cleaned | Skipped] = []
-        self.fresh: list[_Cleaned] = []
+        self.items: list[Cleaned | Skipped] = []
+        self.fresh: list[Cleaned] = []
         self.parts: list[SignedBatch] = []
         self.signed = 0
 
-    def add(self, item: _Cleaned | Skipped) -> None:
+    def add(self, item: Cleaned | Skipped) -> None:
         self.items.append(item)
-        if isinstance(item, _Cleaned):
+        if isinstance(item, Cleaned):
             self.fresh.append(item)
             if len(self.fresh) >= RECORDS_PER_BATCH:
                 self._settle()
@@ -251,11 +251,6 @@ def batches(paths: Iterable[Path], config: Config, outlets: Outlets,
             if len(files) >= FILES_PER_BATCH:
                 yield from flush()
     yield from flush()
-
-
-def run_batch(fn: Callable[..., Any], *args: Any) -> Any:
-    """A batch's function over its arguments: what a worker (or the driver) runs."""
-    return fn(*args)
 
 
 @dataclass

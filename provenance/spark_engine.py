@@ -5,7 +5,7 @@ The stages are the local engine's own functions; Spark only decides where they r
 1. **Read and clean** (executors). The driver walks the inputs in the local engine's sorted
    order and cuts them into the batches its worker pool takes (``read_clean.batches``:
    runs of files; a JSON Lines file as runs of raw lines); each batch is read, cleaned,
-   annotated and resolved on an executor by ``read_clean.run_batch``, as locally. Bad inputs are
+   annotated and resolved on an executor by ``runtime.pool.call``, as locally. Bad inputs are
    ``Skipped`` records, in reading order, as locally.
 2. **Ids** (driver, ids only). Document ids must be unique across the run, in reading order
    (``pages.unique_id``): the driver collects the ids alone, renames repeats, and the
@@ -45,9 +45,10 @@ from .config import CleanConfig, Config
 from .errors import ConfigError
 from .ingest import check_stdin_once, unique_id
 from .outlets import Outlets, resolve
-from .pipeline import Progress, Report, _noop, find, load_outlets, params
-from .read_clean import _Cleaned, batches, run_batch
+from .pipeline import Progress, Report, find, load_outlets, no_progress, params
+from .read_clean import Cleaned, batches
 from .records import CleanDoc, Skipped
+from .runtime.pool import call
 from .sign import sign_texts
 from .signatures import BatchJoiner, SignedBatch
 from .spark_lsh import SparkBackend, _width
@@ -63,7 +64,7 @@ UNITS_PER_TASK = 8
 #: The master when none is given and no ``spark-submit`` set one.
 DEFAULT_MASTER = "local[2]"
 
-Item = _Cleaned | Skipped
+Item = Cleaned | Skipped
 
 
 def spark_context(master: str | None = None, app: str = "provenance") -> SparkContext:
@@ -107,7 +108,7 @@ def _read_batch(unit: Any) -> list[Item]:
     """Executor: one batch of ``read_clean.batches`` read and cleaned as the local engine does it."""
     if isinstance(unit, Skipped):
         return [unit]
-    return list(run_batch(*unit).items)
+    return list(call(*unit).items)
 
 
 def _rename(renames: dict[tuple[int, int], str], outlets: Outlets) -> Any:
@@ -115,7 +116,7 @@ def _rename(renames: dict[tuple[int, int], str], outlets: Outlets) -> Any:
         batch, items = kv
         for at, item in enumerate(items):
             new = renames.get((batch, at))
-            if new is not None and isinstance(item, _Cleaned):
+            if new is not None and isinstance(item, Cleaned):
                 clean = item.clean
                 clean.doc.id = new
                 clean.doc.outlet, clean.doc.outlet_source = item.outlet, item.outlet_source
@@ -142,7 +143,7 @@ def _renames(ids: Iterable[tuple[int, list[str | None]]]) -> dict[tuple[int, int
 
 def _lines_of(kv: tuple[int, list[Item]]) -> Iterator[tuple[str, int, list[int]]]:
     for item in kv[1]:
-        if isinstance(item, _Cleaned):
+        if isinstance(item, Cleaned):
             yield scope_of(item.clean), int(item.lines.page), item.lines.keys.tolist()
 
 
@@ -190,7 +191,7 @@ def _strip_and_sign(templates: dict[str, set[int]], config: Config) -> Any:
 
 
 def read_clean_sign(sc: SparkContext, paths: list[Path], config: Config, partitions: int,
-                    progress: Progress = _noop) -> tuple[list[CleanDoc], list[Skipped], SignedBatch]:
+                    progress: Progress = no_progress) -> tuple[list[CleanDoc], list[Skipped], SignedBatch]:
     """Stages 1 to 4: every document read, cleaned, stripped of templates and signed, in order."""
     check_stdin_once(paths)
     outlets = load_outlets(paths, config)
@@ -206,7 +207,7 @@ def read_clean_sign(sc: SparkContext, paths: list[Path], config: Config, partiti
     skipped: list[Skipped] = []
     joined = BatchJoiner(config.sign.num_perm)
     try:
-        ids = read.map(lambda kv: (kv[0], [i.clean.doc.id if isinstance(i, _Cleaned) else None
+        ids = read.map(lambda kv: (kv[0], [i.clean.doc.id if isinstance(i, Cleaned) else None
                                            for i in kv[1]])).collect()
         docs = read.map(_rename(_renames(ids), outlets)).persist(_spill_level())
         templates = spark_templates(docs, config.clean, _width(sum(len(b) for _, b in ids), partitions))
@@ -231,7 +232,7 @@ def read_clean_sign(sc: SparkContext, paths: list[Path], config: Config, partiti
 
 
 def run_spark(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
-              progress: Progress = _noop, sc: SparkContext | None = None,
+              progress: Progress = no_progress, sc: SparkContext | None = None,
               partitions: int = 0) -> Report:
     """``pipeline.run`` on Spark: the same ``Report`` (and so the same JSON, byte for byte).
 

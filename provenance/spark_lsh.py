@@ -2,7 +2,7 @@
 of candidate pairs on executors, connected components as an iterative join.
 
 Each is a ``pipeline.Backend`` entry, taking and returning what the local function does, and
-each calls the local engine's own record functions (``match._bucket_pairs``, ``match._cap``,
+each calls the local engine's own record functions (``match.bucket_pairs``, ``match.cap_pairs``,
 ``match.families``, ``verify.verify_documents``, ``verify.verify_passages``,
 ``lineage.attribute_group``), so the candidates, the verified pairs and the groups are the
 local engine's, whatever the partitioning:
@@ -12,7 +12,7 @@ local engine's, whatever the partitioning:
   a bucket is the rows that agree on a whole band, exactly ``match.equal_rows``'s groups
   (the key is the values themselves, so no hash collision can join two buckets). Each
   bucket's members are sorted into corpus order and paired as ``match.band_range`` pairs
-  them (``_bucket_pairs``: each member with at most ``cap`` members before it; rows of one
+  them (``bucket_pairs``: each member with at most ``cap`` members before it; rows of one
   owner dropped); crowded buckets (over ``crowd`` rows) go to ``match.families``. Pairs are
   made distinct, filtered by their signatures' agreement (a join with the values), and
   each row ``i`` keeps its ``cap`` smallest ``j`` (a ``groupByKey`` on ``i``). Capping the
@@ -44,7 +44,7 @@ from .bands import banding
 from .config import MatchConfig, SignConfig, VerifyConfig
 from .evidence import AuthorHomes
 from .lineage import attribute_group
-from .match import _bucket_pairs, _cap, _nonempty, families, min_agree
+from .match import bucket_pairs, cap_pairs, families, min_agree, nonempty_rows
 from .passages import PassageView
 from .records import CleanDoc, DocPair, Group, PassageMatch
 from .signatures import SignedBatch
@@ -85,7 +85,7 @@ def _pairs_of(cap: int, has_owner: bool) -> Callable[[list[tuple[int, int]]], np
     def pairs(members: list[tuple[int, int]]) -> np.ndarray:
         members = sorted(members)
         order = np.array([m[0] for m in members], dtype=np.int64)
-        found = _bucket_pairs(order, np.array([0]), np.array([len(order)]), cap)
+        found = bucket_pairs(order, np.array([0]), np.array([len(order)]), cap)
         if has_owner and len(found):
             owners = dict(members)
             keep = np.array([owners[int(a)] != owners[int(z)] for a, z in found], dtype=bool)
@@ -136,7 +136,7 @@ def spark_band_pairs(sc: SparkContext, values: Any, rows: np.ndarray, b: int, r:
         buckets.unpersist()
     if len(crowds):
         found = np.concatenate([found, families(crowds, owner)])
-    found = _cap(found, n, cap)
+    found = cap_pairs(found, n, cap)
     return found[np.lexsort((found[:, 1], found[:, 0]))]
 
 
@@ -229,7 +229,7 @@ class SparkBackend:
         """``match.passage_candidates`` as a shuffle on band keys."""
         values = sigs.passage_rows()
         owners = sigs.p_doc if owner is None else owner[sigs.p_doc]
-        rows = np.flatnonzero(_nonempty(values))
+        rows = np.flatnonzero(nonempty_rows(values))
         pairs = spark_band_pairs(self.sc, values, rows, *banding(match.passage_threshold, sign.num_perm),
                                  match.max_candidates_per_item, owners,
                                  min_agree(match.passage_threshold, match, sign.num_perm),

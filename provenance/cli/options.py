@@ -24,8 +24,10 @@ KeepOpt = Annotated[list[str] | None, typer.Option("--keep", help="Keep spans re
                                                       " (comments, teaser-list, navigation, share, template,"
                                                       " ...; an unknown one is refused with the list);"
                                                       " repeat for more.")]
+#: An option naming a file that must exist (not a folder): checked before any work starts.
+_A_FILE = {"exists": True, "dir_okay": False}
 RulesOpt = Annotated[Path | None, typer.Option(
-    "--rules", exists=True, dir_okay=False,
+    "--rules", **_A_FILE,
     help="A JSON rules file (phrases, class words, months) added to the built-in language files; it"
          ' may also drop built-in rules, or replace them all with "replace": true.')]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
@@ -37,6 +39,6 @@ FollowOpt = Annotated[bool, typer.Option(
                            " folders given (by default they are passed over, with a reason). Links into"
                            " /proc, /sys and /dev, and links to folders, are never followed.")]
 OutletsOpt = Annotated[Path | None, typer.Option(
-    "--outlets", exists=True, dir_okay=False,
+    "--outlets", **_A_FILE,
     help="An outlets file: aliases, and path or URL patterns naming outlets (outlets.json atop a"
          " scanned folder is read too).")]

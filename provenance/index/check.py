@@ -38,7 +38,7 @@ from ..evidence import author_homes
 from ..families import build_families
 from ..lineage import attributed_groups, attributed_matches
 from ..passages import PassageView
-from ..pipeline import Progress, Report, read_and_clean
+from ..pipeline import Progress, Report, no_progress, read_and_clean
 from ..pipeline import params as run_params
 from ..records import CleanDoc, Credit, Document, Removal, Skipped
 from ..render.report import document_dict
@@ -56,10 +56,6 @@ from .store import AddResult, Entry, IndexStore, StoredDoc, keys_of
 INDEX_PREFIX = "index:"
 FAIL_ON = ("documents", "passages", "none")
 _CHUNK = 400
-
-
-def _noop(stage: str, done: int, total: int | None) -> None:
-    return None
 
 
 
@@ -107,7 +103,7 @@ class Prepared:
 
 
 def prepare(paths: Iterable[str | os.PathLike[str]], config: Config, store: IndexStore | None = None,
-            *, workers: int = 1, progress: Progress = _noop) -> Prepared:
+            *, workers: int = 1, progress: Progress = no_progress) -> Prepared:
     """Read and clean documents for the index, templates included.
 
     Each document is cleaned on its own, then each outlet's templates (short
@@ -147,7 +143,7 @@ def _entries(cleaned: list[CleanDoc], extras: list[Extra], config: Config,
 
 
 def iter_entries(prepared: Prepared, config: Config, params: dict[str, Any], *, workers: int = 1,
-                 progress: Progress = _noop) -> Iterator[Entry]:
+                 progress: Progress = no_progress) -> Iterator[Entry]:
     """Sign prepared documents in chunks (in ``workers`` processes) and yield their entries in order."""
     docs, extras = prepared.cleaned, prepared.extras
     jobs = workers if len(docs) > _CHUNK else 1
@@ -162,7 +158,7 @@ def iter_entries(prepared: Prepared, config: Config, params: dict[str, Any], *, 
 
 def build(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Config, *,
           force: bool = False, workers: int = 1,
-          progress: Progress = _noop) -> tuple[AddResult, list[Skipped]]:
+          progress: Progress = no_progress) -> tuple[AddResult, list[Skipped]]:
     """Create an index of ``paths`` (one transaction; a file is renamed into place when complete).
 
     Raises:
@@ -185,7 +181,7 @@ def build(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Co
 
 
 def add(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Config, *,
-        workers: int = 1, progress: Progress = _noop) -> tuple[AddResult, list[Skipped]]:
+        workers: int = 1, progress: Progress = no_progress) -> tuple[AddResult, list[Skipped]]:
     """Add documents to an existing index in one transaction (replacing those with the same id)."""
     paths = list(paths)
     params = ensure_params(store, config)
@@ -282,7 +278,7 @@ def _capped(hits: Iterable[Any], cap: int) -> list[Any]:
 
 def check(paths: Iterable[str | os.PathLike[str]], store: IndexStore, config: Config, *,
           fail_on: str = "documents", threshold: float | None = None,
-          progress: Progress = _noop) -> CheckReport:
+          progress: Progress = no_progress) -> CheckReport:
     """Check new files against an index and among themselves.
 
     Args:
