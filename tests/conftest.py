@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,12 @@ def samples_report() -> Report:
 def by_id(samples_report: Report) -> dict[str, int]:
     """Document id -> index in ``samples_report.cleaned``."""
     return {c.doc.id: i for i, c in enumerate(samples_report.cleaned)}
+
+
+def python_output(code: str, *args: str, timeout: float = 120) -> str:
+    """What a fresh interpreter prints for ``code`` (a probe of what it imports, starts or
+    leaves behind), stripped; the test fails on an error exit."""
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()

@@ -21,6 +21,8 @@ from provenance.pipeline import ingest_and_clean
 from provenance.render.output import MANIFEST
 from provenance.render.report import CSV_COLUMNS
 
+from .conftest import python_output
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 SEED_004_ID = "seeds/004_c7de8c5f71fa409e.txt"
@@ -602,9 +604,7 @@ def test_the_command_starts_without_the_heavy_libraries() -> None:
     probe = ("import sys; from provenance.cli import app\n"
              "try:\n    app(['--version'])\nexcept SystemExit:\n    pass\n"
              f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == ["0.1.0", "[]"]
+    assert python_output(probe).splitlines() == ["0.1.0", "[]"]
 
 
 @pytest.mark.parametrize("rules", [

@@ -21,6 +21,8 @@ import pytest
 from provenance.runtime.pool import MIN_PARALLEL_BYTES
 from provenance.runtime.spill import PREFIX
 
+from .conftest import python_output
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 JOBS = 2
@@ -182,9 +184,7 @@ def test_a_pool_started_off_the_main_thread_works() -> None:
     probe = ("import threading\nfrom provenance.runtime.pool import ordered_map\nout = []\n"
              "t = threading.Thread(target=lambda: out.extend(ordered_map(abs, [(-1,), (-2,), (-3,)], 2)))\n"
              "t.start(); t.join(); print(out)")
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[1, 2, 3]"
+    assert python_output(probe) == "[1, 2, 3]"
 
 
 _STOP_MIDWAY = """

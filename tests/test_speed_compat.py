@@ -27,7 +27,7 @@ from provenance.runtime import pool as parallel
 from provenance.shingles import shingle_array, word_hashes, words_with_spans, xxh32_rows
 from provenance.sign import passages_of, sign_texts
 
-from .conftest import SAMPLES
+from .conftest import SAMPLES, python_output
 from .signed import Signed, sign_docs
 
 SIGN = SignConfig()
@@ -290,15 +290,10 @@ def test_permutations_are_datasketchs(num_perm: int, seed: int) -> None:
 
 def test_signing_and_the_pipeline_do_not_import_datasketch() -> None:
     """Issue 17: scipy (through datasketch) was half a second of every run's start and every worker's."""
-    import subprocess
-    import sys
-
     probe = ("import sys\nfrom provenance.pipeline import run\nfrom provenance.config import Config\n"
              "from provenance.sign import sign_texts\nsign_texts(['one two three four five six'], Config().sign)\n"
              "print(sorted(m for m in ('datasketch', 'scipy') if m in sys.modules))")
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"
+    assert python_output(probe) == "[]"
 
 
 def _hostile_folder(tmp: Path) -> list[Path]:
@@ -355,17 +350,11 @@ def test_one_read_path_gives_the_same_documents_and_skips_for_any_jobs(
 
 def test_a_small_input_starts_no_worker_and_a_large_one_does() -> None:
     """Issue 17: below ``MIN_PARALLEL_BYTES`` the batches run in the driver, with no pool started."""
-    import subprocess
-    import sys
-
     probe = ("import sys, multiprocessing\nfrom provenance.pipeline import read_and_clean\n"
              "from provenance.config import Config\nfrom provenance.runtime import pool as parallel\n"
              "if sys.argv[1] == 'large':\n    parallel.MIN_PARALLEL_BYTES = 1\n"
              f"read = read_and_clean([{str(SAMPLES)!r}], Config(), jobs=2)\n"
              "print(len(read.cleaned), len(parallel._pools), len(multiprocessing.active_children()))")
-    small = subprocess.run([sys.executable, "-c", probe, "small"], capture_output=True, text=True, timeout=120)
-    large = subprocess.run([sys.executable, "-c", probe, "large"], capture_output=True, text=True, timeout=120)
-    assert small.returncode == 0 and large.returncode == 0, small.stderr + large.stderr
-    docs, pools, children = map(int, small.stdout.split())
+    docs, pools, children = map(int, python_output(probe, "small").split())
     assert docs > 10 and pools == 0 and children == 0
-    assert large.stdout.split() == [str(docs), "1", "2"]
+    assert python_output(probe, "large").split() == [str(docs), "1", "2"]
