@@ -19,7 +19,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .config import OUTLETS_FILE, IngestConfig
 from .decode import GZIP_MAGIC, Inflated, inflate_bound, read_bounded, read_stream
@@ -321,10 +321,34 @@ def read_file(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterat
         yield Skipped(exc.path, exc.reason)
 
 
+def read_bytes(data: bytes, name: str, rel: str, path: str, cfg: IngestConfig,
+               seen: set[str]) -> Iterator[Document | Skipped]:
+    """``read_file`` over a file's bytes, read elsewhere (a Hadoop file system, for the Spark
+    engine): the same readers and limits, by the file's ``name``; ``path`` is how it is reported."""
+    kind = kind_of(name)
+    try:
+        if kind is None:
+            raise InputError(path, "unsupported file type (expected " + ", ".join(SUPPORTED) + ")")
+        bound = inflate_bound(len(data), cfg)
+        if kind == "jsonl":
+            handle: Any = io.BytesIO(data)
+            if name.lower().endswith(".gz"):
+                handle = Inflated(handle, bound, path)
+            with handle:
+                yield from jsonl_documents(jsonl_stream_lines(handle, path, cfg), rel, path, cfg, seen)
+        elif kind == "warc":
+            yield from warc_records(io.BytesIO(data), rel, path, cfg, seen, bound)
+        else:
+            if len(data) > cfg.max_file_bytes:
+                raise InputError(path, f"too large: over {cfg.max_file_bytes} bytes")
+            yield whole_document(data, kind, rel, path, cfg, seen)
+    except InputError as exc:
+        log.info("skipped %s", exc)
+        yield Skipped(exc.path, exc.reason)
 
 
 __all__ = [  # what other modules take from here; the formats' readers live in their own modules
     "STDIN", "STDIN_ID", "SUPPORTED", "TEXTS_ID", "check_stdin_once", "direct_id", "file_of", "folder_files",
-    "input_folders", "jsonl_lines", "jsonl_record", "kind_of", "read_file", "read_paths", "read_records",
-    "read_stdin", "sniff", "sources", "unique_id", "walk",
+    "input_folders", "jsonl_lines", "jsonl_record", "kind_of", "read_bytes", "read_file", "read_paths",
+    "read_records", "read_stdin", "sniff", "sources", "unique_id", "walk",
 ]

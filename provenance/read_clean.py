@@ -37,7 +37,7 @@ from .clean import clean_document
 from .config import Config, IngestConfig
 from .credits import annotate
 from .errors import InputError
-from .ingest import jsonl_lines, jsonl_record, kind_of, read_file, read_stdin, sources, unique_id
+from .ingest import jsonl_lines, jsonl_record, kind_of, read_bytes, read_file, read_stdin, sources, unique_id
 from .outlets import Outlets, resolve
 from .records import CleanDoc, Document, Skipped
 from .runtime.memory import paused, release_free_memory
@@ -159,6 +159,16 @@ def clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets,
     for file, rel in files:
         for item in read_file(Path(file), rel, config.ingest, _NoIds()):
             out.add(item if isinstance(item, Skipped) else _finish(item, config, outlets))
+    return out.done()
+
+
+def clean_bytes(data: bytes, name: str, rel: str, path: str, config: Config,
+                outlets: Outlets) -> Done:
+    """A file's bytes, read elsewhere (``ingest.read_bytes``) -> cleaned documents (or why each
+    was skipped), as ``clean_files`` cleans a file it opens."""
+    out = _Answer(config, False, None)
+    for item in read_bytes(data, name, rel, path, config.ingest, _NoIds()):
+        out.add(item if isinstance(item, Skipped) else _finish(item, config, outlets))
     return out.done()
 
 

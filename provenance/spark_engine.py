@@ -29,8 +29,10 @@ local engine does: a cluster spreads the reading, cleaning, signing, banding and
 not the report's memory. The report is byte for byte the local engine's, whatever the number of
 partitions or executors (``tests/test_spark.py``).
 
-Inputs are paths this machine (and each executor) can open as files: local or a shared
-mount. pyspark is an optional dependency (``pip install 'provenance[spark]'``, Java 17).
+Inputs are local paths (which this machine and each executor can open as files: local or a
+shared mount) or Hadoop file-system URIs (``hdfs://``, ``s3a://``, ``file:///``: listed on the
+driver and read on the executors, ``spark_input``). pyspark is an optional dependency
+(``pip install 'provenance[spark]'``, Java 17).
 """
 
 from __future__ import annotations
@@ -45,12 +47,13 @@ from .config import CleanConfig, Config
 from .errors import ConfigError
 from .ingest import check_stdin_once, unique_id
 from .outlets import Outlets, resolve
-from .pipeline import Progress, Report, find, load_outlets, no_progress, params
-from .read_clean import Cleaned, batches
+from .pipeline import Progress, Report, find, no_progress, params
+from .read_clean import Cleaned, batches, clean_bytes
 from .records import CleanDoc, Skipped
 from .runtime.pool import call
 from .sign import sign_texts
 from .signatures import BatchJoiner, SignedBatch
+from .spark_input import hadoop_sources, is_uri, spark_outlets, too_large
 from .spark_lsh import SparkBackend, _width
 from .templates import apply_templates, scope_of
 from .version import __version__
@@ -190,19 +193,67 @@ def _strip_and_sign(templates: dict[str, set[int]], config: Config) -> Any:
 # --- the run --------------------------------------------------------------------------------
 
 
-def read_clean_sign(sc: SparkContext, paths: list[Path], config: Config, partitions: int,
+def _plan(sc: SparkContext, paths: list[str | Path], config: Config, outlets: Outlets
+          ) -> tuple[list[Any], dict[str, tuple[int, str, str]]]:
+    """The reading units in reading order: local paths as ``read_clean.batches`` cuts them,
+    files below a Hadoop URI one by one (``spark_input``). A file read through ``binaryFiles``
+    leaves None in its place, and its key maps to (place, path, id)."""
+    units: list[Any] = []
+    remote: dict[str, tuple[int, str, str]] = {}
+    run: list[Path] = []
+
+    def flush() -> None:
+        # the walk's file sizes (ints between the batches) only tell the local pool whether to start
+        units.extend(unit for unit in batches(run, config, outlets) if not isinstance(unit, int))
+        run.clear()
+
+    for raw in paths:
+        if not (isinstance(raw, str) and is_uri(raw)):
+            run.append(Path(raw))
+            continue
+        flush()
+        for item in hadoop_sources(sc, raw, config):
+            if isinstance(item, Skipped):
+                units.append(item)
+            elif (big := too_large(item, config)) is not None:
+                units.append(big)
+            elif item.size == 0:  # nothing to read: the local reasons (empty file) come from b""
+                units.append((clean_bytes, b"", item.path, item.rel, item.path, config, outlets))
+            else:
+                remote[item.key] = (len(units), item.path, item.rel)
+                units.append(None)
+    flush()
+    return units, remote
+
+
+def _read_remote(table: dict[str, tuple[int, str, str]], config: Config, outlets: Outlets) -> Any:
+    def read(kv: tuple[str, bytes]) -> tuple[int, list[Item]]:
+        at, path, rel = table[kv[0]]
+        return at, list(clean_bytes(kv[1], path, rel, path, config, outlets).items)
+    return read
+
+
+def _read_rdd(sc: SparkContext, paths: list[str | Path], config: Config, outlets: Outlets,
+              partitions: int) -> tuple[RDD[tuple[int, list[Item]]], int]:
+    """Stage 1: each unit read and cleaned, keyed by its place in reading order, in that order;
+    and the number of units."""
+    units, remote = _plan(sc, paths, config, outlets)
+    tasks = max(1, min(len(units), max(partitions, -(-len(units) // UNITS_PER_TASK))))
+    local = [(at, unit) for at, unit in enumerate(units) if unit is not None]
+    read = sc.parallelize(local, tasks).map(lambda kv: (kv[0], _read_batch(kv[1])))
+    if remote:
+        files = sc.binaryFiles(",".join(remote), min(len(remote), partitions))
+        read = read.union(files.map(_read_remote(remote, config, outlets))).sortByKey(True, tasks)
+    return read, len(units)
+
+
+def read_clean_sign(sc: SparkContext, paths: list[str | Path], config: Config, partitions: int,
                     progress: Progress = no_progress) -> tuple[list[CleanDoc], list[Skipped], SignedBatch]:
     """Stages 1 to 4: every document read, cleaned, stripped of templates and signed, in order."""
     check_stdin_once(paths)
-    outlets = load_outlets(paths, config)
-    # the walk's file sizes (ints between the batches) only tell the local pool whether to start
-    units = [unit for unit in batches(paths, config, outlets) if not isinstance(unit, int)]
+    outlets = spark_outlets(sc, paths, config)[1]
     progress("read and clean", 0, None)
-    tasks = max(1, min(len(units), max(partitions, -(-len(units) // UNITS_PER_TASK))))
-    read = (sc.parallelize(list(enumerate(units)), tasks)
-            .map(lambda kv: (kv[0], _read_batch(kv[1])))
-            .persist(_spill_level()))
-    del units
+    read = _read_rdd(sc, paths, config, outlets, partitions)[0].persist(_spill_level())
     cleaned: list[CleanDoc] = []
     skipped: list[Skipped] = []
     joined = BatchJoiner(config.sign.num_perm)
@@ -244,13 +295,16 @@ def run_spark(paths: Iterable[str | os.PathLike[str]], config: Config | None = N
         partitions: tasks per stage (0: twice the default parallelism).
     """
     config = config or Config()
-    files = [Path(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
+    files: list[str | Path] = [p if isinstance(p, str) and is_uri(p) else Path(p)
+                               for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
     sc = sc or spark_context()
     partitions = partitions or default_partitions(sc)
     cleaned, skipped, signed = read_clean_sign(sc, files, config, partitions, progress)
+    shaped = params(files, config)
+    if any(isinstance(p, str) for p in files):  # outlets files below a URI are read through Hadoop
+        shaped["ingest"]["outlets_files"] = spark_outlets(sc, files, config)[0]  # type: ignore[index]
     if not cleaned:
-        return Report(__version__, params(files, config), cleaned, skipped)
+        return Report(__version__, shaped, cleaned, skipped)
     backend = SparkBackend(sc, partitions).backend()
     groups, matches, derivations, families = find(cleaned, config, progress, 1, signed, backend)
-    return Report(__version__, params(files, config), cleaned, skipped, groups, matches, derivations,
-                  families)
+    return Report(__version__, shaped, cleaned, skipped, groups, matches, derivations, families)

@@ -9,7 +9,8 @@ writes the JSON report that ``provenance scan samples/ --format json`` writes, b
 The master, executors and their memory are ``spark-submit``'s (``--master yarn``,
 ``--num-executors``, ``--executor-memory``...); without one, ``local[2]``. Every executor needs
 ``provenance`` importable (``pip install 'provenance[spark]'`` on each node, or a zip of the
-package passed with ``--py-files``) and the inputs at the same paths (a shared mount).
+package passed with ``--py-files``); inputs are local paths every node can open (a shared
+mount) or Hadoop URIs (``hdfs://``, ``s3a://``, ``file:///``: ``spark_input``).
 
 Bad inputs are skipped with one line each on stderr (``skipped: PATH: REASON``), as by
 ``provenance scan``; the output is written atomically (``render.output``). Exit codes: 0,

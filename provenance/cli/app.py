@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from types import FrameType
@@ -38,6 +39,7 @@ from .options import (
     PermOpt,
     QuietOpt,
     RulesOpt,
+    ScanPaths,
     SeedOpt,
     ShingleOpt,
     ThresholdOpt,
@@ -137,7 +139,7 @@ def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1, sign: b
     return cleaned, skipped, signed
 
 
-def _skips(paths: list[Path], cleaned: list[CleanDoc], skipped: list[Skipped]) -> None:
+def _skips(paths: Sequence[str | Path], cleaned: list[CleanDoc], skipped: list[Skipped]) -> None:
     """A line on stderr for each input skipped; a usage error when nothing was readable."""
     for s in skipped:  # one plain line each, never wrapped, for logs and grep
         sys.stderr.write(f"skipped: {one_line(s.path)}: {one_line(s.reason)}\n")
@@ -146,18 +148,20 @@ def _skips(paths: list[Path], cleaned: list[CleanDoc], skipped: list[Skipped]) -
                     + (f" ({len(skipped)} skipped)" if skipped else ""))
 
 
-def _scan(paths: list[Path], config: Config, quiet: bool, jobs: int = 1,
+def _scan(names: Sequence[str | Path], config: Config, quiet: bool, jobs: int = 1,
           engine: Engine | None = None) -> Report:
-    """The whole pipeline with progress on stderr (on Spark: ``spark_engine``, the same report)."""
+    """The whole pipeline with progress on stderr (on Spark: ``spark_engine``, the same report;
+    it reads Hadoop URIs too, so the paths are passed on as given)."""
     from ..pipeline import Report, find, params
     from ..runtime.pool import default_jobs
 
     if engine is Engine.spark:
         from ..spark_engine import run_spark
 
-        report = run_spark(paths, config)
-        _skips(paths, report.cleaned, report.skipped)
+        report = run_spark(names, config)
+        _skips(names, report.cleaned, report.skipped)
         return report
+    paths = [Path(p) for p in names]
     cleaned, skipped, signed = _read(paths, config, quiet, jobs)
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
         groups, matches, derivations, families = find(cleaned, config, bar, jobs or default_jobs(), signed)
@@ -167,7 +171,7 @@ def _scan(paths: list[Path], config: Config, quiet: bool, jobs: int = 1,
 
 @app.command()
 def scan(
-    paths: Paths,
+    paths: ScanPaths,
     fmt: Annotated[list[str] | None, typer.Option(
         "--format", "-f", show_default=False,
         help="Output format: table (default), json or csv. Several at once: a comma-separated list"
@@ -188,7 +192,7 @@ def scan(
 ) -> None:
     """Find boilerplate, near-duplicate groups, republished passages and their origins."""
     try:
-        outs = parse_formats(fmt or ["table"], SCAN_FORMATS, output, paths)
+        outs = parse_formats(fmt or ["table"], SCAN_FORMATS, output, [Path(p) for p in paths])
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
         report = _scan(paths, config, quiet, jobs, engine)
         from ..render.report import to_csv, to_json_chunks
