@@ -1,4 +1,5 @@
-"""A generated corpus for comparing the Spark engine with the local one (``test_spark``).
+"""A generated corpus for comparing the Spark engine with the local one (``test_spark``), and
+what the Spark tests share: their skip mark and their Spark context.
 
 Seeded, so the same ``n`` always gives the same files. Real sentences (the seed texts of
 ``samples/``) mixed with made-up words, across a dozen outlets, each with its own footer line
@@ -17,9 +18,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 import re
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from .conftest import SEEDS
 
@@ -109,3 +116,26 @@ def write(folder: Path, n: int, seed: int = 15) -> Path:
     (folder / "broken.jsonl.gz").write_bytes(whole[:len(whole) // 2])
     (folder / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     return folder
+
+
+try:
+    import pyspark  # noqa: F401
+
+    HAVE_PYSPARK = True
+except ImportError:
+    HAVE_PYSPARK = False
+HAVE_JAVA = shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
+
+#: The Spark tests' mark: they run where pyspark and Java are, and say why they skip elsewhere.
+NEEDS_SPARK = pytest.mark.skipif(not (HAVE_PYSPARK and HAVE_JAVA),
+                                 reason="the Spark engine needs pyspark and Java 17 ('provenance[spark]';"
+                                        " .ci/run installs both)")
+
+
+def spark_tests_context() -> Iterator[Any]:
+    """A local[2] Spark context for one test module, stopped after it."""
+    from provenance.spark_engine import spark_context
+
+    context = spark_context("local[2]", "provenance tests")
+    yield context
+    context.stop()

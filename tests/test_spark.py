@@ -8,7 +8,6 @@ only where pyspark or Java is missing (``.ci/run`` installs both).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,27 +25,14 @@ from provenance.render.report import to_json
 
 from . import spark_corpus
 from .conftest import ROOT, SAMPLES
+from .spark_corpus import NEEDS_SPARK, spark_tests_context
 
-try:
-    import pyspark  # noqa: F401
-
-    HAVE_PYSPARK = True
-except ImportError:
-    HAVE_PYSPARK = False
-HAVE_JAVA = shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
-
-pytestmark = pytest.mark.skipif(not (HAVE_PYSPARK and HAVE_JAVA),
-                                reason="the Spark engine needs pyspark and Java 17 ('provenance[spark]'; .ci/run"
-                                       " installs both)")
+pytestmark = NEEDS_SPARK
 
 
 @pytest.fixture(scope="module")
 def sc() -> Iterator[Any]:
-    from provenance.spark_engine import spark_context
-
-    context = spark_context("local[2]", "provenance tests")
-    yield context
-    context.stop()
+    yield from spark_tests_context()
 
 
 @pytest.fixture(scope="module")

@@ -27,20 +27,14 @@ from provenance.errors import ConfigError
 from provenance.render.report import to_json
 
 from .conftest import SAMPLES
-from .test_spark import HAVE_JAVA, HAVE_PYSPARK
+from .spark_corpus import NEEDS_SPARK, spark_tests_context
 
-pytestmark = pytest.mark.skipif(not (HAVE_PYSPARK and HAVE_JAVA),
-                                reason="the Spark engine needs pyspark and Java 17 ('provenance[spark]'; .ci/run"
-                                       " installs both)")
+pytestmark = NEEDS_SPARK
 
 
 @pytest.fixture(scope="module")
 def sc() -> Iterator[Any]:
-    from provenance.spark_engine import spark_context
-
-    context = spark_context("local[2]", "provenance tests")
-    yield context
-    context.stop()
+    yield from spark_tests_context()
 
 
 def _as_local(report_json: str, root: Path) -> str:
