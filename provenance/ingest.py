@@ -17,7 +17,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -305,30 +305,24 @@ def read_file(file: Path, rel: str, cfg: IngestConfig, seen: set[str]) -> Iterat
 
     Shared with ``read_clean``'s batches, which pass a ``seen`` that keeps each id as it is.
     """
-    kind = kind_of(file.name)
     path = str(file)
-    try:
-        if kind is None:
-            raise InputError(path, "unsupported file type (expected " + ", ".join(SUPPORTED) + ")")
+
+    def read(kind: str) -> Iterator[Document | Skipped]:
         if kind == "jsonl":
             yield from jsonl_documents(jsonl_lines(file, cfg), rel, path, cfg, seen)
         elif kind == "warc":
             yield from read_warc(file, rel, cfg, seen)
         else:
             yield whole_document(read_bounded(file, cfg.max_file_bytes, path), kind, rel, path, cfg, seen)
-    except InputError as exc:
-        log.info("skipped %s", exc)
-        yield Skipped(exc.path, exc.reason)
+
+    return _by_kind(file.name, path, read)
 
 
 def read_bytes(data: bytes, name: str, rel: str, path: str, cfg: IngestConfig,
                seen: set[str]) -> Iterator[Document | Skipped]:
     """``read_file`` over a file's bytes, read elsewhere (a Hadoop file system, for the Spark
     engine): the same readers and limits, by the file's ``name``; ``path`` is how it is reported."""
-    kind = kind_of(name)
-    try:
-        if kind is None:
-            raise InputError(path, "unsupported file type (expected " + ", ".join(SUPPORTED) + ")")
+    def read(kind: str) -> Iterator[Document | Skipped]:
         bound = inflate_bound(len(data), cfg)
         if kind == "jsonl":
             handle: Any = io.BytesIO(data)
@@ -342,6 +336,19 @@ def read_bytes(data: bytes, name: str, rel: str, path: str, cfg: IngestConfig,
             if len(data) > cfg.max_file_bytes:
                 raise InputError(path, f"too large: over {cfg.max_file_bytes} bytes")
             yield whole_document(data, kind, rel, path, cfg, seen)
+
+    return _by_kind(name, path, read)
+
+
+def _by_kind(name: str, path: str, read: Callable[[str], Iterator[Document | Skipped]]
+             ) -> Iterator[Document | Skipped]:
+    """``read(kind)`` for a supported file name; an unsupported one, or any ``InputError`` the
+    reading raises, is a ``Skipped`` record naming the file and the reason."""
+    kind = kind_of(name)
+    try:
+        if kind is None:
+            raise InputError(path, "unsupported file type (expected " + ", ".join(SUPPORTED) + ")")
+        yield from read(kind)
     except InputError as exc:
         log.info("skipped %s", exc)
         yield Skipped(exc.path, exc.reason)

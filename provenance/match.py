@@ -151,7 +151,7 @@ def band_pairs(values: Rows, b: int, r: int, cap: int,
             neither reach verification nor crowd real candidates out.
         progress: called with ``(bands done, b)`` as bands are done.
         jobs: with more than one and at least ``PARALLEL_ROWS`` rows, the
-            bands are shared out among worker processes (``parallel``); the
+            bands are shared out among worker processes (``runtime.pool``); the
             pairs are the same, since keeping each ``i``'s ``cap`` smallest
             ``j`` of every share, then of their union, keeps that of the whole.
         crowd: a bucket of more rows than this (0: no limit) is crowded (a

@@ -99,7 +99,7 @@ def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     """Read, clean and annotate every document, then strip each outlet's templates.
 
     With ``jobs > 1``, reading and cleaning run in that many processes
-    (``parallel``); the result is the same.
+    (``read_clean`` batches on ``runtime.pool``); the result is the same.
     """
     read = _templated(read_and_clean(paths, config, progress, jobs), config)
     return read.cleaned, read.skipped
@@ -196,7 +196,7 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
     shared passages (the pairs worth listing, and their ``families``), and rewritten
     copies (``derive``).
 
-    Signing runs in ``jobs`` processes (``parallel``), unless ``signed`` holds
+    Signing runs in ``jobs`` processes (``sign.sign_parallel``), unless ``signed`` holds
     the documents' signatures already (``clean_and_sign``; ``find`` empties its
     passage signatures once the candidates are found, to free the memory); the
     findings are the same for any ``jobs``. ``backend``: where banding, verification and

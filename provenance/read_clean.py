@@ -36,8 +36,8 @@ from typing import Any
 from .clean import clean_document
 from .config import Config, IngestConfig
 from .credits import annotate
-from .errors import InputError
-from .ingest import jsonl_lines, jsonl_record, kind_of, read_bytes, read_file, read_stdin, sources, unique_id
+from .ingest import jsonl_lines, kind_of, read_bytes, read_file, read_stdin, sources, unique_id
+from .jsonl import jsonl_documents
 from .outlets import Outlets, resolve
 from .records import CleanDoc, Document, Skipped
 from .runtime.memory import paused, release_free_memory
@@ -135,18 +135,20 @@ class _Answer:
         return Done(self.items, signed)
 
 
+def _cleaned(items: Iterable[Document | Skipped], config: Config, outlets: Outlets, sign: bool = False,
+             spill_dir: SpillDir | None = None) -> Done:
+    """A batch's documents, as they are read, cleaned (or why each was skipped), signed if asked."""
+    out = _Answer(config, sign, spill_dir)
+    for item in items:
+        out.add(item if isinstance(item, Skipped) else _finish(item, config, outlets))
+    return out.done()
+
+
 def clean_records(rel: str, path: str, lines: list[tuple[int, bytes]], config: Config,
                   outlets: Outlets, sign: bool = False, spill_dir: SpillDir | None = None) -> Done:
     """A batch: JSON Lines records -> cleaned documents (or why each was skipped), signed if asked."""
-    out = _Answer(config, sign, spill_dir)
-    for lineno, line in lines:
-        try:
-            doc = jsonl_record(line, lineno, rel, path, config.ingest, _NoIds())
-        except InputError as exc:
-            out.add(Skipped(exc.path, exc.reason))
-            continue
-        out.add(_finish(doc, config, outlets))
-    return out.done()
+    return _cleaned(jsonl_documents(lines, rel, path, config.ingest, _NoIds()), config, outlets, sign,
+                    spill_dir)
 
 
 def clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets,
@@ -155,31 +157,22 @@ def clean_files(files: list[tuple[str, str]], config: Config, outlets: Outlets,
 
     Signed too, when asked.
     """
-    out = _Answer(config, sign, spill_dir)
-    for file, rel in files:
-        for item in read_file(Path(file), rel, config.ingest, _NoIds()):
-            out.add(item if isinstance(item, Skipped) else _finish(item, config, outlets))
-    return out.done()
+    items = (item for file, rel in files for item in read_file(Path(file), rel, config.ingest, _NoIds()))
+    return _cleaned(items, config, outlets, sign, spill_dir)
 
 
 def clean_bytes(data: bytes, name: str, rel: str, path: str, config: Config,
                 outlets: Outlets) -> Done:
     """A file's bytes, read elsewhere (``ingest.read_bytes``) -> cleaned documents (or why each
     was skipped), as ``clean_files`` cleans a file it opens."""
-    out = _Answer(config, False, None)
-    for item in read_bytes(data, name, rel, path, config.ingest, _NoIds()):
-        out.add(item if isinstance(item, Skipped) else _finish(item, config, outlets))
-    return out.done()
+    return _cleaned(read_bytes(data, name, rel, path, config.ingest, _NoIds()), config, outlets)
 
 
 def clean_documents(docs: list[Document], config: Config, outlets: Outlets, sign: bool = False,
                     spill_dir: SpillDir | None = None) -> Done:
     """A batch: documents the driver read (standard input, which only it can read; records in
     memory) -> cleaned."""
-    out = _Answer(config, sign, spill_dir)
-    for doc in docs:
-        out.add(_finish(doc, config, outlets))
-    return out.done()
+    return _cleaned(docs, config, outlets, sign, spill_dir)
 
 
 def document_batches(items: Iterable[Document | Skipped], config: Config, outlets: Outlets,

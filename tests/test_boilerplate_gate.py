@@ -83,84 +83,74 @@ def check(html: str, expected: dict[str, str]) -> CleanDoc:
     return cleaned
 
 
-def test_navigation_menus_and_breadcrumbs() -> None:
-    nav = ("<header><nav><ul><li><a href='/'>Home</a></li><li><a href='/local'>Local news</a></li>"
-           "<li><a href='/sport'>Sport</a></li><li><a href='/weather'>Weather</a></li></ul></nav></header>"
-           "<div class='breadcrumbs'><a href='/'>Front page</a> › <a href='/local'>Local</a></div>"
-           "<div role='navigation'><a href='/a'>Previous story: Lighthouse keeper retires</a></div>")
-    check(nav + article(), {
+NAV = ("<header><nav><ul><li><a href='/'>Home</a></li><li><a href='/local'>Local news</a></li>"
+       "<li><a href='/sport'>Sport</a></li><li><a href='/weather'>Weather</a></li></ul></nav></header>"
+       "<div class='breadcrumbs'><a href='/'>Front page</a> › <a href='/local'>Local</a></div>"
+       "<div role='navigation'><a href='/a'>Previous story: Lighthouse keeper retires</a></div>")
+SHARE = ("<div class='share-buttons'><span>Share this article</span> <a href='#'>Facebook</a> "
+         "<a href='#'>Twitter</a> <a href='#'>Email</a></div>")
+RELATED = ("<section class='related-posts'><h3>Related posts</h3><ul>"
+           "<li><a href='/1'>New lifeboat station opens on the north quay</a></li>"
+           "<li><a href='/2'>Record catch of mackerel reported this autumn</a></li>"
+           "<li><a href='/3'>Ferry fares to rise by five percent in May</a></li></ul></section>")
+COMMENTS = ("<div id='comments'><h3>3 Comments</h3>"
+            "<div class='comment'><p>About time too, my grandfather used to sail from that pier "
+            "every Sunday and it has been sad to see it fenced off for so long.</p></div>"
+            "<div class='comment'><p>A third more for steel seems a lot, but if it really lasts "
+            "fifty years it will be cheaper in the end than patching the timber.</p></div>"
+            "<div class='comment-form'><p>Leave a reply</p></div></div>")
+NOTICES = ("<div class='cookie-banner'><p>We use cookies to give you the best experience on our "
+           "website.</p><p>Accept all cookies</p></div>" + article()
+           + "<div class='legal'><p>© 2026 Harbour Gazette. All rights reserved.</p></div>")
+FOOTER = ("<footer><p>The Harbour Gazette is published every weekday by a cooperative of its "
+          "readers.</p><ul><li><a href='/about'>About us</a></li><li><a href='/jobs'>Jobs</a></li>"
+          "<li><a href='/advertise'>Advertise with us</a></li></ul></footer>")
+SIDEBAR = ("<aside><p>Sign up for our newsletter</p>"
+           "<h2>Most read</h2><ol><li><a href='/x'>Seal pup rescued from the marina</a></li>"
+           "<li><a href='/y'>Harbour master to step down after twenty years</a></li></ol></aside>")
+
+#: One page per kind of furniture, and each removed line's reason in the audit.
+FURNITURE = [
+    pytest.param(NAV + article(), {
         "Local news": "navigation",
         "Sport": "navigation",
         "Front page › Local": "navigation",
         "Previous story: Lighthouse keeper retires": "navigation",
-    })
-
-
-def test_share_bar() -> None:
-    share = ("<div class='share-buttons'><span>Share this article</span> <a href='#'>Facebook</a> "
-             "<a href='#'>Twitter</a> <a href='#'>Email</a></div>")
-    check(article(extra_inside=share), {"Share this article Facebook Twitter Email": "share"})
-
-
-def test_related_posts_take_their_heading() -> None:
-    related = ("<section class='related-posts'><h3>Related posts</h3><ul>"
-               "<li><a href='/1'>New lifeboat station opens on the north quay</a></li>"
-               "<li><a href='/2'>Record catch of mackerel reported this autumn</a></li>"
-               "<li><a href='/3'>Ferry fares to rise by five percent in May</a></li></ul></section>")
-    check(article(extra_after=related), {
+    }, id="navigation-menus-and-breadcrumbs"),
+    pytest.param(article(extra_inside=SHARE), {"Share this article Facebook Twitter Email": "share"}, id="share-bar"),
+    pytest.param(article(extra_after=RELATED), {
         "Related posts": "teaser-list",
         "New lifeboat station opens on the north quay": "teaser-list",
         "Ferry fares to rise by five percent in May": "teaser-list",
-    })
-
-
-def test_comment_thread() -> None:
-    comments = ("<div id='comments'><h3>3 Comments</h3>"
-                "<div class='comment'><p>About time too, my grandfather used to sail from that pier "
-                "every Sunday and it has been sad to see it fenced off for so long.</p></div>"
-                "<div class='comment'><p>A third more for steel seems a lot, but if it really lasts "
-                "fifty years it will be cheaper in the end than patching the timber.</p></div>"
-                "<div class='comment-form'><p>Leave a reply</p></div></div>")
-    check(article(extra_after=comments), {
+    }, id="related-posts-take-their-heading"),
+    pytest.param(article(extra_after=COMMENTS), {
         "3 Comments": "comments",
         "About time too, my grandfather used to sail from that pier every Sunday and it has been sad "
         "to see it fenced off for so long.": "comments",
         "Leave a reply": "comments",
-    })
-
-
-def test_cookie_banner_and_legal_notice() -> None:
-    notices = ("<div class='cookie-banner'><p>We use cookies to give you the best experience on our "
-               "website.</p><p>Accept all cookies</p></div>" + article()
-               + "<div class='legal'><p>© 2026 Harbour Gazette. All rights reserved.</p></div>")
-    check(notices, {
+    }, id="comment-thread"),
+    pytest.param(NOTICES, {
         "We use cookies to give you the best experience on our website.": "cookie",
         "Accept all cookies": "cookie",
         "© 2026 Harbour Gazette. All rights reserved.": "legal",
-    })
-
-
-def test_page_footer() -> None:
-    footer = ("<footer><p>The Harbour Gazette is published every weekday by a cooperative of its "
-              "readers.</p><ul><li><a href='/about'>About us</a></li><li><a href='/jobs'>Jobs</a></li>"
-              "<li><a href='/advertise'>Advertise with us</a></li></ul></footer>")
-    check(article() + footer, {
+    }, id="cookie-banner-and-legal-notice"),
+    pytest.param(article() + FOOTER, {
         "The Harbour Gazette is published every weekday by a cooperative of its readers.": "footer",
         "About us": "footer",
         "Advertise with us": "footer",
-    })
-
-
-def test_sidebar_beside_the_article() -> None:
-    sidebar = ("<aside><p>Sign up for our newsletter</p>"
-               "<h2>Most read</h2><ol><li><a href='/x'>Seal pup rescued from the marina</a></li>"
-               "<li><a href='/y'>Harbour master to step down after twenty years</a></li></ol></aside>")
+    }, id="page-footer"),
     # the element names the reason; a line's own phrase is more specific than its element
-    check(article(extra_after=sidebar), {
+    pytest.param(article(extra_after=SIDEBAR), {
         "Most read": "sidebar",
         "Seal pup rescued from the marina": "sidebar",
         "Sign up for our newsletter": "subscribe",
-    })
+    }, id="sidebar-beside-the-article"),
+]
+
+
+@pytest.mark.parametrize(("html", "expected"), FURNITURE)
+def test_each_kind_of_furniture_goes_with_its_reason(html: str, expected: dict[str, str]) -> None:
+    check(html, expected)
 
 
 def test_short_lines_between_removed_blocks_go_with_them() -> None:

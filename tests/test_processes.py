@@ -1,7 +1,7 @@
 """A killed or interrupted run leaves no worker process alive (real processes, real signals).
 
 ``provenance scan`` on a few MB runs its reading, cleaning and signing in
-worker processes (``parallel``). Whatever ends the main process, SIGKILL
+worker processes (``runtime.pool``). Whatever ends the main process, SIGKILL
 included, which no handler sees, its workers must go too: nothing may keep
 eating cores and memory after the run is gone.
 """
