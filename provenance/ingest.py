@@ -73,6 +73,23 @@ def check_stdin_once(paths: Iterable[str | os.PathLike[str]]) -> None:
         raise ConfigError("standard input (-) can be named only once")
 
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_uri(path: str | os.PathLike[str]) -> bool:
+    """True for a Hadoop file-system URI (``scheme://...``), which the Spark engine lists and reads
+    through Hadoop; anything else is a local path."""
+    return isinstance(path, str) and bool(_SCHEME.match(path))
+
+
+def check_local(paths: Iterable[str | os.PathLike[str]]) -> None:
+    """The local engine reads local paths: a URI (which ``Path`` would fold to ``file:/x`` and
+    report missing) is a usage error naming the engine that reads it."""
+    for p in paths:
+        if is_uri(p):
+            raise ConfigError(f"{p}: a Hadoop URI, read by the Spark engine only (--engine spark)")
+
+
 _HTML_TAG = re.compile(rb"<(?:!doctype\s+html|html|head|body|title|meta|div|p|article|section)[\s>/]", re.I)
 
 
@@ -355,7 +372,27 @@ def _by_kind(name: str, path: str, read: Callable[[str], Iterator[Document | Ski
 
 
 __all__ = [  # what other modules take from here; the formats' readers live in their own modules
-    "STDIN", "STDIN_ID", "SUPPORTED", "TEXTS_ID", "check_stdin_once", "direct_id", "file_of", "folder_files",
-    "input_folders", "jsonl_lines", "jsonl_record", "kind_of", "read_bytes", "read_file", "read_paths",
-    "read_records", "read_stdin", "sniff", "sources", "unique_id", "walk",
+    "STDIN",
+    "STDIN_ID",
+    "SUPPORTED",
+    "TEXTS_ID",
+    "check_local",
+    "check_stdin_once",
+    "direct_id",
+    "file_of",
+    "folder_files",
+    "input_folders",
+    "is_uri",
+    "jsonl_lines",
+    "jsonl_record",
+    "kind_of",
+    "read_bytes",
+    "read_file",
+    "read_paths",
+    "read_records",
+    "read_stdin",
+    "sniff",
+    "sources",
+    "unique_id",
+    "walk",
 ]

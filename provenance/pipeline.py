@@ -21,7 +21,7 @@ from .errors import ConfigError
 from .evidence import author_homes
 from .families import Family, Realign, build_families
 from .fingerprints import Fingerprints
-from .ingest import check_stdin_once, read_records
+from .ingest import check_local, check_stdin_once, read_records
 from .lineage import (
     attribute_derivation,
     attributed_groups,
@@ -162,8 +162,10 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     document is done (``spill``): they are read back on demand, and the folder
     goes when the last document that points into it does.
     """
-    files = [Path(p) for p in paths]
-    check_stdin_once(files)  # before any file is read: a usage error
+    given = list(paths)
+    check_local(given)  # before any file is read: usage errors
+    files = [Path(p) for p in given]
+    check_stdin_once(files)
     outlets = load_outlets(files, config)
     spill_dir = SpillDir()
     jobs, work = worth_workers(batches(files, config, outlets, sign, spill_dir), jobs)

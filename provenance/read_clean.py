@@ -281,6 +281,16 @@ def _share_strings(doc: Document) -> None:
             setattr(doc, name, sys.intern(value))
 
 
+def rename(item: Cleaned, doc_id: str, outlets: Outlets) -> None:
+    """A document whose id repeats an earlier one's, renamed (``pages.unique_id``): its outlet
+    is resolved again under the new id, from the outlet it was read with (outlets files match
+    ids by pattern)."""
+    clean = item.clean
+    clean.doc.id = doc_id
+    clean.doc.outlet, clean.doc.outlet_source = item.outlet, item.outlet_source
+    resolve(clean, outlets)
+
+
 @paused()  # unpickling answers makes no cycles
 def gather(answers: Iterable[Done | Skipped], config: Config, outlets: Outlets,
            progress: Callable[[str, int, int | None], None], sign: bool = False,
@@ -309,10 +319,8 @@ def gather(answers: Iterable[Done | Skipped], config: Config, outlets: Outlets,
                 continue
             clean = item.clean
             doc_id = unique_id(clean.doc.id, seen)
-            if doc_id != clean.doc.id:  # a repeated id: renamed, so its outlet is resolved again
-                clean.doc.id = doc_id
-                clean.doc.outlet, clean.doc.outlet_source = item.outlet, item.outlet_source
-                resolve(clean, outlets)
+            if doc_id != clean.doc.id:
+                rename(item, doc_id, outlets)
             _share_strings(clean.doc)
             cleaned.append(clean)
             lines.append(item.lines)

@@ -45,17 +45,17 @@ from typing import TYPE_CHECKING, Any
 
 from .config import CleanConfig, Config
 from .errors import ConfigError
-from .ingest import check_stdin_once, unique_id
-from .outlets import Outlets, resolve
+from .ingest import check_stdin_once, is_uri, unique_id
+from .outlets import Outlets
 from .pipeline import Progress, Report, find, no_progress, params
-from .read_clean import Cleaned, batches, clean_bytes
+from .read_clean import Cleaned, batches, clean_bytes, rename
 from .records import CleanDoc, Skipped
 from .runtime.pool import call
 from .sign import sign_texts
 from .signatures import BatchJoiner, SignedBatch
-from .spark_input import hadoop_sources, is_uri, spark_outlets, too_large
+from .spark_input import hadoop_sources, spark_outlets, too_large
 from .spark_lsh import SparkBackend, _width
-from .templates import apply_templates, scope_of
+from .templates import apply_templates, pages_needed, scope_of
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -87,7 +87,11 @@ def spark_context(master: str | None = None, app: str = "provenance") -> SparkCo
         conf.setMaster(DEFAULT_MASTER)
     conf.setIfMissing("spark.ui.showConsoleProgress", "false")
     conf.setIfMissing("spark.driver.memory", "4g")  # in local mode, the executors' memory too
-    sc = SparkContext.getOrCreate(conf)
+    try:
+        sc = SparkContext.getOrCreate(conf)
+    except Exception as exc:  # pyspark without a Java it can start: its gateway error is many lines
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConfigError(f"could not start Spark (it needs Java 17; set JAVA_HOME): {first}") from exc
     sc.setLogLevel("ERROR")
     return sc
 
@@ -120,10 +124,7 @@ def _rename(renames: dict[tuple[int, int], str], outlets: Outlets) -> Any:
         for at, item in enumerate(items):
             new = renames.get((batch, at))
             if new is not None and isinstance(item, Cleaned):
-                clean = item.clean
-                clean.doc.id = new
-                clean.doc.outlet, clean.doc.outlet_source = item.outlet, item.outlet_source
-                resolve(clean, outlets)
+                rename(item, new, outlets)
         return kv
     return fix
 
@@ -159,10 +160,8 @@ def spark_templates(docs: RDD[tuple[int, list[Item]]], cfg: CleanConfig,
                 .map(lambda sp: (sp[0], 1)).reduceByKey(add, partitions))
     holders = (lines.flatMap(lambda x: [((x[0], key), x[1]) for key in x[2]]).distinct(partitions)
                .map(lambda skp: (skp[0], 1)).reduceByKey(add, partitions))
-    min_docs, min_share = cfg.template_min_docs, cfg.template_min_share
     hits = (holders.map(lambda kc: (kc[0][0], (kc[0][1], kc[1]))).join(pages_in, partitions)
-            # learn_from's rule: held by max(template_min_docs, template_min_share * pages) pages
-            .filter(lambda s: s[1][0][1] >= max(float(min_docs), min_share * s[1][1]))
+            .filter(lambda s: s[1][0][1] >= pages_needed(s[1][1], cfg))  # learn_from's rule
             .map(lambda s: (s[0], s[1][0][0])))
     out: dict[str, set[int]] = {}
     for scope, key in hits.collect():
@@ -194,12 +193,14 @@ def _strip_and_sign(templates: dict[str, set[int]], config: Config) -> Any:
 
 
 def _plan(sc: SparkContext, paths: list[str | Path], config: Config, outlets: Outlets
-          ) -> tuple[list[Any], dict[str, tuple[int, str, str]]]:
+          ) -> tuple[list[Any], dict[str, list[tuple[int, str, str]]]]:
     """The reading units in reading order: local paths as ``read_clean.batches`` cuts them,
     files below a Hadoop URI one by one (``spark_input``). A file read through ``binaryFiles``
-    leaves None in its place, and its key maps to (place, path, id)."""
+    leaves None in its place, and its key maps to its (place, path, id)s: a file under two of
+    the URIs given (the same one twice, or a folder and one inside it) is read once and stands
+    in each place, as a local path given twice does."""
     units: list[Any] = []
-    remote: dict[str, tuple[int, str, str]] = {}
+    remote: dict[str, list[tuple[int, str, str]]] = {}
     run: list[Path] = []
 
     def flush() -> None:
@@ -220,16 +221,16 @@ def _plan(sc: SparkContext, paths: list[str | Path], config: Config, outlets: Ou
             elif item.size == 0:  # nothing to read: the local reasons (empty file) come from b""
                 units.append((clean_bytes, b"", item.path, item.rel, item.path, config, outlets))
             else:
-                remote[item.key] = (len(units), item.path, item.rel)
+                remote.setdefault(item.key, []).append((len(units), item.path, item.rel))
                 units.append(None)
     flush()
     return units, remote
 
 
-def _read_remote(table: dict[str, tuple[int, str, str]], config: Config, outlets: Outlets) -> Any:
-    def read(kv: tuple[str, bytes]) -> tuple[int, list[Item]]:
-        at, path, rel = table[kv[0]]
-        return at, list(clean_bytes(kv[1], path, rel, path, config, outlets).items)
+def _read_remote(table: dict[str, list[tuple[int, str, str]]], config: Config, outlets: Outlets) -> Any:
+    def read(kv: tuple[str, bytes]) -> list[tuple[int, list[Item]]]:
+        return [(at, list(clean_bytes(kv[1], path, rel, path, config, outlets).items))
+                for at, path, rel in table[kv[0]]]
     return read
 
 
@@ -243,15 +244,20 @@ def _read_rdd(sc: SparkContext, paths: list[str | Path], config: Config, outlets
     read = sc.parallelize(local, tasks).map(lambda kv: (kv[0], _read_batch(kv[1])))
     if remote:
         files = sc.binaryFiles(",".join(remote), min(len(remote), partitions))
-        read = read.union(files.map(_read_remote(remote, config, outlets))).sortByKey(True, tasks)
+        # back in reading order: the places are 0..n-1, so each goes to its range's partition
+        # (``sortByKey`` would first sample the keys, reading every input twice more to do so)
+        n = len(units)
+        read = (read.union(files.flatMap(_read_remote(remote, config, outlets)))
+                .partitionBy(tasks, lambda at: at * tasks // n)
+                .mapPartitions(lambda part: sorted(part, key=lambda kv: kv[0]), True))
     return read, len(units)
 
 
 def read_clean_sign(sc: SparkContext, paths: list[str | Path], config: Config, partitions: int,
-                    progress: Progress = no_progress) -> tuple[list[CleanDoc], list[Skipped], SignedBatch]:
+                    outlets: Outlets, progress: Progress = no_progress
+                    ) -> tuple[list[CleanDoc], list[Skipped], SignedBatch]:
     """Stages 1 to 4: every document read, cleaned, stripped of templates and signed, in order."""
     check_stdin_once(paths)
-    outlets = spark_outlets(sc, paths, config)[1]
     progress("read and clean", 0, None)
     read = _read_rdd(sc, paths, config, outlets, partitions)[0].persist(_spill_level())
     cleaned: list[CleanDoc] = []
@@ -299,10 +305,11 @@ def run_spark(paths: Iterable[str | os.PathLike[str]], config: Config | None = N
                                for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
     sc = sc or spark_context()
     partitions = partitions or default_partitions(sc)
-    cleaned, skipped, signed = read_clean_sign(sc, files, config, partitions, progress)
+    names, outlets = spark_outlets(sc, files, config)  # below a URI, read through Hadoop
+    cleaned, skipped, signed = read_clean_sign(sc, files, config, partitions, outlets, progress)
     shaped = params(files, config)
-    if any(isinstance(p, str) for p in files):  # outlets files below a URI are read through Hadoop
-        shaped["ingest"]["outlets_files"] = spark_outlets(sc, files, config)[0]  # type: ignore[index]
+    if any(isinstance(p, str) for p in files):  # the names of outlets files read through Hadoop
+        shaped["ingest"]["outlets_files"] = names  # type: ignore[index]
     if not cleaned:
         return Report(__version__, shaped, cleaned, skipped)
     backend = SparkBackend(sc, partitions).backend()

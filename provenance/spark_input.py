@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import OUTLETS_FILE, Config
 from .errors import ConfigError
-from .ingest import kind_of
+from .ingest import is_uri, kind_of
 from .outlets import Outlets, find_outlets_files
 from .records import Skipped
 
@@ -39,15 +39,6 @@ if TYPE_CHECKING:
 MAX_REMOTE_BYTES = 1 << 30
 #: Characters Hadoop's input lists read as globs or separators: a file named with one is skipped.
 _GLOB = re.compile(r"[,{}\[\]*?\\]")
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def is_uri(path: str | os.PathLike[str]) -> bool:
-    """True for a Hadoop file-system URI (``scheme://...``), which the Spark engine lists and reads
-    through Hadoop; anything else is a local path."""
-    return isinstance(path, str) and bool(_SCHEME.match(path))
-
-
 @dataclass(frozen=True)
 class Remote:
     """A file to read through Hadoop: its qualified path (``binaryFiles``' key), how documents

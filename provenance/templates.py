@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import xxhash
@@ -128,6 +129,12 @@ def _records(columns: list[np.ndarray], names: str) -> np.ndarray:
     return np.rec.fromarrays(columns, names=names)  # type: ignore[call-overload,no-any-return]
 
 
+def pages_needed(pages: Any, cfg: CleanConfig) -> Any:
+    """How many of a scope's ``pages`` (a count, or an array of counts) must hold a line for it
+    to be template text: ``template_min_docs``, and ``template_min_share`` of them."""
+    return np.maximum(cfg.template_min_docs, cfg.template_min_share * pages)
+
+
 def learn_from(scopes: Sequence[str], lines: Sequence[LineKeys], cfg: CleanConfig) -> dict[str, set[int]]:
     """``learn_templates`` over each document's scope and ``LineKeys`` alone (no texts).
 
@@ -148,7 +155,7 @@ def learn_from(scopes: Sequence[str], lines: Sequence[LineKeys], cfg: CleanConfi
     rows = np.unique(_records([np.repeat(doc_scope, counts), keys, np.repeat(pages, counts)],
                               "s,k,p"))  # one row per (scope, key, page)
     held, holders = np.unique(_records([rows["s"], rows["k"]], "s,k"), return_counts=True)
-    need = np.maximum(cfg.template_min_docs, cfg.template_min_share * pages_in)
+    need = pages_needed(pages_in, cfg)
     hit = holders >= need[held["s"]]
     names = {v: k for k, v in scope_ids.items()}
     out: dict[str, set[int]] = defaultdict(set)
@@ -187,7 +194,7 @@ def learn_with_index(scopes: Sequence[str], lines: Sequence[LineKeys], cfg: Clea
     out: dict[str, set[int]] = {}
     for scope, pages in pages_of.items():
         index = known.get(scope, TemplateCounts(0, {}, set()))
-        need = max(cfg.template_min_docs, cfg.template_min_share * (index.pages + len(pages - index.known)))
+        need = pages_needed(index.pages + len(pages - index.known), cfg)
         keys = {key for key, holders in by_scope[scope].items()
                 if index.holders.get(key, 0) + len(holders - index.known) >= need}
         if keys:

@@ -639,3 +639,17 @@ def test_the_terminal_table_shows_control_characters_of_names_escaped(tmp_path: 
     assert "\x1b" not in res.stdout and "\u202e" not in res.stdout and "fake line" in res.stdout
     assert "\\x1b]0;PWNED" in res.stdout
     assert not any(line.lstrip("│ ").startswith("fake line") for line in res.stdout.splitlines())
+
+
+def test_a_hadoop_uri_on_the_local_engine_is_a_usage_error(tmp_path: Path) -> None:
+    """``Path`` would fold ``file:///x`` to ``file:/x`` and report it missing; the error names the
+    engine that reads URIs instead, from the command and from the API alike."""
+    from provenance import scan
+    from provenance.errors import ConfigError
+
+    uri = f"file://{tmp_path}"
+    done = CliRunner().invoke(app, ["scan", uri, "-q"])
+    assert done.exit_code == 2
+    assert f"{uri}: a Hadoop URI, read by the Spark engine only (--engine spark)" in done.output
+    with pytest.raises(ConfigError, match="--engine spark"):
+        scan(uri)

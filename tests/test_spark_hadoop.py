@@ -53,6 +53,22 @@ def test_samples_through_hadoop_as_locally(sc: Any) -> None:
     assert ids == [d["id"] for d in json.loads(local)["documents"]] and not any(":" in i for i in ids)
 
 
+def test_a_uri_given_twice_stands_twice_as_a_local_path_does(sc: Any, tmp_path: Path) -> None:
+    """Each file under a URI given twice (or under two URIs that overlap) is read once but stands
+    in each place, its second copy renamed, as the local engine reads a folder given twice."""
+    from provenance.spark_engine import run_spark
+
+    folder = tmp_path / "c"
+    folder.mkdir()
+    for name in ("seeds/000_0d593d3c2b046724.txt", "seeds/001_64fc29aab0a0f312.txt"):
+        shutil.copy(SAMPLES / name, folder / Path(name).name)
+    local = to_json(run([folder, folder], Config()))
+    spark = to_json(run_spark([f"file://{folder}", f"file://{folder}"], Config(), sc=sc, partitions=2))
+    assert _as_local(spark, folder) == local
+    ids = [d["id"] for d in json.loads(local)["documents"]]
+    assert len(ids) == 4 and sum(i.endswith("~2") for i in ids) == 2
+
+
 def test_cli_scan_of_a_file_uri(sc: Any, tmp_path: Path) -> None:
     out, local = tmp_path / "spark.json", tmp_path / "local.json"
     runner = CliRunner()

@@ -161,6 +161,9 @@ def _scan(names: Sequence[str | Path], config: Config, quiet: bool, jobs: int = 
         report = run_spark(names, config)
         _skips(names, report.cleaned, report.skipped)
         return report
+    from ..ingest import check_local
+
+    check_local(names)  # before ``Path`` folds a URI's ``//``
     paths = [Path(p) for p in names]
     cleaned, skipped, signed = _read(paths, config, quiet, jobs)
     with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:

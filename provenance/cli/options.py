@@ -11,15 +11,13 @@ from typing import Annotated
 
 import typer
 
-Paths = Annotated[list[Path], typer.Argument(
-    help="Files or folders (.txt, .html, .jsonl, .jsonl.gz, .warc, .warc.gz, Common Crawl's"
-         " .warc.wet.gz), or - (once) for standard input, gunzipped if need be and its format"
-         " sniffed (read up to 64 MiB).", show_default=False)]
+_PATHS_HELP = ("Files or folders (.txt, .html, .jsonl, .jsonl.gz, .warc, .warc.gz, Common Crawl's"
+               " .warc.wet.gz), or - (once) for standard input, gunzipped if need be and its format"
+               " sniffed (read up to 64 MiB).")
+Paths = Annotated[list[Path], typer.Argument(help=_PATHS_HELP, show_default=False)]
 ScanPaths = Annotated[list[str], typer.Argument(
-    help="Files or folders (.txt, .html, .jsonl, .jsonl.gz, .warc, .warc.gz, Common Crawl's"
-         " .warc.wet.gz), or - (once) for standard input, gunzipped if need be and its format"
-         " sniffed (read up to 64 MiB). With --engine spark, also Hadoop file-system URIs"
-         " (hdfs://..., s3a://..., file:///...), read through Spark's Hadoop configuration.",
+    help=_PATHS_HELP + " With --engine spark, also Hadoop file-system URIs (hdfs://..., s3a://...,"
+                       " file:///...), read through Spark's Hadoop configuration.",
     show_default=False)]
 ShingleOpt = Annotated[int, typer.Option("--shingle-size", min=1, max=32, help="Words per shingle.")]
 PermOpt = Annotated[int, typer.Option("--num-perm", min=16, max=1024, help="MinHash permutations.")]
