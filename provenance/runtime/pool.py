@@ -30,6 +30,7 @@ from itertools import chain
 from typing import Any
 
 from .lifeline import worker_start
+from .memory import paused
 
 #: Modules the fork server imports once, so that no worker imports them anew: those of the
 #: functions the workers run (named, not imported, here: the pool sits below the stages).
@@ -189,7 +190,11 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
 
 
 def call(fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)``: what a worker runs for a batch that names its own function."""
-    return fn(*args)
+    """``fn(*args)``: what a worker runs for a batch that names its own function.
+
+    The cycle collector is paused meanwhile (``memory.paused``: a batch's records make no
+    cycles, and collections triggered by building them would walk them for nothing)."""
+    with paused():
+        return fn(*args)
 
 
