@@ -49,7 +49,8 @@ def scan(paths: PathLike | Iterable[PathLike] = (), *,
             (ISO or any form a JSON Lines file may hold), ``url``, ``title``; checked
             as a JSON Lines line is, ids become ``texts#ID``.
         config: parameters; ``Config()`` when omitted.
-        jobs: worker processes (0: every core); the report is the same for any number.
+        jobs: processes, this one and ``jobs - 1`` workers (0: every core); the report is the
+            same for any number.
         progress: called as stages advance.
 
     Returns:

@@ -156,7 +156,7 @@ def read_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
     is cleaned, so that the texts never travel to a worker a second time.
 
     One path for any number of jobs (``read_clean``): the same batches run in
-    this process, or in ``jobs`` worker processes (0: every core) when the
+    this process, or in ``jobs`` processes (this one and ``jobs - 1`` workers; 0: every core) when the
     input is large enough for them to pay off (``pool.worth_workers``).
     The texts, raw and cleaned, are spilled to a temporary folder as each
     document is done (``spill``): they are read back on demand, and the folder
@@ -319,7 +319,7 @@ def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,
         paths: files or folders of .txt, .html, .jsonl and .warc(.gz).
         config: parameters; defaults when omitted.
         progress: called as stages advance (for a progress bar).
-        jobs: worker processes for reading, cleaning and signing (0: all
+        jobs: processes for reading, cleaning and signing, this one included (0: all
             cores); the report is the same for any number.
 
     Returns:

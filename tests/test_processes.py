@@ -25,7 +25,8 @@ from .conftest import python_output
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
-JOBS = 2
+JOBS = 3  # the run and two workers (``pool.ordered_map``)
+WORKERS = JOBS - 1
 
 
 def _big_corpus(root: Path) -> Path:
@@ -99,7 +100,7 @@ def _start_scan(corpus: Path, tmp: Path) -> tuple[subprocess.Popen[str], dict[in
     while True:
         found = _descendants(proc.pid)
         # workers: forked by the forkserver (depth 2), or spawned by the run itself
-        if sum(1 for d in found.values() if d >= 2) >= JOBS or len(found) >= JOBS + 2:
+        if sum(1 for d in found.values() if d >= 2) >= WORKERS or len(found) >= WORKERS + 2:
             return proc, found
         assert proc.poll() is None, ("the scan ended before its workers were seen",
                                      (tmp / "stderr").read_text())

@@ -35,9 +35,10 @@ RulesOpt = Annotated[Path | None, typer.Option(
     help="A JSON rules file (phrases, class words, months) added to the built-in language files; it"
          ' may also drop built-in rules, or replace them all with "replace": true.')]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes for reading, cleaning and"
-                                      " signing (and LSH and verification on large runs); 0 means every"
-                                      " core. The output is the same for any number.")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Processes for reading, cleaning and"
+                                      " signing (and LSH and verification on large runs): this one and"
+                                      " N-1 workers; 0 means every core. The output is the same for any"
+                                      " number.")]
 FollowOpt = Annotated[bool, typer.Option(
     "--follow-links", help="Read symbolic links in a scanned folder that point to files outside the"
                            " folders given (by default they are passed over, with a reason). Links into"

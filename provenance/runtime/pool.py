@@ -154,12 +154,17 @@ def stop() -> None:
 
 
 def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> Iterator[Any]:
-    """``fn(*batch)`` for each batch, in order; with ``jobs > 1``, in worker processes.
+    """``fn(*batch)`` for each batch, in order; with ``jobs > 1``, in ``jobs`` processes: this one
+    and ``jobs - 1`` workers.
 
-    A batch that is not a tuple is passed through as it is (a record already
-    made by the driver), keeping its place in the order. When the pool is not
-    started yet, this process runs the first batch itself while the fork server
-    imports the stages (a third of a second or more), rather than wait for it.
+    This process takes the next batch itself whenever the workers have two each
+    in hand, rather than wait for them: it would otherwise sit idle on one of the
+    cores (it only unpickles the answers), and a batch it runs is never pickled
+    (measured in benchmarks/README.md, issue 17). A batch that is not a tuple is
+    passed through as it is (a record already made by the driver), keeping its
+    place in the order. When the pool is not started yet, this process runs the
+    first batch itself while the fork server imports the stages (a third of a
+    second or more). At most ``4 * jobs`` answers wait to be taken.
     """
     if jobs <= 1:
         for batch in batches:
@@ -167,17 +172,26 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
         return
     pending: deque[Future[Any] | Any] = deque()
     items = iter(batches)
+    workers = jobs - 1  # this process is the last of the ``jobs``: it runs a batch when they are all busy
     try:
-        if jobs not in _pools:  # the first batch runs here while the fork server starts
+        if workers not in _pools:  # the first batch runs here while the fork server starts
             _start_server()
             for batch in items:
                 pending.append(fn(*batch) if isinstance(batch, tuple) else batch)
                 if isinstance(batch, tuple):
                     break
-        executor = pool(jobs)
+        executor = pool(workers)
         for batch in items:
-            pending.append(executor.submit(fn, *batch) if isinstance(batch, tuple) else batch)
-            while len(pending) > 2 * jobs:
+            if not isinstance(batch, tuple):
+                pending.append(batch)
+            elif sum(isinstance(p, Future) and not p.done() for p in pending) < 2 * workers:
+                pending.append(executor.submit(fn, *batch))
+            else:
+                pending.append(fn(*batch))
+            while pending and (not isinstance(pending[0], Future) or pending[0].done()):
+                head = pending.popleft()
+                yield head.result() if isinstance(head, Future) else head
+            while len(pending) > 4 * jobs:
                 head = pending.popleft()
                 yield head.result() if isinstance(head, Future) else head
         while pending:
