@@ -33,7 +33,8 @@ for the derivations that are reported.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -42,6 +43,7 @@ from .config import Config, MatchConfig, VerifyConfig
 from .fingerprints import Fingerprints
 from .records import CleanDoc, Derivation, SentencePair, Span
 from .runtime.diskarray import Buckets, chunks, rows
+from .runtime.pool import call, ordered_map
 from .signatures import SignedBatch
 
 #: Sentence ends: . ! ? (and closing quotes) before white space (group 1), or a line break
@@ -265,6 +267,36 @@ def verify_derivations(fp: Fingerprints, pairs: np.ndarray, config: Config,
             out.append(Derivation(int(a[k]), int(b[k]), round(float(a_in_b[k]), 4),
                                   round(float(b_in_a[k]), 4), []))
     return out
+
+
+#: Candidate pairs from which measuring is shared out among processes (fewer: this one alone).
+PARALLEL_REWRITES = 10_000
+#: Fewest candidate pairs in one share.
+REWRITES_PER_SHARE = 4_000
+
+
+def verify_derivations_parallel(fp: Fingerprints, pairs: np.ndarray, config: Config, jobs: int,
+                                progress: Callable[[int], None] | None = None
+                                ) -> Iterator[list[Derivation]]:
+    """``verify_derivations`` over shares of ``pairs``, in ``jobs`` processes: each share's
+    derivations in turn, in the pairs' order, so that the caller attributes one share while
+    the workers measure the next.
+
+    A share travels with the fingerprints of its documents alone (``Fingerprints.take``):
+    arrays, a few megabytes, where the documents themselves would cost more to pickle than
+    to measure. The derivations are the same for any ``jobs``.
+    """
+    if jobs <= 1 or len(pairs) < PARALLEL_REWRITES:
+        yield verify_derivations(fp, pairs, config, progress)
+        return
+    shares = max(1, min(4 * jobs, len(pairs) // REWRITES_PER_SHARE))
+    cuts = [round(k * len(pairs) / shares) for k in range(shares + 1)]
+    work = ((verify_derivations, fp.take(pairs[lo:hi].ravel()), pairs[lo:hi], config)
+            for lo, hi in pairwise(cuts))
+    for part, hi in zip(ordered_map(call, work, jobs), cuts[1:], strict=True):
+        if progress is not None:
+            progress(hi)
+        yield part
 
 
 def source_rank(d: Derivation, cleaned: Sequence[CleanDoc]) -> tuple[object, ...]:

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .config import Config, VerifyConfig
-from .derive import align, decide_verdict, keep_best, reuse_candidates, verify_derivations
+from .derive import align, decide_verdict, keep_best, reuse_candidates, verify_derivations_parallel
 from .errors import ConfigError
 from .evidence import author_homes
 from .families import Family, Realign, build_families
@@ -236,9 +236,10 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
     progress("verify rewrites", 0, len(reuse))
     fingerprints = Fingerprints.of(signed, config.verify.derive_quote_weight,  # measure and align
                                    docs=np.unique(reuse))
-    derivations = verify_derivations(fingerprints, reuse, config,
-                                     lambda n: progress("verify rewrites", n, len(reuse)))
-    derivations = [attribute_derivation(d, cleaned, homes) for d in derivations]
+    measured = verify_derivations_parallel(fingerprints, reuse, config, jobs,
+                                           lambda n: progress("verify rewrites", n, len(reuse)))
+    # each share attributed as the workers measure the next
+    derivations = [attribute_derivation(d, cleaned, homes) for part in measured for d in part]
     wire_siblings(derivations, groups, cleaned)
     derivations = [decide_verdict(d, config.verify) for d in derivations]
     derivations = keep_best([d for d in derivations if d.verdict != "none"], cleaned,

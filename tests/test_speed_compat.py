@@ -17,7 +17,7 @@ import pytest
 import xxhash
 from datasketch import MinHash, MinHashLSH
 
-from provenance import Config, match, read_clean, run, sign, verify
+from provenance import Config, derive, match, read_clean, run, sign, verify
 from provenance.bands import banding
 from provenance.config import MatchConfig, SignConfig
 from provenance.match import band_pairs, document_candidates, passage_candidates
@@ -233,9 +233,11 @@ def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(verify, "PARALLEL_PAIRS", 0)  # verification and banding in workers too
     monkeypatch.setattr(verify, "PAIRS_PER_SHARE", 1)
     monkeypatch.setattr(match, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(derive, "PARALLEL_REWRITES", 0)  # rewrites measured in shares, in workers
+    monkeypatch.setattr(derive, "REWRITES_PER_SHARE", 1)
     assert to_json(run(paths, Config(), jobs=2)) == serial
     found = json.loads(serial)
-    assert len(found["groups"]) >= 2 and len(found["matches"]) >= 2
+    assert len(found["groups"]) >= 2 and len(found["matches"]) >= 2 and len(found["derivations"]) >= 2
     assert '"Second"' in serial  # the renamed id's outlet came from the outlets file
     assert serial.count('"reason": "template"') >= 8  # the ledger's masthead, cut after signing
 

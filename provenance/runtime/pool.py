@@ -34,7 +34,8 @@ from .memory import paused
 
 #: Modules the fork server imports once, so that no worker imports them anew: those of the
 #: functions the workers run (named, not imported, here: the pool sits below the stages).
-PRELOAD = ("provenance.read_clean", "provenance.sign", "provenance.verify", "provenance.match")
+PRELOAD = ("provenance.read_clean", "provenance.sign", "provenance.verify", "provenance.match",
+           "provenance.derive")
 
 _pools: dict[int, Executor] = {}
 
