@@ -76,23 +76,24 @@ def decide(tally: Tally) -> tuple[int | None, float]:
 
 
 def date_evidence(tally: Tally, cleaned: Sequence[CleanDoc], members: Sequence[int]) -> None:
-    dated = sorted((cleaned[m].doc.date or "", m) for m in members if cleaned[m].doc.date)
-    if not dated or len(members) < 2:
+    if len(members) < 2:
+        return
+    docs = {m: cleaned[m].doc for m in members}  # (a rewrite's pair is weighed for each candidate)
+    dated = sorted((doc.date, m) for m, doc in docs.items() if doc.date)
+    if not dated:
         return
     first_date = dated[0][0]
     firsts = [m for d, m in dated if d == first_date]
     later = [(d, m) for d, m in dated if d != first_date]
-    undated = [m for m in members if not cleaned[m].doc.date]
     if len(firsts) == 1 and later:
         m = firsts[0]
-        others = ", ".join(f"{cleaned[o].doc.id} {d}" for d, o in later)
-        detail = (f"{cleaned[m].doc.id} was published {first_date} ({cleaned[m].doc.date_source}),"
-                  f" before {others}")
-        if undated:
-            detail += f"; undated: {', '.join(cleaned[u].doc.id for u in undated)}"
-        tally.add(Evidence("date", cleaned[m].doc.id, detail, 2.0), m)
+        others = ", ".join(f"{docs[o].id} {d}" for d, o in later)
+        detail = f"{docs[m].id} was published {first_date} ({docs[m].date_source}), before {others}"
+        if len(dated) < len(docs):
+            detail += f"; undated: {', '.join(docs[u].id for u in members if not docs[u].date)}"
+        tally.add(Evidence("date", docs[m].id, detail, 2.0), m)
     elif len(firsts) > 1:
-        ids = ", ".join(cleaned[m].doc.id for m in firsts)
+        ids = ", ".join(docs[m].id for m in firsts)
         tally.add(Evidence("date", None, f"{ids} share the earliest date {first_date}", 0.0), None)
 
 
@@ -240,7 +241,7 @@ def author_homes(cleaned: Sequence[CleanDoc]) -> AuthorHomes:
 def byline_evidence(tally: Tally, cleaned: Sequence[CleanDoc], members: Sequence[int],
                      homes: AuthorHomes | None) -> None:
     """A byline naming an author who writes for another outlet points to that outlet's copy."""
-    if not homes:
+    if not homes or not any(cleaned[m].doc.author for m in members):
         return
     by_outlet: dict[str, list[int]] = defaultdict(list)  # outlet key -> members it published, in order
     for t in members:
