@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 import xxhash
 from datasketch import MinHash, MinHashLSH
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provenance import Config, derive, match, read_clean, run, sign, verify
 from provenance.bands import banding
@@ -361,3 +363,14 @@ def test_a_small_input_starts_no_worker_and_a_large_one_does() -> None:
     docs, pools, children = map(int, python_output(probe, "small").split())
     assert docs > 10 and pools == 0 and children == 0
     assert python_output(probe, "large").split() == [str(docs), "1", "1"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.one_of(st.tuples(st.integers(-50, 50), st.integers(0, 6)), st.text(max_size=3)),
+                max_size=30),
+       st.sampled_from([1, 2, 3]))
+def test_ordered_map_keeps_the_order_whoever_runs_a_batch(batches: list[object], jobs: int) -> None:
+    """Issue 17: batches run by the driver or by the workers, and records passed through as
+    they are, come back in the order given, for any number of jobs."""
+    expected = [pow(*b) if isinstance(b, tuple) else b for b in batches]
+    assert list(parallel.ordered_map(pow, batches, jobs)) == expected
