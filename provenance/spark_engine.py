@@ -53,8 +53,9 @@ from .records import CleanDoc, Skipped
 from .runtime.pool import call
 from .sign import sign_texts
 from .signatures import BatchJoiner, SignedBatch
+from .spark_backend import SparkBackend
 from .spark_input import hadoop_sources, spark_outlets, too_large
-from .spark_lsh import SparkBackend, _width
+from .spark_lsh import _width
 from .templates import apply_templates, pages_needed, scope_of
 from .version import __version__
 

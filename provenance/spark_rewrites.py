@@ -1,0 +1,1 @@
+"""The rewrite stage as Spark stages."""
