@@ -26,19 +26,20 @@ families               a shuffle keyed by document (``families.doc_occurrences``
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import spark_rewrites
 from .bands import banding
-from .config import MatchConfig, SignConfig, VerifyConfig
+from .config import Config, MatchConfig, SignConfig, VerifyConfig
 from .evidence import AuthorHomes
 from .families import Family
 from .match import min_agree, nonempty_rows
 from .passages import PassageView
 from .pipeline import Backend
-from .records import CleanDoc, DocPair, Group, PassageMatch
+from .records import CleanDoc, Derivation, DocPair, Group, PassageMatch
 from .signatures import SignedBatch
 from .spark_families import attribute_groups, attribute_matches, families
 from .spark_lsh import PAIRS_PER_SHARE, _components, _verify_shares, spark_band_pairs
@@ -62,6 +63,7 @@ class SparkBackend:
         """The ``pipeline.Backend`` that runs ``find``'s steps here."""
         return Backend(self.document_candidates, self.verify_documents, self.groups,
                        self.passage_candidates, self.verify_passages,
+                       reuse_candidates=self.reuse_candidates, rewrites=self.rewrites,
                        attribute_matches=self.attribute_matches, families=self.families)
 
     def document_candidates(self, sigs: SignedBatch, match: MatchConfig, sign: SignConfig,
@@ -137,6 +139,20 @@ class SparkBackend:
                  for root, m in sorted(members.items(), key=lambda kv: kv[1][0])]
         groups = attribute_groups(self.sc, self.partitions, found, cleaned, homes)
         return groups, {m: g for g, group in enumerate(groups) for m in group.members}
+
+    def reuse_candidates(self, signed: SignedBatch, owner: np.ndarray, match: MatchConfig,
+                         speaker: np.ndarray | None = None, min_share: float = 0.0,
+                         hub: np.ndarray | None = None) -> np.ndarray:
+        """``derive.reuse_candidates`` as shuffles keyed by fingerprint, pair, owner (``spark_rewrites``)."""
+        return spark_rewrites.reuse_candidates(self.sc, self.partitions, signed, owner, match, speaker,
+                                               min_share, hub)
+
+    def rewrites(self, signed: SignedBatch, reuse: np.ndarray, cleaned: Sequence[CleanDoc],
+                 groups: Sequence[Group], homes: AuthorHomes, config: Config,
+                 progress: Callable[[int], None] | None = None) -> list[Derivation]:
+        """``pipeline.find_rewrites`` as Spark stages (``spark_rewrites``)."""
+        return spark_rewrites.rewrites(self.sc, self.partitions, signed, reuse, cleaned, groups, homes,
+                                       config, progress)
 
     def attribute_matches(self, matches: Sequence[PassageMatch], groups: Sequence[Group],
                           cleaned: Sequence[CleanDoc], homes: AuthorHomes) -> list[PassageMatch]:
