@@ -148,12 +148,12 @@ def _shared_counts(signed: SignedBatch, owner: np.ndarray, match: MatchConfig, m
                 key = key[distinct]
             del distinct
             held_by += np.bincount(key & 0xFFFFFFFF, minlength=len(held_by))
-            codes = pair_codes(key, hub, match.reuse_max_df)
+            made_codes = pair_codes(key, hub, match.reuse_max_df)
             del key
-            for code in codes:
+            for code in made_codes:
                 made += len(code)
                 pairs.add(code, (code >> 32) & (parts - 1) if bits else None)
-            del codes
+            del made_codes
         if not made:
             return None
         kept_codes, kept_shared = [], []

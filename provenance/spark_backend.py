@@ -43,14 +43,17 @@ from .records import CleanDoc, Derivation, DocPair, Group, PassageMatch
 from .signatures import SignedBatch
 from .spark_families import attribute_groups, attribute_matches, families
 from .spark_lsh import PAIRS_PER_SHARE, _components, _verify_shares, spark_band_pairs
-from .verify import ShareTexts, verify_documents, verify_passages
+from .verify import (
+    by_document_pair,
+    document_shares,
+    passage_cuts,
+    passage_shares,
+    verify_documents,
+    verify_passages,
+)
 
 if TYPE_CHECKING:
     from pyspark import SparkContext
-
-
-def _docs(pair: tuple[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:
-    return pair[0][0], pair[1][0]
 
 
 class SparkBackend:
@@ -99,31 +102,18 @@ class SparkBackend:
     def verify_documents(self, cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int]],
                          cfg: VerifyConfig, jobs: int = 1, progress: Any = None) -> list[DocPair]:
         """``verify.verify_documents`` on the executors, over shares of the pairs, in order."""
-        shares = []
-        for lo in range(0, len(pairs), PAIRS_PER_SHARE):
-            share = list(pairs[lo:lo + PAIRS_PER_SHARE])
-            docs = {i: cleaned[i] for pair in share for i in pair}
-            shares.append((docs, share, cfg))
-        return _verify_shares(self.sc, shares, verify_documents)
+        cuts = [*range(0, len(pairs), PAIRS_PER_SHARE), len(pairs)] if pairs else []
+        return _verify_shares(self.sc, list(document_shares(cleaned, pairs, cfg, cuts)), verify_documents)
 
     def verify_passages(self, cleaned: Sequence[CleanDoc], view: PassageView,
                         pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]], cfg: VerifyConfig,
                         group_of: dict[int, int], jobs: int = 1, progress: Any = None) -> list[PassageMatch]:
-        """``verify.verify_passages`` on the executors, as ``verify.verify_passages_parallel``
+        """``verify.verify_passages`` on the executors, shared out as ``verify.verify_passages_parallel``
         shares it out: sorted by document pair, a document pair's passages never split."""
-        kept = sorted(pairs, key=lambda p: (p[0][0], p[1][0]))
-        shares = []
-        lo = 0
-        while lo < len(kept):
-            hi = min(lo + PAIRS_PER_SHARE, len(kept))
-            while hi < len(kept) and _docs(kept[hi]) == _docs(kept[hi - 1]):
-                hi += 1  # never split a document pair
-            share = kept[lo:hi]
-            docs = {d: cleaned[d] for pair in share for d, _ in pair}
-            groups = {d: group_of[d] for d in docs if d in group_of}  # it skips pairs inside a group
-            shares.append((docs, view.share(docs, ShareTexts(docs)), share, cfg, groups))
-            lo = hi
-        return _verify_shares(self.sc, shares, verify_passages)
+        kept = by_document_pair(pairs)
+        cuts = passage_cuts(kept, range(PAIRS_PER_SHARE, len(kept), PAIRS_PER_SHARE))
+        return _verify_shares(self.sc, list(passage_shares(cleaned, view, kept, cfg, group_of, cuts)),
+                              verify_passages)
 
     def groups(self, verified: Sequence[DocPair], cleaned: Sequence[CleanDoc],
                homes: AuthorHomes) -> tuple[list[Group], dict[int, int]]:

@@ -127,6 +127,12 @@ def _occurrences_of(kv: tuple[int, Iterable[tuple[Any, int, int]]]) -> list[tupl
     return [((kv[0], j), span, held) for j, (span, held) in enumerate(doc_occurrences(list(kv[1])))]
 
 
+def _two_ends(ends: Iterable[tuple[int, Node]]) -> tuple[Node, Node]:
+    """A match's two occurrences, its side a's first."""
+    (_, a), (_, b) = sorted(ends)
+    return a, b
+
+
 def _family(cfg: VerifyConfig, shipped: Any) -> Any:
     """Executor: one family built from what its label gathered (``families.family_of``)."""
     def build(kv: tuple[Node, Iterable[tuple[str, Any, Any]]]) -> tuple[Any, Node, Family, list[int]]:
@@ -151,7 +157,7 @@ def families(sc: SparkContext, partitions: int, matches: Sequence[PassageMatch],
     indexed = sc.parallelize(list(enumerate(matches)), width).persist()
     occurrences = indexed.flatMap(_sides).groupByKey(width).flatMap(_occurrences_of).persist()
     ends = (occurrences.flatMap(lambda o: [(k, (side, o[0])) for k, side in o[2]])
-            .groupByKey(width).mapValues(lambda ns: tuple(n for _, n in sorted(ns))).persist())
+            .groupByKey(width).mapValues(_two_ends).persist())
     labels, cached = component_labels(ends.values(), width)
     shipped = sc.broadcast(plain_homes(homes))
     try:

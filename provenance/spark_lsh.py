@@ -1,11 +1,11 @@
-"""``find``'s distributable steps as Spark stages: LSH as a shuffle on band keys, verification
-of candidate pairs on executors, connected components as an iterative join.
+"""Spark stages of banding, verification and connected components: LSH as a shuffle on band keys,
+verification of candidate pairs on executors, connected components as an iterative join.
 
-Each is a ``pipeline.Backend`` entry, taking and returning what the local function does, and
-each calls the local engine's own record functions (``match.bucket_pairs``, ``match.cap_pairs``,
-``match.families``, ``verify.verify_documents``, ``verify.verify_passages``,
-``lineage.attribute_group``), so the candidates, the verified pairs and the groups are the
-local engine's, whatever the partitioning:
+``spark_backend.SparkBackend``'s steps use them (``pipeline.Backend`` entries, each taking and
+returning what the local function does); they call the local engine's own record functions
+(``match.bucket_pairs``, ``match.cap_pairs``, ``match.families``, ``verify.verify_documents``,
+``verify.verify_passages``), so the candidates, the verified pairs and the groups are the local
+engine's, whatever the partitioning:
 
 * **Banding.** Every row (a document's or a passage's signature) is keyed by each of its
   bands, ``(band, the band's r hash values)``, and the keys are shuffled (``groupByKey``):
@@ -22,14 +22,16 @@ local engine's, whatever the partitioning:
 * **Verification** runs on executors over shares of the sorted candidate pairs, each share
   with the documents it names; shares come back in order (``collect`` keeps partition order).
 * **Groups** are the connected components of the verified pairs, by iterative min-label
-  propagation: each document starts labelled by itself; each round, every pair sends the
-  smaller of its two labels to both ends (a join of the edges with the labels, then
-  ``reduceByKey(min)``), until no label changes. A component's label is then its smallest
-  member, the order ``lineage.build_groups`` gives groups in. At most the component's
-  diameter in rounds (a chain of copies is rare; a star, the usual group, takes two).
+  propagation: each document starts labelled by itself; each round, every node sends its
+  label to its neighbours (a join of the edges with the labels) and keeps the least it holds
+  or was sent (a cogroup of the labels with what was sent), until no label changes. A
+  component's label is then its smallest member, the order ``lineage.build_groups`` gives
+  groups in. At most the component's diameter in rounds (a chain of copies is rare; a star,
+  the usual group, takes two).
+  ``component_labels`` serves passage families and ``keep_best``'s ties too.
 
-The signatures themselves come from the driver (it holds them for the steps that stay there:
-see ``spark_engine``), cut into slices of ``ROWS_PER_SLICE`` rows.
+The signatures themselves come from the driver (it holds them, and the cleaned documents, for
+the report: see ``spark_engine``), cut into slices of ``ROWS_PER_SLICE`` rows.
 """
 
 from __future__ import annotations

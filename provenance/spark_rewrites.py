@@ -257,8 +257,9 @@ def rewrites(sc: SparkContext, partitions: int, signed: SignedBatch, reuse: np.n
         measured = sc.parallelize(shares, len(shares)).flatMap(_measure(config, shipped)).persist()
         del shares
         cached.append(measured)
-        stubs = [([], [Group(members=g.members, pairs=[], origin=g.origin)], {g.origin: cleaned[g.origin]})
-                 for g in groups if g.origin is not None]
+        stubs: list[tuple[list[Derivation], list[Group], Docs]] = [
+            ([], [Group(members=g.members, pairs=[], origin=g.origin)], {g.origin: cleaned[g.origin]})
+            for g in groups if g.origin is not None]
         wired = (measured.map(lambda r: ([r[1]], [], r[2])).union(sc.parallelize(stubs, width))
                  .flatMap(_sources).groupByKey(width))
         sent = (measured.flatMap(lambda r: [(r[1].a, r[0]), (r[1].b, r[0])]).join(wired, width)
@@ -266,7 +267,7 @@ def rewrites(sc: SparkContext, partitions: int, signed: SignedBatch, reuse: np.n
         decided = (measured.map(lambda r: (r[0], (r[1], r[2]))).cogroup(sent, width)
                    .map(_unhook(config.verify)).filter(lambda r: r[1].verdict != "none").persist())
         cached.append(decided)
-        tied = decided.map(lambda r: tuple(copies(r[1]))).filter(lambda c: len(c) == 2)
+        tied = decided.map(lambda r: copies(r[1])).filter(lambda c: len(c) == 2).map(lambda c: (c[0], c[1]))
         labels, more = component_labels(tied, width)
         cached += more
         found = (decided.map(lambda r: (copies(r[1])[0], r)).leftOuterJoin(labels, width)
