@@ -148,13 +148,13 @@ def _readme_spark_submit() -> str:
     return command
 
 
-def test_readme_spark_submit_line(samples_report: Report, tmp_path: Path) -> None:
+def test_readme_spark_submit_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The README's ``spark-submit`` line, run as written (its report written to a temporary
-    folder instead of ``report.json``), gives the local engine's JSON on ``samples/``."""
+    folder instead of ``report.json``), gives ``provenance scan samples/ --format json``'s report."""
     submit = Path(sys.executable).parent / "spark-submit"
     if not submit.exists():
         pytest.skip("no spark-submit beside this Python (pyspark's pip package ships one)")
-    out = tmp_path / "report.json"
+    out, local = tmp_path / "report.json", tmp_path / "local.json"
     command = _readme_spark_submit().replace("--output report.json", f"--output {out}")
     env = {**os.environ, "PATH": f"{submit.parent}{os.pathsep}{os.environ.get('PATH', '')}",
            "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable,
@@ -162,4 +162,20 @@ def test_readme_spark_submit_line(samples_report: Report, tmp_path: Path) -> Non
     done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert out.read_text(encoding="utf-8") == to_json(samples_report)
+    monkeypatch.chdir(ROOT)  # the same relative path, so the same document paths
+    again = CliRunner().invoke(app, ["scan", "samples/", "-q", "--format", "json", "--output", str(local)])
+    assert again.exit_code == 0, again.output
+    assert out.read_bytes() == local.read_bytes()
+
+
+def test_spark_job_takes_scans_keep_and_rules(sc: Any, tmp_path: Path) -> None:
+    """The job's ``--keep`` (checked as ``scan`` checks it) gives ``scan --keep``'s report."""
+    from provenance.spark_job import main
+
+    job, local = tmp_path / "job.json", tmp_path / "local.json"
+    assert main([str(SAMPLES), "--keep", "navigation", "--keep", "share", "--output", str(job)]) == 0
+    done = CliRunner().invoke(app, ["scan", str(SAMPLES), "--keep", "share", "--keep", "navigation", "-q",
+                                    "-f", "json", "-o", str(local)])
+    assert done.exit_code == 0, done.output
+    assert job.read_bytes() == local.read_bytes()
+    assert main([str(SAMPLES), "--keep", "navigaton", "--output", str(job)]) == 2
