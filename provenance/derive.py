@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
@@ -150,38 +151,79 @@ def _shared_counts(signed: SignedBatch, owner: np.ndarray, match: MatchConfig, m
                 key = key[distinct]
             del distinct
             held_by += np.bincount(key & 0xFFFFFFFF, minlength=len(held_by))
-            starts = run_starts(key >> 32)  # the owners of one fingerprint stand together
-            sizes = np.diff(starts, append=len(key))
-            codes = (_hub_pairs(key, starts, sizes, hub, match.reuse_max_df)
-                     if hub is not None and hub.any() else [])
-            held = (sizes >= 2) & (sizes <= match.reuse_max_df)
-            starts, sizes = starts[held], sizes[held]
-            for size in range(2, match.reuse_max_df + 1):
-                at = starts[sizes == size]
-                if not len(at):
-                    continue
-                members = key[at[:, None] + np.arange(size)] & 0xFFFFFFFF
-                a, b = np.triu_indices(size, 1)
-                codes.append(members[:, a].ravel() * (1 << 32) + members[:, b].ravel())
-            del key, starts, sizes
-            for code in codes:
+            made_codes = pair_codes(key, hub, match.reuse_max_df)
+            del key
+            for code in made_codes:
                 made += len(code)
                 pairs.add(code, (code >> 32) & (parts - 1) if bits else None)
-            del codes
+            del made_codes
         if not made:
             return None
         kept_codes, kept_shared = [], []
         for part in range(parts):
-            pair_codes, shared = sorted_unique(pairs.take(part))
-            smaller = np.minimum(held_by[pair_codes >> 32], held_by[pair_codes & 0xFFFFFFFF])
-            keep = (shared >= match.reuse_min_shared) & (shared >= min_share * smaller)
-            kept_codes.append(pair_codes[keep])
+            codes, shared = sorted_unique(pairs.take(part))
+            keep = enough_shared(codes, shared, held_by, match, min_share)
+            kept_codes.append(codes[keep])
             kept_shared.append(shared[keep])
-    pair_codes, shared = np.concatenate(kept_codes), np.concatenate(kept_shared)
+    codes, shared = np.concatenate(kept_codes), np.concatenate(kept_shared)
     if parts > 1:  # each part's pairs are ascending; the parts interleave
-        order = np.argsort(pair_codes, kind="stable")
-        pair_codes, shared = pair_codes[order], shared[order]
-    return pair_codes, shared
+        order = np.argsort(codes, kind="stable")
+        codes, shared = codes[order], shared[order]
+    return codes, shared
+
+
+def pair_codes(key: np.ndarray, hub: np.ndarray | None, max_df: int) -> list[np.ndarray]:
+    """The owner pairs (codes ``owner * 2**32 + owner``, smaller first) that the fingerprints of
+    ``key`` (``fingerprint << 32 | owner``, ascending, distinct, every owner of a fingerprint
+    among them) make: every two owners of a fingerprint held by ``max_df`` or fewer, and the
+    agency copies' pairs of the wider ones (``_hub_pairs``). A pair comes once per fingerprint
+    it shares (twice for two agency copies of one wide fingerprint): the codes are counted."""
+    starts = run_starts(key >> 32)  # the owners of one fingerprint stand together
+    sizes = np.diff(starts, append=len(key))
+    codes = _hub_pairs(key, starts, sizes, hub, max_df) if hub is not None and hub.any() else []
+    held = (sizes >= 2) & (sizes <= max_df)
+    starts, sizes = starts[held], sizes[held]
+    for size in range(2, max_df + 1):
+        at = starts[sizes == size]
+        if not len(at):
+            continue
+        members = key[at[:, None] + np.arange(size)] & 0xFFFFFFFF
+        a, b = np.triu_indices(size, 1)
+        codes.append(members[:, a].ravel() * (1 << 32) + members[:, b].ravel())
+    return codes
+
+
+def enough_shared(codes: np.ndarray, shared: np.ndarray, held_by: np.ndarray, match: MatchConfig,
+                  min_share: float) -> np.ndarray:
+    """Which pairs (``codes``, sharing ``shared`` fingerprints) share ``reuse_min_shared``
+    fingerprints and ``min_share`` of the smaller side's (``held_by[owner]``)."""
+    smaller = np.minimum(held_by[codes >> 32], held_by[codes & 0xFFFFFFFF])
+    keep: np.ndarray = (shared >= match.reuse_min_shared) & (shared >= min_share * smaller)
+    return keep
+
+
+def top_of(side: np.ndarray, other: np.ndarray, shared: np.ndarray, k: int) -> np.ndarray:
+    """Which pairs are among the ``k`` each ``side`` owner shares most with (ties: the
+    earlier ``other``); only the pairs in which an owner is ``side`` count for it."""
+    order = np.lexsort((other, -shared, side))
+    side_sorted = side[order]
+    group_start = np.flatnonzero(np.concatenate([[True], side_sorted[1:] != side_sorted[:-1]]))
+    rank = np.arange(len(order)) - np.repeat(group_start, np.diff(np.append(group_start, len(order))))
+    top = np.zeros(len(side), dtype=bool)
+    top[order[rank < k]] = True
+    return top
+
+
+def speakers_pairs(first: np.ndarray, second: np.ndarray, owner: np.ndarray, speaker: np.ndarray | None,
+                   n: int) -> np.ndarray:
+    """Owner pairs back to document pairs (``reuse_candidates``), sorted."""
+    if speaker is None:
+        speaker = np.full(int(owner.max()) + 1, n, dtype=np.int64)
+        np.minimum.at(speaker, owner, np.arange(n, dtype=np.int64))
+    pairs = np.stack([speaker[first], speaker[second]], axis=1)
+    pairs.sort(axis=1)
+    out: np.ndarray = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    return out
 
 
 def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig,
@@ -210,24 +252,13 @@ def reuse_candidates(signed: SignedBatch, owner: np.ndarray, match: MatchConfig,
     found = _shared_counts(signed, owner, match, min_share, hub)
     if found is None:
         return np.empty((0, 2), dtype=np.int64)
-    pair_codes, shared = found
-    first, second = pair_codes >> 32, pair_codes & 0xFFFFFFFF
+    codes, shared = found
+    first, second = codes >> 32, codes & 0xFFFFFFFF
     # each owner keeps the candidates it shares most with (ties: the earlier owner)
-    ranked = np.zeros(len(pair_codes), dtype=bool)
-    for side in (first, second):
-        order = np.lexsort((first + second - side, -shared, side))
-        side_sorted = side[order]
-        group_start = np.flatnonzero(np.concatenate([[True], side_sorted[1:] != side_sorted[:-1]]))
-        rank = np.arange(len(order)) - np.repeat(group_start, np.diff(np.append(group_start, len(order))))
-        ranked[order[rank < match.reuse_max_candidates]] = True
-    first, second = first[ranked], second[ranked]
+    k = match.reuse_max_candidates
+    ranked = top_of(first, second, shared, k) | top_of(second, first, shared, k)
     # owners back to documents: an owner is a document, or a group (its first member speaks for it)
-    if speaker is None:
-        speaker = np.full(int(owner.max()) + 1, n, dtype=np.int64)
-        np.minimum.at(speaker, owner, np.arange(n, dtype=np.int64))
-    pairs = np.stack([speaker[first], speaker[second]], axis=1)
-    pairs.sort(axis=1)
-    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    return speakers_pairs(first[ranked], second[ranked], owner, speaker, n)
 
 
 def verify_derivations(fp: Fingerprints, pairs: np.ndarray, config: Config,
@@ -275,6 +306,17 @@ PARALLEL_REWRITES = 10_000
 REWRITES_PER_SHARE = 4_000
 
 
+def measure_share(fp: Fingerprints, docs: np.ndarray, pairs: np.ndarray, config: Config) -> list[Derivation]:
+    """``verify_derivations`` of a share of the candidate pairs, on the fingerprints of its
+    documents alone (``fp``: ``Fingerprints.share(docs)``, the documents numbered 0, 1, ... in
+    ``docs``' order; ``pairs`` in those numbers), the derivations naming the documents as the
+    corpus numbers them: what a worker or an executor measures."""
+    out = verify_derivations(fp, pairs, config)
+    for d in out:
+        d.a, d.b = int(docs[d.a]), int(docs[d.b])
+    return out
+
+
 def verify_derivations_parallel(fp: Fingerprints, pairs: np.ndarray, config: Config, jobs: int,
                                 progress: Callable[[int], None] | None = None
                                 ) -> Iterator[list[Derivation]]:
@@ -282,7 +324,7 @@ def verify_derivations_parallel(fp: Fingerprints, pairs: np.ndarray, config: Con
     derivations in turn, in the pairs' order, so that the caller attributes one share while
     the workers measure the next.
 
-    A share travels with the fingerprints of its documents alone (``Fingerprints.take``):
+    A share travels with the fingerprints of its documents alone (``measure_share``):
     arrays, a few megabytes, where the documents themselves would cost more to pickle than
     to measure. The derivations are the same for any ``jobs``.
     """
@@ -291,9 +333,13 @@ def verify_derivations_parallel(fp: Fingerprints, pairs: np.ndarray, config: Con
         return
     shares = max(1, min(4 * jobs, len(pairs) // REWRITES_PER_SHARE))
     cuts = [round(k * len(pairs) / shares) for k in range(shares + 1)]
-    work = ((verify_derivations, fp.take(pairs[lo:hi].ravel()), pairs[lo:hi], config)
-            for lo, hi in pairwise(cuts))
-    for part, hi in zip(ordered_map(call, work, jobs), cuts[1:], strict=True):
+
+    def work() -> Iterator[tuple[Any, ...]]:
+        for lo, hi in pairwise(cuts):
+            docs = np.unique(pairs[lo:hi])
+            yield (measure_share, fp.share(docs), docs, np.searchsorted(docs, pairs[lo:hi]), config)
+
+    for part, hi in zip(ordered_map(call, work(), jobs), cuts[1:], strict=True):
         if progress is not None:
             progress(hi)
         yield part

@@ -104,15 +104,15 @@ class Fingerprints:
         for name in ("hash", "start", "weight"):
             object.__setattr__(self, name, getattr(self, name)[order])
 
-    def take(self, docs: np.ndarray) -> Fingerprints:
-        """The fingerprints of ``docs`` alone (every other document holds none), numbered as
-        here: what a share of the candidate pairs travels to a worker with (``derive``)."""
-        docs = np.unique(docs)
-        at, _ = expand_ranges(self.bounds[docs], self.bounds[docs + 1])
-        counts = np.zeros(len(self.bounds) - 1, dtype=np.int64)
-        counts[docs] = self.bounds[docs + 1] - self.bounds[docs]
+    def share(self, docs: np.ndarray) -> Fingerprints:
+        """The fingerprints of ``docs`` (ascending, distinct) alone, the documents numbered
+        0, 1, ... in that order: what a worker measuring or aligning pairs of these documents
+        needs (``spark_rewrites``). Each document's rows, and so what it measures, are unchanged."""
+        lo, hi = self.bounds[docs], self.bounds[docs + 1]
+        at, _ = expand_ranges(lo, hi)
         return Fingerprints(self.hash[at], self.start[at], self.weight[at],
-                            np.concatenate([[0], np.cumsum(counts)]), self.total, self.plain)
+                            np.concatenate([[0], np.cumsum(hi - lo)]).astype(np.int64),
+                            self.total[docs], self.plain[docs])
 
     def rows(self, i: int) -> slice:
         return slice(int(self.bounds[i]), int(self.bounds[i + 1]))

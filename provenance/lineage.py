@@ -10,7 +10,7 @@ datelines, bylines, dates, furniture, crawl dates), never by file order or id.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .evidence import (
@@ -170,6 +170,15 @@ def wire_siblings(derivations: Sequence[Derivation], groups: Sequence[Group],
     source the agency (with the agency copy named in the evidence), whatever the dates say;
     the evidence that had decided it is kept, with no weight.
     """
+    wired = wire_sources(derivations, groups, cleaned)
+    for d in derivations:
+        unhook_wire_sibling(d, wired, cleaned)
+
+
+def wire_sources(derivations: Sequence[Derivation], groups: Sequence[Group],
+                 cleaned: Sequence[CleanDoc]) -> dict[int, set[int]]:
+    """Each document written from agency copies here (a derivation's copy, or a group's member
+    beside its origin), with those copies (``wire_siblings``)."""
     wired: dict[int, set[int]] = defaultdict(set)  # document -> agency copies it was written from
     for d in derivations:
         if d.origin is not None:
@@ -181,22 +190,26 @@ def wire_siblings(derivations: Sequence[Derivation], groups: Sequence[Group],
             for m in g.members:
                 if m != g.origin:
                     wired[m].add(g.origin)
-    for d in derivations:
-        if d.origin is None or cleaned[d.a].doc.agency or cleaned[d.b].doc.agency:
-            continue
-        shared = wired[d.a] & wired[d.b]
-        if not shared:
-            continue
-        wire = min(shared, key=lambda m: (cleaned[m].doc.date or "9999", cleaned[m].doc.id))
-        agency = cleaned[wire].doc.agency
-        note = f" (not weighed: both were written from {cleaned[wire].doc.id}, {agency}'s copy)"
-        d.evidence = [Evidence(e.kind, e.favours, e.detail + note, 0.0) if e.weight > 0 else e
-                      for e in d.evidence]
-        d.evidence.append(Evidence("common source", cleaned[wire].doc.id,
-                                   f"{cleaned[d.a].doc.id} and {cleaned[d.b].doc.id} were both written"
-                                   f" from {cleaned[wire].doc.id}, {agency}'s copy: neither is the"
-                                   " other's origin", 0.0))
-        d.origin, d.origin_outlet, d.common_source, d.confidence = None, agency, agency, 0.0
+    return wired
+
+
+def unhook_wire_sibling(d: Derivation, wired: Mapping[int, set[int]], cleaned: Sequence[CleanDoc]) -> None:
+    """``wire_siblings`` for one derivation, given ``wire_sources`` (at its two documents at least)."""
+    if d.origin is None or cleaned[d.a].doc.agency or cleaned[d.b].doc.agency:
+        return
+    shared = wired.get(d.a, set()) & wired.get(d.b, set())
+    if not shared:
+        return
+    wire = min(shared, key=lambda m: (cleaned[m].doc.date or "9999", cleaned[m].doc.id))
+    agency = cleaned[wire].doc.agency
+    note = f" (not weighed: both were written from {cleaned[wire].doc.id}, {agency}'s copy)"
+    d.evidence = [Evidence(e.kind, e.favours, e.detail + note, 0.0) if e.weight > 0 else e
+                  for e in d.evidence]
+    d.evidence.append(Evidence("common source", cleaned[wire].doc.id,
+                               f"{cleaned[d.a].doc.id} and {cleaned[d.b].doc.id} were both written"
+                               f" from {cleaned[wire].doc.id}, {agency}'s copy: neither is the"
+                               " other's origin", 0.0))
+    d.origin, d.origin_outlet, d.common_source, d.confidence = None, agency, agency, 0.0
 
 
 def collapse_matches(matches: Sequence[PassageMatch], groups: Sequence[Group],

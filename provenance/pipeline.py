@@ -18,7 +18,7 @@ import numpy as np
 from .config import Config, VerifyConfig
 from .derive import align, decide_verdict, keep_best, reuse_candidates, verify_derivations_parallel
 from .errors import ConfigError
-from .evidence import author_homes
+from .evidence import AuthorHomes, author_homes
 from .families import Family, Realign, build_families
 from .fingerprints import Fingerprints
 from .ingest import check_local, check_stdin_once, read_records
@@ -70,15 +70,21 @@ def no_progress(stage: str, done: int, total: int | None) -> None:
 @dataclass(frozen=True)
 class Backend:
     """Where ``find``'s distributable steps run: None is this machine's (``match``, ``verify``,
-    ``lineage``, looked up when ``find`` runs); ``spark_engine`` passes Spark's, which call the
-    same record functions on executors. Each takes and returns what the local function does,
-    so the findings, and the report, are the same."""
+    ``lineage``, ``derive``, ``families``; looked up when ``find`` runs); ``spark_engine`` passes
+    Spark's, which call the same record functions on executors. Each takes and returns what the
+    local function does, so the findings, and the report, are the same: ``reuse_candidates`` is
+    ``derive.reuse_candidates``, ``rewrites`` is ``find_rewrites``, ``attribute_matches`` is
+    ``lineage.attributed_matches`` and ``families`` is ``passage_families``."""
 
     document_candidates: Callable[..., list[tuple[int, int]]] | None = None
     verify_documents: Callable[..., list[DocPair]] | None = None
     groups: Callable[..., tuple[list[Group], dict[int, int]]] | None = None
     passage_candidates: Callable[..., list[tuple[tuple[int, int], tuple[int, int]]]] | None = None
     verify_passages: Callable[..., list[PassageMatch]] | None = None
+    reuse_candidates: Callable[..., np.ndarray] | None = None
+    rewrites: Callable[..., list[Derivation]] | None = None
+    attribute_matches: Callable[..., list[PassageMatch]] | None = None
+    families: Callable[..., tuple[list[Family], list[PassageMatch]]] | None = None
 
 
 LOCAL = Backend()
@@ -91,7 +97,37 @@ def _steps(backend: Backend) -> SimpleNamespace:
         verify_documents=backend.verify_documents or verify_documents_parallel,
         groups=backend.groups or attributed_groups,
         passage_candidates=backend.passage_candidates or passage_candidates,
-        verify_passages=backend.verify_passages or verify_passages_parallel)
+        verify_passages=backend.verify_passages or verify_passages_parallel,
+        reuse_candidates=backend.reuse_candidates or reuse_candidates,
+        rewrites=backend.rewrites or find_rewrites,
+        attribute_matches=backend.attribute_matches or attributed_matches,
+        families=backend.families or passage_families)
+
+
+def find_rewrites(signed: SignedBatch, reuse: np.ndarray, cleaned: Sequence[CleanDoc],
+                  groups: Sequence[Group], homes: AuthorHomes, config: Config,
+                  progress: Callable[[int], None] | None = None, jobs: int = 1) -> list[Derivation]:
+    """The rewrite stage from its candidate pairs (``derive``): measured on their fingerprints
+    (in ``jobs`` processes on large runs: ``derive.verify_derivations_parallel``), attributed,
+    wire siblings unhooked, verdicts decided, each copy's best sources kept and their sentences
+    aligned."""
+    fingerprints = Fingerprints.of(signed, config.verify.derive_quote_weight, docs=np.unique(reuse))
+    measured = verify_derivations_parallel(fingerprints, reuse, config, jobs, progress)
+    # each share attributed as the workers measure the next
+    derivations = [attribute_derivation(d, cleaned, homes) for part in measured for d in part]
+    wire_siblings(derivations, groups, cleaned)
+    derivations = [decide_verdict(d, config.verify) for d in derivations]
+    derivations = keep_best([d for d in derivations if d.verdict != "none"], cleaned,
+                            config.verify.derive_max_sources)
+    align(cleaned, fingerprints, derivations)
+    return derivations
+
+
+def passage_families(matches: Sequence[PassageMatch], cleaned: Sequence[CleanDoc], homes: AuthorHomes,
+                     cfg: VerifyConfig) -> tuple[list[Family], list[PassageMatch]]:
+    """``families.build_families``, each copy without a match with its family's origin
+    realigned with it (``realigner``)."""
+    return build_families(matches, cleaned, homes, realigner(cleaned, cfg))
 
 
 def ingest_and_clean(paths: Iterable[str | os.PathLike[str]], config: Config,
@@ -201,8 +237,8 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
     Signing runs in ``jobs`` processes (``sign.sign_parallel``), unless ``signed`` holds
     the documents' signatures already (``clean_and_sign``; ``find`` empties its
     passage signatures once the candidates are found, to free the memory); the
-    findings are the same for any ``jobs``. ``backend``: where banding, verification and
-    grouping run (``Backend``); the findings are the same.
+    findings are the same for any ``jobs``. ``backend``: where banding, verification, grouping,
+    the rewrite stage, attribution and families run (``Backend``); the findings are the same.
     """
     jobs = jobs or default_jobs()
     backend_steps = _steps(backend)
@@ -232,20 +268,11 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
         speaker[len(cleaned) + g] = group.origin if group.origin is not None else group.members[0]
     # a pair is measured only if its shared fingerprints could reach the verdict's threshold
     hub = np.array([cleaned[int(d)].doc.agency is not None for d in speaker], dtype=bool)
-    reuse = reuse_candidates(signed, owner, config.match, speaker, 0.8 * config.verify.derive_partially, hub)
+    reuse = backend_steps.reuse_candidates(signed, owner, config.match, speaker,
+                                           0.8 * config.verify.derive_partially, hub)
     progress("verify rewrites", 0, len(reuse))
-    fingerprints = Fingerprints.of(signed, config.verify.derive_quote_weight,  # measure and align
-                                   docs=np.unique(reuse))
-    measured = verify_derivations_parallel(fingerprints, reuse, config, jobs,
-                                           lambda n: progress("verify rewrites", n, len(reuse)))
-    # each share attributed as the workers measure the next
-    derivations = [attribute_derivation(d, cleaned, homes) for part in measured for d in part]
-    wire_siblings(derivations, groups, cleaned)
-    derivations = [decide_verdict(d, config.verify) for d in derivations]
-    derivations = keep_best([d for d in derivations if d.verdict != "none"], cleaned,
-                            config.verify.derive_max_sources)
-    align(cleaned, fingerprints, derivations)
-    del fingerprints
+    derivations = backend_steps.rewrites(signed, reuse, cleaned, groups, homes, config,
+                                         lambda n: progress("verify rewrites", n, len(reuse)), jobs)
     progress("verify rewrites", len(reuse), len(reuse))
     for name in ("f_doc", "f_hash", "f_start", "f_quoted"):  # the findings hold what is needed
         setattr(signed, name, np.empty(0, dtype=getattr(signed, name).dtype))
@@ -264,8 +291,8 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
     matches = backend_steps.verify_passages(cleaned, view, passage_pairs, config.verify, group_of, jobs,
                                        lambda n: progress("verify passages", n, len(passage_pairs)))
     progress("verify passages", len(passage_pairs), len(passage_pairs))
-    matches = attributed_matches(matches, groups, cleaned, homes)
-    families, matches = build_families(matches, cleaned, homes, realigner(cleaned, config.verify))
+    matches = backend_steps.attribute_matches(matches, groups, cleaned, homes)
+    families, matches = backend_steps.families(matches, cleaned, homes, config.verify)
     release_free_memory()  # what banding and verification freed, before the report is built
     return groups, matches, derivations, families
 

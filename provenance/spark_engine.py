@@ -17,17 +17,28 @@ The stages are the local engine's own functions; Spark only decides where they r
    rule holds. Only the template keys (a few per outlet) reach the driver, which broadcasts them.
 4. **Strip templates and sign** (executors): ``templates.apply_templates``, then
    ``sign.sign_texts`` over each partition's texts.
-5. **Find** (``pipeline.find`` with ``spark_lsh.SparkBackend``): LSH banding of documents and
-   of passages as shuffles on band keys, verification on executors, groups as connected
-   components by an iterative join. The steps that are global computations on arrays stay on
-   the driver, through the same library functions as locally: exact-copy grouping
-   (``pipeline.exact_duplicates``), rewrite detection (``derive``: its reuse candidates,
-   fingerprints and alignment), attribution, passage families and the report itself.
+5. **Find** (``pipeline.find`` with ``spark_backend.SparkBackend``, whose table names the stages of
+   each step). Every step of ``find`` runs as Spark stages over the local engine's own record
+   functions: LSH banding of documents and of passages (shuffles on band keys), verification
+   (shares of pairs), groups (components by an iterative join, then attribution per group), the
+   rewrite stage (``spark_rewrites``: reuse candidates by shuffles keyed by fingerprint, pair and
+   owner; measuring and attribution over shares of pairs; wire siblings by a join keyed by
+   document; verdicts and ``keep_best`` per component of tied copies; alignment over shares),
+   attribution of passage matches (per ``collapse_matches`` bucket) and passage families
+   (``spark_families``: occurrences per document, components, each family on an executor).
+   What stays on the driver, precisely: exact-copy grouping (``pipeline.exact_duplicates``: rows
+   of equal signatures, then their texts compared) and the owner and speaker arrays ``find``
+   derives from the groups; ``evidence.author_homes`` (one pass over the metadata, then
+   broadcast); cutting what the driver holds into what each task needs (signature slices,
+   fingerprints by document with ``Fingerprints.of`` and ``Fingerprints.share``, the documents a
+   share names); and glue over results: putting them back in order, crowded LSH buckets
+   (``match.families``) and the last cap of candidates, the document pairs of the kept reuse
+   pairs (``derive.speakers_pairs``), sorting and numbering the families, and the report.
 
 So the driver holds every cleaned document and the signatures (what the report lists), as the
-local engine does: a cluster spreads the reading, cleaning, signing, banding and verification,
-not the report's memory. The report is byte for byte the local engine's, whatever the number of
-partitions or executors (``tests/test_spark.py``).
+local engine does: a cluster spreads the work of every stage, not the report's memory. The
+report is byte for byte the local engine's, whatever the number of partitions or executors
+(``tests/test_spark.py``; each step against its local function: ``tests/test_spark_steps.py``).
 
 Inputs are local paths (which this machine and each executor can open as files: local or a
 shared mount) or Hadoop file-system URIs (``hdfs://``, ``s3a://``, ``file:///``: listed on the
@@ -53,8 +64,9 @@ from .records import CleanDoc, Skipped
 from .runtime.pool import call
 from .sign import sign_texts
 from .signatures import BatchJoiner, SignedBatch
+from .spark_backend import SparkBackend
 from .spark_input import hadoop_sources, spark_outlets, too_large
-from .spark_lsh import SparkBackend, _width
+from .spark_lsh import _width
 from .templates import apply_templates, pages_needed, scope_of
 from .version import __version__
 

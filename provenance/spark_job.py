@@ -30,14 +30,17 @@ if __name__ == "__main__" and __package__ in (None, ""):
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
 
-from provenance.config import Config, IngestConfig, MatchConfig, SignConfig
+from provenance.clean import check_keep
+from provenance.config import CleanConfig, Config, IngestConfig, MatchConfig, SignConfig
 from provenance.errors import ProvenanceError
 from provenance.render.output import atomic_write_text, write_stdout
 from provenance.render.safe_text import one_line
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    """The job's arguments: ``scan``'s that shape a report, plus Spark's own two."""
+    """The job's arguments: ``scan``'s that shape a report (with its defaults: ``config``'s),
+    plus Spark's own two."""
+    sign, match = SignConfig(), MatchConfig()
     parser = argparse.ArgumentParser(prog="provenance-spark", description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="+", help="files or folders, as for provenance scan")
     parser.add_argument("--output", "-o", help="write the report here (atomically); default: stdout")
@@ -45,10 +48,15 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--partitions", type=int, default=0,
                         help="tasks per stage (default: twice Spark's default parallelism)")
     parser.add_argument("--master", help="Spark master (default: spark-submit's, else local[2])")
-    parser.add_argument("--shingle-size", type=int, default=5)
-    parser.add_argument("--num-perm", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--shingle-size", type=int, default=sign.shingle_size)
+    parser.add_argument("--num-perm", type=int, default=sign.num_perm)
+    parser.add_argument("--seed", type=int, default=sign.seed)
+    parser.add_argument("--threshold", type=float, default=match.doc_threshold)
+    parser.add_argument("--keep", action="append", metavar="REASON",
+                        help="keep spans removed for this reason; repeatable (as scan's --keep)")
+    parser.add_argument("--rules", metavar="FILE",
+                        help="phrase rules added to the built-in language files (as scan's --rules;"
+                             " a path every node can open)")
     parser.add_argument("--outlets", help="outlets file (default: outlets.json atop a scanned folder)")
     parser.add_argument("--metrics", help="also write the Spark stages' metrics here, as JSON (tasks,"
                                           " shuffle bytes, run time: read from the driver's UI)")
@@ -79,9 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     from provenance.spark_engine import run_spark, spark_context
 
     config = Config(ingest=IngestConfig(outlets_file=args.outlets),
+                    clean=CleanConfig(keep=tuple(sorted(set(args.keep or ()))), rules_file=args.rules),
                     sign=SignConfig(shingle_size=args.shingle_size, num_perm=args.num_perm, seed=args.seed),
                     match=MatchConfig(doc_threshold=args.threshold))
     try:
+        check_keep(config.clean)
         sc = spark_context(args.master, "provenance scan")
         report = run_spark(args.paths, config, sc=sc, partitions=args.partitions)
     except ProvenanceError as exc:

@@ -1,11 +1,11 @@
-"""``find``'s distributable steps as Spark stages: LSH as a shuffle on band keys, verification
-of candidate pairs on executors, connected components as an iterative join.
+"""Spark stages of banding, verification and connected components: LSH as a shuffle on band keys,
+verification of candidate pairs on executors, connected components as an iterative join.
 
-Each is a ``pipeline.Backend`` entry, taking and returning what the local function does, and
-each calls the local engine's own record functions (``match.bucket_pairs``, ``match.cap_pairs``,
-``match.families``, ``verify.verify_documents``, ``verify.verify_passages``,
-``lineage.attribute_group``), so the candidates, the verified pairs and the groups are the
-local engine's, whatever the partitioning:
+``spark_backend.SparkBackend``'s steps use them (``pipeline.Backend`` entries, each taking and
+returning what the local function does); they call the local engine's own record functions
+(``match.bucket_pairs``, ``match.cap_pairs``, ``match.families``, ``verify.verify_documents``,
+``verify.verify_passages``), so the candidates, the verified pairs and the groups are the local
+engine's, whatever the partitioning:
 
 * **Banding.** Every row (a document's or a passage's signature) is keyed by each of its
   bands, ``(band, the band's r hash values)``, and the keys are shuffled (``groupByKey``):
@@ -22,36 +22,29 @@ local engine's, whatever the partitioning:
 * **Verification** runs on executors over shares of the sorted candidate pairs, each share
   with the documents it names; shares come back in order (``collect`` keeps partition order).
 * **Groups** are the connected components of the verified pairs, by iterative min-label
-  propagation: each document starts labelled by itself; each round, every pair sends the
-  smaller of its two labels to both ends (a join of the edges with the labels, then
-  ``reduceByKey(min)``), until no label changes. A component's label is then its smallest
-  member, the order ``lineage.build_groups`` gives groups in. At most the component's
-  diameter in rounds (a chain of copies is rare; a star, the usual group, takes two).
+  propagation: each document starts labelled by itself; each round, every node sends its
+  label to its neighbours (a join of the edges with the labels) and keeps the least it holds
+  or was sent (a cogroup of the labels with what was sent), until no label changes. A
+  component's label is then its smallest member, the order ``lineage.build_groups`` gives
+  groups in. At most the component's diameter in rounds (a chain of copies is rare; a star,
+  the usual group, takes two).
+  ``component_labels`` serves passage families and ``keep_best``'s ties too.
 
-The signatures themselves come from the driver (it holds them for the steps that stay there:
-see ``spark_engine``), cut into slices of ``ROWS_PER_SLICE`` rows.
+The signatures themselves come from the driver (it holds them, and the cleaned documents, for
+the report: see ``spark_engine``), cut into slices of ``ROWS_PER_SLICE`` rows.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .bands import banding
-from .config import MatchConfig, SignConfig, VerifyConfig
-from .evidence import AuthorHomes
-from .lineage import attribute_group
-from .match import bucket_pairs, cap_pairs, families, min_agree, nonempty_rows
-from .passages import PassageView
-from .records import CleanDoc, DocPair, Group, PassageMatch
-from .signatures import SignedBatch
-from .verify import ShareTexts, verify_documents, verify_passages
+from .match import bucket_pairs, cap_pairs, families
 
 if TYPE_CHECKING:
-    from pyspark import SparkContext
+    from pyspark import RDD, SparkContext
 
 #: Signature rows per slice sent to the executors for banding.
 ROWS_PER_SLICE = 20_000
@@ -149,7 +142,7 @@ def _verify_shares(sc: SparkContext, shares: list[tuple[Any, ...]],
     return [item for part in parts for item in part]
 
 
-def _relabel(kv: tuple[int, tuple[Iterable[int], Iterable[int]]]) -> tuple[int, tuple[int, bool]]:
+def _relabel(kv: tuple[Any, tuple[Iterable[Any], Iterable[Any]]]) -> tuple[Any, tuple[Any, bool]]:
     """A node's new label: the least of its own and those its neighbours sent; and whether it changed."""
     node, (own, sent) = kv
     old = min(own)
@@ -158,29 +151,38 @@ def _relabel(kv: tuple[int, tuple[Iterable[int], Iterable[int]]]) -> tuple[int, 
 
 
 def _components(sc: SparkContext, edges: list[tuple[int, int]], partitions: int) -> dict[int, int]:
-    """Each node's component, labelled by its smallest node: min-label propagation by joins.
+    """Each node's component, labelled by its smallest node: min-label propagation by joins
+    (``component_labels``), collected."""
+    if not edges:
+        return {}
+    width = _width(len(edges), partitions)
+    labels, cached = component_labels(sc.parallelize(edges, width), width)
+    out = dict(labels.collect())
+    for rdd in cached:
+        rdd.unpersist()
+    return out
+
+
+def component_labels(edges: RDD[tuple[Any, Any]], width: int) -> tuple[RDD[tuple[Any, Any]], list[Any]]:
+    """Each node of ``edges`` labelled by the smallest node of its component (nodes are any
+    ordered, hashable values), by min-label propagation; and the cached RDDs to unpersist once
+    the labels are used.
 
     Each round is two shuffles (the edges joined with the labels; the labels cogrouped with
     what was sent) and one count of the labels that changed; it stops when none did.
     """
-    if not edges:
-        return {}
-    width = _width(len(edges), partitions)
-    links = sc.parallelize(edges, width).flatMap(lambda e: [(e[0], e[1]), (e[1], e[0])]).persist()
+    links = edges.flatMap(lambda e: [(e[0], e[1]), (e[1], e[0])]).persist()
     labels = links.keys().distinct(width).map(lambda x: (x, x)).persist()
-    old: list[Any] = [links]
+    cached: list[Any] = [links]
     while True:
         sent = links.join(labels, width).map(lambda kv: (kv[1][0], kv[1][1]))  # (neighbour, my label)
         step = labels.cogroup(sent, width).map(_relabel).persist()
         changed = step.filter(lambda kv: kv[1][1]).count()
-        old += [labels, step]
+        cached += [labels, step]
         labels = step.mapValues(lambda v: v[0]).persist()
         if not changed:
             break
-    out = dict(labels.collect())
-    for rdd in [*old, labels]:
-        rdd.unpersist()
-    return out
+    return labels, [*cached, labels]
 
 
 #: Items (rows times bands, pairs, documents) per task of a stage, so a small input takes few tasks.
@@ -190,95 +192,3 @@ ITEMS_PER_TASK = 50_000
 def _width(items: int, partitions: int) -> int:
     """Tasks for a stage over ``items``: ``partitions`` at most, one per ``ITEMS_PER_TASK``."""
     return max(1, min(partitions, -(-items // ITEMS_PER_TASK)))
-
-
-def _docs(pair: tuple[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:
-    return pair[0][0], pair[1][0]
-
-
-class SparkBackend:
-    """``pipeline.Backend``'s steps on a Spark context (``partitions``: the shuffles' width)."""
-
-    def __init__(self, sc: SparkContext, partitions: int) -> None:
-        self.sc, self.partitions = sc, partitions
-
-    def backend(self) -> Any:
-        """The ``pipeline.Backend`` that runs ``find``'s steps here."""
-        from .pipeline import Backend  # above this module in the layers: imported when used
-
-        return Backend(self.document_candidates, self.verify_documents, self.groups,
-                       self.passage_candidates, self.verify_passages)
-
-    def document_candidates(self, sigs: SignedBatch, match: MatchConfig, sign: SignConfig,
-                            progress: Any = None, jobs: int = 1,
-                            leave_out: np.ndarray | None = None) -> list[tuple[int, int]]:
-        """``match.document_candidates`` as a shuffle on band keys."""
-        words = sigs.doc_words.copy()
-        if leave_out is not None and len(leave_out):
-            words[leave_out] = 0
-        rows = np.flatnonzero(words > 0)
-        pairs = spark_band_pairs(self.sc, sigs.doc_values, rows, *banding(match.doc_threshold, sign.num_perm),
-                                 match.max_candidates_per_item, None,
-                                 min_agree(match.doc_threshold, match, sign.num_perm),
-                                 match.max_bucket_crowd, len(sigs.doc_values), self.partitions)
-        return [(int(i), int(j)) for i, j in pairs]
-
-    def passage_candidates(self, sigs: SignedBatch, match: MatchConfig, sign: SignConfig,
-                           progress: Any = None, owner: np.ndarray | None = None,
-                           jobs: int = 1) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-        """``match.passage_candidates`` as a shuffle on band keys."""
-        values = sigs.passage_rows()
-        owners = sigs.p_doc if owner is None else owner[sigs.p_doc]
-        rows = np.flatnonzero(nonempty_rows(values))
-        pairs = spark_band_pairs(self.sc, values, rows, *banding(match.passage_threshold, sign.num_perm),
-                                 match.max_candidates_per_item, owners,
-                                 min_agree(match.passage_threshold, match, sign.num_perm),
-                                 match.passage_bucket_crowd, len(values), self.partitions).reshape(-1)
-        doc = sigs.p_doc[pairs]
-        number = pairs - sigs.passage_bounds()[doc]
-        flat = list(zip(doc.tolist(), number.tolist(), strict=True))
-        return list(zip(flat[0::2], flat[1::2], strict=True))
-
-    def verify_documents(self, cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int]],
-                         cfg: VerifyConfig, jobs: int = 1, progress: Any = None) -> list[DocPair]:
-        """``verify.verify_documents`` on the executors, over shares of the pairs, in order."""
-        shares = []
-        for lo in range(0, len(pairs), PAIRS_PER_SHARE):
-            share = list(pairs[lo:lo + PAIRS_PER_SHARE])
-            docs = {i: cleaned[i] for pair in share for i in pair}
-            shares.append((docs, share, cfg))
-        return _verify_shares(self.sc, shares, verify_documents)
-
-    def verify_passages(self, cleaned: Sequence[CleanDoc], view: PassageView,
-                        pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]], cfg: VerifyConfig,
-                        group_of: dict[int, int], jobs: int = 1, progress: Any = None) -> list[PassageMatch]:
-        """``verify.verify_passages`` on the executors, as ``verify.verify_passages_parallel``
-        shares it out: sorted by document pair, a document pair's passages never split."""
-        kept = sorted(pairs, key=lambda p: (p[0][0], p[1][0]))
-        shares = []
-        lo = 0
-        while lo < len(kept):
-            hi = min(lo + PAIRS_PER_SHARE, len(kept))
-            while hi < len(kept) and _docs(kept[hi]) == _docs(kept[hi - 1]):
-                hi += 1  # never split a document pair
-            share = kept[lo:hi]
-            docs = {d: cleaned[d] for pair in share for d, _ in pair}
-            groups = {d: group_of[d] for d in docs if d in group_of}  # it skips pairs inside a group
-            shares.append((docs, view.share(docs, ShareTexts(docs)), share, cfg, groups))
-            lo = hi
-        return _verify_shares(self.sc, shares, verify_passages)
-
-    def groups(self, verified: Sequence[DocPair], cleaned: Sequence[CleanDoc],
-               homes: AuthorHomes) -> tuple[list[Group], dict[int, int]]:
-        """``lineage.attributed_groups``, its components found by ``_components``."""
-        label = _components(self.sc, sorted({(p.a, p.b) for p in verified}), self.partitions)
-        members: dict[int, list[int]] = defaultdict(list)
-        for node in sorted(label):
-            members[label[node]].append(node)
-        pairs: dict[int, list[DocPair]] = defaultdict(list)
-        for p in verified:
-            pairs[label[p.a]].append(p)
-        found = [Group(members=m, pairs=sorted(pairs[root], key=lambda p: (p.a, p.b)))
-                 for root, m in sorted(members.items(), key=lambda kv: kv[1][0])]
-        groups = [attribute_group(g, cleaned, homes) for g in found]
-        return groups, {m: g for g, group in enumerate(groups) for m in group.members}

@@ -11,7 +11,7 @@ cut-off are dropped: they are LSH's false positives.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -230,6 +230,54 @@ def _shares(n: int, jobs: int) -> int:
     return max(1, min(n // PAIRS_PER_SHARE, 8 * jobs))
 
 
+def document_shares(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int]], cfg: VerifyConfig,
+                    cuts: Sequence[int]) -> Iterator[tuple[Any, ...]]:
+    """``verify_documents``' arguments for each share ``cuts[k]:cuts[k + 1]`` of the pairs, each
+    with the documents it names (for the worker pool and for Spark's executors alike)."""
+    for lo, hi in pairwise(cuts):
+        share = list(pairs[lo:hi])
+        yield {i: cleaned[i] for pair in share for i in pair}, share, cfg
+
+
+def _doc_pair(pair: tuple[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:
+    return pair[0][0], pair[1][0]
+
+
+def by_document_pair(pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]]
+                     ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Passage pairs sorted by document pair (stable: a document pair's hits keep their order)."""
+    return sorted(pairs, key=_doc_pair)
+
+
+PassagePair = tuple[tuple[int, int], tuple[int, int]]  # (document, passage) on each side
+
+
+def passage_cuts(kept: Sequence[PassagePair], targets: Iterable[int]) -> list[int]:
+    """Share boundaries of ``kept`` (``by_document_pair``) near ``targets``, each moved on past
+    the end of a document pair (its hits are merged in one share), empty shares left out."""
+    cuts = [0]
+    for target in targets:
+        at = max(target, cuts[-1])
+        while 0 < at < len(kept) and _doc_pair(kept[at]) == _doc_pair(kept[at - 1]):
+            at += 1  # never split a document pair
+        if cuts[-1] < at < len(kept):
+            cuts.append(at)
+    return [*cuts, len(kept)] if kept else cuts
+
+
+def passage_shares(cleaned: Sequence[CleanDoc], view: PassageView,
+                   kept: Sequence[tuple[tuple[int, int], tuple[int, int]]], cfg: VerifyConfig,
+                   group_of: dict[int, int], cuts: Sequence[int]) -> Iterator[tuple[Any, ...]]:
+    """``verify_passages``' arguments for each share ``cuts[k]:cuts[k + 1]`` of ``kept``: the
+    documents it names (texts read where the share runs), their passages, and their groups
+    (pairs inside a group are skipped)."""
+    for lo, hi in pairwise(cuts):
+        share = list(kept[lo:hi])
+        docs = {d: cleaned[d] for pair in share for d, _ in pair}
+        groups = {d: group_of[d] for d in docs if d in group_of}
+        yield docs, view.share(docs, ShareTexts(docs)), share, cfg, groups
+
+
 def verify_documents_parallel(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int]],
                               cfg: VerifyConfig, jobs: int,
                               progress: Callable[[int], None] | None = None) -> list[DocPair]:
@@ -238,15 +286,9 @@ def verify_documents_parallel(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple
         return verify_documents(cleaned, pairs, cfg, progress)
     shares = _shares(len(pairs), jobs)
     cuts = [round(k * len(pairs) / shares) for k in range(shares + 1)]
-
-    def work() -> Iterator[tuple[Any, ...]]:
-        for lo, hi in pairwise(cuts):
-            share = list(pairs[lo:hi])
-            docs = {i: cleaned[i] for pair in share for i in pair}
-            yield (verify_documents, docs, share, cfg)
-
+    work = ((verify_documents, *share) for share in document_shares(cleaned, pairs, cfg, cuts))
     out: list[DocPair] = []
-    for part, hi in zip(ordered_map(call, work(), jobs), cuts[1:], strict=True):
+    for part, hi in zip(ordered_map(call, work, jobs), cuts[1:], strict=True):
         out.extend(part)
         if progress is not None:
             progress(hi)
@@ -266,32 +308,13 @@ def verify_passages_parallel(cleaned: Sequence[CleanDoc], view: PassageView,
     """
     if jobs <= 1 or len(pairs) < PARALLEL_PAIRS:
         return verify_passages(cleaned, view, pairs, cfg, group_of=group_of, progress=progress)
-    kept = sorted(pairs, key=lambda p: (p[0][0], p[1][0]))  # stable: a document pair's hits keep their order
+    kept = by_document_pair(pairs)
     shares = _shares(len(kept), jobs)
-    cuts = [0]
-    def docs(at: int) -> tuple[int, int]:
-        return kept[at][0][0], kept[at][1][0]
-
-    for k in range(1, shares):
-        at = max(round(k * len(kept) / shares), cuts[-1])
-        while 0 < at < len(kept) and docs(at) == docs(at - 1):
-            at += 1  # never split a document pair
-        cuts.append(at)
-    cuts.append(len(kept))
-    ranges = [(lo, hi) for lo, hi in pairwise(cuts) if hi > lo]
-
-    def work() -> Iterator[tuple[Any, ...]]:
-        for lo, hi in ranges:
-            share = kept[lo:hi]
-            docs = {d: cleaned[d] for pair in share for d, _ in pair}  # texts read in the worker
-            groups = {d: group_of[d] for d in docs if d in group_of}  # it skips pairs inside a group
-            yield (verify_passages, docs, view.share(docs, ShareTexts(docs)), share, cfg, groups)
-
+    cuts = passage_cuts(kept, (round(k * len(kept) / shares) for k in range(1, shares)))
+    work = ((verify_passages, *share) for share in passage_shares(cleaned, view, kept, cfg, group_of, cuts))
     out: list[PassageMatch] = []
-    done = 0
-    for part, (lo, hi) in zip(ordered_map(call, work(), jobs), ranges, strict=True):
+    for part, hi in zip(ordered_map(call, work, jobs), cuts[1:], strict=True):
         out.extend(part)
-        done += hi - lo
         if progress is not None:
-            progress(done)
+            progress(hi)
     return out

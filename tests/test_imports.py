@@ -86,7 +86,8 @@ LAYERS = [
      "provenance.evidence", "provenance.lineage", "provenance.families", "provenance.match",
      "provenance.read_clean"],
     ["provenance.pipeline"],
-    ["provenance.spark_lsh", "provenance.spark_input", "provenance.spark_engine"],  # the pipeline's stages on Spark (issue 15)
+    ["provenance.spark_lsh", "provenance.spark_families", "provenance.spark_rewrites", "provenance.spark_backend",
+     "provenance.spark_input", "provenance.spark_engine"],  # the pipeline's stages on Spark (issue 15)
     ["provenance.render", "provenance.render.output", "provenance.render.report", "provenance.render.terminal",
      "provenance.render.graph", "provenance.render.html_report", "provenance.render.corpus"],
     ["provenance.index", "provenance.index.store", "provenance.index.params", "provenance.index.sqlite",

@@ -105,3 +105,77 @@ def test_without_pyspark_one_line_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if "pyspark" in line]
     assert len(errors) == 1 and "pip install 'provenance[spark]'" in errors[0], done.stderr
+
+
+def test_stdin_engine_spark(sc: Any, small: Path, tmp_path: Path) -> None:
+    """``-`` (standard input, read on the driver) gives the local engine's report on Spark too."""
+    runner = CliRunner()
+    data = (small / "a" / "corpus.jsonl").read_bytes()
+    spark, local = tmp_path / "spark.json", tmp_path / "local.json"
+    done = runner.invoke(app, ["scan", "-", "--engine", "spark", "-q", "-f", "json", "-o", str(spark)], input=data)
+    assert done.exit_code == 0, done.output
+    again = runner.invoke(app, ["scan", "-", "-q", "-f", "json", "-o", str(local)], input=data)
+    assert again.exit_code == 0, again.output
+    assert spark.read_bytes() == local.read_bytes()
+    assert b'"stdin#' in spark.read_bytes()
+
+
+def test_jobs_is_the_local_master(sc: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``--jobs N`` with ``--engine spark`` asks for ``local[N]``; without it, no master (spark-submit's,
+    else ``local[2]``)."""
+    from provenance import spark_engine
+
+    asked: list[str | None] = []
+
+    def context(master: str | None = None, app_name: str = "provenance") -> Any:
+        asked.append(master)
+        return sc
+
+    monkeypatch.setattr(spark_engine, "spark_context", context)
+    for jobs in (["-j", "3"], []):
+        done = CliRunner().invoke(app, ["scan", str(SAMPLES), "--engine", "spark", "-q", *jobs, "-f", "json",
+                                        "-o", str(tmp_path / "r.json")])
+        assert done.exit_code == 0, done.output
+    assert asked == ["local[3]", None]
+
+
+def _readme_spark_submit() -> str:
+    """The README's ``spark-submit`` command on ``samples/``, as written (continuation lines joined)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("With `spark-submit`", 1)[1].split("```", 2)[1]
+    command = block.strip().replace("\\\n", " ")
+    assert command.startswith("spark-submit ") and " samples/ " in command, command
+    return command
+
+
+def test_readme_spark_submit_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's ``spark-submit`` line, run as written (its report written to a temporary
+    folder instead of ``report.json``), gives ``provenance scan samples/ --format json``'s report."""
+    submit = Path(sys.executable).parent / "spark-submit"
+    if not submit.exists():
+        pytest.skip("no spark-submit beside this Python (pyspark's pip package ships one)")
+    out, local = tmp_path / "report.json", tmp_path / "local.json"
+    command = _readme_spark_submit().replace("--output report.json", f"--output {out}")
+    env = {**os.environ, "PATH": f"{submit.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable,
+           "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    monkeypatch.chdir(ROOT)  # the same relative path, so the same document paths
+    again = CliRunner().invoke(app, ["scan", "samples/", "-q", "--format", "json", "--output", str(local)])
+    assert again.exit_code == 0, again.output
+    assert out.read_bytes() == local.read_bytes()
+
+
+def test_spark_job_takes_scans_keep_and_rules(sc: Any, tmp_path: Path) -> None:
+    """The job's ``--keep`` (checked as ``scan`` checks it) gives ``scan --keep``'s report."""
+    from provenance.spark_job import main
+
+    job, local = tmp_path / "job.json", tmp_path / "local.json"
+    assert main([str(SAMPLES), "--keep", "navigation", "--keep", "share", "--output", str(job)]) == 0
+    done = CliRunner().invoke(app, ["scan", str(SAMPLES), "--keep", "share", "--keep", "navigation", "-q",
+                                    "-f", "json", "-o", str(local)])
+    assert done.exit_code == 0, done.output
+    assert job.read_bytes() == local.read_bytes()
+    assert main([str(SAMPLES), "--keep", "navigaton", "--output", str(job)]) == 2

@@ -156,9 +156,11 @@ def _scan(names: Sequence[str | Path], config: Config, quiet: bool, jobs: int = 
     from ..runtime.pool import default_jobs
 
     if engine is Engine.spark:
-        from ..spark_engine import run_spark
+        from ..spark_engine import run_spark, spark_context
 
-        report = run_spark(names, config)
+        sc = spark_context(f"local[{jobs}]" if jobs else None)  # 0: spark-submit's master, else local[2]
+        with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
+            report = run_spark(names, config, bar, sc=sc)
         _skips(names, report.cleaned, report.skipped)
         return report
     from ..ingest import check_local
@@ -190,8 +192,8 @@ def scan(
     jobs: JobsOpt = 0,
     engine: Annotated[Engine, typer.Option(
         "--engine", help="local (this machine's processes) or spark (Spark stages: needs"
-                         " 'provenance[spark]' and Java 17; the master is spark-submit's, else local[2]);"
-                         " the report is the same")] = Engine.local,
+                         " 'provenance[spark]' and Java 17; the master is local[N] with --jobs N, else"
+                         " spark-submit's, else local[2]); the report is the same")] = Engine.local,
 ) -> None:
     """Find boilerplate, near-duplicate groups, republished passages and their origins."""
     try:
