@@ -74,7 +74,8 @@ class Backend:
     Spark's, which call the same record functions on executors. Each takes and returns what the
     local function does, so the findings, and the report, are the same: ``reuse_candidates`` is
     ``derive.reuse_candidates``, ``rewrites`` is ``find_rewrites``, ``attribute_matches`` is
-    ``lineage.attributed_matches`` and ``families`` is ``passage_families``."""
+    ``lineage.attributed_matches``, ``families`` is ``passage_families`` and ``exact_duplicates``
+    is ``exact_duplicates``."""
 
     document_candidates: Callable[..., list[tuple[int, int]]] | None = None
     verify_documents: Callable[..., list[DocPair]] | None = None
@@ -85,6 +86,7 @@ class Backend:
     rewrites: Callable[..., list[Derivation]] | None = None
     attribute_matches: Callable[..., list[PassageMatch]] | None = None
     families: Callable[..., tuple[list[Family], list[PassageMatch]]] | None = None
+    exact_duplicates: Callable[..., np.ndarray] | None = None
 
 
 LOCAL = Backend()
@@ -101,7 +103,8 @@ def _steps(backend: Backend) -> SimpleNamespace:
         reuse_candidates=backend.reuse_candidates or reuse_candidates,
         rewrites=backend.rewrites or find_rewrites,
         attribute_matches=backend.attribute_matches or attributed_matches,
-        families=backend.families or passage_families)
+        families=backend.families or passage_families,
+        exact_duplicates=backend.exact_duplicates or exact_duplicates)
 
 
 def find_rewrites(signed: SignedBatch, reuse: np.ndarray, cleaned: Sequence[CleanDoc],
@@ -246,7 +249,7 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
     if signed is None:
         signed = sign_parallel(texts, config.sign, jobs, progress)
     # exact copies are grouped by hash first: only one of each (its first) is banded and verified
-    repeats = exact_duplicates(texts, signed)
+    repeats = backend_steps.exact_duplicates(texts, signed)
     doc_pairs = backend_steps.document_candidates(signed, config.match, config.sign,
                                     lambda done, total: progress("match documents", done, total), jobs,
                                     leave_out=repeats[:, 1])
@@ -327,16 +330,22 @@ def exact_duplicates(texts: Texts, signed: SignedBatch) -> np.ndarray:
     values = signed.doc_values if len(nonempty) == len(signed.doc_values) else signed.doc_values[nonempty]
     order, starts, ends = equal_rows(values)  # equal signatures, corpus order
     del values
+    runs = (nonempty[order[lo:hi]].tolist() for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True))
+    return np.array(sorted(text_copies(runs, texts)), dtype=np.int64).reshape(-1, 2)
+
+
+def text_copies(runs: Iterable[list[int]], texts: Mapping[int, str] | Sequence[str]) -> list[tuple[int, int]]:
+    """``(first, copy)`` for each document of a run (documents with equal signatures, in corpus
+    order) whose text is that of an earlier one of the run: what ``exact_duplicates`` pairs,
+    here and on Spark's executors."""
     pairs: list[tuple[int, int]] = []
-    for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
-        rows = nonempty[order[lo:hi]].tolist()
+    for rows in runs:
         firsts: dict[str, int] = {}  # each distinct text of the run (a key collision, or equal shingles)
         for row in rows:
-            text = texts[row]
-            first = firsts.setdefault(text, row)
+            first = firsts.setdefault(texts[row], row)
             if first != row:
                 pairs.append((first, row))
-    return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    return pairs
 
 
 def run(paths: Iterable[str | os.PathLike[str]], config: Config | None = None,

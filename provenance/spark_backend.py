@@ -20,6 +20,8 @@ attribute_matches      a shuffle keyed by ``collapse_matches``' bucket (``lineag
                        ``lineage.attribute_match``; ``spark_families``)
 families               a shuffle keyed by document (``families.doc_occurrences``), components
                        by iterative join, a shuffle keyed by family (``families.family_of``)
+exact_duplicates       a shuffle keyed by the whole signature, then shares of the runs of equal
+                       signatures with their texts (``pipeline.text_copies``)
 =====================  ====================================================================
 """
 
@@ -38,11 +40,11 @@ from .evidence import AuthorHomes
 from .families import Family
 from .match import min_agree, nonempty_rows
 from .passages import PassageView
-from .pipeline import Backend
+from .pipeline import Backend, text_copies
 from .records import CleanDoc, Derivation, DocPair, Group, PassageMatch
 from .signatures import SignedBatch
 from .spark_families import attribute_groups, attribute_matches, families
-from .spark_lsh import PAIRS_PER_SHARE, _components, _verify_shares, spark_band_pairs
+from .spark_lsh import PAIRS_PER_SHARE, _components, _slices, _verify_shares, _width, spark_band_pairs
 from .verify import (
     by_document_pair,
     document_shares,
@@ -67,7 +69,32 @@ class SparkBackend:
         return Backend(self.document_candidates, self.verify_documents, self.groups,
                        self.passage_candidates, self.verify_passages,
                        reuse_candidates=self.reuse_candidates, rewrites=self.rewrites,
-                       attribute_matches=self.attribute_matches, families=self.families)
+                       attribute_matches=self.attribute_matches, families=self.families,
+                       exact_duplicates=self.exact_duplicates)
+
+    def exact_duplicates(self, texts: Sequence[str], signed: SignedBatch) -> np.ndarray:
+        """``pipeline.exact_duplicates``: documents of equal signatures found by a shuffle keyed
+        by the whole signature (its values themselves: no collision can join two), then the texts
+        of each run of two or more compared on the executors (``pipeline.text_copies``)."""
+        nonempty = np.flatnonzero(signed.doc_words > 0)
+        if len(nonempty) < 2:
+            return np.empty((0, 2), dtype=np.int64)
+        slices = _slices(signed.doc_values, nonempty, None)
+        runs = sorted(self.sc.parallelize(slices, len(slices)).flatMap(lambda s: s)
+                      .map(lambda row: (row[2].tobytes(), row[0]))
+                      .groupByKey(_width(len(nonempty), self.partitions))
+                      .map(lambda kv: sorted(kv[1])).filter(lambda rows: len(rows) > 1).collect())
+        shares, share, held = [], [], 0
+        for rows in runs:  # shares of about PAIRS_PER_SHARE documents, a run never split
+            share.append(rows)
+            held += len(rows)
+            if held >= PAIRS_PER_SHARE:
+                shares.append((share, {r: texts[r] for run in share for r in run}))
+                share, held = [], 0
+        if share:
+            shares.append((share, {r: texts[r] for run in share for r in run}))
+        pairs = _verify_shares(self.sc, shares, text_copies)
+        return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
 
     def document_candidates(self, sigs: SignedBatch, match: MatchConfig, sign: SignConfig,
                             progress: Any = None, jobs: int = 1,

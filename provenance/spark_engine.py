@@ -25,11 +25,11 @@ The stages are the local engine's own functions; Spark only decides where they r
    owner; measuring and attribution over shares of pairs; wire siblings by a join keyed by
    document; verdicts and ``keep_best`` per component of tied copies; alignment over shares),
    attribution of passage matches (per ``collapse_matches`` bucket) and passage families
-   (``spark_families``: occurrences per document, components, each family on an executor).
-   What stays on the driver, precisely: exact-copy grouping (``pipeline.exact_duplicates``: rows
-   of equal signatures, then their texts compared) and the owner and speaker arrays ``find``
-   derives from the groups; ``evidence.author_homes`` (one pass over the metadata, then
-   broadcast); cutting what the driver holds into what each task needs (signature slices,
+   (``spark_families``: occurrences per document, components, each family on an executor), and
+   exact copies (a shuffle keyed by the whole signature, then each run's texts compared on an
+   executor: ``pipeline.text_copies``). What stays on the driver, precisely: the owner and
+   speaker arrays ``find`` derives from the groups; ``evidence.author_homes`` (one pass over the
+   metadata, then broadcast); cutting what the driver holds into what each task needs (signature slices,
    fingerprints by document with ``Fingerprints.of`` and ``Fingerprints.share``, the documents a
    share names); and glue over results: putting them back in order, crowded LSH buckets
    (``match.families``) and the last cap of candidates, the document pairs of the kept reuse

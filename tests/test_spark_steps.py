@@ -26,8 +26,8 @@ from .spark_corpus import NEEDS_SPARK, OUTLETS, _edit, _sentence, _words, spark_
 
 pytestmark = NEEDS_SPARK
 
-#: The steps that ran on the driver before: the rewrite stage, attribution and families.
-STEPS = ("groups", "reuse_candidates", "rewrites", "attribute_matches", "families")
+#: The steps that ran on the driver before: exact copies, the rewrite stage, attribution and families.
+STEPS = ("exact_duplicates", "groups", "reuse_candidates", "rewrites", "attribute_matches", "families")
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +123,8 @@ def test_spark_step_answers_as_the_local_one(sc: Any, recorded: dict[str, tuple[
     given, expected = got[name]
     if name in ("rewrites", "attribute_matches", "families"):
         assert expected[0] if name == "families" else expected, "the corpus exercises the step"
+    if name == "exact_duplicates" and corpus == "generated":
+        assert len(expected) >= 5, "the corpus exercises the step"
     for partitions in (1, 3, 7):
         args = tuple(a if a is cleaned else copy.deepcopy(a) for a in given)
         answer = getattr(SparkBackend(sc, partitions).backend(), name)(*args)
