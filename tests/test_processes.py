@@ -214,3 +214,24 @@ def test_stop_returns_when_a_worker_dies_halfway_through_sending_a_result(tmp_pa
     except subprocess.TimeoutExpired:
         pytest.fail("pool.stop() did not return")
     assert done.stdout.strip() == "stopped", done.stderr
+
+
+_FIRST_ERROR = """
+import time
+from provenance.runtime.pool import call, ordered_map
+out = []
+batches = [(time.sleep, 0.4), (float, "first"), (time.sleep, 0.4), (int, "second"), (abs, -5)]
+try:
+    for answer in ordered_map(call, batches, int(__import__("sys").argv[1])):
+        out.append(answer)
+except ValueError as e:
+    print(len(out), e)
+"""
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_a_failing_batch_fails_in_its_place_whoever_runs_it(jobs: int) -> None:
+    """The answers before a failing batch come first, and the first failure in batch order is the
+    one raised, for any ``--jobs``: the driver also runs batches itself (the fourth here, while
+    the worker has the second and third), and one it runs must not fail ahead of its turn."""
+    assert python_output(_FIRST_ERROR, str(jobs)) == "1 could not convert string to float: 'first'"

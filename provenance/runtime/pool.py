@@ -6,8 +6,8 @@ its batches; results come back strictly in batch order, so every output is the
 same for any number of jobs.
 
 Processes are started with ``forkserver`` (``spawn`` where there is none),
-never plain ``fork``, and at most ``2 * jobs`` batches are in flight, so a
-huge input never piles up in memory waiting for a worker.
+never plain ``fork``; the workers hold at most two batches each and at most
+``4 * jobs`` answers wait their turn, so a huge input never piles up in memory.
 
 No worker outlives the run: on Linux the kernel kills the fork server and
 the workers when the run dies, even by SIGKILL (``lifeline``), and any
@@ -178,7 +178,7 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
         if workers not in _pools:  # the first batch runs here while the fork server starts
             _start_server()
             for batch in items:
-                pending.append(fn(*batch) if isinstance(batch, tuple) else batch)
+                pending.append(_here(fn, batch) if isinstance(batch, tuple) else batch)
                 if isinstance(batch, tuple):
                     break
         executor = pool(workers)
@@ -188,7 +188,7 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
             elif sum(isinstance(p, Future) and not p.done() for p in pending) < 2 * workers:
                 pending.append(executor.submit(fn, *batch))
             else:
-                pending.append(fn(*batch))
+                pending.append(_here(fn, batch))
             while pending and (not isinstance(pending[0], Future) or pending[0].done()):
                 head = pending.popleft()
                 yield head.result() if isinstance(head, Future) else head
@@ -202,6 +202,18 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
         if any(isinstance(p, Future) and not p.done() for p in pending):
             stop()
         raise
+
+
+def _here(fn: Callable[..., Any], batch: tuple[Any, ...]) -> Future[Any]:
+    """``fn(*batch)`` run by this process, as a finished future: its answer, or its error, waits
+    for its turn in the order like a worker's (an error raised at once would overtake the
+    answers, and errors, of the batches before it that the workers still hold)."""
+    done: Future[Any] = Future()
+    try:
+        done.set_result(fn(*batch))
+    except Exception as error:  # raised in its place, by ``result()``
+        done.set_exception(error)
+    return done
 
 
 def call(fn: Callable[..., Any], *args: Any) -> Any:
