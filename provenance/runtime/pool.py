@@ -92,10 +92,15 @@ def _context() -> Any:
 
 
 def pool(jobs: int) -> Executor:
-    """A process pool of ``jobs`` workers, started once and reused for the rest of the run.
+    """A process pool of ``jobs`` workers, started once and reused for the rest of the run
+    (started anew when a worker of it died: CPython's pool is then broken for good).
 
     Its workers die with this process (``lifeline.worker_start``).
     """
+    broken = _pools.get(jobs)
+    if broken is not None and getattr(broken, "_broken", False):  # a worker died: its run failed
+        broken.shutdown(wait=False, cancel_futures=True)
+        del _pools[jobs]
     if jobs not in _pools:
         _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(),
                                            initializer=worker_start, initargs=(os.getpid(),))
