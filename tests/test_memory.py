@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 
@@ -72,7 +73,7 @@ Department for Transport said it had capped the increase below inflation.</p></a
 <footer>Copyright 2024 Example Times</footer></body></html>"""
 
 
-def test_cleaning_html_pages_leaves_no_reference_cycles(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cleaning_html_pages_leaves_no_reference_cycles(tmp_path: Path) -> None:
     """The driver cleans batches too (``pool.ordered_map``), inside ``read_clean.gather``, whose
     cycle collector is off for the whole ingest: garbage in cycles there (lxml's parser and its
     parse context refer to each other, and so kept each page's ``_Builder`` with all its text and
