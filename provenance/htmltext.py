@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -228,14 +229,30 @@ def parse_html(html: str, max_depth: int = 400) -> Page:
     Returns:
         A ``Page``; ``text`` is empty when the page has no visible text.
     """
-    builder = _Builder(max_depth)
-    parser = etree.HTMLParser(target=builder, recover=True)
+    # One parser (and its builder) a thread, reused page after page: an lxml parser and its parse
+    # context refer to each other, so a parser made per page is garbage in a reference cycle,
+    # holding its builder's text and blocks until the cycle collector runs, which the driver has
+    # turned off while it ingests (``read_clean.gather``) and cleans batches itself too.
+    reused: tuple[etree.HTMLParser, _Builder] | None = getattr(_parsers, "pair", None)
+    _parsers.pair = None  # taken: a failed parse leaves no half-read page to the next one
+    if reused is None:
+        builder = _Builder(max_depth)
+        parser = etree.HTMLParser(target=builder, recover=True)
+    else:
+        parser, builder = reused
+        builder.__init__(max_depth)  # type: ignore[misc]  # every field afresh
     try:
         parser.feed(html)
         parser.close()
     except (etree.ParserError, etree.XMLSyntaxError):
         builder.close()
+    else:
+        _parsers.pair = parser, builder
     return Page("".join(builder.parts), tuple(builder.blocks), _metadata(builder.head))
+
+
+#: Each thread's parser and builder, between pages (``parse_html``).
+_parsers = threading.local()
 
 
 def _tag_of(context: tuple[str, ...]) -> str:

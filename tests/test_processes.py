@@ -214,3 +214,43 @@ def test_stop_returns_when_a_worker_dies_halfway_through_sending_a_result(tmp_pa
     except subprocess.TimeoutExpired:
         pytest.fail("pool.stop() did not return")
     assert done.stdout.strip() == "stopped", done.stderr
+
+
+_FIRST_ERROR = """
+import time
+from provenance.runtime.pool import call, ordered_map
+out = []
+batches = [(time.sleep, 0.4), (float, "first"), (time.sleep, 0.4), (int, "second"), (abs, -5)]
+try:
+    for answer in ordered_map(call, batches, int(__import__("sys").argv[1])):
+        out.append(answer)
+except ValueError as e:
+    print(len(out), e)
+"""
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_a_failing_batch_fails_in_its_place_whoever_runs_it(jobs: int) -> None:
+    """The answers before a failing batch come first, and the first failure in batch order is the
+    one raised, for any ``--jobs``: the driver also runs batches itself (the fourth here, while
+    the worker has the second and third), and one it runs must not fail ahead of its turn."""
+    assert python_output(_FIRST_ERROR, str(jobs)) == "1 could not convert string to float: 'first'"
+
+
+_AFTER_A_DEAD_WORKER = """
+import os, time
+from provenance.runtime.pool import call, ordered_map
+def run(batches):
+    try:
+        return list(ordered_map(call, batches, 2))
+    except Exception as e:
+        return type(e).__name__
+print(run([(time.sleep, 0.3), (os._exit, 3), (abs, -1)]), run([(abs, -1), (abs, -2), (abs, -3)]))
+"""
+
+
+def test_a_worker_that_died_does_not_break_the_next_run_in_the_process() -> None:
+    """The library (``api``) may scan again in the same process after a worker died (killed
+    for memory, say): that run fails, the next starts new workers rather than reuse the
+    broken pool."""
+    assert python_output(_AFTER_A_DEAD_WORKER) == "BrokenProcessPool [1, 2, 3]"

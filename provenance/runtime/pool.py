@@ -6,8 +6,8 @@ its batches; results come back strictly in batch order, so every output is the
 same for any number of jobs.
 
 Processes are started with ``forkserver`` (``spawn`` where there is none),
-never plain ``fork``, and at most ``2 * jobs`` batches are in flight, so a
-huge input never piles up in memory waiting for a worker.
+never plain ``fork``; the workers hold at most two batches each and at most
+``4 * jobs`` answers wait their turn, so a huge input never piles up in memory.
 
 No worker outlives the run: on Linux the kernel kills the fork server and
 the workers when the run dies, even by SIGKILL (``lifeline``), and any
@@ -92,10 +92,15 @@ def _context() -> Any:
 
 
 def pool(jobs: int) -> Executor:
-    """A process pool of ``jobs`` workers, started once and reused for the rest of the run.
+    """A process pool of ``jobs`` workers, started once and reused for the rest of the run
+    (started anew when a worker of it died: CPython's pool is then broken for good).
 
     Its workers die with this process (``lifeline.worker_start``).
     """
+    broken = _pools.get(jobs)
+    if broken is not None and getattr(broken, "_broken", False):  # a worker died: its run failed
+        broken.shutdown(wait=False, cancel_futures=True)
+        del _pools[jobs]
     if jobs not in _pools:
         _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(),
                                            initializer=worker_start, initargs=(os.getpid(),))
@@ -178,7 +183,7 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
         if workers not in _pools:  # the first batch runs here while the fork server starts
             _start_server()
             for batch in items:
-                pending.append(fn(*batch) if isinstance(batch, tuple) else batch)
+                pending.append(_here(fn, batch) if isinstance(batch, tuple) else batch)
                 if isinstance(batch, tuple):
                     break
         executor = pool(workers)
@@ -188,7 +193,7 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
             elif sum(isinstance(p, Future) and not p.done() for p in pending) < 2 * workers:
                 pending.append(executor.submit(fn, *batch))
             else:
-                pending.append(fn(*batch))
+                pending.append(_here(fn, batch))
             while pending and (not isinstance(pending[0], Future) or pending[0].done()):
                 head = pending.popleft()
                 yield head.result() if isinstance(head, Future) else head
@@ -202,6 +207,18 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
         if any(isinstance(p, Future) and not p.done() for p in pending):
             stop()
         raise
+
+
+def _here(fn: Callable[..., Any], batch: tuple[Any, ...]) -> Future[Any]:
+    """``fn(*batch)`` run by this process, as a finished future: its answer, or its error, waits
+    for its turn in the order like a worker's (an error raised at once would overtake the
+    answers, and errors, of the batches before it that the workers still hold)."""
+    done: Future[Any] = Future()
+    try:
+        done.set_result(fn(*batch))
+    except Exception as error:  # raised in its place, by ``result()``
+        done.set_exception(error)
+    return done
 
 
 def call(fn: Callable[..., Any], *args: Any) -> Any:
