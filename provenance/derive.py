@@ -308,13 +308,20 @@ REWRITES_PER_SHARE = 4_000
 
 def measure_share(fp: Fingerprints, docs: np.ndarray, pairs: np.ndarray, config: Config) -> list[Derivation]:
     """``verify_derivations`` of a share of the candidate pairs, on the fingerprints of its
-    documents alone (``fp``: ``Fingerprints.share(docs)``, the documents numbered 0, 1, ... in
-    ``docs``' order; ``pairs`` in those numbers), the derivations naming the documents as the
-    corpus numbers them: what a worker or an executor measures."""
+    documents alone (``share_of``: the documents numbered 0, 1, ... in ``docs``' order, ``pairs``
+    in those numbers), the derivations naming the documents as the corpus numbers them: what a
+    worker or an executor measures."""
     out = verify_derivations(fp, pairs, config)
     for d in out:
         d.a, d.b = int(docs[d.a]), int(docs[d.b])
     return out
+
+
+def share_of(fp: Fingerprints, pairs: np.ndarray) -> tuple[Fingerprints, np.ndarray, np.ndarray]:
+    """What ``measure_share`` takes for ``pairs``: the fingerprints of their documents alone
+    (``Fingerprints.share``), those documents, and the pairs in their numbers."""
+    docs = np.unique(pairs)
+    return fp.share(docs), docs, np.searchsorted(docs, pairs)
 
 
 def verify_derivations_parallel(fp: Fingerprints, pairs: np.ndarray, config: Config, jobs: int,
@@ -336,8 +343,7 @@ def verify_derivations_parallel(fp: Fingerprints, pairs: np.ndarray, config: Con
 
     def work() -> Iterator[tuple[Any, ...]]:
         for lo, hi in pairwise(cuts):
-            docs = np.unique(pairs[lo:hi])
-            yield (measure_share, fp.share(docs), docs, np.searchsorted(docs, pairs[lo:hi]), config)
+            yield (measure_share, *share_of(fp, pairs[lo:hi]), config)
 
     for part, hi in zip(ordered_map(call, work(), jobs), cuts[1:], strict=True):
         if progress is not None:

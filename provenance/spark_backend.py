@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -84,15 +86,11 @@ class SparkBackend:
                       .map(lambda row: (row[2].tobytes(), row[0]))
                       .groupByKey(_width(len(nonempty), self.partitions))
                       .map(lambda kv: sorted(kv[1])).filter(lambda rows: len(rows) > 1).collect())
-        shares, share, held = [], [], 0
-        for rows in runs:  # shares of about PAIRS_PER_SHARE documents, a run never split
-            share.append(rows)
-            held += len(rows)
-            if held >= PAIRS_PER_SHARE:
-                shares.append((share, {r: texts[r] for run in share for r in run}))
-                share, held = [], 0
-        if share:
-            shares.append((share, {r: texts[r] for run in share for r in run}))
+        part = (np.cumsum([len(rows) for rows in runs]) // PAIRS_PER_SHARE).tolist()  # a run never split
+        shares = []
+        for _, group in groupby(zip(part, runs, strict=True), key=itemgetter(0)):
+            share = [rows for _, rows in group]
+            shares.append((share, {r: texts[r] for rows in share for r in rows}))
         pairs = _verify_shares(self.sc, shares, text_copies)
         return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
 

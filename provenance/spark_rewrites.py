@@ -50,6 +50,7 @@ from .derive import (
     keep_best,
     measure_share,
     pair_codes,
+    share_of,
     speakers_pairs,
     top_of,
 )
@@ -245,10 +246,8 @@ def rewrites(sc: SparkContext, partitions: int, signed: SignedBatch, reuse: np.n
     fp = Fingerprints.of(signed, config.verify.derive_quote_weight, docs=np.unique(reuse))
     shares = []
     for number, lo in enumerate(range(0, len(reuse), PAIRS_PER_SHARE)):
-        pairs = reuse[lo:lo + PAIRS_PER_SHARE]
-        docs = np.unique(pairs)
-        shares.append((number, fp.share(docs), np.searchsorted(docs, pairs), docs,
-                       {int(x): cleaned[int(x)] for x in docs}))
+        share, docs, pairs = share_of(fp, reuse[lo:lo + PAIRS_PER_SHARE])
+        shares.append((number, share, pairs, docs, {int(x): cleaned[int(x)] for x in docs}))
     width = _width(len(reuse), partitions)
     shipped = sc.broadcast(plain_homes(homes))
     cached: list[Any] = []

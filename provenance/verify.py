@@ -239,17 +239,16 @@ def document_shares(cleaned: Sequence[CleanDoc], pairs: Sequence[tuple[int, int]
         yield {i: cleaned[i] for pair in share for i in pair}, share, cfg
 
 
-def _doc_pair(pair: tuple[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:
+PassagePair = tuple[tuple[int, int], tuple[int, int]]  # (document, passage) on each side
+
+
+def _doc_pair(pair: PassagePair) -> tuple[int, int]:
     return pair[0][0], pair[1][0]
 
 
-def by_document_pair(pairs: Sequence[tuple[tuple[int, int], tuple[int, int]]]
-                     ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+def by_document_pair(pairs: Sequence[PassagePair]) -> list[PassagePair]:
     """Passage pairs sorted by document pair (stable: a document pair's hits keep their order)."""
     return sorted(pairs, key=_doc_pair)
-
-
-PassagePair = tuple[tuple[int, int], tuple[int, int]]  # (document, passage) on each side
 
 
 def passage_cuts(kept: Sequence[PassagePair], targets: Iterable[int]) -> list[int]:
@@ -266,7 +265,7 @@ def passage_cuts(kept: Sequence[PassagePair], targets: Iterable[int]) -> list[in
 
 
 def passage_shares(cleaned: Sequence[CleanDoc], view: PassageView,
-                   kept: Sequence[tuple[tuple[int, int], tuple[int, int]]], cfg: VerifyConfig,
+                   kept: Sequence[PassagePair], cfg: VerifyConfig,
                    group_of: dict[int, int], cuts: Sequence[int]) -> Iterator[tuple[Any, ...]]:
     """``verify_passages``' arguments for each share ``cuts[k]:cuts[k + 1]`` of ``kept``: the
     documents it names (texts read where the share runs), their passages, and their groups
