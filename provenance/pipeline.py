@@ -16,7 +16,14 @@ from types import SimpleNamespace
 import numpy as np
 
 from .config import Config, VerifyConfig
-from .derive import align, decide_verdict, keep_best, reuse_candidates, verify_derivations_parallel
+from .derive import (
+    align,
+    decide_verdict,
+    keep_best,
+    reuse_candidates,
+    verify_derivations,
+    verify_derivations_parallel,
+)
 from .errors import ConfigError
 from .evidence import AuthorHomes, author_homes
 from .families import Family, Realign, build_families
@@ -32,7 +39,8 @@ from .match import document_candidates, equal_rows, passage_candidates
 from .outlets import Outlets, find_outlets_files
 from .passages import PassageView
 from .read_clean import Ingested, batches, document_batches, gather
-from .records import CleanDoc, Derivation, DocPair, Group, PassageMatch, Skipped, Span
+from .records import CleanDoc, Derivation, DocPair, Group, PassageMatch, SentencePair, Skipped, Span
+from .runtime import forked
 from .runtime.diskarray import Appender
 from .runtime.memory import paused, release_free_memory
 from .runtime.pool import call, default_jobs, ordered_map, worth_workers
@@ -41,7 +49,7 @@ from .sign import sign_parallel, sign_texts
 from .signatures import SignedBatch, disk_name
 from .templates import strip_templates
 from .verify import align as align_texts
-from .verify import equal_pair, verify_documents_parallel, verify_passages_parallel
+from .verify import equal_pair, verify_documents, verify_documents_parallel, verify_passages_parallel
 from .version import __version__
 
 #: ``progress(stage, done, total)``; ``total`` is None while unknown.
@@ -115,15 +123,45 @@ def find_rewrites(signed: SignedBatch, reuse: np.ndarray, cleaned: Sequence[Clea
     wire siblings unhooked, verdicts decided, each copy's best sources kept and their sentences
     aligned."""
     fingerprints = Fingerprints.of(signed, config.verify.derive_quote_weight, docs=np.unique(reuse))
-    measured = verify_derivations_parallel(fingerprints, reuse, config, jobs, progress)
-    # each share attributed as the workers measure the next
-    derivations = [attribute_derivation(d, cleaned, homes) for part in measured for d in part]
+    fork = forked.available(jobs, len(cleaned))
+    if fork:  # a forked copy measures and attributes half the pairs while this process does the rest
+        parts = forked.fork_map(measured_and_attributed, [(fingerprints, reuse[h], cleaned, homes, config)
+                                                          for h in halves(len(reuse))])
+        derivations = [d for part in parts for d in part]
+    else:
+        measured = verify_derivations_parallel(fingerprints, reuse, config, jobs, progress)
+        # each share attributed as the workers measure the next
+        derivations = [attribute_derivation(d, cleaned, homes) for part in measured for d in part]
     wire_siblings(derivations, groups, cleaned)
     derivations = [decide_verdict(d, config.verify) for d in derivations]
     derivations = keep_best([d for d in derivations if d.verdict != "none"], cleaned,
                             config.verify.derive_max_sources)
-    align(cleaned, fingerprints, derivations)
+    if fork:
+        aligned = forked.fork_map(aligned_sentences, [(cleaned, fingerprints, derivations[h])
+                                                      for h in halves(len(derivations))])
+        for d, sentences in zip(derivations, (s for part in aligned for s in part), strict=True):
+            d.sentences = sentences
+    else:
+        align(cleaned, fingerprints, derivations)
     return derivations
+
+
+def halves(n: int) -> list[slice]:
+    """``n`` items cut in two, in order (for ``forked.fork_map``)."""
+    return [slice(0, n // 2), slice(n // 2, n)]
+
+
+def measured_and_attributed(fp: Fingerprints, pairs: np.ndarray, cleaned: Sequence[CleanDoc],
+                            homes: AuthorHomes, config: Config) -> list[Derivation]:
+    """``verify_derivations`` of ``pairs``, each one attributed: a forked share of ``find_rewrites``."""
+    return [attribute_derivation(d, cleaned, homes) for d in verify_derivations(fp, pairs, config)]
+
+
+def aligned_sentences(cleaned: Sequence[CleanDoc], fp: Fingerprints,
+                      derivations: Sequence[Derivation]) -> list[list[SentencePair]]:
+    """Each derivation's aligned sentences (``derive.align``): a forked share of ``find_rewrites``."""
+    align(cleaned, fp, derivations)
+    return [d.sentences for d in derivations]
 
 
 def passage_families(matches: Sequence[PassageMatch], cleaned: Sequence[CleanDoc], homes: AuthorHomes,
@@ -254,8 +292,14 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
                                     lambda done, total: progress("match documents", done, total), jobs,
                                     leave_out=repeats[:, 1])
     progress("verify documents", 0, len(doc_pairs))
-    verified = backend_steps.verify_documents(cleaned, doc_pairs, config.verify, jobs,
-                                         lambda n: progress("verify documents", n, len(doc_pairs)))
+    fork = backend is LOCAL and forked.available(jobs, len(cleaned))
+    if fork:  # half the pairs in a forked copy of this process (no document is sent anywhere)
+        verified = [p for part in forked.fork_map(verify_documents, [(cleaned, doc_pairs[h], config.verify)
+                                                                     for h in halves(len(doc_pairs))])
+                    for p in part]
+    else:
+        verified = backend_steps.verify_documents(cleaned, doc_pairs, config.verify, jobs,
+                                                  lambda n: progress("verify documents", n, len(doc_pairs)))
     verified += [equal_pair(cleaned, int(i), int(j)) for i, j in repeats]
     progress("verify documents", len(doc_pairs), len(doc_pairs))
     homes = author_homes(cleaned)
@@ -271,12 +315,19 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
         speaker[len(cleaned) + g] = group.origin if group.origin is not None else group.members[0]
     # a pair is measured only if its shared fingerprints could reach the verdict's threshold
     hub = np.array([cleaned[int(d)].doc.agency is not None for d in speaker], dtype=bool)
+    # the passage stage, in a forked copy of this process meanwhile, on a run it fits
+    passages = forked.start(passage_stage, backend_steps, cleaned, signed, texts, config, owner, group_of,
+                            groups, homes) if fork else None
     reuse = backend_steps.reuse_candidates(signed, owner, config.match, speaker,
                                            0.8 * config.verify.derive_partially, hub)
     progress("verify rewrites", 0, len(reuse))
     derivations = backend_steps.rewrites(signed, reuse, cleaned, groups, homes, config,
                                          lambda n: progress("verify rewrites", n, len(reuse)), jobs)
     progress("verify rewrites", len(reuse), len(reuse))
+    if passages is not None:
+        progress("verify passages", 0, None)
+        matches, families = passages.result()
+        return groups, matches, derivations, families
     for name in ("f_doc", "f_hash", "f_start", "f_quoted"):  # the findings hold what is needed
         setattr(signed, name, np.empty(0, dtype=getattr(signed, name).dtype))
     if signed.folder is not None:  # from here on the documents' values are read in bands: from a file
@@ -298,6 +349,21 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
     families, matches = backend_steps.families(matches, cleaned, homes, config.verify)
     release_free_memory()  # what banding and verification freed, before the report is built
     return groups, matches, derivations, families
+
+
+def passage_stage(steps: SimpleNamespace, cleaned: list[CleanDoc], signed: SignedBatch, texts: Texts,
+                  config: Config, owner: np.ndarray, group_of: dict[int, int], groups: Sequence[Group],
+                  homes: AuthorHomes) -> tuple[list[PassageMatch], list[Family]]:
+    """``find``'s passage stage in one process, as a forked copy runs it beside the rewrite stage
+    (``forked.start``): candidates, verification, attribution and families, with no progress
+    reported and the signatures left whole (the copy's are its own). Returns ``(matches, families)``."""
+    pairs = steps.passage_candidates(signed, config.match, config.sign, lambda done, total: None,
+                                     owner=owner, jobs=1)
+    view = PassageView.of_batch(signed, texts)
+    matches = steps.verify_passages(cleaned, view, pairs, config.verify, group_of, 1)
+    matches = steps.attribute_matches(matches, groups, cleaned, homes)
+    families, matches = steps.families(matches, cleaned, homes, config.verify)
+    return matches, families
 
 
 def realigner(cleaned: Sequence[CleanDoc], cfg: VerifyConfig) -> Realign:

@@ -74,7 +74,8 @@ LAYERS = [
     ["provenance.version", "provenance.errors", "provenance.config", "provenance.names", "provenance.runtime",
      "provenance.runtime.memory", "provenance.runtime.owner_lock", "provenance.runtime.lifeline",
      "provenance.runtime._forkserver_lifeline", "provenance.render.safe_text"],
-    ["provenance.runtime.spill", "provenance.runtime.diskarray", "provenance.runtime.pool", "provenance.records",
+    ["provenance.runtime.spill", "provenance.runtime.diskarray", "provenance.runtime.pool", "provenance.runtime.forked",
+     "provenance.records",
      "provenance.arrays"],
     # the stages and their helpers
     ["provenance.lang", "provenance.dates", "provenance.agencies", "provenance.outlets", "provenance.credits",

@@ -25,6 +25,7 @@ from provenance.config import MatchConfig, SignConfig
 from provenance.match import band_pairs, document_candidates, passage_candidates
 from provenance.records import CleanDoc, Document
 from provenance.render.report import to_json
+from provenance.runtime import forked
 from provenance.runtime import pool as parallel
 from provenance.shingles import shingle_array, word_hashes, words_with_spans, xxh32_rows
 from provenance.sign import passages_of, sign_texts
@@ -225,9 +226,13 @@ def _corpus(tmp: Path) -> list[Path]:
     return [folder, SAMPLES, tmp / "missing.txt"]
 
 
-def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("forking", [False, True], ids=["pool", "forked"])
+def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forking: bool) -> None:
+    """The worker pool's shares, and (``forking``) the find stages shared with forked copies of
+    the run (``runtime.forked``), give the report of one process."""
     paths = _corpus(tmp_path)
     serial = to_json(run(paths, Config(), jobs=1))
+    monkeypatch.setattr(forked, "MIN_DOCS", 0 if forking else 10**9)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
     monkeypatch.setattr(read_clean, "RECORDS_PER_BATCH", 2)
     monkeypatch.setattr(read_clean, "FILES_PER_BATCH", 2)

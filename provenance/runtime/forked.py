@@ -1,0 +1,109 @@
+"""Work shared with forked copies of this process: for the find stages of a small or middling run.
+
+After cleaning, everything ``find`` reads (the cleaned documents, their
+signatures and fingerprints, the groups) is in this process's memory. The
+worker pool (``pool``) would have to be sent it, pickled; a copy of this
+process made by ``fork`` has it already, for the price of its page tables.
+So on a run of ``MIN_DOCS`` to ``MAX_DOCS`` documents, ``find`` hands a share of a
+stage to a forked child (``start``) and works on another share itself; the
+child sends back its answer alone (pickled: findings, not documents).
+
+The forked children are made with ``multiprocessing``'s ``fork`` start method
+(standard output and error flushed first, no ``atexit`` handler run in the
+child, so nothing of the run is written twice or removed by it) and die with
+the run (``lifeline.die_with_parent``). A child that fails, or dies, costs
+time, never the answer: its share is computed again in this process, from the
+same arguments, which the child could not have changed (it had its own copy).
+Only where ``fork`` exists (Linux: ``available``); elsewhere every share runs here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from .lifeline import die_with_parent
+from .memory import paused
+
+T = TypeVar("T")
+
+#: Runs of fewer documents than this find in one process: at 1,000 news articles the stages take
+#: a tenth of a second and the forked shares saved nothing (benchmarks/README.md, issue 17).
+MIN_DOCS = 2_000
+#: Runs of more documents than this leave the find stages to the worker pool's shares: a forked
+#: copy of a large run's process would copy the pages of every record it reads (reference counts).
+MAX_DOCS = 100_000
+
+
+def available(jobs: int, docs: int) -> bool:
+    """Whether ``find`` should share its stages with forked children: two jobs or more, a run
+    of ``MIN_DOCS`` to ``MAX_DOCS`` documents, and a system whose processes can fork (Linux)."""
+    return jobs > 1 and MIN_DOCS <= docs <= MAX_DOCS and sys.platform.startswith("linux") \
+        and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """The forked child: ``fn(*args)``'s answer, or that it failed, sent back to the run."""
+    die_with_parent()
+    try:
+        with paused():
+            answer = fn(*args)
+        conn.send((True, answer))
+    except BaseException as error:  # the run computes this share again; it only needs to know
+        with contextlib.suppress(Exception):
+            conn.send((False, repr(error)))
+    finally:
+        conn.close()
+
+
+class Share(Generic[T]):
+    """``fn(*args)`` computed by a forked child (or, failing that, by this process): ``result``."""
+
+    def __init__(self, fn: Callable[..., T], *args: Any) -> None:
+        self.fn, self.args = fn, args
+        context = multiprocessing.get_context("fork")
+        self._conn, child_conn = context.Pipe(duplex=False)
+        self._process: Any = context.Process(target=_child, args=(child_conn, fn, args), daemon=True)
+        self._process.start()
+        child_conn.close()  # the child's end: an EOF here when the child dies
+
+    def result(self) -> T:
+        """The child's answer; computed here instead if the child failed or died."""
+        try:
+            ok, answer = self._conn.recv()
+        except (EOFError, OSError):
+            ok, answer = False, None
+        finally:
+            self._conn.close()
+            self._process.join()
+        return answer if ok else self.fn(*self.args)
+
+    def cancel(self) -> None:
+        """Stop the child (the run is ending early)."""
+        with contextlib.suppress(OSError, ValueError):
+            self._process.kill()
+            self._process.join()
+            self._conn.close()
+
+
+def start(fn: Callable[..., T], *args: Any) -> Share[T]:
+    """``fn(*args)`` begun in a forked child; its answer is ``result()``."""
+    return Share(fn, *args)
+
+
+def fork_map(fn: Callable[..., T], shares: Sequence[tuple[Any, ...]]) -> list[T]:
+    """``fn(*share)`` for each share, in order: the first in this process, the others in forked
+    children meanwhile (one each)."""
+    if not shares:
+        return []
+    children = [start(fn, *share) for share in shares[1:]]
+    try:
+        first = fn(*shares[0])
+        return [first, *(child.result() for child in children)]
+    except BaseException:
+        for child in children:
+            child.cancel()
+        raise

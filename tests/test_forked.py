@@ -1,0 +1,126 @@
+"""``runtime.forked``: shares of a find stage computed by forked copies of the run.
+
+The answers come back in order and equal this process's; a child that fails or
+dies costs time, not the answer (its share is computed again here); an error
+of the work itself is raised as it would be without children; and no child
+outlives its run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from provenance.runtime import forked
+
+pytestmark = pytest.mark.skipif(not forked.available(2, forked.MIN_DOCS), reason="no fork here")
+
+PARENT = os.getpid()
+
+
+def _square_sum(numbers: list[int]) -> tuple[int, int]:
+    return sum(n * n for n in numbers), os.getpid()
+
+
+def _dies_in_a_child(n: int) -> int:
+    if os.getpid() != PARENT:
+        os._exit(3)  # as if killed: no answer is ever sent
+    return n + 1
+
+
+def _raises_in_a_child(n: int) -> int:
+    if os.getpid() != PARENT:
+        raise MemoryError("only the copy runs out")
+    return n * 2
+
+
+def _always_fails(n: int) -> int:
+    raise ValueError(f"bad share {n}")
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.lists(st.integers(-1000, 1000), max_size=30), min_size=1, max_size=4))
+def test_fork_map_answers_in_order_as_one_process_would(shares: list[list[int]]) -> None:
+    answers = forked.fork_map(_square_sum, [(s,) for s in shares])
+    assert [a for a, _ in answers] == [sum(n * n for n in s) for s in shares]
+    pids = [pid for _, pid in answers]
+    assert pids[0] == os.getpid()  # the first share runs here...
+    assert all(pid != os.getpid() for pid in pids[1:])  # ...the others in forked copies
+    assert len(set(pids)) == len(pids)
+
+
+def test_a_child_that_dies_has_its_share_computed_here() -> None:
+    assert forked.fork_map(_dies_in_a_child, [(1,), (10,), (100,)]) == [2, 11, 101]
+
+
+def test_a_child_that_fails_has_its_share_computed_here() -> None:
+    assert forked.start(_raises_in_a_child, 21).result() == 42
+
+
+def test_an_error_of_the_work_itself_is_raised_here() -> None:
+    with pytest.raises(ValueError, match="bad share 0"):
+        forked.fork_map(_always_fails, [(0,), (1,)])
+    with pytest.raises(ValueError, match="bad share 5"):
+        forked.start(_always_fails, 5).result()
+
+
+def _sleeps(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_a_cancelled_share_leaves_no_child() -> None:
+    share = forked.start(_sleeps, 60.0)
+    pid = share._process.pid
+    share.cancel()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_no_fork_below_or_above_the_sizes_it_pays_off_at() -> None:
+    assert not forked.available(1, forked.MIN_DOCS)
+    assert not forked.available(2, forked.MIN_DOCS - 1)
+    assert not forked.available(2, forked.MAX_DOCS + 1)
+    assert forked.available(2, forked.MIN_DOCS)
+
+
+def test_children_die_with_the_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A run killed with SIGKILL runs no handler: the kernel kills its forked copies
+    (``lifeline.die_with_parent``)."""
+    import subprocess
+    import sys
+
+    pid_file = tmp_path / "child.pid"
+    script = (
+        "import os, sys, time\n"
+        "from provenance.runtime import forked\n"
+        "def work(path):\n"
+        "    open(path, 'w').write(str(os.getpid()))\n"
+        "    time.sleep(60)\n"
+        "if __name__ == '__main__':\n"
+        f"    share = forked.start(work, {str(pid_file)!r})\n"
+        "    time.sleep(60)\n"
+    )
+    run = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        for _ in range(200):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait(10)
+        for _ in range(100):
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        pytest.fail(f"forked child {child} outlived its run")
+    finally:
+        run.kill()
