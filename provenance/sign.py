@@ -294,12 +294,13 @@ def reuse_fingerprints(joined: str, starts: np.ndarray, hashes: np.ndarray, firs
     doc = np.searchsorted(first_word, pos, "right") - 1
     inside = pos + k <= first_word[doc] + doc_words[doc]  # the shingle does not run into the next text
     pos, doc = pos[inside], doc[inside]
-    in_quote = np.zeros(len(starts) + 1, dtype=np.int32)  # +1 / -1 at each quote's first / after-last word
     text_end = np.append(text_at[1:] - 1, len(joined))  # a quote never runs into the next text
-    for t0, t1 in zip(text_at.tolist(), text_end.tolist(), strict=True):
-        for q_start, q_end in quotes(joined, t0, t1):
-            in_quote[np.searchsorted(starts, q_start)] += 1
-            in_quote[np.searchsorted(starts, q_end)] -= 1
+    spans = [q for t0, t1 in zip(text_at.tolist(), text_end.tolist(), strict=True)
+             for q in quotes(joined, t0, t1)]
+    bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    # +1 / -1 at each quote's first / after-last word (found for every quote of the batch at once)
+    in_quote = np.bincount(np.searchsorted(starts, bounds[:, 0]), minlength=len(starts) + 1) \
+        - np.bincount(np.searchsorted(starts, bounds[:, 1]), minlength=len(starts) + 1)
     quoted_word = np.cumsum(in_quote)[:-1] > 0
     quoted = quoted_word[pos] | quoted_word[pos + k - 1]
     code = (doc.astype(np.int64) << 32) | grams[pos].astype(np.int64)
