@@ -124,3 +124,32 @@ def test_children_die_with_the_run(tmp_path) -> None:  # type: ignore[no-untyped
         pytest.fail(f"forked child {child} outlived its run")
     finally:
         run.kill()
+
+
+class _Stopped(BaseException):
+    """What the command line's SIGTERM handler raises (``cli.app``), here from SIGALRM."""
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise _Stopped
+
+
+def test_a_run_stopped_while_it_waits_for_a_child_does_not_wait_for_the_child() -> None:
+    """SIGTERM (turned into an exception) while the run waits for a share's answer ends the
+    wait at once and the child with it, rather than waiting out the child's whole share."""
+    import multiprocessing
+
+    previous = signal.signal(signal.SIGALRM, _raise_stopped)
+    share = forked.start(_sleeps, 30.0)
+    began = time.monotonic()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with pytest.raises(_Stopped):
+            share.result()
+        assert time.monotonic() - began < 10
+        assert not share._process.is_alive()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        share.cancel()
+    assert multiprocessing.active_children() == []

@@ -71,11 +71,16 @@ class Share(Generic[T]):
         child_conn.close()  # the child's end: an EOF here when the child dies
 
     def result(self) -> T:
-        """The child's answer; computed here instead if the child failed or died."""
+        """The child's answer; computed here instead if the child failed or died. Interrupted
+        (SIGTERM or Ctrl-C turned into an exception), it stops the child rather than wait for it."""
         try:
             ok, answer = self._conn.recv()
         except (EOFError, OSError):
             ok, answer = False, None
+        except BaseException:
+            with contextlib.suppress(OSError, ValueError):
+                self._process.kill()
+            raise
         finally:
             self._conn.close()
             self._process.join()
