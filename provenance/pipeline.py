@@ -318,12 +318,17 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
     # the passage stage, in a forked copy of this process meanwhile, on a run it fits
     passages = forked.start(passage_stage, backend_steps, cleaned, signed, texts, config, owner, group_of,
                             groups, homes) if fork else None
-    reuse = backend_steps.reuse_candidates(signed, owner, config.match, speaker,
-                                           0.8 * config.verify.derive_partially, hub)
-    progress("verify rewrites", 0, len(reuse))
-    derivations = backend_steps.rewrites(signed, reuse, cleaned, groups, homes, config,
-                                         lambda n: progress("verify rewrites", n, len(reuse)), jobs)
-    progress("verify rewrites", len(reuse), len(reuse))
+    try:
+        reuse = backend_steps.reuse_candidates(signed, owner, config.match, speaker,
+                                               0.8 * config.verify.derive_partially, hub)
+        progress("verify rewrites", 0, len(reuse))
+        derivations = backend_steps.rewrites(signed, reuse, cleaned, groups, homes, config,
+                                             lambda n: progress("verify rewrites", n, len(reuse)), jobs)
+        progress("verify rewrites", len(reuse), len(reuse))
+    except BaseException:  # the run ends here: the passage stage's child with it
+        if passages is not None:
+            passages.cancel()
+        raise
     if passages is not None:
         progress("verify passages", 0, None)
         matches, families = passages.result()

@@ -153,3 +153,34 @@ def test_a_run_stopped_while_it_waits_for_a_child_does_not_wait_for_the_child() 
         signal.signal(signal.SIGALRM, previous)
         share.cancel()
     assert multiprocessing.active_children() == []
+
+
+def _slow_passages(*args: object) -> object:
+    time.sleep(30)
+    raise AssertionError("not reached")
+
+
+def _rewrites_fail(*args: object) -> object:
+    raise RuntimeError("the rewrite stage failed")
+
+
+def test_find_stops_its_passage_child_when_the_rewrite_stage_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The passage stage runs in a forked child beside the rewrite stage: an error of the rewrite
+    stage ends the run, and the child with it (not left computing a stage nobody will read)."""
+    import multiprocessing
+    from pathlib import Path
+
+    from provenance import pipeline
+
+    monkeypatch.setattr(forked, "MIN_DOCS", 0)
+    monkeypatch.setattr(pipeline, "passage_stage", _slow_passages)
+    monkeypatch.setattr(pipeline, "find_rewrites", _rewrites_fail)
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    try:
+        with pytest.raises(RuntimeError, match="rewrite stage failed"):
+            pipeline.run([samples], jobs=2)
+        assert multiprocessing.active_children() == []
+    finally:
+        for child in multiprocessing.active_children():
+            child.kill()
+            child.join()
