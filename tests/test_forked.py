@@ -184,3 +184,24 @@ def test_find_stops_its_passage_child_when_the_rewrite_stage_fails(monkeypatch: 
         for child in multiprocessing.active_children():
             child.kill()
             child.join()
+
+
+def test_find_reports_every_stage_to_its_end_when_it_forks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stages reported, in order, and where each ends, are those of a run in one process
+    (``test_speed_compat.test_every_stage_reports_progress``), with the passage stage forked."""
+    from pathlib import Path
+
+    from provenance import pipeline
+
+    samples = Path(__file__).resolve().parent.parent / "samples"
+
+    def stages(jobs: int) -> dict[str, tuple[int, int | None]]:
+        seen: dict[str, tuple[int, int | None]] = {}
+        pipeline.run([samples], jobs=jobs, progress=lambda stage, done, total: seen.__setitem__(stage, (done, total)))
+        return seen
+
+    alone = stages(1)
+    monkeypatch.setattr(forked, "MIN_DOCS", 0)
+    shared = stages(2)
+    assert list(shared) == list(alone)
+    assert shared == alone
