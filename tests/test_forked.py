@@ -205,3 +205,20 @@ def test_find_reports_every_stage_to_its_end_when_it_forks(monkeypatch: pytest.M
     shared = stages(2)
     assert list(shared) == list(alone)
     assert shared == alone
+
+
+def test_a_fork_refused_by_the_system_has_its_share_computed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``fork`` fails with EAGAIN (a process limit: a container's pids.max, RLIMIT_NPROC) or
+    ENOMEM (strict overcommit, a large run): the share is computed here, as when a child dies."""
+    import errno
+    import multiprocessing
+    import multiprocessing.context
+
+    def refused(process: object) -> object:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "_Popen", staticmethod(refused))
+    answers = forked.fork_map(_square_sum, [([1, 2],), ([3],), ([4],)])
+    assert [a for a, _ in answers] == [5, 9, 16]
+    assert forked.start(_square_sum, [5]).result()[0] == 25
+    assert multiprocessing.active_children() == []
