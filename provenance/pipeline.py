@@ -318,15 +318,22 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
     # the passage stage, in a forked copy of this process meanwhile, on a run it fits
     passages = forked.start(passage_stage, backend_steps, cleaned, signed, texts, config, owner, group_of,
                             groups, homes) if fork else None
-    reuse = backend_steps.reuse_candidates(signed, owner, config.match, speaker,
-                                           0.8 * config.verify.derive_partially, hub)
-    progress("verify rewrites", 0, len(reuse))
-    derivations = backend_steps.rewrites(signed, reuse, cleaned, groups, homes, config,
-                                         lambda n: progress("verify rewrites", n, len(reuse)), jobs)
-    progress("verify rewrites", len(reuse), len(reuse))
+    try:
+        reuse = backend_steps.reuse_candidates(signed, owner, config.match, speaker,
+                                               0.8 * config.verify.derive_partially, hub)
+        progress("verify rewrites", 0, len(reuse))
+        derivations = backend_steps.rewrites(signed, reuse, cleaned, groups, homes, config,
+                                             lambda n: progress("verify rewrites", n, len(reuse)), jobs)
+        progress("verify rewrites", len(reuse), len(reuse))
+    except BaseException:  # the run ends here: the passage stage's child with it
+        if passages is not None:
+            passages.cancel()
+        raise
     if passages is not None:
-        progress("verify passages", 0, None)
-        matches, families = passages.result()
+        progress("match passages", 0, None)
+        matches, families, banded, verified_pairs = passages.result()
+        progress("match passages", *banded)
+        progress("verify passages", verified_pairs, verified_pairs)
         return groups, matches, derivations, families
     for name in ("f_doc", "f_hash", "f_start", "f_quoted"):  # the findings hold what is needed
         setattr(signed, name, np.empty(0, dtype=getattr(signed, name).dtype))
@@ -353,17 +360,20 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
 
 def passage_stage(steps: SimpleNamespace, cleaned: list[CleanDoc], signed: SignedBatch, texts: Texts,
                   config: Config, owner: np.ndarray, group_of: dict[int, int], groups: Sequence[Group],
-                  homes: AuthorHomes) -> tuple[list[PassageMatch], list[Family]]:
+                  homes: AuthorHomes
+                  ) -> tuple[list[PassageMatch], list[Family], tuple[int, int | None], int]:
     """``find``'s passage stage in one process, as a forked copy runs it beside the rewrite stage
     (``forked.start``): candidates, verification, attribution and families, with no progress
-    reported and the signatures left whole (the copy's are its own). Returns ``(matches, families)``."""
-    pairs = steps.passage_candidates(signed, config.match, config.sign, lambda done, total: None,
-                                     owner=owner, jobs=1)
+    reported and the signatures left whole (the copy's are its own). Returns ``(matches, families,
+    banding's last progress, pairs verified)``: ``find`` reports the last two once it has the answer."""
+    banded: list[tuple[int, int | None]] = [(0, None)]
+    pairs = steps.passage_candidates(signed, config.match, config.sign,
+                                     lambda done, total: banded.append((done, total)), owner=owner, jobs=1)
     view = PassageView.of_batch(signed, texts)
     matches = steps.verify_passages(cleaned, view, pairs, config.verify, group_of, 1)
     matches = steps.attribute_matches(matches, groups, cleaned, homes)
     families, matches = steps.families(matches, cleaned, homes, config.verify)
-    return matches, families
+    return matches, families, banded[-1], len(pairs)
 
 
 def realigner(cleaned: Sequence[CleanDoc], cfg: VerifyConfig) -> Realign:

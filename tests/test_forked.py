@@ -124,3 +124,101 @@ def test_children_die_with_the_run(tmp_path) -> None:  # type: ignore[no-untyped
         pytest.fail(f"forked child {child} outlived its run")
     finally:
         run.kill()
+
+
+class _Stopped(BaseException):
+    """What the command line's SIGTERM handler raises (``cli.app``), here from SIGALRM."""
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise _Stopped
+
+
+def test_a_run_stopped_while_it_waits_for_a_child_does_not_wait_for_the_child() -> None:
+    """SIGTERM (turned into an exception) while the run waits for a share's answer ends the
+    wait at once and the child with it, rather than waiting out the child's whole share."""
+    import multiprocessing
+
+    previous = signal.signal(signal.SIGALRM, _raise_stopped)
+    share = forked.start(_sleeps, 30.0)
+    began = time.monotonic()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with pytest.raises(_Stopped):
+            share.result()
+        assert time.monotonic() - began < 10
+        assert not share._process.is_alive()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        share.cancel()
+    assert multiprocessing.active_children() == []
+
+
+def _slow_passages(*args: object) -> object:
+    time.sleep(30)
+    raise AssertionError("not reached")
+
+
+def _rewrites_fail(*args: object) -> object:
+    raise RuntimeError("the rewrite stage failed")
+
+
+def test_find_stops_its_passage_child_when_the_rewrite_stage_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The passage stage runs in a forked child beside the rewrite stage: an error of the rewrite
+    stage ends the run, and the child with it (not left computing a stage nobody will read)."""
+    import multiprocessing
+    from pathlib import Path
+
+    from provenance import pipeline
+
+    monkeypatch.setattr(forked, "MIN_DOCS", 0)
+    monkeypatch.setattr(pipeline, "passage_stage", _slow_passages)
+    monkeypatch.setattr(pipeline, "find_rewrites", _rewrites_fail)
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    try:
+        with pytest.raises(RuntimeError, match="rewrite stage failed"):
+            pipeline.run([samples], jobs=2)
+        assert multiprocessing.active_children() == []
+    finally:
+        for child in multiprocessing.active_children():
+            child.kill()
+            child.join()
+
+
+def test_find_reports_every_stage_to_its_end_when_it_forks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stages reported, in order, and where each ends, are those of a run in one process
+    (``test_speed_compat.test_every_stage_reports_progress``), with the passage stage forked."""
+    from pathlib import Path
+
+    from provenance import pipeline
+
+    samples = Path(__file__).resolve().parent.parent / "samples"
+
+    def stages(jobs: int) -> dict[str, tuple[int, int | None]]:
+        seen: dict[str, tuple[int, int | None]] = {}
+        pipeline.run([samples], jobs=jobs, progress=lambda stage, done, total: seen.__setitem__(stage, (done, total)))
+        return seen
+
+    alone = stages(1)
+    monkeypatch.setattr(forked, "MIN_DOCS", 0)
+    shared = stages(2)
+    assert list(shared) == list(alone)
+    assert shared == alone
+
+
+def test_a_fork_refused_by_the_system_has_its_share_computed_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``fork`` fails with EAGAIN (a process limit: a container's pids.max, RLIMIT_NPROC) or
+    ENOMEM (strict overcommit, a large run): the share is computed here, as when a child dies."""
+    import errno
+    import multiprocessing
+    import multiprocessing.context
+
+    def refused(process: object) -> object:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "_Popen", staticmethod(refused))
+    answers = forked.fork_map(_square_sum, [([1, 2],), ([3],), ([4],)])
+    assert [a for a, _ in answers] == [5, 9, 16]
+    assert forked.start(_square_sum, [5]).result()[0] == 25
+    assert multiprocessing.active_children() == []

@@ -11,7 +11,7 @@ child sends back its answer alone (pickled: findings, not documents).
 The forked children are made with ``multiprocessing``'s ``fork`` start method
 (standard output and error flushed first, no ``atexit`` handler run in the
 child, so nothing of the run is written twice or removed by it) and die with
-the run (``lifeline.die_with_parent``). A child that fails, or dies, costs
+the run (``lifeline.die_with_parent``). A child that fails, dies, or cannot be forked, costs
 time, never the answer: its share is computed again in this process, from the
 same arguments, which the child could not have changed (it had its own copy).
 Only where ``fork`` exists (Linux: ``available``); elsewhere every share runs here.
@@ -67,15 +67,28 @@ class Share(Generic[T]):
         context = multiprocessing.get_context("fork")
         self._conn, child_conn = context.Pipe(duplex=False)
         self._process: Any = context.Process(target=_child, args=(child_conn, fn, args), daemon=True)
-        self._process.start()
-        child_conn.close()  # the child's end: an EOF here when the child dies
+        try:
+            self._process.start()
+        except OSError:  # no fork to be had (EAGAIN: a process limit; ENOMEM): computed here
+            self._process = None
+            self._conn.close()
+        finally:
+            child_conn.close()  # the child's end: an EOF here when the child dies
 
     def result(self) -> T:
-        """The child's answer; computed here instead if the child failed or died."""
+        """The child's answer; computed here instead if the child failed or died (or could not
+        be forked). Interrupted (SIGTERM or Ctrl-C turned into an exception), it stops the child
+        rather than wait for it."""
+        if self._process is None:
+            return self.fn(*self.args)
         try:
             ok, answer = self._conn.recv()
         except (EOFError, OSError):
             ok, answer = False, None
+        except BaseException:
+            with contextlib.suppress(OSError, ValueError):
+                self._process.kill()
+            raise
         finally:
             self._conn.close()
             self._process.join()
@@ -83,6 +96,8 @@ class Share(Generic[T]):
 
     def cancel(self) -> None:
         """Stop the child (the run is ending early)."""
+        if self._process is None:
+            return
         with contextlib.suppress(OSError, ValueError):
             self._process.kill()
             self._process.join()
