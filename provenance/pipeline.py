@@ -49,7 +49,7 @@ from .sign import sign_parallel, sign_texts
 from .signatures import SignedBatch, disk_name
 from .templates import strip_templates
 from .verify import align as align_texts
-from .verify import equal_pair, verify_documents, verify_documents_parallel, verify_passages_parallel
+from .verify import equal_pair, verify_documents_parallel, verify_passages_parallel
 from .version import __version__
 
 #: ``progress(stage, done, total)``; ``total`` is None while unknown.
@@ -124,9 +124,9 @@ def find_rewrites(signed: SignedBatch, reuse: np.ndarray, cleaned: Sequence[Clea
     aligned."""
     fingerprints = Fingerprints.of(signed, config.verify.derive_quote_weight, docs=np.unique(reuse))
     fork = forked.available(jobs, len(cleaned))
-    if fork:  # a forked copy measures and attributes half the pairs while this process does the rest
+    if fork:  # forked copies measure and attribute shares of the pairs while this process does one
         parts = forked.fork_map(measured_and_attributed, [(fingerprints, reuse[h], cleaned, homes, config)
-                                                          for h in halves(len(reuse))])
+                                                          for h in forked.cuts(len(reuse), jobs)])
         derivations = [d for part in parts for d in part]
     else:
         measured = verify_derivations_parallel(fingerprints, reuse, config, jobs, progress)
@@ -138,17 +138,12 @@ def find_rewrites(signed: SignedBatch, reuse: np.ndarray, cleaned: Sequence[Clea
                             config.verify.derive_max_sources)
     if fork:
         aligned = forked.fork_map(aligned_sentences, [(cleaned, fingerprints, derivations[h])
-                                                      for h in halves(len(derivations))])
+                                                      for h in forked.cuts(len(derivations), jobs)])
         for d, sentences in zip(derivations, (s for part in aligned for s in part), strict=True):
             d.sentences = sentences
     else:
         align(cleaned, fingerprints, derivations)
     return derivations
-
-
-def halves(n: int) -> list[slice]:
-    """``n`` items cut in two, in order (for ``forked.fork_map``)."""
-    return [slice(0, n // 2), slice(n // 2, n)]
 
 
 def measured_and_attributed(fp: Fingerprints, pairs: np.ndarray, cleaned: Sequence[CleanDoc],
@@ -277,8 +272,10 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
 
     Signing runs in ``jobs`` processes (``sign.sign_parallel``), unless ``signed`` holds
     the documents' signatures already (``clean_and_sign``; ``find`` empties its
-    passage signatures once the candidates are found, to free the memory); the
-    findings are the same for any ``jobs``. ``backend``: where banding, verification, grouping,
+    passage signatures once the candidates are found, to free the memory, except on a run
+    whose stages it shares with forked copies of this process, ``runtime.forked``: a run
+    small enough for that, which leaves ``signed`` whole); the findings are the same for
+    any ``jobs``. ``backend``: where banding, verification, grouping,
     the rewrite stage, attribution and families run (``Backend``); the findings are the same.
     """
     jobs = jobs or default_jobs()
@@ -293,9 +290,10 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
                                     leave_out=repeats[:, 1])
     progress("verify documents", 0, len(doc_pairs))
     fork = backend is LOCAL and forked.available(jobs, len(cleaned))
-    if fork:  # half the pairs in a forked copy of this process (no document is sent anywhere)
-        verified = [p for part in forked.fork_map(verify_documents, [(cleaned, doc_pairs[h], config.verify)
-                                                                     for h in halves(len(doc_pairs))])
+    if fork:  # shares of the pairs in forked copies of this process (no document is sent anywhere)
+        verified = [p for part in forked.fork_map(backend_steps.verify_documents,
+                                                  [(cleaned, doc_pairs[h], config.verify, 1)
+                                                   for h in forked.cuts(len(doc_pairs), jobs)])
                     for p in part]
     else:
         verified = backend_steps.verify_documents(cleaned, doc_pairs, config.verify, jobs,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -226,13 +227,23 @@ def _corpus(tmp: Path) -> list[Path]:
     return [folder, SAMPLES, tmp / "missing.txt"]
 
 
-@pytest.mark.parametrize("forking", [False, True], ids=["pool", "forked"])
-def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forking: bool) -> None:
+@pytest.mark.parametrize(("forking", "jobs"), [(False, 2), (True, 2), (True, 3)],
+                         ids=["pool", "forked", "forked-3"])
+def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forking: bool,
+                                       jobs: int) -> None:
     """The worker pool's shares, and (``forking``) the find stages shared with forked copies of
-    the run (``runtime.forked``), give the report of one process."""
+    the run (``runtime.forked``, ``jobs - 1`` copies a stage), give the report of one process."""
     paths = _corpus(tmp_path)
     serial = to_json(run(paths, Config(), jobs=1))
     monkeypatch.setattr(forked, "MIN_DOCS", 0 if forking else 10**9)
+    started: list[str] = []
+    start = forked.start
+
+    def counted(fn: Any, *args: Any) -> Any:
+        started.append(fn.__name__)
+        return start(fn, *args)
+
+    monkeypatch.setattr(forked, "start", counted)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
     monkeypatch.setattr(read_clean, "RECORDS_PER_BATCH", 2)
     monkeypatch.setattr(read_clean, "FILES_PER_BATCH", 2)
@@ -242,7 +253,10 @@ def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(match, "PARALLEL_ROWS", 0)
     monkeypatch.setattr(derive, "PARALLEL_REWRITES", 0)  # rewrites measured in shares, in workers
     monkeypatch.setattr(derive, "REWRITES_PER_SHARE", 1)
-    assert to_json(run(paths, Config(), jobs=2)) == serial
+    assert to_json(run(paths, Config(), jobs=jobs)) == serial
+    # each stage shared out with jobs - 1 forked copies, the passage stage with one; or none
+    assert sorted(started) == (sorted(["passage_stage"] + (jobs - 1) * [
+        "verify_documents_parallel", "measured_and_attributed", "aligned_sentences"]) if forking else [])
     found = json.loads(serial)
     assert len(found["groups"]) >= 2 and len(found["matches"]) >= 2 and len(found["derivations"]) >= 2
     assert '"Second"' in serial  # the renamed id's outlet came from the outlets file

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
 from .lifeline import die_with_parent
@@ -57,6 +59,9 @@ def _child(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
             conn.send((False, repr(error)))
     finally:
         conn.close()
+        # Out at once: multiprocessing's own exit would flush the standard streams again and
+        # run the threads' exit hooks (the worker pool's), in a copy whose other threads are gone.
+        os._exit(0)
 
 
 class Share(Generic[T]):
@@ -107,6 +112,13 @@ class Share(Generic[T]):
 def start(fn: Callable[..., T], *args: Any) -> Share[T]:
     """``fn(*args)`` begun in a forked child; its answer is ``result()``."""
     return Share(fn, *args)
+
+
+def cuts(n: int, jobs: int) -> list[slice]:
+    """``n`` items cut into ``jobs`` runs of nearly equal length, in order (the shares of
+    ``fork_map``: this process and ``jobs - 1`` forked children)."""
+    bounds = [round(k * n / jobs) for k in range(jobs + 1)]
+    return [slice(lo, hi) for lo, hi in pairwise(bounds)]
 
 
 def fork_map(fn: Callable[..., T], shares: Sequence[tuple[Any, ...]]) -> list[T]:
