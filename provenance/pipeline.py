@@ -39,7 +39,20 @@ from .match import document_candidates, equal_rows, passage_candidates
 from .outlets import Outlets, find_outlets_files
 from .passages import PassageView
 from .read_clean import Ingested, batches, document_batches, gather
-from .records import CleanDoc, Derivation, DocPair, Group, PassageMatch, SentencePair, Skipped, Span
+from .records import (
+    CleanDoc,
+    Derivation,
+    DocPair,
+    Group,
+    PassageMatch,
+    SentencePair,
+    Skipped,
+    Span,
+    derivation_rows,
+    derivations_of,
+    sentence_rows,
+    sentences_of,
+)
 from .runtime import forked
 from .runtime.diskarray import Appender
 from .runtime.memory import paused, release_free_memory
@@ -126,7 +139,8 @@ def find_rewrites(signed: SignedBatch, reuse: np.ndarray, cleaned: Sequence[Clea
     fork = forked.available(jobs, len(cleaned))
     if fork:  # forked copies measure and attribute shares of the pairs while this process does one
         parts = forked.fork_map(measured_and_attributed, [(fingerprints, reuse[h], cleaned, homes, config)
-                                                          for h in forked.cuts(len(reuse), jobs)])
+                                                          for h in forked.cuts(len(reuse), jobs)],
+                                wire=(derivation_rows, derivations_of))
         derivations = [d for part in parts for d in part]
     else:
         measured = verify_derivations_parallel(fingerprints, reuse, config, jobs, progress)
@@ -138,7 +152,8 @@ def find_rewrites(signed: SignedBatch, reuse: np.ndarray, cleaned: Sequence[Clea
                             config.verify.derive_max_sources)
     if fork:
         aligned = forked.fork_map(aligned_sentences, [(cleaned, fingerprints, derivations[h])
-                                                      for h in forked.cuts(len(derivations), jobs)])
+                                                      for h in forked.cuts(len(derivations), jobs)],
+                                  wire=(_sentence_lists, _sentence_lists_of))
         for d, sentences in zip(derivations, (s for part in aligned for s in part), strict=True):
             d.sentences = sentences
     else:
@@ -157,6 +172,14 @@ def aligned_sentences(cleaned: Sequence[CleanDoc], fp: Fingerprints,
     """Each derivation's aligned sentences (``derive.align``): a forked share of ``find_rewrites``."""
     align(cleaned, fp, derivations)
     return [d.sentences for d in derivations]
+
+
+def _sentence_lists(lists: list[list[SentencePair]]) -> list[list[tuple[int, int, int, int, float, bool]]]:
+    return [sentence_rows(s) for s in lists]
+
+
+def _sentence_lists_of(rows: list[list[tuple[int, int, int, int, float, bool]]]) -> list[list[SentencePair]]:
+    return [sentences_of(r) for r in rows]
 
 
 def passage_families(matches: Sequence[PassageMatch], cleaned: Sequence[CleanDoc], homes: AuthorHomes,

@@ -9,7 +9,9 @@ that removed spans, matched spans and credits share one coordinate system.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from .runtime.spill import TextField, set_slot_state, slot_state, text_length
 
@@ -244,6 +246,45 @@ class Derivation(Attribution):
     score: float = 0.0
     verdict: str = "none"
     origin: str | None = None  # "a", "b" or None
+
+
+#: ``Derivation``'s fields in the order of ``derivation_rows``.
+_DERIVATION_FIELDS = tuple(f.name for f in fields(Derivation))
+
+
+def derivation_rows(derivations: Sequence[Derivation]) -> list[tuple[Any, ...]]:
+    """Derivations as plain tuples, their evidence and sentences too (``derivations_of`` makes
+    them again): what a forked copy of the run sends back (``runtime.forked``), pickled in a
+    third of the time the dataclasses take."""
+    rows = []
+    evidence, sentences = _DERIVATION_FIELDS.index("evidence"), _DERIVATION_FIELDS.index("sentences")
+    for d in derivations:
+        row = [getattr(d, name) for name in _DERIVATION_FIELDS]
+        row[evidence] = [(e.kind, e.favours, e.detail, e.weight) for e in d.evidence]
+        row[sentences] = sentence_rows(d.sentences)
+        rows.append(tuple(row))
+    return rows
+
+
+def derivations_of(rows: Sequence[tuple[Any, ...]]) -> list[Derivation]:
+    """``derivation_rows`` undone: equal derivations."""
+    out = []
+    for row in rows:
+        values = dict(zip(_DERIVATION_FIELDS, row, strict=True))
+        values["evidence"] = [Evidence(*e) for e in values["evidence"]]
+        values["sentences"] = sentences_of(values["sentences"])
+        out.append(Derivation(**values))
+    return out
+
+
+def sentence_rows(sentences: Sequence[SentencePair]) -> list[tuple[int, int, int, int, float, bool]]:
+    """Aligned sentences as plain tuples (``sentences_of`` makes them again)."""
+    return [(*p.a_span, *p.b_span, p.share, p.quoted) for p in sentences]
+
+
+def sentences_of(rows: Sequence[tuple[int, int, int, int, float, bool]]) -> list[SentencePair]:
+    """``sentence_rows`` undone."""
+    return [SentencePair((a0, a1), (b0, b1), share, quoted) for a0, a1, b0, b1, share, quoted in rows]
 
 
 @dataclass(frozen=True)
