@@ -23,6 +23,15 @@ pytestmark = pytest.mark.skipif(not forked.available(2, forked.MIN_DOCS), reason
 PARENT = os.getpid()
 
 
+def _forked_children() -> list[object]:
+    """This process's live forked copies (``forked.Share``'s): not the worker pool's fork server
+    or workers, which an earlier test of the session may have started and which live on."""
+    import multiprocessing
+    import multiprocessing.context
+
+    return [p for p in multiprocessing.active_children() if isinstance(p, multiprocessing.context.ForkProcess)]
+
+
 def _square_sum(numbers: list[int]) -> tuple[int, int]:
     return sum(n * n for n in numbers), os.getpid()
 
@@ -137,7 +146,6 @@ def _raise_stopped(signum: int, frame: object) -> None:
 def test_a_run_stopped_while_it_waits_for_a_child_does_not_wait_for_the_child() -> None:
     """SIGTERM (turned into an exception) while the run waits for a share's answer ends the
     wait at once and the child with it, rather than waiting out the child's whole share."""
-    import multiprocessing
 
     previous = signal.signal(signal.SIGALRM, _raise_stopped)
     share = forked.start(_sleeps, 30.0)
@@ -152,7 +160,7 @@ def test_a_run_stopped_while_it_waits_for_a_child_does_not_wait_for_the_child() 
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         share.cancel()
-    assert multiprocessing.active_children() == []
+    assert _forked_children() == []
 
 
 def _slow_passages(*args: object) -> object:
@@ -167,7 +175,6 @@ def _rewrites_fail(*args: object) -> object:
 def test_find_stops_its_passage_child_when_the_rewrite_stage_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """The passage stage runs in a forked child beside the rewrite stage: an error of the rewrite
     stage ends the run, and the child with it (not left computing a stage nobody will read)."""
-    import multiprocessing
     from pathlib import Path
 
     from provenance import pipeline
@@ -179,9 +186,9 @@ def test_find_stops_its_passage_child_when_the_rewrite_stage_fails(monkeypatch: 
     try:
         with pytest.raises(RuntimeError, match="rewrite stage failed"):
             pipeline.run([samples], jobs=2)
-        assert multiprocessing.active_children() == []
+        assert _forked_children() == []
     finally:
-        for child in multiprocessing.active_children():
+        for child in _forked_children():
             child.kill()
             child.join()
 
@@ -221,7 +228,7 @@ def test_a_fork_refused_by_the_system_has_its_share_computed_here(monkeypatch: p
     answers = forked.fork_map(_square_sum, [([1, 2],), ([3],), ([4],)])
     assert [a for a, _ in answers] == [5, 9, 16]
     assert forked.start(_square_sum, [5]).result()[0] == 25
-    assert multiprocessing.active_children() == []
+    assert _forked_children() == []
 
 
 def test_derivations_travel_as_rows_and_come_back_equal() -> None:

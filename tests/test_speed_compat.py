@@ -239,9 +239,9 @@ def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.Monke
     started: list[str] = []
     start = forked.start
 
-    def counted(fn: Any, *args: Any) -> Any:
+    def counted(fn: Any, *args: Any, **how: Any) -> Any:
         started.append(fn.__name__)
-        return start(fn, *args)
+        return start(fn, *args, **how)
 
     monkeypatch.setattr(forked, "start", counted)
     monkeypatch.setattr(parallel, "MIN_PARALLEL_BYTES", 0)
