@@ -337,8 +337,8 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
     # a pair is measured only if its shared fingerprints could reach the verdict's threshold
     hub = np.array([cleaned[int(d)].doc.agency is not None for d in speaker], dtype=bool)
     # the passage stage, in a forked copy of this process meanwhile, on a run it fits
-    passages = forked.start(passage_stage, backend_steps, cleaned, signed, texts, config, owner, group_of,
-                            groups, homes) if fork else None
+    passages = forked.start(recorded_passage_stage, backend_steps, cleaned, signed, texts, config, owner,
+                            group_of, groups, homes) if fork else None
     try:
         reuse = backend_steps.reuse_candidates(signed, owner, config.match, speaker,
                                                0.8 * config.verify.derive_partially, hub)
@@ -352,49 +352,65 @@ def find(cleaned: list[CleanDoc], config: Config, progress: Progress = no_progre
         raise
     if passages is not None:
         progress("match passages", 0, None)
-        matches, families, banded, verified_pairs = passages.result()
-        progress("match passages", *banded)
-        progress("verify passages", verified_pairs, verified_pairs)
-        return groups, matches, derivations, families
-    for name in ("f_doc", "f_hash", "f_start", "f_quoted"):  # the findings hold what is needed
-        setattr(signed, name, np.empty(0, dtype=getattr(signed, name).dtype))
-    if signed.folder is not None:  # from here on the documents' values are read in bands: from a file
-        values = Appender(disk_name(signed.folder, "doc_values"), signed.doc_values.dtype,
-                          signed.doc_values.shape[1:])
-        values.add(signed.doc_values)
-        signed.doc_values = values.open()
-        del values
-    passage_pairs = backend_steps.passage_candidates(signed, config.match, config.sign,
-                                       lambda done, total: progress("match passages", done, total),
-                                       owner=owner, jobs=jobs)
-    signed.drop_passage_values()  # the largest array; only the candidates are needed now
-    view = PassageView.of_batch(signed, texts)
-    progress("verify passages", 0, len(passage_pairs))
-    matches = backend_steps.verify_passages(cleaned, view, passage_pairs, config.verify, group_of, jobs,
-                                       lambda n: progress("verify passages", n, len(passage_pairs)))
-    progress("verify passages", len(passage_pairs), len(passage_pairs))
-    matches = backend_steps.attribute_matches(matches, groups, cleaned, homes)
-    families, matches = backend_steps.families(matches, cleaned, homes, config.verify)
+        matches, families, reported = passages.result()
+        for stage, done, total in reported:
+            progress(stage, done, total)
+    else:
+        for name in ("f_doc", "f_hash", "f_start", "f_quoted"):  # the findings hold what is needed
+            setattr(signed, name, np.empty(0, dtype=getattr(signed, name).dtype))
+        if signed.folder is not None:  # from here on the documents' values are read in bands: from a file
+            values = Appender(disk_name(signed.folder, "doc_values"), signed.doc_values.dtype,
+                              signed.doc_values.shape[1:])
+            values.add(signed.doc_values)
+            signed.doc_values = values.open()
+            del values
+        matches, families = passage_stage(backend_steps, cleaned, signed, texts, config, owner, group_of,
+                                          groups, homes, progress, jobs, True)
     release_free_memory()  # what banding and verification freed, before the report is built
     return groups, matches, derivations, families
 
 
 def passage_stage(steps: SimpleNamespace, cleaned: list[CleanDoc], signed: SignedBatch, texts: Texts,
                   config: Config, owner: np.ndarray, group_of: dict[int, int], groups: Sequence[Group],
-                  homes: AuthorHomes
-                  ) -> tuple[list[PassageMatch], list[Family], tuple[int, int | None], int]:
-    """``find``'s passage stage in one process, as a forked copy runs it beside the rewrite stage
-    (``forked.start``): candidates, verification, attribution and families, with no progress
-    reported and the signatures left whole (the copy's are its own). Returns ``(matches, families,
-    banding's last progress, pairs verified)``: ``find`` reports the last two once it has the answer."""
-    banded: list[tuple[int, int | None]] = [(0, None)]
+                  homes: AuthorHomes, progress: Progress = no_progress, jobs: int = 1, free: bool = False
+                  ) -> tuple[list[PassageMatch], list[Family]]:
+    """``find``'s passage stage: candidates, verification, attribution and families. Returns
+    ``(matches, families)``. ``free``: the passage signatures are emptied once the candidates are
+    found (the largest array; a forked copy's are its own, and left whole)."""
     pairs = steps.passage_candidates(signed, config.match, config.sign,
-                                     lambda done, total: banded.append((done, total)), owner=owner, jobs=1)
+                                     lambda done, total: progress("match passages", done, total),
+                                     owner=owner, jobs=jobs)
+    if free:
+        signed.drop_passage_values()
     view = PassageView.of_batch(signed, texts)
-    matches = steps.verify_passages(cleaned, view, pairs, config.verify, group_of, 1)
+    progress("verify passages", 0, len(pairs))
+    matches = steps.verify_passages(cleaned, view, pairs, config.verify, group_of, jobs,
+                                    lambda n: progress("verify passages", n, len(pairs)))
+    progress("verify passages", len(pairs), len(pairs))
     matches = steps.attribute_matches(matches, groups, cleaned, homes)
     families, matches = steps.families(matches, cleaned, homes, config.verify)
-    return matches, families, banded[-1], len(pairs)
+    return matches, families
+
+
+#: Each stage's last progress report, in order: ``(stage, done, total)``.
+Reported = list[tuple[str, int, "int | None"]]
+
+
+def recorded_passage_stage(steps: SimpleNamespace, cleaned: list[CleanDoc], signed: SignedBatch, texts: Texts,
+                           config: Config, owner: np.ndarray, group_of: dict[int, int],
+                           groups: Sequence[Group], homes: AuthorHomes
+                           ) -> tuple[list[PassageMatch], list[Family], Reported]:
+    """``passage_stage`` as a forked copy runs it beside the rewrite stage (``forked.start``), in
+    one process: its progress is recorded (each stage's last report, in order) for ``find`` to
+    report once it has the answer."""
+    last: dict[str, tuple[int, int | None]] = {}
+
+    def record(stage: str, done: int, total: int | None) -> None:
+        last[stage] = (done, total)
+
+    matches, families = passage_stage(steps, cleaned, signed, texts, config, owner, group_of, groups, homes,
+                                      record)
+    return matches, families, [(stage, *at) for stage, at in last.items()]
 
 
 def realigner(cleaned: Sequence[CleanDoc], cfg: VerifyConfig) -> Realign:

@@ -255,7 +255,7 @@ def test_jobs_do_not_change_the_report(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(derive, "REWRITES_PER_SHARE", 1)
     assert to_json(run(paths, Config(), jobs=jobs)) == serial
     # each stage shared out with jobs - 1 forked copies, the passage stage with one; or none
-    assert sorted(started) == (sorted(["passage_stage"] + (jobs - 1) * [
+    assert sorted(started) == (sorted(["recorded_passage_stage"] + (jobs - 1) * [
         "verify_documents_parallel", "measured_and_attributed", "aligned_sentences"]) if forking else [])
     found = json.loads(serial)
     assert len(found["groups"]) >= 2 and len(found["matches"]) >= 2 and len(found["derivations"]) >= 2

@@ -112,10 +112,10 @@ class Share(Generic[T]):
         """Stop the child (the run is ending early)."""
         if self._process is None:
             return
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError):  # gone already
             self._process.kill()
-            self._process.join()
-            self._conn.close()
+        self._process.join()
+        self._conn.close()
 
 
 def start(fn: Callable[..., T], *args: Any, wire: Wire = None) -> Share[T]:
@@ -125,9 +125,10 @@ def start(fn: Callable[..., T], *args: Any, wire: Wire = None) -> Share[T]:
 
 def cuts(n: int, jobs: int) -> list[slice]:
     """``n`` items cut into ``jobs`` runs of nearly equal length, in order (the shares of
-    ``fork_map``: this process and ``jobs - 1`` forked children)."""
+    ``fork_map``: this process and ``jobs - 1`` forked children); no empty run, so that no
+    child is forked for nothing (no items: no run at all)."""
     bounds = [round(k * n / jobs) for k in range(jobs + 1)]
-    return [slice(lo, hi) for lo, hi in pairwise(bounds)]
+    return [slice(lo, hi) for lo, hi in pairwise(bounds) if hi > lo]
 
 
 def fork_map(fn: Callable[..., T], shares: Sequence[tuple[Any, ...]], wire: Wire = None) -> list[T]:
