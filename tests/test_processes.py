@@ -66,6 +66,13 @@ def _stat(pid: int) -> tuple[str, int] | None:
     return fields[0], int(fields[1])
 
 
+def _cmdline(pid: int) -> bytes | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+
+
 def _alive(pid: int) -> bool:
     stat = _stat(pid)
     return stat is not None and stat[0] != "Z"
@@ -87,20 +94,31 @@ def big_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _big_corpus(tmp_path_factory.mktemp("big") / "corpus")
 
 
-def _start_scan(corpus: Path, tmp: Path) -> tuple[subprocess.Popen[str], dict[int, int]]:
-    """A real ``python -m provenance scan`` with workers; returns once its workers exist."""
+#: ``python -m provenance``, with its pool started by the fork server (as a run already big when
+#: its pool starts does: ``pool.FORK_MAX_RESIDENT``) instead of forked from the run.
+VIA_FORK_SERVER = ["-c", "import sys, provenance.runtime.pool as pool; pool.FORK_MAX_RESIDENT = 0;"
+                   " sys.argv[0] = 'provenance'; from provenance.cli import app; app()"]
+
+
+def _start_scan(corpus: Path, tmp: Path, start: list[str] | None = None
+                ) -> tuple[subprocess.Popen[str], dict[int, int]]:
+    """A real ``python -m provenance scan`` with workers (or the command ``start`` gives);
+    returns once its workers exist."""
     env = {**os.environ, "TMPDIR": str(tmp)}
     # stderr to a file, not a pipe: a surviving worker would hold a pipe open, and reading it
     # would hang rather than fail
     with (tmp / "stderr").open("w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "provenance", "scan", str(corpus), "-q",
+        proc = subprocess.Popen([sys.executable, *(start or ["-m", "provenance"]), "scan", str(corpus), "-q",
                                  "--jobs", str(JOBS), "--format", "json", "-o", str(tmp / "out.json")],
                                 env=env, stdout=subprocess.DEVNULL, stderr=err, text=True)
     deadline = time.monotonic() + 60
     while True:
         found = _descendants(proc.pid)
-        # workers: forked by the forkserver (depth 2), or spawned by the run itself
-        if sum(1 for d in found.values() if d >= 2) >= WORKERS or len(found) >= WORKERS + 2:
+        # workers: forked by the run itself (a small run's pool: the run's own command line),
+        # forked by the forkserver (depth 2), or spawned by the run
+        forked = sum(1 for p, d in found.items() if d == 1 and _cmdline(p) == _cmdline(proc.pid))
+        if forked >= WORKERS or sum(1 for d in found.values() if d >= 2) >= WORKERS \
+                or len(found) >= WORKERS + 2:
             return proc, found
         assert proc.poll() is None, ("the scan ended before its workers were seen",
                                      (tmp / "stderr").read_text())
@@ -118,9 +136,13 @@ def _all_gone(pids: dict[int, int], seconds: float = 10) -> list[int]:
     return left
 
 
+@pytest.mark.parametrize("start", [None, VIA_FORK_SERVER], ids=["forked-pool", "fork-server-pool"])
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
-def test_a_killed_run_leaves_no_worker_alive(big_corpus: Path, tmp_path: Path, sig: signal.Signals) -> None:
-    proc, workers = _start_scan(big_corpus, tmp_path)
+def test_a_killed_run_leaves_no_worker_alive(big_corpus: Path, tmp_path: Path, sig: signal.Signals,
+                                             start: list[str] | None) -> None:
+    proc, workers = _start_scan(big_corpus, tmp_path, start)
+    forked = all(depth == 1 for depth in workers.values())
+    assert forked == (start is None), workers  # a small run forks its pool; else the fork server
     try:
         time.sleep(0.5)  # let work be under way in the workers
         workers.update(_descendants(proc.pid))

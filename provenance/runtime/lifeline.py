@@ -4,10 +4,13 @@ A run killed with SIGKILL runs no handler and no ``atexit``: without help
 its worker processes would wait forever for work that never comes, holding
 cores and memory. Linux can tie a process to its parent instead:
 ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` has the kernel kill it the moment its
-parent dies. Workers are forked by multiprocessing's fork server, which the
-run started, so the chain is: the run dies, the kernel kills the fork
-server (``provenance.runtime._forkserver_lifeline``, imported there first), and then
-each worker (``worker_start``, the pools' initializer).
+parent dies. A pool started by ``fork`` (``pool._forks``) has the run as its
+workers' parent: the kernel kills each worker when the run dies
+(``worker_start``, the pools' initializer). Otherwise its workers are forked
+by multiprocessing's fork server, which the run started, so the chain is: the
+run dies, the kernel kills the fork server
+(``provenance.runtime._forkserver_lifeline``, imported there first), and then
+each worker.
 
 A parent that died before ``prctl`` was called cannot be watched any more
 (the process has been handed to a reaper), so ``worker_start`` checks that

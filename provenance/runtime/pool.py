@@ -5,8 +5,10 @@ Each stage owns its parallel form (``ingest``'s batches of files and records,
 its batches; results come back strictly in batch order, so every output is the
 same for any number of jobs.
 
-Processes are started with ``forkserver`` (``spawn`` where there is none),
-never plain ``fork``; the workers hold at most two batches each and at most
+A pool started while this process is small (a run's start: ``FORK_MAX_RESIDENT``)
+is started by ``fork`` on Linux, so its workers are ready at once; otherwise by
+``forkserver`` (``spawn`` where there is none), so that no worker holds on to a big
+process's pages. The workers hold at most two batches each and at most
 ``4 * jobs`` answers wait their turn, so a huge input never piles up in memory.
 
 No worker outlives the run: on Linux the kernel kills the fork server and
@@ -22,6 +24,7 @@ import atexit
 import contextlib
 import multiprocessing
 import os
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +34,11 @@ from typing import Any
 
 from .lifeline import worker_start
 from .memory import paused
+
+try:
+    import fcntl
+except ImportError:  # Windows has none
+    fcntl = None  # type: ignore[assignment]
 
 #: Modules the fork server imports once, so that no worker imports them anew: those of the
 #: functions the workers run (named, not imported, here: the pool sits below the stages).
@@ -77,8 +85,41 @@ def worth_workers(work: Iterable[Any], jobs: int) -> tuple[int, Iterator[Any]]:
     return jobs, chain(ahead, (item for item in items if not isinstance(item, int)))
 
 
+#: A process at most this big (resident) starts its pool by ``fork``: its workers are ready at
+#: once, with every module imported, where the fork server would first import the stages (a
+#: fifth of a second at a run's start, with the workers' core idle: benchmarks/README.md, issue
+#: 17). A bigger one uses the fork server: a forked worker would keep the pages this process
+#: goes on to change or free.
+FORK_MAX_RESIDENT = 256 << 20
+
+
+def _resident_bytes() -> int | None:
+    """This process's resident memory (Linux's ``/proc``), or None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _forks() -> bool:
+    """Whether a pool started now is started by ``fork`` (``FORK_MAX_RESIDENT``; Linux only, and
+    from the main thread, whose life the workers' lifeline follows)."""
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    resident = _resident_bytes()
+    return resident is not None and resident <= FORK_MAX_RESIDENT
+
+
 def _context() -> Any:
-    """The start method's context: ``forkserver`` (its preloads set), else ``spawn``."""
+    """The start method's context: ``fork`` for a small process (``_forks``), else ``forkserver``
+    (its preloads set), else ``spawn``."""
+    if _forks():
+        sys.stdout.flush()  # (multiprocessing flushes them too) nothing buffered is written twice
+        sys.stderr.flush()
+        return multiprocessing.get_context("fork")
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if context.get_start_method() == "forkserver":  # import once in the server, not per worker
@@ -89,6 +130,22 @@ def _context() -> Any:
             lifeline = []
         context.set_forkserver_preload([*lifeline, *PRELOAD])
     return context
+
+
+#: The answers' pipe is widened to this (Linux's default limit for a pipe, 1 MiB): a batch's
+#: answer of a few MB then goes in a few writes, each of which waits for this process's result
+#: thread to get the interpreter lock, instead of one write per 64 KiB.
+RESULT_PIPE_BYTES = 1 << 20
+
+
+def _widen_result_pipe(executor: Executor) -> None:
+    """Widen ``executor``'s result pipe (``RESULT_PIPE_BYTES``), where the system allows it."""
+    reader = getattr(getattr(executor, "_result_queue", None), "_reader", None)
+    setter = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if reader is None or setter is None:
+        return
+    with contextlib.suppress(OSError, ValueError):  # over the user's pipe quota: left as it is
+        fcntl.fcntl(reader.fileno(), setter, RESULT_PIPE_BYTES)
 
 
 def pool(jobs: int) -> Executor:
@@ -104,6 +161,7 @@ def pool(jobs: int) -> Executor:
     if jobs not in _pools:
         _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=_context(),
                                            initializer=worker_start, initargs=(os.getpid(),))
+        _widen_result_pipe(_pools[jobs])
     return _pools[jobs]
 
 
@@ -159,6 +217,12 @@ def stop() -> None:
     shutdown()
 
 
+#: The interpreter's switch interval while workers answer (Python's default is 5 ms): this
+#: process's result thread, which reads their answers, then gets the lock from a busy main
+#: thread soon enough that a worker is not left waiting to send.
+SWITCH_SECONDS = 0.0005
+
+
 def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> Iterator[Any]:
     """``fn(*batch)`` for each batch, in order; with ``jobs > 1``, in ``jobs`` processes: this one
     and ``jobs - 1`` workers.
@@ -168,9 +232,10 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
     cores (it only unpickles the answers), and a batch it runs is never pickled
     (measured in benchmarks/README.md, issue 17). A batch that is not a tuple is
     passed through as it is (a record already made by the driver), keeping its
-    place in the order. When the pool is not started yet, this process runs the
-    first batch itself while the fork server imports the stages (a third of a
-    second or more). At most ``4 * jobs`` answers wait to be taken.
+    place in the order. When the pool is not started yet and is not forked from this
+    process (``_forks``), this process runs the first batch itself while the fork
+    server imports the stages (a fifth of a second or more). At most ``4 * jobs``
+    answers wait to be taken. Meanwhile the switch interval is ``SWITCH_SECONDS``.
     """
     if jobs <= 1:
         for batch in batches:
@@ -179,8 +244,10 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
     pending: deque[Future[Any] | Any] = deque()
     items = iter(batches)
     workers = jobs - 1  # this process is the last of the ``jobs``: it runs a batch when they are all busy
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, SWITCH_SECONDS))
     try:
-        if workers not in _pools:  # the first batch runs here while the fork server starts
+        if workers not in _pools and not _forks():  # the first batch runs here while the fork server starts
             _start_server()
             for batch in items:
                 pending.append(_here(fn, batch) if isinstance(batch, tuple) else batch)
@@ -207,6 +274,8 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
         if any(isinstance(p, Future) and not p.done() for p in pending):
             stop()
         raise
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def _here(fn: Callable[..., Any], batch: tuple[Any, ...]) -> Future[Any]:
