@@ -78,9 +78,9 @@ def shingle_hashes(words: Sequence[str], size: int, seed: int) -> np.ndarray:
 
 
 
-_ASCII_WORD = np.zeros(256, dtype=bool)
-for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
-    _ASCII_WORD[_c] = True
+#: ``\\w`` for the first 256 code points, and ASCII lower-casing (a byte each).
+_LATIN1_WORD = np.array([_WORD.match(chr(c)) is not None for c in range(256)], dtype=bool)
+_ASCII_LOWER = np.array([c + 32 if 65 <= c <= 90 else c for c in range(256)], dtype=np.uint8)
 
 
 @lru_cache(maxsize=16)
@@ -105,19 +105,18 @@ def _rotl(x: np.ndarray, r: int) -> np.ndarray:
     return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
 
 
-def _read32(m: np.ndarray, at: int) -> np.ndarray:
-    return (m[:, at] | (m[:, at + 1] << np.uint32(8)) | (m[:, at + 2] << np.uint32(16))  # type: ignore[no-any-return]
-            | (m[:, at + 3] << np.uint32(24)))
-
-
 def xxh32_rows(m: np.ndarray, seed: int) -> np.ndarray:
-    """``xxhash.xxh32_intdigest`` of each row of ``m``: byte values, shape ``(n, length)``, uint32.
+    """``xxhash.xxh32_intdigest`` of each row of ``m``: byte values, shape ``(n, length)``.
 
     The xxh32 algorithm written out in numpy, so that a batch's words are
     hashed together (one pass per distinct word length) rather than one
-    Python call each; equal to xxhash's (``tests/test_speed_compat.py``).
+    Python call each; equal to xxhash's (``tests/test_speed_compat.py``). A
+    row's 4-byte lanes are read as little-endian words at once (a view).
     """
     n, length = m.shape
+    m = np.ascontiguousarray(m, dtype=np.uint8)
+    whole = length - length % 4
+    lanes = np.ascontiguousarray(m[:, :whole]).view("<u4").astype(np.uint32, copy=False)
     s = np.uint32(seed)
     with np.errstate(over="ignore"):
         p = 0
@@ -126,17 +125,17 @@ def xxh32_rows(m: np.ndarray, seed: int) -> np.ndarray:
                  np.full(n, s, np.uint32), np.full(n, s - _P1, np.uint32)]
             while p + 16 <= length:
                 for lane in range(4):
-                    v[lane] = _rotl(v[lane] + _read32(m, p + 4 * lane) * _P2, 13) * _P1
+                    v[lane] = _rotl(v[lane] + lanes[:, p // 4 + lane] * _P2, 13) * _P1
                 p += 16
             h = _rotl(v[0], 1) + _rotl(v[1], 7) + _rotl(v[2], 12) + _rotl(v[3], 18)
         else:
             h = np.full(n, s + _P5, np.uint32)
         h = h + np.uint32(length)
         while p + 4 <= length:
-            h = _rotl(h + _read32(m, p) * _P3, 17) * _P4
+            h = _rotl(h + lanes[:, p // 4] * _P3, 17) * _P4
             p += 4
         while p < length:
-            h = _rotl(h + m[:, p] * _P5, 11) * _P1
+            h = _rotl(h + m[:, p].astype(np.uint32) * _P5, 11) * _P1
             p += 1
         h ^= h >> np.uint32(15)
         h *= _P2
@@ -146,43 +145,49 @@ def xxh32_rows(m: np.ndarray, seed: int) -> np.ndarray:
     return np.asarray(h)
 
 
-def _word_mask(codes: np.ndarray) -> np.ndarray:
-    """Which code points are word characters (``\\w``), looked up once per distinct character."""
-    mask = np.zeros(len(codes), dtype=bool)
-    low = codes < 128
-    mask[low] = _ASCII_WORD[codes[low]]
-    high = np.flatnonzero(~low)
-    if len(high):
-        chars, inverse = np.unique(codes[high], return_inverse=True)
-        wordy = np.array([_WORD.match(chr(c)) is not None for c in chars.tolist()], dtype=bool)
-        mask[high] = wordy[inverse]
+def _word_mask(codes: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """Which code points are word characters (``\\w``): by table below 256 (``small``: the
+    codes' low bytes), looked up once per distinct character above."""
+    mask: np.ndarray = _LATIN1_WORD[small]
+    if small is not codes:
+        high = np.flatnonzero(codes > 255)
+        if len(high):
+            chars, inverse = np.unique(codes[high], return_inverse=True)
+            wordy = np.array([_WORD.match(chr(c)) is not None for c in chars.tolist()], dtype=bool)
+            mask[high] = wordy[inverse]
     return mask
 
 
 def batch_words(joined: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Words of ``joined`` as ``words_with_spans`` finds them: starts, ends, xxh32 hashes; and newlines.
 
-    Word boundaries come from numpy over the code points. ASCII words are
-    lower-cased and hashed together (``xxh32_rows``, grouped by length);
-    only words with other characters are normalised and hashed one by one.
+    Word boundaries come from numpy over the code points (a table for the first
+    256). ASCII words are lower-cased (a table) and hashed together
+    (``xxh32_rows``, grouped by length: a radix sort of the lengths); only words
+    with other characters are normalised and hashed one by one.
     """
     if joined.isascii():
-        codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).astype(np.uint32)
+        codes = small = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
     else:
         codes = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
-    edge = np.diff(_word_mask(codes).view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        # the low byte of each code point: right below 256; above, the mask is set again
+        # (``_word_mask``) and the words are not ASCII (so never lower-cased here)
+        small = codes.astype(np.uint8)
+    edge = np.diff(_word_mask(codes, small).view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts = np.flatnonzero(edge == 1)
     ends = np.flatnonzero(edge == -1)
     hashes = np.empty(len(starts), dtype=np.uint32)
     other = np.zeros(len(starts), dtype=bool)  # words with a non-ASCII character
-    high = np.flatnonzero(codes >= 128)
+    high = np.flatnonzero(codes >= 128) if small is not codes else np.empty(0, dtype=np.int64)
     if len(high) and len(starts):  # non-ASCII characters but no word at all: nothing to mark
         word = np.searchsorted(starts, high, "right") - 1
         inside = (word >= 0) & (high < ends[np.maximum(word, 0)])
         other[word[inside]] = True
-    lowered = codes + ((codes >= 65) & (codes <= 90)) * np.uint32(32)
+    lowered = _ASCII_LOWER[small]
     plain = np.flatnonzero(~other)
-    lengths = (ends - starts)[plain]
+    lengths = (ends - starts)[plain] if len(plain) < len(starts) else ends - starts
+    if len(lengths) and int(lengths.max()) < 1 << 16:  # a radix sort, not a merge sort
+        lengths = lengths.astype(np.uint16)
     by_length = plain[np.argsort(lengths, kind="stable")]
     sizes = np.bincount(lengths)
     at = 0

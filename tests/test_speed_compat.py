@@ -28,7 +28,7 @@ from provenance.records import CleanDoc, Document
 from provenance.render.report import to_json
 from provenance.runtime import forked
 from provenance.runtime import pool as parallel
-from provenance.shingles import shingle_array, word_hashes, words_with_spans, xxh32_rows
+from provenance.shingles import batch_words, shingle_array, word_hashes, words_with_spans, xxh32_rows
 from provenance.sign import passages_of, sign_texts
 
 from .conftest import SAMPLES, python_output
@@ -131,6 +131,17 @@ def test_xxh32_rows_equals_xxhash(length: int) -> None:
     m = np.array([list(w) for w in words], dtype=np.uint32)
     for seed in (0, 1, 7, 2**32 - 1):
         assert xxh32_rows(m, seed).tolist() == [xxhash.xxh32_intdigest(w, seed) for w in words]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.one_of(st.sampled_from("AbZz09_ \n\t.,'-\"ÿÉéßŁłİıǅﬁ²½\u0301\u200b"),
+                                  st.characters()), max_size=60))
+def test_batch_words_are_the_words_and_hashes_of_words_with_spans(text: str) -> None:
+    starts, ends, hashes, newlines = batch_words(text, 7)
+    words = words_with_spans(text)
+    assert [(s, e) for _, s, e in words] == list(zip(starts.tolist(), ends.tolist(), strict=True))
+    assert hashes.tolist() == word_hashes([w for w, _, _ in words], 7).tolist()
+    assert newlines.tolist() == [i for i, c in enumerate(text) if c == "\n"]
 
 
 def _lsh_documents(sigs: Signed, match: MatchConfig) -> list[tuple[int, int]]:
