@@ -3,7 +3,7 @@
 The installed ``provenance`` command runs the same typer app.
 """
 
-from provenance.cli import app
+from provenance.cli import run
 
 if __name__ == "__main__":
-    app()
+    run()

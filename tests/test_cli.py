@@ -492,6 +492,44 @@ def test_python_dash_m_runs_the_same_app(module: str) -> None:
     assert all(name in commands.stdout for name in ("scan", "clean", "report", "index", "check"))
 
 
+def test_the_command_exits_at_once_with_its_code_its_output_whole_and_nothing_left(tmp_path: Path) -> None:
+    """``cli.run`` ends the process with ``os._exit`` once the exit handlers have run: the
+    report is complete on stdout and in a file, the exit code is the command's, and the spill
+    folders the run made are gone (their removal is an exit handler)."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    command = [sys.executable, "-m", "provenance", "scan", str(SAMPLES), "--jobs", "2", "-q", "--format"]
+    to_stdout = subprocess.run([*command, "json"], capture_output=True, env=env, timeout=120)
+    assert to_stdout.returncode == 0, to_stdout.stderr
+    report = json.loads(to_stdout.stdout)
+    assert SEED_004_ID in {d["id"] for d in report["documents"]}
+    assert list(tmp.iterdir()) == []  # (the next run would remove what a dead run left)
+    to_file = subprocess.run([*command, "csv", "-o", str(tmp_path / "r.csv")], capture_output=True, env=env,
+                             timeout=120)
+    assert to_file.returncode == 0 and to_file.stdout == b"", to_file.stderr
+    assert (tmp_path / "r.csv").read_text(encoding="utf-8").startswith("finding,id,document")
+    assert list(tmp.iterdir()) == []
+    missing = subprocess.run([*command[:3], "scan", str(tmp_path / "nowhere"), "-q"], capture_output=True,
+                             env=env, timeout=120)
+    assert missing.returncode == 2 and b"error: nothing readable in" in missing.stderr and missing.stdout == b""
+    assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize(("code", "status", "err"), [(0, 0, ""), (3, 3, ""), (None, 0, ""),
+                                                     ("'bad'", 1, "bad\n")])
+def test_quick_exit_runs_the_exit_handlers_flushes_and_exits_with_the_code(
+        tmp_path: Path, code: object, status: int, err: str) -> None:
+    mark = tmp_path / "handled"
+    script = ("import atexit, sys\nfrom provenance.cli import quick_exit\n"
+              f"atexit.register(lambda: open({str(mark)!r}, 'w').write('ran'))\n"
+              "sys.stdout.write('buffered, not flushed')\n"
+              f"quick_exit({code})\nprint('not reached')\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (status, "buffered, not flushed", err)
+    assert mark.read_text() == "ran"
+
+
 def test_without_a_terminal_every_stage_logs_plain_progress_lines(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from provenance.cli import common as cli_module

@@ -1,5 +1,6 @@
 """``python -m provenance.cli ...``: the ``provenance`` command."""
 
-from provenance.__main__ import run
+from provenance.cli import run
 
-run()
+if __name__ == "__main__":
+    run()
