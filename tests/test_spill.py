@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provenance import Config, run
+from provenance import Config, pipeline, run
 from provenance.records import CleanDoc, Document
 from provenance.render.report import to_json
 from provenance.runtime.owner_lock import UNLOCKED_STALE_SECONDS
@@ -78,13 +78,45 @@ def test_a_run_keeps_no_text_in_memory_and_the_report_is_the_same_for_any_jobs()
     assert texts[0] == serial.cleaned[0].text and texts[1:3] == [c.text for c in serial.cleaned[1:3]]
 
 
-def test_the_folder_goes_with_the_last_document() -> None:
+def test_the_folder_goes_with_the_last_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "SPILL_MIN_BYTES", 0)  # the seeds alone are a small input
     report = run([SAMPLES / "seeds"], Config(), jobs=1)
     folder = raw_text(report.cleaned[0]).dir.path
     assert os.path.isdir(folder) and os.listdir(folder)
     del report
     gc.collect()
     assert not os.path.exists(folder)
+
+
+def test_a_small_input_keeps_its_texts_in_memory_and_reports_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    seeds = [SAMPLES / "seeds"]
+    in_memory = run(seeds, Config(), jobs=1)
+    assert all(isinstance(raw_text(c), str) and isinstance(raw_text(c.doc), str) for c in in_memory.cleaned)
+    monkeypatch.setattr(pipeline, "SPILL_MIN_BYTES", 0)
+    spilled = run(seeds, Config(), jobs=1)
+    assert all(isinstance(raw_text(c), SpillRef) for c in spilled.cleaned)
+    assert to_json(in_memory) == to_json(spilled)
+
+
+def test_what_spills(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Texts spill when the input holds ``SPILL_MIN_BYTES`` or more, or may: standard input, a
+    FIFO, a compressed file. The walk stops as soon as it knows."""
+    (tmp_path / "a.txt").write_text("x" * 600, encoding="utf-8")
+    (tmp_path / "b.txt").write_text("y" * 600, encoding="utf-8")
+    cfg = Config()
+    assert not pipeline.spills([tmp_path], cfg)
+    monkeypatch.setattr(pipeline, "SPILL_MIN_BYTES", 1000)
+    assert pipeline.spills([tmp_path], cfg)  # 1,200 bytes in two files
+    assert not pipeline.spills([tmp_path / "a.txt", tmp_path / "missing.txt"], cfg)
+    assert pipeline.spills([Path("-")], cfg)
+    gz = tmp_path / "d" / "small.jsonl.gz"
+    gz.parent.mkdir()
+    gz.write_bytes(b"\x1f\x8b")
+    assert pipeline.spills([gz.parent], cfg)
+    fifo = tmp_path / "f" / "pipe.txt"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    assert pipeline.spills([fifo], cfg)
 
 
 #: A run that keeps a spill folder open until its standard input closes, as a run would.
@@ -201,6 +233,7 @@ def test_no_room_for_the_texts_is_one_clear_error(monkeypatch: pytest.MonkeyPatc
         raise OSError(errno.ENOSPC, "No space left on device", path)
 
     monkeypatch.setattr(spill_module, "_open_append", full)
+    monkeypatch.setattr(pipeline, "SPILL_MIN_BYTES", 0)  # the seeds alone are a small input
     with pytest.raises(OutputError, match=r"No space left on device.*TMPDIR"):
         run([SAMPLES / "seeds"], Config(), jobs=1)
 
