@@ -105,3 +105,45 @@ def test_cleaning_html_pages_leaves_no_reference_cycles(tmp_path: Path) -> None:
         if was:
             gc.enable()
     assert left < 27, f"{left} objects in reference cycles after cleaning 27 pages"
+
+
+def test_what_a_paused_block_made_is_moved_to_the_oldest_generation_and_still_collected() -> None:
+    import gc
+    import weakref
+
+    from provenance.runtime.memory import paused
+
+    class Node:
+        pass
+
+    gc.collect()
+    with paused():
+        records = [[n] for n in range(50_000)]  # tracked objects (lists), as a stage's records
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle, which only the collector can free
+        gone = weakref.ref(a)
+    assert gc.isenabled()
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert id(records[0]) in oldest and id(records[-1]) in oldest  # not left young, to be walked
+    assert gc.get_freeze_count() == 0
+    del a, b
+    gc.collect()
+    assert gone() is None  # still collected
+    assert len(records) == 50_000
+
+
+def test_a_programs_own_frozen_objects_stay_frozen() -> None:
+    import gc
+
+    from provenance.runtime.memory import paused
+
+    gc.collect()
+    kept = [["mine", n] for n in range(100)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with paused():
+            made = [[n] for n in range(1_000)]
+        assert gc.get_freeze_count() == frozen and kept and made
+    finally:
+        gc.unfreeze()
