@@ -457,7 +457,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
+    from bytecode import compile_project
     from speed_corpus import ensure_corpus
+
+    compile_project()  # as an installed copy has it (``bytecode``)
 
     args.out.mkdir(parents=True, exist_ok=True)
     for n in args.docs:

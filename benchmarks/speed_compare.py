@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.bytecode import compile_project
 from benchmarks.results_file import checkout_state, write_results
 from benchmarks.speed_corpus import ensure_corpus
 
@@ -59,6 +60,8 @@ def main() -> int:
     names = {"before": before, "now": REPO}
     results: dict[str, object] = {"before": str(before), "before_commit": checkout_state(before),
                                   "now_commit": checkout_state(REPO), "jobs": args.jobs, "sizes": {}}
+    for checkout in names.values():
+        compile_project(checkout)  # both as installed copies have them (``bytecode``)
     say(f"before: {before} {checkout_state(before)}; now: {REPO} {checkout_state(REPO)}")
     say("| documents | before s (median) | now s (median) | ratio now/before (median of rounds) | rounds |")
     say("|---:|---:|---:|---:|---|")

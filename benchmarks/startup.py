@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 
 def wall(command: list[str], runs: int) -> float:
@@ -31,6 +32,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bytecode import compile_project
+
+    compile_project()  # as an installed copy has it (``bytecode``)
     exe = shutil.which("provenance") or "provenance"
     rows = [("python -c pass (baseline)", [sys.executable, "-c", "pass"]),
             ("provenance --version", [exe, "--version"]),
