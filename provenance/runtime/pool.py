@@ -230,7 +230,9 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
     This process takes the next batch itself whenever the workers have two each
     in hand, rather than wait for them: it would otherwise sit idle on one of the
     cores (it only unpickles the answers), and a batch it runs is never pickled
-    (measured in benchmarks/README.md, issue 17). A batch that is not a tuple is
+    (measured in benchmarks/README.md, issue 17). It takes the last batch too
+    (the batches are read one ahead): handed to a worker that holds another, it would
+    keep this process waiting for two batches at the end. A batch that is not a tuple is
     passed through as it is (a record already made by the driver), keeping its
     place in the order. When the pool is not started yet and is not forked from this
     process (``_forks``), this process runs the first batch itself while the fork
@@ -254,10 +256,10 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
                 if isinstance(batch, tuple):
                     break
         executor = pool(workers)
-        for batch in items:
+        for batch, last in _marking_the_last(items):
             if not isinstance(batch, tuple):
                 pending.append(batch)
-            elif sum(isinstance(p, Future) and not p.done() for p in pending) < 2 * workers:
+            elif not last and sum(isinstance(p, Future) and not p.done() for p in pending) < 2 * workers:
                 pending.append(executor.submit(fn, *batch))
             else:
                 pending.append(_here(fn, batch))
@@ -276,6 +278,20 @@ def ordered_map(fn: Callable[..., Any], batches: Iterable[Any], jobs: int) -> It
         raise
     finally:
         sys.setswitchinterval(interval)
+
+
+def _marking_the_last(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
+    """Each item with whether it is the last (one item read ahead)."""
+    held = _NOTHING
+    for item in items:
+        if held is not _NOTHING:
+            yield held, False
+        held = item
+    if held is not _NOTHING:
+        yield held, True
+
+
+_NOTHING = object()
 
 
 def _here(fn: Callable[..., Any], batch: tuple[Any, ...]) -> Future[Any]:
