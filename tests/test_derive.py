@@ -183,3 +183,28 @@ def test_reuse_candidates_do_not_depend_on_how_the_fingerprints_are_split(
     finally:
         derive.REUSE_PART_ROWS = saved
     assert split.tolist() == whole.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_by_source_rank_is_the_order_of_source_rank(data: st.DataObject) -> None:
+    from provenance.derive import by_source_rank, source_rank
+    from provenance.records import CleanDoc, Derivation, Document
+
+    n = data.draw(st.integers(2, 6))
+    ids = data.draw(st.lists(st.text("abAB~#1", min_size=1, max_size=4), min_size=n, max_size=n, unique=True))
+    cleaned = []
+    for doc_id in ids:
+        doc = Document(doc_id, "p", "text", "text", date=data.draw(st.sampled_from([None, "2024-01-02", "2024-01-03"])),
+                       agency=data.draw(st.sampled_from([None, "Associated Press"])))
+        cleaned.append(CleanDoc(doc, [(0, 4)], [], "text"))
+    pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1])
+    derivations = []
+    for a, b in data.draw(st.lists(pairs, max_size=12)):
+        d = Derivation(a, b, 0.5, 0.5, [])
+        d.origin = data.draw(st.sampled_from([None, "a", "b"]))
+        d.common_source = data.draw(st.sampled_from([None, "unnamed", "Reuters"]))
+        d.score = data.draw(st.sampled_from([0.1, 0.5, 0.5, 1.0]))
+        derivations.append(d)
+    expected = sorted(range(len(derivations)), key=lambda k: source_rank(derivations[k], cleaned))
+    assert by_source_rank(derivations, cleaned) == expected

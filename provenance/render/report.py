@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from ..derive import MAX_SENTENCES, copies, source_rank
+from ..derive import MAX_SENTENCES, by_source_rank, copies
 from ..families import Family
 from ..names import outlet_key
 from ..pipeline import Report
@@ -47,7 +47,7 @@ def _attribution(report: Report) -> dict[str, dict[str, Any]]:
     """
     docs = report.cleaned
     best: dict[int, Derivation] = {}  # copy -> its best source, decided or a named common source
-    for d in sorted(report.derivations, key=lambda d: source_rank(d, docs)):
+    for d in (report.derivations[k] for k in by_source_rank(report.derivations, docs)):
         if d.origin is None and d.common_source in (None, "unnamed"):
             continue
         for copy in copies(d):
