@@ -370,22 +370,24 @@ def source_rank(d: Derivation, cleaned: Sequence[CleanDoc]) -> tuple[object, ...
 
 def by_source_rank(derivations: Sequence[Derivation], cleaned: Sequence[CleanDoc]) -> list[int]:
     """The derivations' indices sorted by ``source_rank`` (ties in their order), with one
-    ``np.lexsort`` over its fields (the ids as their ranks among the documents') instead of a
-    tuple a derivation: tens of thousands of rewrites are ranked twice a run."""
+    ``np.lexsort`` over its fields (the ids as their ranks among the documents named) instead
+    of a tuple a derivation: tens of thousands of rewrites are ranked twice a run. ``cleaned``
+    need only hold the documents the derivations name (an executor's share: a mapping)."""
     if not derivations:
         return []
-    ids = sorted(range(len(cleaned)), key=lambda i: cleaned[i].doc.id)
-    id_rank = np.empty(len(cleaned), dtype=np.int64)
-    id_rank[ids] = np.arange(len(cleaned))
     n = len(derivations)
-    a = np.fromiter((d.a for d in derivations), dtype=np.int64, count=n)
-    b = np.fromiter((d.b for d in derivations), dtype=np.int64, count=n)
+    named = sorted({d.a for d in derivations} | {d.b for d in derivations})
+    at = {doc: k for k, doc in enumerate(named)}  # a document's row among those named
+    docs = [cleaned[i].doc for i in named]
+    id_rank = np.empty(len(named), dtype=np.int64)
+    id_rank[sorted(range(len(named)), key=lambda k: docs[k].id)] = np.arange(len(named))
+    a = np.fromiter((at[d.a] for d in derivations), dtype=np.int64, count=n)
+    b = np.fromiter((at[d.b] for d in derivations), dtype=np.int64, count=n)
     undecided = np.fromiter((d.origin is None for d in derivations), dtype=bool, count=n)
     unnamed = np.fromiter((d.common_source in (None, "unnamed") for d in derivations), dtype=bool, count=n)
     score = np.fromiter((d.score for d in derivations), dtype=np.float64, count=n)
     a_is_source = np.fromiter((d.origin == "a" for d in derivations), dtype=bool, count=n)
     source, copy = np.where(a_is_source, a, b), np.where(a_is_source, b, a)
-    docs = [c.doc for c in cleaned]
     no_agency = np.array([doc.agency is None for doc in docs], dtype=bool)
     dates = [doc.date for doc in docs]
     later = np.fromiter((bool(dates[s] and dates[c] and dates[s] > dates[c])

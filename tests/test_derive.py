@@ -208,3 +208,5 @@ def test_by_source_rank_is_the_order_of_source_rank(data: st.DataObject) -> None
         derivations.append(d)
     expected = sorted(range(len(derivations)), key=lambda k: source_rank(derivations[k], cleaned))
     assert by_source_rank(derivations, cleaned) == expected
+    named = {x for d in derivations for x in (d.a, d.b)}  # as an executor holds them: those named
+    assert by_source_rank(derivations, {x: cleaned[x] for x in named}) == expected  # type: ignore[arg-type]
