@@ -138,16 +138,19 @@ def find_rewrites(signed: SignedBatch, reuse: np.ndarray, cleaned: Sequence[Clea
     aligned."""
     fingerprints = Fingerprints.of(signed, config.verify.derive_quote_weight, docs=np.unique(reuse))
     fork = forked.available(jobs, len(cleaned))
+    wired = any(c.doc.agency for c in cleaned)  # else no pair is a wire sibling (``wire_siblings``)
     if fork:  # forked copies measure and attribute shares of the pairs while this process does one
-        parts = forked.fork_map(measured_and_attributed, [(fingerprints, reuse[h], cleaned, homes, config)
-                                                          for h in forked.cuts(len(reuse), jobs)],
+        parts = forked.fork_map(measured_and_attributed,
+                                [(fingerprints, reuse[h], cleaned, homes, config, not wired)
+                                 for h in forked.cuts(len(reuse), jobs)],
                                 wire=(derivation_rows, derivations_of))
         derivations = [d for part in parts for d in part]
     else:
         measured = verify_derivations_parallel(fingerprints, reuse, config, jobs, progress)
         # each share attributed as the workers measure the next
         derivations = [attribute_derivation(d, cleaned, homes) for part in measured for d in part]
-    wire_siblings(derivations, groups, cleaned)
+    if wired:
+        wire_siblings(derivations, groups, cleaned)
     derivations = [decide_verdict(d, config.verify) for d in derivations]
     derivations = keep_best([d for d in derivations if d.verdict != "none"], cleaned,
                             config.verify.derive_max_sources)
@@ -163,9 +166,19 @@ def find_rewrites(signed: SignedBatch, reuse: np.ndarray, cleaned: Sequence[Clea
 
 
 def measured_and_attributed(fp: Fingerprints, pairs: np.ndarray, cleaned: Sequence[CleanDoc],
-                            homes: AuthorHomes, config: Config) -> list[Derivation]:
-    """``verify_derivations`` of ``pairs``, each one attributed: a forked share of ``find_rewrites``."""
-    return [attribute_derivation(d, cleaned, homes) for d in verify_derivations(fp, pairs, config)]
+                            homes: AuthorHomes, config: Config, settled: bool = False) -> list[Derivation]:
+    """``verify_derivations`` of ``pairs``, each one attributed: a forked share of ``find_rewrites``.
+
+    ``settled``: no derivation can be a wire sibling (no agency copy in the run), so each one's
+    verdict is final here, and only the share's own best sources (``keep_best``) are sent back:
+    a source among a copy's best over the whole run is among its best in the share it is in,
+    and one left out here would be left out there too, so ``find_rewrites`` keeps the same ones
+    (``tests/test_forked.py``)."""
+    found = [attribute_derivation(d, cleaned, homes) for d in verify_derivations(fp, pairs, config)]
+    if not settled:
+        return found
+    decided = [d for d in (decide_verdict(d, config.verify) for d in found) if d.verdict != "none"]
+    return keep_best(decided, cleaned, config.verify.derive_max_sources)
 
 
 def aligned_sentences(cleaned: Sequence[CleanDoc], fp: Fingerprints,

@@ -274,3 +274,47 @@ def test_samples_rewrites_are_the_same_through_forked_copies(monkeypatch: pytest
     shared = to_json(run([SAMPLES], Config(), jobs=2))
     assert shared == alone
     assert '"derivations": [\n    {' in alone  # there are rewrites to compare
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_each_shares_own_best_sources_keep_the_same_best_sources_over_all(data: st.DataObject) -> None:
+    """``pipeline.measured_and_attributed(settled=True)``: a share sends back only its own best
+    sources (``keep_best``); ``find_rewrites``'s ``keep_best`` over what the shares send keeps
+    exactly what it keeps over every derivation, in the same order."""
+    from provenance.derive import keep_best
+    from provenance.records import CleanDoc, Derivation, Document
+
+    n = data.draw(st.integers(2, 7))
+    cleaned = [CleanDoc(Document(f"d{i}", "p", "t", "text",
+                                 date=data.draw(st.sampled_from([None, "2024-01-01", "2024-01-02"]))),
+                        [(0, 1)], [], "t") for i in range(n)]
+    pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1])
+    derivations = []
+    for a, b in data.draw(st.lists(pairs, max_size=40)):
+        d = Derivation(a, b, 0.5, 0.5, [])
+        d.origin = data.draw(st.sampled_from([None, "a", "b"]))
+        d.score = data.draw(st.sampled_from([0.1, 0.2, 0.2, 0.9]))
+        derivations.append(d)
+    per_copy = data.draw(st.integers(1, 3))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(derivations)), max_size=3)))
+    shares = [derivations[lo:hi] for lo, hi in zip([0, *cuts], [*cuts, len(derivations)], strict=True)]
+    sent = [d for share in shares for d in keep_best(share, cleaned, per_copy)]
+    assert [id(d) for d in keep_best(sent, cleaned, per_copy)] == \
+        [id(d) for d in keep_best(derivations, cleaned, per_copy)]
+
+
+def test_a_run_without_agency_copies_keeps_the_same_rewrites_through_forked_copies(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without an agency copy, the forked shares send back their own best sources only
+    (``settled``): the report is the same as one process's."""
+    from provenance import Config, run
+    from provenance.render.report import to_json
+
+    from .conftest import SAMPLES
+
+    blogs = [SAMPLES / "blogs", SAMPLES / "roundup"]
+    alone = run(blogs, Config(), jobs=1)
+    assert not any(c.doc.agency for c in alone.cleaned) and alone.derivations
+    monkeypatch.setattr(forked, "MIN_DOCS", 0)
+    assert to_json(run(blogs, Config(), jobs=2)) == to_json(alone)
