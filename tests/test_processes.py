@@ -276,3 +276,24 @@ def test_a_worker_that_died_does_not_break_the_next_run_in_the_process() -> None
     for memory, say): that run fails, the next starts new workers rather than reuse the
     broken pool."""
     assert python_output(_AFTER_A_DEAD_WORKER) == "BrokenProcessPool [1, 2, 3]"
+
+
+def test_a_pool_is_forked_only_from_a_small_process_with_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pool._forks``: a copy made while another thread holds a lock (a progress bar writing to
+    the standard error) would hang on it, and one made from a big process keeps its pages."""
+    import threading
+
+    from provenance.runtime import pool
+
+    monkeypatch.setattr(pool, "FORK_MAX_RESIDENT", 1 << 40)
+    assert pool._forks() == (threading.active_count() == 1)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not pool._forks()
+    finally:
+        stop.set()
+        other.join()
+    monkeypatch.setattr(pool, "FORK_MAX_RESIDENT", 0)
+    assert not pool._forks()

@@ -104,10 +104,12 @@ def _resident_bytes() -> int | None:
 
 def _forks() -> bool:
     """Whether a pool started now is started by ``fork`` (``FORK_MAX_RESIDENT``; Linux only, and
-    from the main thread, whose life the workers' lifeline follows)."""
+    from the main thread, whose life the workers' lifeline follows, while it is the only
+    thread: a copy made while another thread held a lock, a progress bar's on the standard
+    error say, would hang on that lock)."""
     if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return False
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or threading.active_count() > 1:
         return False
     resident = _resident_bytes()
     return resident is not None and resident <= FORK_MAX_RESIDENT
