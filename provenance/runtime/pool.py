@@ -119,8 +119,9 @@ def _context() -> Any:
     """The start method's context: ``fork`` for a small process (``_forks``), else ``forkserver``
     (its preloads set), else ``spawn``."""
     if _forks():
-        sys.stdout.flush()  # (multiprocessing flushes them too) nothing buffered is written twice
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):  # (multiprocessing flushes them too) nothing
+            if stream is not None:  # buffered is written twice; None: started with it closed
+                stream.flush()
         return multiprocessing.get_context("fork")
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
