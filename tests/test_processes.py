@@ -299,6 +299,18 @@ def test_a_pool_is_forked_only_from_a_small_process_with_one_thread(monkeypatch:
     assert not pool._forks()
 
 
+def test_a_pool_is_not_forked_on_a_python_that_forks_its_workers_on_demand(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before 3.10.5 (gh-90622) a ``fork`` pool forked each worker at a ``submit``, once its own
+    threads were running: the deadlock ``_forks`` keeps away from."""
+    from provenance.runtime import pool
+
+    monkeypatch.setattr(pool, "FORK_MAX_RESIDENT", 1 << 40)
+    monkeypatch.setattr(pool.threading, "active_count", lambda: 1)
+    assert pool._forks()
+    monkeypatch.setattr(pool.sys, "version_info", (3, 10, 4, "final", 0))
+    assert not pool._forks()
+
+
 _STOP_BUSY_FORKED = """
 import signal, time
 from provenance.cli.app import _stop

@@ -93,6 +93,12 @@ def worth_workers(work: Iterable[Any], jobs: int) -> tuple[int, Iterator[Any]]:
 FORK_MAX_RESIDENT = 256 << 20
 
 
+#: The first Python whose ``ProcessPoolExecutor`` forks all its workers at its start, before its
+#: own threads run (gh-90622, in 3.10.5): before, a ``fork`` pool forked each worker as work
+#: came, from a process whose pool threads were running (the deadlock ``_forks`` avoids).
+FORK_SAFE_POOL = (3, 10, 5)
+
+
 def _resident_bytes() -> int | None:
     """This process's resident memory (Linux's ``/proc``), or None where it cannot be read."""
     try:
@@ -108,6 +114,8 @@ def _forks() -> bool:
     thread: a copy made while another thread held a lock, a progress bar's on the standard
     error say, would hang on that lock)."""
     if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    if sys.version_info < FORK_SAFE_POOL:  # its pool forks each worker as work comes, threads running
         return False
     if threading.current_thread() is not threading.main_thread() or threading.active_count() > 1:
         return False
