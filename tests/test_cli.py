@@ -530,6 +530,29 @@ def test_quick_exit_runs_the_exit_handlers_flushes_and_exits_with_the_code(
     assert mark.read_text() == "ran"
 
 
+def test_a_command_started_without_standard_output_or_error_exits_as_it_would_with_them(tmp_path: Path) -> None:
+    """Started with descriptor 1 or 2 closed, Python has ``sys.stdout`` or ``sys.stderr`` None: a
+    scan written to a file still succeeds (a forked pool flushes the streams first, and
+    ``quick_exit`` flushes them last), and an exit message to a missing standard error is dropped,
+    as ``sys.exit`` drops it."""
+    out = tmp_path / "r.json"
+    # a pool for the samples (``MIN_PARALLEL_BYTES``), forked from the run
+    script = ("import sys\nimport provenance.runtime.pool as pool\npool.MIN_PARALLEL_BYTES = 0\n"
+              "pool.FORK_MAX_RESIDENT = 1 << 40\nfrom provenance.cli import run\n"
+              f"sys.argv = ['provenance', 'scan', {str(SAMPLES)!r}, '-q', '--jobs', '2', '-f', 'json',"
+              f" '-o', {str(out)!r}]\nassert sys.stdout is None\nrun()\n")
+    done = subprocess.run([sys.executable, "-c", script], stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          timeout=120, preexec_fn=lambda: os.close(1))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["documents"]
+    for code, status in (("0", 0), ("3", 3), ("'bad'", 1)):
+        script = ("import os, sys\nfrom provenance.cli import quick_exit\nassert sys.stderr is None\n"
+                  f"try:\n    quick_exit({code})\nexcept BaseException:\n    os._exit(99)\n")
+        done = subprocess.run([sys.executable, "-c", script], stdout=subprocess.PIPE, timeout=60,
+                              preexec_fn=lambda: os.close(2))
+        assert done.returncode == status, code
+
+
 def test_without_a_terminal_every_stage_logs_plain_progress_lines(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from provenance.cli import common as cli_module

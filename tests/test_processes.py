@@ -297,3 +297,37 @@ def test_a_pool_is_forked_only_from_a_small_process_with_one_thread(monkeypatch:
         other.join()
     monkeypatch.setattr(pool, "FORK_MAX_RESIDENT", 0)
     assert not pool._forks()
+
+
+def test_a_pool_is_not_forked_on_a_python_that_forks_its_workers_on_demand(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before 3.10.5 (gh-90622) a ``fork`` pool forked each worker at a ``submit``, once its own
+    threads were running: the deadlock ``_forks`` keeps away from."""
+    from provenance.runtime import pool
+
+    monkeypatch.setattr(pool, "FORK_MAX_RESIDENT", 1 << 40)
+    monkeypatch.setattr(pool.threading, "active_count", lambda: 1)
+    assert pool._forks()
+    monkeypatch.setattr(pool.sys, "version_info", (3, 10, 4, "final", 0))
+    assert not pool._forks()
+
+
+_STOP_BUSY_FORKED = """
+import signal, time
+from provenance.cli.app import _stop
+from provenance.runtime import pool
+signal.signal(signal.SIGTERM, _stop)  # as the command sets it before its pool is forked
+pool.FORK_MAX_RESIDENT = 1 << 40
+executor = pool.pool(2)
+futures = [executor.submit(time.sleep, 30) for _ in range(2)]
+time.sleep(1)  # both workers are in their batches
+began = time.monotonic()
+pool.stop()
+print(round(time.monotonic() - began) < pool.STOP_SECONDS, flush=True)
+"""
+
+
+def test_stop_ends_busy_workers_of_a_forked_pool_at_once() -> None:
+    """A pool forked from the command has its SIGTERM handler (``app._stop``, raising
+    ``Stopped``); a worker that kept it would take ``pool.stop``'s SIGTERM for its batch's
+    failure, send that back and wait for more, until SIGKILL ``STOP_SECONDS`` later."""
+    assert python_output(_STOP_BUSY_FORKED) == "True"

@@ -42,10 +42,13 @@ def quick_exit(code: int | str | None) -> None:
     if handlers is None:
         sys.exit(code)
     if code is not None and not isinstance(code, int):
-        sys.stderr.write(f"{code}\n")  # what ``sys.exit`` does with a message
+        if sys.stderr is not None:  # None: started with it closed, where ``sys.exit`` drops it too
+            sys.stderr.write(f"{code}\n")  # what ``sys.exit`` does with a message
         code = 1
     handlers()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with it closed
+            continue
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to tell
             stream.flush()
     os._exit(code or 0)

@@ -72,6 +72,9 @@ def worker_start(run_pid: int) -> None:
     Exits at once if the run is already gone (it died before the guard was set).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A pool forked from the run (``pool._forks``) has the run's SIGTERM handler, which raises:
+    # a worker would take ``pool.stop``'s SIGTERM for its batch's failure and wait for more.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if not die_with_parent():
         return
     parent = os.getppid()

@@ -93,6 +93,12 @@ def worth_workers(work: Iterable[Any], jobs: int) -> tuple[int, Iterator[Any]]:
 FORK_MAX_RESIDENT = 256 << 20
 
 
+#: The first Python whose ``ProcessPoolExecutor`` forks all its workers at its start, before its
+#: own threads run (gh-90622, in 3.10.5): before, a ``fork`` pool forked each worker as work
+#: came, from a process whose pool threads were running (the deadlock ``_forks`` avoids).
+FORK_SAFE_POOL = (3, 10, 5)
+
+
 def _resident_bytes() -> int | None:
     """This process's resident memory (Linux's ``/proc``), or None where it cannot be read."""
     try:
@@ -109,6 +115,8 @@ def _forks() -> bool:
     error say, would hang on that lock)."""
     if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
         return False
+    if sys.version_info < FORK_SAFE_POOL:  # its pool forks each worker as work comes, threads running
+        return False
     if threading.current_thread() is not threading.main_thread() or threading.active_count() > 1:
         return False
     resident = _resident_bytes()
@@ -119,8 +127,9 @@ def _context() -> Any:
     """The start method's context: ``fork`` for a small process (``_forks``), else ``forkserver``
     (its preloads set), else ``spawn``."""
     if _forks():
-        sys.stdout.flush()  # (multiprocessing flushes them too) nothing buffered is written twice
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):  # (multiprocessing flushes them too) nothing
+            if stream is not None:  # buffered is written twice; None: started with it closed
+                stream.flush()
         return multiprocessing.get_context("fork")
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
