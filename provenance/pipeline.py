@@ -29,7 +29,7 @@ from .errors import ConfigError
 from .evidence import AuthorHomes, author_homes
 from .families import Family, Realign, build_families
 from .fingerprints import Fingerprints
-from .ingest import check_local, check_stdin_once, read_records, sources
+from .ingest import check_local, check_stdin_once, kind_of, read_records, sources
 from .lineage import (
     attribute_derivation,
     attributed_groups,
@@ -294,8 +294,8 @@ _COMPRESSED = (".gz", ".bz2", ".xz", ".zst")
 
 def spills(files: Sequence[Path], config: Config) -> bool:
     """Whether a run over ``files`` spills its texts: when they hold ``SPILL_MIN_BYTES`` or more,
-    or might (standard input, a FIFO or a device, a compressed file), found by a walk that stops
-    as soon as that is known."""
+    or might (standard input, a FIFO or a device, a compressed file, a WARC), found by a walk that
+    stops as soon as that is known."""
     total = 0
     for found in sources(files, config.ingest):
         if found is None:
@@ -307,7 +307,8 @@ def spills(files: Sequence[Path], config: Config) -> bool:
             info = path.stat()
         except OSError:  # reading it will say why
             continue
-        if not stat.S_ISREG(info.st_mode) or path.name.lower().endswith(_COMPRESSED):
+        if not stat.S_ISREG(info.st_mode) or path.name.lower().endswith(_COMPRESSED) \
+                or kind_of(path.name) == "warc":  # a WARC is inflated by its magic, whatever its name
             return True
         total += info.st_size
         if total >= SPILL_MIN_BYTES:

@@ -113,6 +113,10 @@ def test_what_spills(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gz.parent.mkdir()
     gz.write_bytes(b"\x1f\x8b")
     assert pipeline.spills([gz.parent], cfg)
+    warc = tmp_path / "w" / "crawl.warc"  # gzip inside, found by its magic: it inflates
+    warc.parent.mkdir()
+    warc.write_bytes(b"\x1f\x8b")
+    assert pipeline.spills([warc.parent], cfg)
     fifo = tmp_path / "f" / "pipe.txt"
     fifo.parent.mkdir()
     os.mkfifo(fifo)
