@@ -358,7 +358,8 @@ def source_rank(d: Derivation, cleaned: Sequence[CleanDoc]) -> tuple[object, ...
     origins, an agency's copy (papers take far more from the wire than from
     each other, and an agency copy's date says nothing against it), then one
     not dated after the copy (a text is not written from a later one), then
-    the higher share.
+    the higher share. The order's definition: ``by_source_rank`` computes it for many at once
+    (``tests/test_derive.py`` holds the two equal).
     """
     source = d.a if d.origin == "a" else d.b
     copy = d.b if d.origin == "a" else d.a

@@ -149,7 +149,7 @@ def _word_mask(codes: np.ndarray, small: np.ndarray) -> np.ndarray:
     """Which code points are word characters (``\\w``): by table below 256 (``small``: the
     codes' low bytes), looked up once per distinct character above."""
     mask: np.ndarray = _LATIN1_WORD[small]
-    if small is not codes:
+    if codes.dtype != np.uint8:  # code points above 255 may be there
         high = np.flatnonzero(codes > 255)
         if len(high):
             chars, inverse = np.unique(codes[high], return_inverse=True)
@@ -166,7 +166,8 @@ def batch_words(joined: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     (``xxh32_rows``, grouped by length: a radix sort of the lengths); only words
     with other characters are normalised and hashed one by one.
     """
-    if joined.isascii():
+    ascii_only = joined.isascii()
+    if ascii_only:
         codes = small = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
     else:
         codes = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
@@ -178,7 +179,7 @@ def batch_words(joined: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     ends = np.flatnonzero(edge == -1)
     hashes = np.empty(len(starts), dtype=np.uint32)
     other = np.zeros(len(starts), dtype=bool)  # words with a non-ASCII character
-    high = np.flatnonzero(codes >= 128) if small is not codes else np.empty(0, dtype=np.int64)
+    high = np.empty(0, dtype=np.int64) if ascii_only else np.flatnonzero(codes >= 128)
     if len(high) and len(starts):  # non-ASCII characters but no word at all: nothing to mark
         word = np.searchsorted(starts, high, "right") - 1
         inside = (word >= 0) & (high < ends[np.maximum(word, 0)])

@@ -331,3 +331,32 @@ def test_stop_ends_busy_workers_of_a_forked_pool_at_once() -> None:
     ``Stopped``); a worker that kept it would take ``pool.stop``'s SIGTERM for its batch's
     failure, send that back and wait for more, until SIGKILL ``STOP_SECONDS`` later."""
     assert python_output(_STOP_BUSY_FORKED) == "True"
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def test_ordered_map_runs_the_last_batch_here_and_gives_back_the_switch_interval() -> None:
+    """The last batch runs in this process (given to a worker that holds another, it would
+    leave this one waiting at the end); the switch interval lowered while workers answer is
+    put back."""
+    from provenance.runtime import pool
+
+    before = sys.getswitchinterval()
+    pids = list(pool.ordered_map(_pid, [(), ()], 2))  # the first goes to the idle worker
+    assert pids[-1] == os.getpid()
+    assert sys.getswitchinterval() == before
+
+
+def test_the_answers_pipe_is_widened_where_the_system_allows() -> None:
+    import fcntl
+
+    from provenance.runtime import pool
+
+    get = getattr(fcntl, "F_GETPIPE_SZ", None)
+    limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    if get is None or limit < pool.RESULT_PIPE_BYTES:
+        pytest.skip("no F_GETPIPE_SZ here, or pipes are capped below RESULT_PIPE_BYTES")
+    reader = pool.pool(2)._result_queue._reader  # type: ignore[attr-defined]
+    assert fcntl.fcntl(reader.fileno(), get) >= pool.RESULT_PIPE_BYTES

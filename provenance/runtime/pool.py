@@ -5,8 +5,8 @@ Each stage owns its parallel form (``ingest``'s batches of files and records,
 its batches; results come back strictly in batch order, so every output is the
 same for any number of jobs.
 
-A pool started while this process is small (a run's start: ``FORK_MAX_RESIDENT``)
-is started by ``fork`` on Linux, so its workers are ready at once; otherwise by
+A pool started while this process is small and has one thread (a run's start:
+``_forks``) is started by ``fork`` on Linux, so its workers are ready at once; otherwise by
 ``forkserver`` (``spawn`` where there is none), so that no worker holds on to a big
 process's pages. The workers hold at most two batches each and at most
 ``4 * jobs`` answers wait their turn, so a huge input never piles up in memory.
@@ -126,10 +126,7 @@ def _forks() -> bool:
 def _context() -> Any:
     """The start method's context: ``fork`` for a small process (``_forks``), else ``forkserver``
     (its preloads set), else ``spawn``."""
-    if _forks():
-        for stream in (sys.stdout, sys.stderr):  # (multiprocessing flushes them too) nothing
-            if stream is not None:  # buffered is written twice; None: started with it closed
-                stream.flush()
+    if _forks():  # (its Popen flushes the standard streams before each fork: nothing is written twice)
         return multiprocessing.get_context("fork")
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
