@@ -271,10 +271,60 @@ def verify_derivations(fp: Fingerprints, pairs: np.ndarray, config: Config,
     contained side) until ``decide_verdict`` has the origin; the sentences are
     aligned afterwards, for the derivations that are kept (``align``).
     """
+    return measure(fp, pairs, config, progress)[0]
+
+
+class SharedRows:
+    """The fingerprints that each of a list of derivations' two texts share: what ``align``
+    reads, kept by ``measure`` from the measuring itself so that it is not found twice.
+
+    Row ``k`` says derivation ``pair[k]`` (its index in the list; ascending) shares the
+    fingerprint at global row ``left[k]`` of its ``a`` side with row ``right[k]`` of its ``b``.
+    """
+
+    def __init__(self, pair: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
+        self.pair, self.left, self.right = pair, left, right
+
+    @classmethod
+    def joined(cls, parts: Sequence[tuple[int, np.ndarray, np.ndarray, np.ndarray]]) -> SharedRows:
+        """Pieces ``(offset, pair, left, right)`` as one, each piece's pairs moved by its offset."""
+        if not parts:
+            return cls(*(np.empty(0, dtype=np.int64) for _ in range(3)))
+        return cls(np.concatenate([pair + offset for offset, pair, _, _ in parts]),
+                   np.concatenate([left for _, _, left, _ in parts]),
+                   np.concatenate([right for _, _, _, right in parts]))
+
+    def take(self, kept: Sequence[int]) -> SharedRows:
+        """The rows of derivations ``kept`` (indices, ascending), numbered as their places there."""
+        index = np.asarray(kept, dtype=np.int64)
+        place = np.searchsorted(index, self.pair)
+        hit = place < len(index)
+        hit[hit] = index[place[hit]] == self.pair[hit]
+        return SharedRows(place[hit], self.left[hit], self.right[hit])
+
+    def chunks(self, a_is_copy: np.ndarray, rows_per_chunk: int = 1 << 21
+               ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
+        """``Fingerprints.shared``'s chunks for the derivations ``(copy, source)``: the copy's
+        row first (``a_is_copy``: which side of each derivation is its copy)."""
+        sizes = np.bincount(self.pair, minlength=len(a_is_copy))
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+        for first, last in chunk_runs(sizes, rows_per_chunk):
+            lo, hi = int(bounds[first]), int(bounds[last])
+            pair, left, right = self.pair[lo:hi], self.left[lo:hi], self.right[lo:hi]
+            on_left = a_is_copy[pair]  # the copy is the pair's a side
+            yield first, last, pair - first, np.where(on_left, left, right), np.where(on_left, right, left)
+
+
+def measure(fp: Fingerprints, pairs: np.ndarray, config: Config,
+            progress: Callable[[int], None] | None = None, keep_rows: bool = False
+            ) -> tuple[list[Derivation], SharedRows]:
+    """``verify_derivations``, with (``keep_rows``; else none) the fingerprints each
+    derivation's texts share (``SharedRows``), for ``align``."""
     cfg: VerifyConfig = config.verify
     out: list[Derivation] = []
+    kept_rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
     if not len(pairs):
-        return out
+        return out, SharedRows.joined([])
     left, right = pairs[:, 0], pairs[:, 1]
     for first, last, pair, row_l, row_r in fp.shared(left, right):
         if progress is not None:
@@ -294,16 +344,26 @@ def verify_derivations(fp: Fingerprints, pairs: np.ndarray, config: Config,
         keep = ((count >= cfg.derive_min_shared) & (fp.total[a] > 0) & (fp.total[b] > 0)  # else a name
                 & (np.maximum(a_in_b, b_in_a) >= cfg.derive_partially)
                 & (narration >= cfg.derive_partially))  # else quotes and a name or two: two reports, no copy
-        for k in np.flatnonzero(keep).tolist():
+        kept = np.flatnonzero(keep)
+        if keep_rows and len(kept):
+            place = np.cumsum(keep) - 1  # a kept pair's place among the chunk's kept ones
+            on = keep[pair]
+            kept_rows.append((len(out), place[pair[on]], row_l[on], row_r[on]))
+        for k in kept.tolist():
             out.append(Derivation(int(a[k]), int(b[k]), round(float(a_in_b[k]), 4),
                                   round(float(b_in_a[k]), 4), []))
-    return out
+    return out, SharedRows.joined(kept_rows)
 
 
 #: Candidate pairs from which measuring is shared out among processes (fewer: this one alone).
 PARALLEL_REWRITES = 10_000
 #: Fewest candidate pairs in one share.
 REWRITES_PER_SHARE = 4_000
+
+
+def measured_here(jobs: int, pairs: int) -> bool:
+    """Whether ``pairs`` candidate pairs are measured in this process alone (no worker pays off)."""
+    return jobs <= 1 or pairs < PARALLEL_REWRITES
 
 
 def measure_share(fp: Fingerprints, docs: np.ndarray, pairs: np.ndarray, config: Config) -> list[Derivation]:
@@ -335,7 +395,7 @@ def verify_derivations_parallel(fp: Fingerprints, pairs: np.ndarray, config: Con
     arrays, a few megabytes, where the documents themselves would cost more to pickle than
     to measure. The derivations are the same for any ``jobs``.
     """
-    if jobs <= 1 or len(pairs) < PARALLEL_REWRITES:
+    if measured_here(jobs, len(pairs)):
         yield verify_derivations(fp, pairs, config, progress)
         return
     shares = max(1, min(4 * jobs, len(pairs) // REWRITES_PER_SHARE))
@@ -408,19 +468,24 @@ def keep_best(derivations: Sequence[Derivation], cleaned: Sequence[CleanDoc],
 
     A copy is the side that is not the origin (``copies``).
     """
-    ranked = by_source_rank(derivations, cleaned)
+    return [derivations[k] for k in best_indices(derivations, cleaned, per_copy)]
+
+
+def best_indices(derivations: Sequence[Derivation], cleaned: Sequence[CleanDoc], per_copy: int) -> list[int]:
+    """``keep_best``'s derivations, as their indices (ascending)."""
     taken: dict[int, int] = {}
-    keep = set()
-    for k in ranked:
+    keep = []
+    for k in by_source_rank(derivations, cleaned):
         sides = copies(derivations[k])
         if any(taken.get(c, 0) < per_copy for c in sides):
-            keep.add(k)
+            keep.append(k)
             for c in sides:
                 taken[c] = taken.get(c, 0) + 1
-    return [d for k, d in enumerate(derivations) if k in keep]
+    return sorted(keep)
 
 
-def align(cleaned: Sequence[CleanDoc], fp: Fingerprints, derivations: Sequence[Derivation]) -> None:
+def align(cleaned: Sequence[CleanDoc], fp: Fingerprints, derivations: Sequence[Derivation],
+          shared: SharedRows | None = None) -> None:
     """Fill in each derivation's aligned sentences, from the fingerprints the two texts share.
 
     On the copy's side (the non-origin one, else the more contained): a sentence of
@@ -428,7 +493,8 @@ def align(cleaned: Sequence[CleanDoc], fp: Fingerprints, derivations: Sequence[D
     of them shared, is aligned with the source's sentence that holds most of those
     (the first on a tie). All pairs are measured together (``Fingerprints.shared``):
     a corpus of news yields tens of thousands of rewrites, and one set intersection
-    and one histogram per pair cost more than the rest of the stage.
+    and one histogram per pair cost more than the rest of the stage. ``shared``: those
+    fingerprints as measuring found them (``measure``), not to be found again.
     """
     if not derivations:
         return
@@ -438,7 +504,8 @@ def align(cleaned: Sequence[CleanDoc], fp: Fingerprints, derivations: Sequence[D
     sents = _Sentences(cleaned, fp, np.union1d(copy, source))
     totals, quoted = sents.histograms(np.unique(copy))
     found: list[list[SentencePair]] = [[] for _ in derivations]
-    for first, _, pair, row_c, row_s in fp.shared(copy, source):
+    chunked = fp.shared(copy, source) if shared is None else shared.chunks(np.array(a_is_copy, dtype=bool))
+    for first, _, pair, row_c, row_s in chunked:
         if not len(pair):  # no pair of this chunk shares a fingerprint (derive_min_shared 0)
             continue
         c_sent, s_sent = sents.of_rows(row_c), sents.of_rows(row_s)

@@ -19,8 +19,11 @@ import numpy as np
 from .config import Config, VerifyConfig
 from .derive import (
     align,
+    best_indices,
     decide_verdict,
     keep_best,
+    measure,
+    measured_here,
     reuse_candidates,
     verify_derivations,
     verify_derivations_parallel,
@@ -135,13 +138,28 @@ def find_rewrites(signed: SignedBatch, reuse: np.ndarray, cleaned: Sequence[Clea
     """The rewrite stage from its candidate pairs (``derive``): measured on their fingerprints
     (in ``jobs`` processes on large runs: ``derive.verify_derivations_parallel``), attributed,
     wire siblings unhooked, verdicts decided, each copy's best sources kept and their sentences
-    aligned."""
+    aligned.
+
+    Without an agency copy in the run no pair is a wire sibling, so a pair's verdict is final
+    where it is measured: each share (this process's, a forked copy's) then carries a pair
+    through to its aligned sentences on its own (``settled_rewrites``), and only the best
+    sources over all shares are chosen here."""
     fingerprints = Fingerprints.of(signed, config.verify.derive_quote_weight, docs=np.unique(reuse))
     fork = forked.available(jobs, len(cleaned))
     wired = any(c.doc.agency for c in cleaned)  # else no pair is a wire sibling (``wire_siblings``)
-    if fork:  # forked copies measure and attribute shares of the pairs while this process does one
+    per_copy = config.verify.derive_max_sources
+    if not wired and (fork or measured_here(jobs, len(reuse))):
+        if fork:  # forked copies take shares of the pairs while this process does one
+            parts = forked.fork_map(settled_rewrites,
+                                    [(fingerprints, reuse[h], cleaned, homes, config)
+                                     for h in forked.cuts(len(reuse), jobs)],
+                                    wire=(derivation_rows, derivations_of))
+        else:
+            parts = [settled_rewrites(fingerprints, reuse, cleaned, homes, config, progress)]
+        return keep_best([d for part in parts for d in part], cleaned, per_copy)
+    if fork:
         parts = forked.fork_map(measured_and_attributed,
-                                [(fingerprints, reuse[h], cleaned, homes, config, not wired)
+                                [(fingerprints, reuse[h], cleaned, homes, config)
                                  for h in forked.cuts(len(reuse), jobs)],
                                 wire=(derivation_rows, derivations_of))
         derivations = [d for part in parts for d in part]
@@ -152,8 +170,7 @@ def find_rewrites(signed: SignedBatch, reuse: np.ndarray, cleaned: Sequence[Clea
     if wired:
         wire_siblings(derivations, groups, cleaned)
     derivations = [decide_verdict(d, config.verify) for d in derivations]
-    derivations = keep_best([d for d in derivations if d.verdict != "none"], cleaned,
-                            config.verify.derive_max_sources)
+    derivations = keep_best([d for d in derivations if d.verdict != "none"], cleaned, per_copy)
     if fork:
         aligned = forked.fork_map(aligned_sentences, [(cleaned, fingerprints, derivations[h])
                                                       for h in forked.cuts(len(derivations), jobs)],
@@ -166,19 +183,30 @@ def find_rewrites(signed: SignedBatch, reuse: np.ndarray, cleaned: Sequence[Clea
 
 
 def measured_and_attributed(fp: Fingerprints, pairs: np.ndarray, cleaned: Sequence[CleanDoc],
-                            homes: AuthorHomes, config: Config, settled: bool = False) -> list[Derivation]:
-    """``verify_derivations`` of ``pairs``, each one attributed: a forked share of ``find_rewrites``.
+                            homes: AuthorHomes, config: Config) -> list[Derivation]:
+    """``verify_derivations`` of ``pairs``, each one attributed: a forked share of ``find_rewrites``."""
+    return [attribute_derivation(d, cleaned, homes) for d in verify_derivations(fp, pairs, config)]
 
-    ``settled``: no derivation can be a wire sibling (no agency copy in the run), so each one's
-    verdict is final here, and only the share's own best sources (``keep_best``) are sent back:
-    a source among a copy's best over the whole run is among its best in the share it is in,
-    and one left out here would be left out there too, so ``find_rewrites`` keeps the same ones
-    (``tests/test_forked.py``)."""
-    found = [attribute_derivation(d, cleaned, homes) for d in verify_derivations(fp, pairs, config)]
-    if not settled:
-        return found
-    decided = [d for d in (decide_verdict(d, config.verify) for d in found) if d.verdict != "none"]
-    return keep_best(decided, cleaned, config.verify.derive_max_sources)
+
+def settled_rewrites(fp: Fingerprints, pairs: np.ndarray, cleaned: Sequence[CleanDoc], homes: AuthorHomes,
+                     config: Config, progress: Callable[[int], None] | None = None) -> list[Derivation]:
+    """A share of ``find_rewrites`` in a run with no agency copy: ``pairs`` measured, attributed,
+    their verdicts decided (final: no pair can be a wire sibling), the share's own best sources
+    kept (``keep_best``) and their sentences aligned, from the fingerprints measuring found
+    shared (``derive.measure``).
+
+    A source among a copy's best over the whole run is among its best in the share it is in,
+    and one left out here would be left out there too (``tests/test_forked.py``), so
+    ``find_rewrites`` keeps the same ones from what the shares send; each share aligns a few
+    more than are finally kept, and sends them in one piece, with no second round of shares."""
+    measured, shared = measure(fp, pairs, config, progress, keep_rows=True)
+    decided = [decide_verdict(attribute_derivation(d, cleaned, homes), config.verify) for d in measured]
+    named = [k for k, d in enumerate(decided) if d.verdict != "none"]
+    best = [named[k] for k in best_indices([decided[k] for k in named], cleaned,
+                                           config.verify.derive_max_sources)]
+    kept = [decided[k] for k in best]
+    align(cleaned, fp, kept, shared.take(best))
+    return kept
 
 
 def aligned_sentences(cleaned: Sequence[CleanDoc], fp: Fingerprints,

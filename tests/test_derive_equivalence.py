@@ -160,3 +160,31 @@ def test_align_is_the_per_pair_alignment(batch: list[str], prefix: list[str], ra
         align(cleaned, fp, new)
     _old_align(cleaned, fp, old)
     assert [d.sentences for d in new] == [d.sentences for d in old]
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts, prefixes, pairs, weights, st.lists(st.sampled_from(["a", "b", None]), min_size=14, max_size=14),
+       st.lists(st.booleans(), min_size=14, max_size=14), st.sampled_from([1, 7, 40, 1 << 21]))
+def test_align_from_the_rows_measuring_kept_is_align(batch: list[str], prefix: list[str],
+                                                     raw_pairs: list[tuple[int, int]], weight: float,
+                                                     origins: list[str | None], taken: list[bool],
+                                                     chunk: int) -> None:
+    """``measure(keep_rows=True)``'s shared fingerprints, taken for some of its derivations
+    (``SharedRows.take``), align them as the fingerprints found anew do."""
+    batch, pairs_ = _setup(batch, prefix, raw_pairs)
+    cleaned = _clean(batch)
+    config = _config(weight)
+    fp = Fingerprints.of(sign_texts(batch, SignConfig()), weight)
+    with _chunked(chunk):
+        measured, shared = derive.measure(fp, pairs_, config, keep_rows=True)
+    assert measured == verify_derivations(fp, pairs_, config)
+    for k, d in enumerate(measured):
+        d.origin = origins[k]
+    kept = [k for k in range(len(measured)) if taken[k]]
+    fresh = [dataclasses.replace(measured[k]) for k in kept]
+    reused = [dataclasses.replace(measured[k]) for k in kept]
+    align(cleaned, fp, fresh)
+    align(cleaned, fp, reused, shared.take(kept))
+    assert [d.sentences for d in reused] == [d.sentences for d in fresh]
+    assert len(shared.pair) == sum(len(np.intersect1d(fp.hash[fp.rows(d.a)], fp.hash[fp.rows(d.b)]))
+                                   for d in measured)

@@ -8,9 +8,12 @@ outlives its run.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -279,8 +282,8 @@ def test_samples_rewrites_are_the_same_through_forked_copies(monkeypatch: pytest
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_each_shares_own_best_sources_keep_the_same_best_sources_over_all(data: st.DataObject) -> None:
-    """``pipeline.measured_and_attributed(settled=True)``: a share sends back only its own best
-    sources (``keep_best``); ``find_rewrites``'s ``keep_best`` over what the shares send keeps
+    """``pipeline.settled_rewrites``: a share sends back only its own best sources
+    (``keep_best``); ``find_rewrites``'s ``keep_best`` over what the shares send keeps
     exactly what it keeps over every derivation, in the same order."""
     from provenance.derive import keep_best
     from provenance.records import CleanDoc, Derivation, Document
@@ -305,16 +308,40 @@ def test_each_shares_own_best_sources_keep_the_same_best_sources_over_all(data: 
 
 
 def test_a_run_without_agency_copies_keeps_the_same_rewrites_through_forked_copies(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without an agency copy, the forked shares send back their own best sources only
-    (``settled``): the report is the same as one process's."""
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without an agency copy, each forked share of the rewrite stage measures, keeps its own
+    best sources and aligns them (``settled_rewrites``), in one round of shares: the report
+    is the same as one process's. The corpus: one seed's paragraphs, and three other seeds
+    each with two of them worked in (papers that rewrote parts of one source)."""
     from provenance import Config, run
     from provenance.render.report import to_json
 
-    from .conftest import SAMPLES
+    from .conftest import SEEDS
 
-    blogs = [SAMPLES / "blogs", SAMPLES / "roundup"]
-    alone = run(blogs, Config(), jobs=1)
-    assert not any(c.doc.agency for c in alone.cleaned) and alone.derivations
+    seeds = sorted(SEEDS.glob("*.txt"))
+
+    def paragraphs(path: Path) -> list[str]:
+        return [p for p in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")) if len(p.split()) >= 25]
+
+    source = paragraphs(seeds[1])
+    records = [{"id": "source", "text": "\n\n".join(source), "outlet": "Source Daily", "date": "2017-01-01"}]
+    for k, seed in enumerate([seeds[0], seeds[2], seeds[3]]):
+        records.append({"id": f"paper{k}", "text": "\n\n".join(paragraphs(seed)[:4] + source[k:k + 2]),
+                        "outlet": f"Paper {k}", "date": f"2017-01-0{k + 2}"})
+    corpus = tmp_path / "papers.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    alone = run([corpus], Config(), jobs=1)
+    assert not any(c.doc.agency for c in alone.cleaned)
+    assert len(alone.derivations) >= 4 and all(d.sentences for d in alone.derivations)
     monkeypatch.setattr(forked, "MIN_DOCS", 0)
-    assert to_json(run(blogs, Config(), jobs=2)) == to_json(alone)
+    started: list[str] = []
+    start = forked.start
+
+    def counted(fn, *args, **how):  # type: ignore[no-untyped-def]
+        started.append(fn.__name__)
+        return start(fn, *args, **how)
+
+    monkeypatch.setattr(forked, "start", counted)
+    assert to_json(run([corpus], Config(), jobs=2)) == to_json(alone)
+    assert "settled_rewrites" in started
+    assert "measured_and_attributed" not in started and "aligned_sentences" not in started
