@@ -66,9 +66,12 @@ class Tally:
 def decide(tally: Tally) -> tuple[int | None, float]:
     if not tally.scores:
         return None, 0.0
+    if len(tally.scores) == 1:  # (most decisions: one date, one credit) the sort below, for one
+        ((top_who, top),) = tally.scores.items()
+        return (top_who, round(top / (top + 1.0), 2)) if top >= 1.0 else (None, 0.0)
     ranked = sorted(tally.scores.items(), key=lambda kv: -kv[1])
     top_who, top = ranked[0]
-    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    second = ranked[1][1]
     if top - second < 1.0:
         return None, 0.0
     total = sum(tally.scores.values())
@@ -79,21 +82,22 @@ def date_evidence(tally: Tally, cleaned: Sequence[CleanDoc], members: Sequence[i
     if len(members) < 2:
         return
     docs = {m: cleaned[m].doc for m in members}  # (a rewrite's pair is weighed for each candidate)
-    dated = sorted((doc.date, m) for m, doc in docs.items() if doc.date)
+    dated = sorted([(doc.date, m) for m, doc in docs.items() if doc.date])
     if not dated:
         return
     first_date = dated[0][0]
-    firsts = [m for d, m in dated if d == first_date]
-    later = [(d, m) for d, m in dated if d != first_date]
-    if len(firsts) == 1 and later:
-        m = firsts[0]
-        others = ", ".join(f"{docs[o].id} {d}" for d, o in later)
-        detail = f"{docs[m].id} was published {first_date} ({docs[m].date_source}), before {others}"
+    if len(dated) == 1 or dated[1][0] != first_date:  # one member is the earliest
+        if len(dated) == 1:
+            return
+        m = dated[0][1]
+        first = docs[m]
+        others = ", ".join([f"{docs[o].id} {d}" for d, o in dated[1:]])
+        detail = f"{first.id} was published {first_date} ({first.date_source}), before {others}"
         if len(dated) < len(docs):
             detail += f"; undated: {', '.join(docs[u].id for u in members if not docs[u].date)}"
-        tally.add(Evidence("date", docs[m].id, detail, 2.0), m)
-    elif len(firsts) > 1:
-        ids = ", ".join(docs[m].id for m in firsts)
+        tally.add(Evidence("date", first.id, detail, 2.0), m)
+    else:
+        ids = ", ".join(docs[m].id for d, m in dated if d == first_date)
         tally.add(Evidence("date", None, f"{ids} share the earliest date {first_date}", 0.0), None)
 
 
@@ -278,6 +282,8 @@ def agency_evidence(tally: Tally, cleaned: Sequence[CleanDoc], members: Sequence
 def wire_credits(cleaned: Sequence[CleanDoc], members: Sequence[int],
                   spans: dict[int, tuple[int, int]] | None = None) -> dict[str, set[int]]:
     """Agencies that members credit and that have no copy among them: agency -> who credits it."""
+    if not any([cleaned[m].credits for m in members]):
+        return {}  # (most pairs of a large corpus)
     present = {outlet_key(cleaned[m].doc.agency) for m in members if cleaned[m].doc.agency}
     out: dict[str, set[int]] = defaultdict(set)
     for m in members:
