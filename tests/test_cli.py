@@ -714,3 +714,22 @@ def test_a_hadoop_uri_on_the_local_engine_is_a_usage_error(tmp_path: Path) -> No
     assert f"{uri}: a Hadoop URI, read by the Spark engine only (--engine spark)" in done.output
     with pytest.raises(ConfigError, match="--engine spark"):
         scan(uri)
+
+
+def test_a_scan_holds_its_report_until_the_process_ends(tmp_path: Path) -> None:
+    """``scan`` leaves its report to the process's end (``hold_until_exit``: ``cli.run`` ends
+    with ``os._exit``, so it is never freed object by object); a later command's report
+    replaces it, so a process that runs many holds one."""
+    import weakref
+
+    from provenance.cli import common
+    from provenance.pipeline import Report
+
+    assert invoke("scan", SAMPLES / "seeds", "-f", "json", "-o", tmp_path / "a.json", "-q").exit_code == 0
+    held = common._HELD[0]
+    assert isinstance(held, Report) and len(held.cleaned) == 5
+    first = weakref.ref(held)
+    del held
+    assert first() is not None  # still held after the command returned
+    assert invoke("scan", SAMPLES / "blogs", "-f", "json", "-o", tmp_path / "b.json", "-q").exit_code == 0
+    assert len(common._HELD) == 1 and first() is None

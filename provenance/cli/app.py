@@ -29,7 +29,16 @@ from ..render.output import (
 )
 from ..render.safe_text import one_line
 from ..version import __version__
-from .common import _Bar, _fail, err, ingest_config, parse_formats, stdout_console, write_formats
+from .common import (
+    _Bar,
+    _fail,
+    err,
+    hold_until_exit,
+    ingest_config,
+    parse_formats,
+    stdout_console,
+    write_formats,
+)
 from .options import (
     FollowOpt,
     JobsOpt,
@@ -205,6 +214,7 @@ def scan(
 
         write_formats(outs, lambda f: to_json_chunks(report) if f == "json" else to_csv(report),
                       lambda console: render_table(report, console))
+        hold_until_exit(report)
     except ProvenanceError as exc:
         raise _fail(str(exc)) from exc
 
