@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -429,6 +430,9 @@ def source_rank(d: Derivation, cleaned: Sequence[CleanDoc]) -> tuple[object, ...
             later, -d.score, cleaned[d.a].doc.id, cleaned[d.b].doc.id)
 
 
+_RANKED = attrgetter("a", "b", "origin", "common_source", "score")  # what ``by_source_rank`` reads
+
+
 def by_source_rank(derivations: Sequence[Derivation], cleaned: Sequence[CleanDoc]) -> list[int]:
     """The derivations' indices sorted by ``source_rank`` (ties in their order), with one
     ``np.lexsort`` over its fields (the ids as their ranks among the documents named) instead
@@ -437,17 +441,18 @@ def by_source_rank(derivations: Sequence[Derivation], cleaned: Sequence[CleanDoc
     if not derivations:
         return []
     n = len(derivations)
-    named = sorted({d.a for d in derivations} | {d.b for d in derivations})
+    a_doc, b_doc, origin, common, scores = zip(*map(_RANKED, derivations), strict=True)
+    named = sorted(set(a_doc) | set(b_doc))
     at = {doc: k for k, doc in enumerate(named)}  # a document's row among those named
     docs = [cleaned[i].doc for i in named]
     id_rank = np.empty(len(named), dtype=np.int64)
     id_rank[sorted(range(len(named)), key=lambda k: docs[k].id)] = np.arange(len(named))
-    a = np.fromiter((at[d.a] for d in derivations), dtype=np.int64, count=n)
-    b = np.fromiter((at[d.b] for d in derivations), dtype=np.int64, count=n)
-    undecided = np.fromiter((d.origin is None for d in derivations), dtype=bool, count=n)
-    unnamed = np.fromiter((d.common_source in (None, "unnamed") for d in derivations), dtype=bool, count=n)
-    score = np.fromiter((d.score for d in derivations), dtype=np.float64, count=n)
-    a_is_source = np.fromiter((d.origin == "a" for d in derivations), dtype=bool, count=n)
+    a = np.fromiter(map(at.__getitem__, a_doc), dtype=np.int64, count=n)
+    b = np.fromiter(map(at.__getitem__, b_doc), dtype=np.int64, count=n)
+    undecided = np.fromiter((o is None for o in origin), dtype=bool, count=n)
+    unnamed = np.fromiter((c is None or c == "unnamed" for c in common), dtype=bool, count=n)
+    score = np.fromiter(scores, dtype=np.float64, count=n)
+    a_is_source = np.fromiter((o == "a" for o in origin), dtype=bool, count=n)
     source, copy = np.where(a_is_source, a, b), np.where(a_is_source, b, a)
     no_agency = np.array([doc.agency is None for doc in docs], dtype=bool)
     dates = [doc.date for doc in docs]

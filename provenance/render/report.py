@@ -114,17 +114,22 @@ def syndication(report: Report) -> list[SyndicationRow]:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
 
     def add(source: str, copy: int, what: str) -> None:
-        republisher = docs[copy].doc.outlet or UNKNOWN_OUTLET
+        doc = docs[copy].doc
+        republisher = doc.outlet or UNKNOWN_OUTLET
         if outlet_key(republisher) == outlet_key(source):
             return
-        row = rows.setdefault((source, republisher), {
-            "source": source, "republisher": republisher, "documents": 0, "passages": 0,
-            "rewrites": 0, "first_date": None, "last_date": None})
+        row = rows.get((source, republisher))
+        if row is None:
+            row = rows[source, republisher] = {
+                "source": source, "republisher": republisher, "documents": 0, "passages": 0,
+                "rewrites": 0, "first_date": None, "last_date": None}
         row[what] += 1
-        date = docs[copy].doc.date
-        if date:
-            row["first_date"] = min(filter(None, (row["first_date"], date)))
-            row["last_date"] = max(filter(None, (row["last_date"], date)))
+        date = doc.date
+        if date:  # (the earliest and latest dates of the copies)
+            if row["first_date"] is None or date < row["first_date"]:
+                row["first_date"] = date
+            if row["last_date"] is None or date > row["last_date"]:
+                row["last_date"] = date
 
     for g in report.groups:
         if g.origin_outlet:
@@ -144,7 +149,8 @@ def syndication(report: Report) -> list[SyndicationRow]:
         for o in family.occurrences:
             families_of[o.doc].add(n)
     for d in report.derivations:
-        if families_of.get(d.a, set()) & families_of.get(d.b, set()):
+        in_a, in_b = families_of.get(d.a), families_of.get(d.b)
+        if in_a and in_b and not in_a.isdisjoint(in_b):
             continue  # counted as passages already: one reuse, one count
         if d.origin and d.origin_outlet:
             add(d.origin_outlet, d.b if d.origin == "a" else d.a, "rewrites")
