@@ -188,9 +188,10 @@ def sign_texts(texts: Sequence[str], cfg: SignConfig, passages: bool = True) -> 
     starts, ends, hashes, newlines = batch_words(joined, cfg.seed)
     first_word = np.searchsorted(starts, text_at)
     doc_words = np.diff(np.append(first_word, len(starts)))
-    # a paragraph starts at each text's first word and after each newline between words
-    between = np.searchsorted(newlines, starts[1:]) - np.searchsorted(newlines, ends[:-1])
-    breaks = np.union1d(np.flatnonzero(between > 0) + 1, first_word)
+    # a paragraph starts at each text's first word and after each newline between words (the
+    # word after a newline: no newline is inside a word; a few thousand searches, not one a word)
+    after = np.searchsorted(starts, newlines)
+    breaks = np.union1d(after[(after > 0) & (after < len(starts))], first_word)
     p_cols: list[list[int]] = [[], [], [], []]  # doc, first, last (words in the doc), first global
     lo = np.searchsorted(breaks, first_word).tolist()
     hi = np.searchsorted(breaks, first_word + doc_words).tolist()
