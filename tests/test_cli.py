@@ -733,3 +733,31 @@ def test_a_scan_holds_its_report_until_the_process_ends(tmp_path: Path) -> None:
     assert first() is not None  # still held after the command returned
     assert invoke("scan", SAMPLES / "blogs", "-f", "json", "-o", tmp_path / "b.json", "-q").exit_code == 0
     assert len(common._HELD) == 1 and first() is None
+
+
+def test_a_scan_to_a_file_without_a_terminal_never_imports_rich(tmp_path: Path) -> None:
+    """Issue 17: rich (20 ms of a command's start) is imported for a progress bar on a terminal
+    or a table, not for a JSON report written to a file with standard error a pipe; with
+    ``FORCE_COLOR`` set, rich is asked, as before (and says yes)."""
+    out = tmp_path / "r.json"
+    probe = ("import sys\nfrom provenance.cli import app\n"
+             f"try:\n    app(['scan', {str(SAMPLES / 'seeds')!r}, '-f', 'json', '-o', {str(out)!r}])\n"
+             "except SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items()
+                               if k not in ("FORCE_TERMINAL", "TTY_COMPATIBLE", "FORCE_COLOR")})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert len(json.loads(out.read_text(encoding="utf-8"))["documents"]) == 5
+    from provenance.cli.common import err_console, stderr_is_terminal
+
+    os.environ["FORCE_COLOR"] = "1"
+    err_console.cache_clear()
+    try:
+        assert stderr_is_terminal()  # rich's answer where a variable forces a terminal
+    finally:
+        del os.environ["FORCE_COLOR"]
+        err_console.cache_clear()
+    table = invoke("scan", SAMPLES / "seeds", "-f", f"table:{tmp_path / 't.txt'}", "-q")
+    assert table.exit_code == 0 and "Boilerplate removed" in (tmp_path / "t.txt").read_text(encoding="utf-8")

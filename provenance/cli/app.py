@@ -32,10 +32,10 @@ from ..version import __version__
 from .common import (
     _Bar,
     _fail,
-    err,
     hold_until_exit,
     ingest_config,
     parse_formats,
+    stderr_is_terminal,
     stdout_console,
     write_formats,
 )
@@ -56,6 +56,8 @@ from .options import (
 
 if TYPE_CHECKING:  # the stages and renderers are imported by the commands that run them, so
     # that ``--version``, ``--help`` and a usage error start in a fraction of a second
+    from rich.console import Console
+
     from ..pipeline import Report
     from ..signatures import SignedBatch
 
@@ -139,7 +141,7 @@ def _read(paths: list[Path], config: Config, quiet: bool, jobs: int = 1, sign: b
     from ..pipeline import clean_and_sign, ingest_and_clean
     from ..runtime.pool import default_jobs
 
-    with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
+    with _Bar(not quiet and stderr_is_terminal(), log=not quiet) as bar:
         if sign:
             cleaned, skipped, signed = clean_and_sign(paths, config, bar, jobs or default_jobs())
         else:
@@ -168,7 +170,7 @@ def _scan(names: Sequence[str | Path], config: Config, quiet: bool, jobs: int = 
         from ..spark_engine import run_spark, spark_context
 
         sc = spark_context(f"local[{jobs}]" if jobs else None)  # 0: spark-submit's master, else local[2]
-        with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
+        with _Bar(not quiet and stderr_is_terminal(), log=not quiet) as bar:
             report = run_spark(names, config, bar, sc=sc)
         _skips(names, report.cleaned, report.skipped)
         return report
@@ -177,7 +179,7 @@ def _scan(names: Sequence[str | Path], config: Config, quiet: bool, jobs: int = 
     check_local(names)  # before ``Path`` folds a URI's ``//``
     paths = [Path(p) for p in names]
     cleaned, skipped, signed = _read(paths, config, quiet, jobs)
-    with _Bar(not quiet and err.is_terminal, log=not quiet) as bar:
+    with _Bar(not quiet and stderr_is_terminal(), log=not quiet) as bar:
         groups, matches, derivations, families = find(cleaned, config, bar, jobs or default_jobs(), signed)
     return Report(__version__, params(paths, config), cleaned, skipped, groups, matches, derivations,
                   families)
@@ -210,10 +212,13 @@ def scan(
         config = _config(shingle_size, num_perm, seed, threshold, keep, rules, outlets, follow_links)
         report = _scan(paths, config, quiet, jobs, engine)
         from ..render.report import to_csv, to_json_chunks
-        from ..render.terminal import render_table
 
-        write_formats(outs, lambda f: to_json_chunks(report) if f == "json" else to_csv(report),
-                      lambda console: render_table(report, console))
+        def table(console: Console) -> None:
+            from ..render.terminal import render_table  # rich: only for a table
+
+            render_table(report, console)
+
+        write_formats(outs, lambda f: to_json_chunks(report) if f == "json" else to_csv(report), table)
         hold_until_exit(report)
     except ProvenanceError as exc:
         raise _fail(str(exc)) from exc
@@ -269,7 +274,7 @@ def clean_cmd(
 
         dropped: dict[str, dict[str, object]] = {}
         if dedup:
-            with _Bar(not quiet and err.is_terminal) as bar:
+            with _Bar(not quiet and stderr_is_terminal()) as bar:
                 groups, _, _, _ = find(cleaned, config, bar, jobs or default_jobs(), signed)
             dropped = dropped_copies(groups, cleaned)
         survivors = [c for c in cleaned if c.doc.id not in dropped]

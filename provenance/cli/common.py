@@ -11,27 +11,46 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from ..config import IngestConfig
 from ..errors import ConfigError
 from ..render.output import atomic_write_text, check_not_input, write_stdout
 
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# rich is imported where a console is asked for (a terminal's progress bar, a table): a
+# command that writes JSON or CSV without a terminal never imports it (20 ms of its start).
+
+
+@cache
+def err_console() -> Console:
+    """The console on standard error: progress bars."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+#: What makes rich take a stream for a terminal whatever it is (``Console.is_terminal``).
+_TERMINAL_ENVIRON = ("FORCE_TERMINAL", "TTY_COMPATIBLE", "FORCE_COLOR")
+
+
+def stderr_is_terminal() -> bool:
+    """rich's ``Console.is_terminal`` for standard error: asked of rich only where it could be
+    yes (a stream that is a terminal, or the variables that force one), so that a command
+    writing to a pipe or a file does not import rich to learn that it is not a terminal."""
+    if not any(name in os.environ for name in _TERMINAL_ENVIRON):
+        try:
+            if sys.stderr is None or not sys.stderr.isatty():
+                return False
+        except (AttributeError, ValueError):  # no isatty, or closed: rich says no too
+            return False
+    return err_console().is_terminal
 
 #: The last command's result, held until the process ends (``hold_until_exit``).
 _HELD: list[object] = []
@@ -60,6 +79,8 @@ LOG_WIDTH = 160
 def stdout_console() -> Console:
     """A console on standard output: the terminal's width, else ``COLUMNS``, else ``LOG_WIDTH``
     (rich's own fallback, 80, folds every table of a CI log into a column of fragments)."""
+    from rich.console import Console
+
     console = Console(highlight=False, soft_wrap=False)
     if not console.is_terminal and not os.environ.get("COLUMNS"):
         console.width = LOG_WIDTH
@@ -68,6 +89,8 @@ def stdout_console() -> Console:
 
 def table_text(render: Callable[[Console], None]) -> str:
     """What ``render`` prints, as plain text ``LOG_WIDTH`` wide (a table written to a file)."""
+    from rich.console import Console
+
     buffer = Console(record=True, width=LOG_WIDTH, file=io.StringIO(), highlight=False)
     render(buffer)
     return buffer.export_text()
@@ -131,25 +154,42 @@ LOG_EVERY = 10.0
 
 
 class _Bar:
-    """A rich progress bar on stderr, one task per stage."""
+    """A rich progress bar on stderr, one task per stage (none, and no rich, when not ``enabled``)."""
 
     def __init__(self, enabled: bool, log: bool = False) -> None:
         self.log = log and not enabled
         self.started: dict[str, float] = {}
         self.logged: dict[str, float] = {}
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TaskProgressColumn(show_speed=True),
-                                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                                 console=err, transient=True, disable=not enabled)
-        self.tasks: dict[str, TaskID] = {}
+        self.progress: Any = None
+        if enabled:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                     MofNCompleteColumn(), TaskProgressColumn(show_speed=True),
+                                     TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                                     console=err_console(), transient=True)
+        self.tasks: dict[str, Any] = {}  # stage -> the bar's task
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
-        if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        if stage not in self.started:
             self.started[stage] = self.logged[stage] = time.monotonic()
-        self.progress.update(self.tasks[stage], completed=done, total=total)
+            if self.progress is not None:
+                self.tasks[stage] = self.progress.add_task(stage, total=total)
+        if self.progress is not None:
+            self.progress.update(self.tasks[stage], completed=done, total=total)
+        if not self.log:
+            return
         now = time.monotonic()
-        if self.log and now - self.logged[stage] >= LOG_EVERY:  # no terminal: a plain line now and then
+        if now - self.logged[stage] >= LOG_EVERY:  # no terminal: a plain line now and then
             self.logged[stage] = now
             rate = done / max(now - self.started[stage], 1e-9)
             eta = f", eta {(total - done) / rate:,.0f} s" if total and rate else ""
@@ -158,11 +198,13 @@ class _Bar:
                              + f" ({speed}/s{eta})\n")
 
     def __enter__(self) -> _Bar:
-        self.progress.start()
+        if self.progress is not None:
+            self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self.progress is not None:
+            self.progress.stop()
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

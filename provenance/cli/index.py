@@ -17,14 +17,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from ..clean import check_keep
 from ..config import CleanConfig, Config, MatchConfig, SignConfig
 from ..errors import ProvenanceError
 from ..records import Skipped
 from ..render.safe_text import one_line
-from .common import _Bar, _fail, err, ingest_config, parse_formats, stdout_console, write_formats
+from .common import (
+    _Bar,
+    _fail,
+    ingest_config,
+    parse_formats,
+    stderr_is_terminal,
+    stdout_console,
+    write_formats,
+)
 from .options import FollowOpt, KeepOpt, OutletsOpt, Paths, QuietOpt, RulesOpt
 
 if TYPE_CHECKING:  # the index and its renderers load when a command runs (a fast --help)
@@ -136,7 +143,7 @@ def build_cmd(
                         match=MatchConfig(doc_threshold=threshold))
         check_keep(config.clean)
         with contextlib.closing(_open(index, create=True)) as store, \
-                _Bar(not quiet and err.is_terminal) as bar:
+                _Bar(not quiet and stderr_is_terminal()) as bar:
             result, skipped = build(paths, store, config, force=force, workers=workers, progress=bar)
         _stderr_skipped(skipped)
         sys.stdout.write(f"built {index}: {result.added} documents indexed\n")
@@ -155,7 +162,7 @@ def add_cmd(
     with _index_errors(index), contextlib.closing(_open(index)) as store:
         config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets,
                              follow_links)
-        with _Bar(not quiet and err.is_terminal) as bar:
+        with _Bar(not quiet and stderr_is_terminal()) as bar:
             result, skipped = add(paths, store, config, workers=workers, progress=bar)
         _stderr_skipped(skipped)
         sys.stdout.write(f"added to {index}: {result.added} new, {result.replaced} replaced,"
@@ -177,6 +184,8 @@ def stats_cmd(
 
         sys.stdout.write(canonical_json(stats))
         return
+    from rich.table import Table
+
     table = Table(title=f"provenance index {index}", show_header=False)
     table.add_column("what")
     table.add_column("value", overflow="fold")
@@ -229,7 +238,7 @@ def check_cmd(
         with contextlib.closing(_open(index)) as store:
             config = _config_for(store, shingle_size, num_perm, seed, threshold, keep, rules, outlets,
                                  follow_links)
-            with _Bar(not quiet and err.is_terminal) as bar:
+            with _Bar(not quiet and stderr_is_terminal()) as bar:
                 result = check(paths, store, config, fail_on=fail_on.value, threshold=min_similarity,
                                progress=bar)
             _stderr_skipped(result.report.skipped)
