@@ -51,9 +51,12 @@ from .signatures import SignedBatch
 #: Sentence ends: . ! ? (and closing quotes) before white space (group 1), or a line break
 #: (group 2). No look-behind: the pattern is tried at every character of every text.
 _SENTENCE_END = re.compile(r"[.!?][\"'”’]?(\s+)|(\n+)")
-#: The characters a sentence end starts with: searched for first, since ``re`` scans for a
-#: set of first characters only when a pattern starts with one (this one starts with a choice).
-_END_START = re.compile(r"[.!?\n]")
+#: ``_SENTENCE_END`` with the choice after its first character, which look-behinds then
+#: name: ``re`` scans a text in C for a pattern's first characters only when the pattern starts
+#: with a set of them (``_SENTENCE_END`` starts with a choice), so ``finditer`` with this one
+#: stops where an end can start alone. Its matches are ``_SENTENCE_END``'s; a line break's run
+#: starts the match (no group).
+_SENTENCE_SCAN = re.compile(r"[.!?\n](?:(?<=[.!?])[\"'”’]?(\s+)|(?<=\n)\n*)")
 #: A sentence is aligned when this share of its fingerprints is found in the other text
 #: (rewritten sentences keep about a third of their 3-word runs)...
 SENTENCE_SHARE = 0.3
@@ -66,24 +69,18 @@ MAX_SENTENCES = 20
 def sentences(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences (and lines) of ``text``.
 
-    The ends are ``_SENTENCE_END.finditer``'s, found three times faster: the pattern is
-    tried only where one of its first characters is (``_END_START``), which is where
-    ``finditer`` could match, and from the end of the last match on.
+    The ends are ``_SENTENCE_END.finditer``'s (``tests/test_derive.py``), found by
+    ``_SENTENCE_SCAN`` in a third of the time (8 against 28 us for a news article; the
+    search-then-match loop it replaced took 12).
     """
     bounds, pos = [], 0
-    search, match = _END_START.search, _SENTENCE_END.match
-    at = 0
-    while (found := search(text, at)) is not None:
-        m = match(text, found.start())
-        if m is None:
-            at = found.start() + 1
-            continue
+    for m in _SENTENCE_SCAN.finditer(text):
         end = m.start(1)
         if end < 0:  # a line break
-            end = m.start(2)
+            end = m.start()
         if end > pos:
             bounds.append((pos, end))
-        pos = at = m.end()
+        pos = m.end()
     if pos < len(text):
         bounds.append((pos, len(text)))
     return bounds
