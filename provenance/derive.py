@@ -544,14 +544,16 @@ class _Sentences:
 
     def __init__(self, cleaned: Sequence[CleanDoc], fp: Fingerprints, docs: np.ndarray) -> None:
         self.cleaned, self.fp = cleaned, fp
-        keys, starts, ends = [], [], []
-        for doc in docs.tolist():
-            bounds = np.asarray(sentences(cleaned[doc].text), dtype=np.int64).reshape(-1, 2)
-            keys.append((doc << 32) | bounds[:, 0])
-            starts.append(bounds[:, 0])
-            ends.append(bounds[:, 1])
-        self.key = np.concatenate(keys)  # (document, start), ascending
-        self.starts, self.ends = np.concatenate(starts), np.concatenate(ends)
+        bounds: list[tuple[int, int]] = []
+        counts = []
+        for doc in docs.tolist():  # (into one list: a few arrays a document cost more than the cutting)
+            found = sentences(cleaned[doc].text)
+            bounds += found
+            counts.append(len(found))
+        spans = np.array(bounds, dtype=np.int64).reshape(-1, 2)
+        self.starts, self.ends = spans[:, 0], spans[:, 1]
+        owner = np.repeat(docs.astype(np.int64), counts)
+        self.key = (owner << 32) | self.starts  # (document, start), ascending
 
     def of_rows(self, rows: np.ndarray) -> np.ndarray:
         """The sentence each fingerprint row starts in (a sentence holds every word of its text)."""
