@@ -63,10 +63,10 @@ class Document:
     author: str | None = None  # the byline's name, from metadata or the text
     agency: str | None = None  # the news agency whose own copy this is (``outlets.resolve``)
 
-    def __getstate__(self) -> dict[str, object]:
+    def __getstate__(self) -> tuple[object, ...]:
         return slot_state(self)
 
-    def __setstate__(self, state: dict[str, object]) -> None:
+    def __setstate__(self, state: tuple[object, ...]) -> None:
         set_slot_state(self, state)
 
 
@@ -106,10 +106,10 @@ class CleanDoc:
     text: str  # see ``TextField`` below the class
     credits: list[Credit] = field(default_factory=list)
 
-    def __getstate__(self) -> dict[str, object]:
+    def __getstate__(self) -> tuple[object, ...]:
         return slot_state(self)
 
-    def __setstate__(self, state: dict[str, object]) -> None:
+    def __setstate__(self, state: tuple[object, ...]) -> None:
         set_slot_state(self, state)
 
     def to_original(self, pos: int) -> int:

@@ -112,6 +112,16 @@ class LineKeys:
                     page = _line_key(stripped)
         return cls(page if page is not None else _line_key(clean.text), np.array(keys, dtype=np.uint64))
 
+    def __reduce__(self) -> tuple[Any, tuple[int, bytes]]:
+        # the keys as bytes: a worker sends one of these a document, and pickling a small
+        # array costs ten times its bytes
+        return (_line_keys, (self.page, self.keys.astype(np.uint64, copy=False).tobytes()))
+
+
+def _line_keys(page: int, keys: bytes) -> LineKeys:
+    """``LineKeys.__reduce__`` undone (the keys read-only: nothing writes them)."""
+    return LineKeys(page, np.frombuffer(keys, dtype=np.uint64))
+
 
 def learn_templates(cleaned: Sequence[CleanDoc], cfg: CleanConfig,
                     lines: Sequence[LineKeys] | None = None) -> dict[str, set[int]]:

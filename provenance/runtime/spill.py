@@ -253,7 +253,11 @@ class TextField:
 
 def _class_attr(obj: object, name: str) -> Any:
     """``name`` as the class of ``obj`` holds it (a descriptor, not what it gives)."""
-    for klass in type(obj).__mro__:
+    return _class_attr_of(type(obj), name)
+
+
+def _class_attr_of(cls: type, name: str) -> Any:
+    for klass in cls.__mro__:
         if name in klass.__dict__:
             return klass.__dict__[name]
     raise AttributeError(name)
@@ -265,19 +269,32 @@ def _field(obj: object, name: str) -> TextField:
     return found
 
 
-def slot_state(obj: object) -> dict[str, object]:
-    """A slotted record's fields for pickle, a spilled text as its reference (never read back)."""
-    out: dict[str, object] = {}
-    for name in type(obj).__slots__:  # type: ignore[attr-defined]
-        attr = _class_attr(obj, name)
-        out[name] = attr.raw(obj) if isinstance(attr, TextField) else getattr(obj, name)
-    return out
+_SLOTS: dict[type, tuple[Any, ...]] = {}
 
 
-def set_slot_state(obj: object, state: dict[str, object]) -> None:
+def _slot_descriptors(cls: type) -> tuple[Any, ...]:
+    """The slot descriptors of ``cls``'s fields, in ``__slots__`` order; a ``TextField``'s own
+    slot under it (what is kept: the ``str`` or the ``SpillRef``). Found once a class."""
+    known = _SLOTS.get(cls)
+    if known is None:
+        found = [_class_attr_of(cls, name) for name in cls.__slots__]  # type: ignore[attr-defined]
+        known = _SLOTS[cls] = tuple(d.slot if isinstance(d, TextField) else d for d in found)
+    return known
+
+
+def slot_state(obj: object) -> tuple[object, ...]:
+    """A slotted record's fields for pickle, a spilled text as its reference (never read back).
+
+    A tuple in ``__slots__`` order, read through the slots' own descriptors (looked up once a
+    class): a worker sends back thousands of records a batch, and a dict of names each, found
+    anew a record, cost twice as much to make and to read."""
+    return tuple([slot.__get__(obj) for slot in _slot_descriptors(type(obj))])
+
+
+def set_slot_state(obj: object, state: tuple[object, ...]) -> None:
     """What ``slot_state`` gave, back into a new record."""
-    for name, value in state.items():
-        setattr(obj, name, value)
+    for slot, value in zip(_slot_descriptors(type(obj)), state, strict=True):
+        slot.__set__(obj, value)
 
 
 def raw_text(obj: object, name: str = "text") -> str | SpillRef:
