@@ -19,12 +19,13 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
-
-from lxml import etree
+from typing import TYPE_CHECKING, Any
 
 from .dates import parse_date
 from .records import Block
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 #: Elements whose content is never visible text.
 INVISIBLE = frozenset({
@@ -229,6 +230,8 @@ def parse_html(html: str, max_depth: int = 400) -> Page:
     Returns:
         A ``Page``; ``text`` is empty when the page has no visible text.
     """
+    from lxml import etree  # here: a run of JSON Lines or text parses no page (4 ms of a start)
+
     # One parser (and its builder) a thread, reused page after page: an lxml parser and its parse
     # context refer to each other, so a parser made per page is garbage in a reference cycle,
     # holding its builder's text and blocks until the cycle collector runs, which the driver has
