@@ -305,11 +305,16 @@ def reuse_fingerprints(joined: str, starts: np.ndarray, hashes: np.ndarray, firs
     quoted_word = np.cumsum(in_quote)[:-1] > 0
     quoted = quoted_word[pos] | quoted_word[pos + k - 1]
     code = (doc.astype(np.int64) << 32) | grams[pos].astype(np.int64)
-    order = np.argsort(code, kind="stable")  # each shingle's first occurrence comes first
-    code = code[order]
-    first = np.concatenate([[True], code[1:] != code[:-1]]) if len(code) else np.empty(0, dtype=bool)
-    keep = order[first]
-    return ((code[first] >> 32).astype(np.int32), (code[first] & 0xFFFFFFFF).astype(np.uint32),
+    if not len(code):
+        keep = np.empty(0, dtype=np.int64)
+    else:  # each shingle's first occurrence, by the least place among its equals (a sort that
+        # need not be stable, in a third of the time)
+        order = np.argsort(code)
+        code = code[order]
+        first = np.flatnonzero(np.concatenate([[True], code[1:] != code[:-1]]))
+        keep = np.minimum.reduceat(order, first)
+        code = code[first]
+    return ((code >> 32).astype(np.int32), (code & 0xFFFFFFFF).astype(np.uint32),
             (starts[pos[keep]] - text_at[doc[keep]]).astype(np.int32), quoted[keep])
 
 

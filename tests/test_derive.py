@@ -49,6 +49,20 @@ def test_fingerprints_of_a_text_do_not_depend_on_its_batch(batch_texts: list[str
 
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=3, max_size=40).map(" ".join), st.integers(2, 4))
+def test_a_repeated_shingle_is_kept_at_its_first_place(text: str, times: int) -> None:
+    """A 3-word shingle that a text holds more than once is fingerprinted where it first
+    stands, with that place's quotedness: a text repeated is fingerprinted in its first copy."""
+    repeated = " ".join([text] * times)
+    once, many = sign_texts([text], SignConfig()), sign_texts([repeated], SignConfig())
+    assert set(many.f_hash.tolist()) >= set(once.f_hash.tolist())
+    assert all(start < len(text) for start in many.f_start.tolist())
+    first = dict(zip(once.f_hash.tolist(), zip(once.f_start.tolist(), once.f_quoted.tolist(), strict=True),
+                     strict=True))
+    assert all(first[h] == (start, q) for h, start, q in _fingerprints(many, 0) if h in first)
+
+
 def test_a_quote_left_open_in_one_text_does_not_run_into_the_next() -> None:
     # Texts are signed joined in a batch: an unclosed quotation mark at the end of one must not
     # pair with the next text's, which would mark that text's words as quoted (and so weigh its
