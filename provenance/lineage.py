@@ -114,10 +114,15 @@ def attribute_members(members: Sequence[int], cleaned: Sequence[CleanDoc], homes
     shared passage, so that only credits near it count): two sides of a match, or a passage family."""
     tally = Tally([], {})
     members = list(members)
-    agency_evidence(tally, cleaned, members)
-    external = credit_evidence(tally, cleaned, members, spans)
-    byline_evidence(tally, cleaned, members, homes)
-    wire = wire_credits(cleaned, members, spans)
+    external: dict[str, set[int]] = {}
+    wire: dict[str, set[int]] = {}
+    if any([_may_speak(cleaned[m]) for m in members]):
+        agency_evidence(tally, cleaned, members)
+        external = credit_evidence(tally, cleaned, members, spans)
+        byline_evidence(tally, cleaned, members, homes)
+        wire = wire_credits(cleaned, members, spans)
+    # else (most pairs of a large corpus) no agency copy, credit or byline among them: each of
+    # those four finds nothing; dates alone speak
 
     def weak(t: Tally) -> None:
         date_evidence(t, cleaned, members)
@@ -134,6 +139,13 @@ def attribute_members(members: Sequence[int], cleaned: Sequence[CleanDoc], homes
         common = common_source(tally, cleaned, members, external, wire)
     evidence = tally.evidence or [Evidence("none", None, "no credit or date decides", 0.0)]
     return Verdict(origin, confidence, evidence, outlet, common)
+
+
+def _may_speak(clean: CleanDoc) -> bool:
+    """The document is an agency's copy, or names an outlet, or carries a byline: what the
+    evidence before dates reads (``agency_evidence``, ``credit_evidence``, ``byline_evidence``,
+    ``wire_credits``; each finds nothing among documents of which none does)."""
+    return bool(clean.doc.agency or clean.credits or clean.doc.author)
 
 
 def attribute_match(match: PassageMatch, cleaned: Sequence[CleanDoc],
