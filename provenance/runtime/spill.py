@@ -263,9 +263,18 @@ def _class_attr_of(cls: type, name: str) -> Any:
     raise AttributeError(name)
 
 
+_FIELDS: dict[tuple[type, str], TextField] = {}
+
+
 def _field(obj: object, name: str) -> TextField:
-    found = _class_attr(obj, name)
-    assert isinstance(found, TextField), name
+    """The ``TextField`` ``name`` of ``obj``'s class (found once a class: every text's length
+    is asked for, by the report and the stages, tens of thousands of times a run)."""
+    key = (type(obj), name)
+    found = _FIELDS.get(key)
+    if found is None:
+        found = _class_attr(obj, name)
+        assert isinstance(found, TextField), name
+        _FIELDS[key] = found
     return found
 
 
