@@ -147,6 +147,13 @@ def _field(record: dict[str, Any], key: str) -> str | None:
     return None
 
 
+def _whole(value: str) -> str:
+    """``value`` with each lone surrogate (``"\\ud800"`` escaped in JSON, half of a pair
+    alone) as U+FFFD: no text of Unicode holds one, and it could not be written out, hashed
+    or matched as UTF-8. A character for a character: offsets stay."""
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def jsonl_record(line: bytes, lineno: int, rel: str, path: str, cfg: IngestConfig,
                  seen: set[str]) -> Document:
     where = f"{path}#{lineno}"
@@ -162,6 +169,8 @@ def jsonl_record(line: bytes, lineno: int, rel: str, path: str, cfg: IngestConfi
         raise InputError(where, f"malformed JSON: {exc}") from exc
     if not isinstance(record, dict):
         raise InputError(where, "malformed record: expected a JSON object")
+    if "\\ud" in text_line or "\\uD" in text_line:  # an escaped surrogate: perhaps one alone
+        record = {key: _whole(value) if isinstance(value, str) else value for key, value in record.items()}
     rec_id = _field(record, "id") or str(lineno)
     doc_id = unique_id(f"{rel}#{rec_id}", seen)
     where = f"{path}#{rec_id}"

@@ -955,3 +955,30 @@ def test_stdin_named_twice_is_a_usage_error() -> None:
                           input="text", capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 2
     assert done.stderr.strip() == "error: standard input (-) can be named only once"
+
+
+def test_a_record_with_a_lone_surrogate_escaped_is_read_with_a_replacement_character(tmp_path: Path) -> None:
+    """JSON may escape half of a surrogate pair alone (``"\\ud800"``); no Unicode text holds one,
+    and the scan crashed on it (``UnicodeEncodeError`` hashing the lines). It is read as U+FFFD,
+    a character for a character, a pair escaped whole is kept, and the report is written."""
+    from provenance.cli import app
+    from provenance.render.report import to_json
+
+    text = "The council met \ud800 on Tuesday about the bridge, and \U0001F309 the river crossing plans."
+    feed = tmp_path / "in" / "feed.jsonl"
+    feed.parent.mkdir()
+    feed.write_text(json.dumps({"id": "a\udc00", "text": text, "title": "Bridge \ud83d"}) + "\n"
+                    + json.dumps({"id": "b", "text": "Another record, about the weather in town."}) + "\n",
+                    encoding="utf-8")
+    assert "\\ud800" in feed.read_text(encoding="utf-8")  # escaped, as json.dumps writes it
+    report = run([feed.parent], Config())
+    doc = next(c.doc for c in report.cleaned if c.doc.id.endswith("#a\ufffd"))
+    assert doc.text == text.replace("\ud800", "\ufffd") and len(doc.text) == len(text)
+    assert "\U0001F309" in doc.text and doc.title == "Bridge \ufffd"
+    assert json.loads(to_json(report))["documents"]
+    from typer.testing import CliRunner
+
+    out = tmp_path / "report.json"
+    done = CliRunner().invoke(app, ["scan", str(feed.parent), "-f", "json", "-o", str(out), "-q"])
+    assert done.exit_code == 0, done.output
+    assert len(json.loads(out.read_text(encoding="utf-8"))["documents"]) == 2
