@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .agencies import Agencies, default_agencies
+from .agencies import Agencies, AgencyLine, default_agencies
 from .dates import date_from_url, find_dates
 from .records import CleanDoc, Credit
 
@@ -83,11 +83,26 @@ def agency_credits(clean: CleanDoc, agencies: Agencies | None = None) -> list[Cr
                                       cut[hit.start:hit.end].strip(), True))
     if not any(c.kind == "wire header" for c in out):
         head = clean.doc.text[:HEADER_WINDOW]
-        mark = next((h for h in agencies.find(head) if h.kind == "wire header"), None)
+        at = _unread(clean, head)
+        mark = next((h for h in agencies.find(head[at:]) if h.kind == "wire header"), None)
+        if mark is not None:
+            mark = AgencyLine(mark.agency, mark.kind, at + mark.start, at + mark.end)
         if mark is not None:
             line = head[mark.start:mark.end].strip()
             out.append(Credit(mark.agency, mark.start, mark.end, mark.kind, line, True))
     return out
+
+
+def _unread(clean: CleanDoc, head: str) -> int:
+    """Where the lines of ``head`` (the raw text's start) that the kept text's scan has not read
+    begin: at 0, unless cleaning kept the whole of ``head`` as it is; then at its last line,
+    cut short by the window (the kept text's scan read that line whole, and a line too long to
+    be read whole may be short enough cut), or at its end."""
+    if not clean.kept or clean.kept[0][0] != 0 or clean.kept[0][1] < len(head):
+        return 0
+    if len(head) < HEADER_WINDOW or head.endswith(("\n", "\r")):
+        return len(head)  # every line of it whole
+    return max(head.rfind("\n"), head.rfind("\r")) + 1
 
 
 def find_credits(clean: CleanDoc, agencies: Agencies | None = None) -> list[Credit]:
@@ -113,7 +128,7 @@ def find_credits(clean: CleanDoc, agencies: Agencies | None = None) -> list[Cred
 def _generic_credits(clean: CleanDoc) -> list[Credit]:
     """Credit lines and datelines of any outlet."""
     text = clean.text
-    lines = [(p, line) for p, line in _lines(text)]
+    lines = _lines(text)
     credits: list[Credit] = []
     previous: tuple[int, str] | None = None
     for pos, line in lines:

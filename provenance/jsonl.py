@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,10 @@ def _field(record: dict[str, Any], key: str) -> str | None:
     return None
 
 
+#: Half of a surrogate pair (JSON escapes one as ``"\\ud800"``; ``json`` reads it as such).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _whole(value: str) -> str:
     """``value`` with each lone surrogate (``"\\ud800"`` escaped in JSON, half of a pair
     alone) as U+FFFD: no text of Unicode holds one, and it could not be written out, hashed
@@ -169,7 +174,7 @@ def jsonl_record(line: bytes, lineno: int, rel: str, path: str, cfg: IngestConfi
         raise InputError(where, f"malformed JSON: {exc}") from exc
     if not isinstance(record, dict):
         raise InputError(where, "malformed record: expected a JSON object")
-    if "\\ud" in text_line or "\\uD" in text_line:  # an escaped surrogate: perhaps one alone
+    if any([type(v) is str and not v.isascii() and _SURROGATE.search(v) for v in record.values()]):
         record = {key: _whole(value) if isinstance(value, str) else value for key, value in record.items()}
     rec_id = _field(record, "id") or str(lineno)
     doc_id = unique_id(f"{rel}#{rec_id}", seen)

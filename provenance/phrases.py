@@ -47,6 +47,7 @@ class Rules:
         for start, reason in self.prefix:
             first.setdefault(start, reason)
         object.__setattr__(self, "_prefix_first", first)
+        object.__setattr__(self, "_prefix_longest", max((len(p) for p, _ in self.prefix), default=0))
         # alternatives are tried in order at the start: the first listed prefix that matches wins
         object.__setattr__(self, "_prefix_re", alternation(re.escape(p) for p, _ in self.prefix))
         object.__setattr__(self, "_contains_re", alternation(re.escape(n) for n, _ in self.contains))
@@ -142,8 +143,12 @@ def classify_line(line: str, rules: Rules | None = None) -> str | None:
     rules = rules or load_rules()
     if len(line) > LONG_LINE:
         # A paragraph of prose: only a prefix rule ("Tags: ...") can name it, so
-        # only its start is normalised (this keeps cleaning linear and cheap).
-        return rules.prefix_reason(_norm_prefix(line[:200]))
+        # only its start is normalised (this keeps cleaning linear and cheap): as many
+        # characters as the longest prefix reads, which a normalised start is a start of
+        # (white space that ate the window: the first 200).
+        longest: int = rules._prefix_longest  # type: ignore[attr-defined]
+        head = _norm_prefix(line[:min(200, 2 * longest + 16)])
+        return rules.prefix_reason(head if len(head) >= longest else _norm_prefix(line[:200]))
     norm = _norm(line)
     if not norm:
         return None

@@ -373,3 +373,25 @@ def test_audit_tiles_generated_html(parts: list[tuple[str, str]], keep: tuple[st
     clean = clean_document(html_doc(body), CleanConfig(keep=keep))
     assert_audit_tiles(clean)
     assert not {r.reason for r in clean.removed} & set(keep)
+
+
+def _spaced(phrase: str, gaps: list[str]) -> str:
+    words = phrase.split(" ")
+    return "".join(w + gaps[k % len(gaps)] for k, w in enumerate(words))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10_000), st.lists(st.sampled_from([" ", "  ", "\t", " \t ", " " * 40]), min_size=1,
+                                         max_size=5),
+       st.sampled_from(["", " " * 30, "\t" * 90, "x"]), st.booleans())
+def test_a_long_line_is_named_by_its_normalised_start_as_the_first_200_characters_name_it(
+        pick: int, gaps: list[str], lead: str, upper: bool) -> None:
+    """``classify_line`` normalises only as much of a long line as the longest prefix rule reads
+    (more where white space eats it): the reason is the one the first 200 characters give."""
+    from provenance.phrases import _norm_prefix, load_rules
+
+    rules = load_rules()
+    phrase = rules.prefix[pick % len(rules.prefix)][0]
+    line = lead + _spaced(phrase.upper() if upper else phrase, gaps) + "rest of the paragraph " * 20
+    assert len(line) > 300
+    assert classify_line(line, rules) == rules.prefix_reason(_norm_prefix(line[:200]))

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from provenance import Config, run
 from provenance.agencies import default_agencies
@@ -363,3 +365,33 @@ def test_a_wire_header_is_found_after_a_blank_line_or_a_signature(head: str) -> 
     headers = [c for c in agency_credits(clean, default_agencies()) if c.kind == "wire header"]
     assert [(c.outlet, c.line) for c in headers] == [("Press Association", "11:29 01/03/00: Page 1 (HHH)"
                                                       " COURTS Chemists")]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from([
+    "11:29 01/03/00: Page 1 (HHH) COURTS Chemists", "Two chemists were jailed on Tuesday.",
+    "word " * 70, "x" * 250, "By Associated Press", "", " ", "LONDON (PA) - The court heard",
+    "11:29 01/03/00: Page 1 (HHH) COURTS Chemists " + "word " * 60]),  # too long, but not cut short
+    min_size=1, max_size=12), st.sampled_from(["\n", "\r\n", "\n\n", "\u2028"]), st.integers(0, 40))
+@example(["word " * 70, "11:29 01/03/00: Page 1 (HHH) COURTS Chemists " + "word " * 60], "\n", 0)
+def test_the_raw_texts_head_is_read_for_a_wire_header_as_a_whole_scan_reads_it(
+        lines: list[str], newline: str, cut: int) -> None:
+    """``agency_credits`` reads again only the lines of the raw text's first ``HEADER_WINDOW``
+    characters that the kept text's scan has not read whole (``credits._unread``): the same
+    credits as reading the whole window again, kept whole or cut at its start. (A wire header
+    on a line too long to read, cut short by the window, is found there.)"""
+    import provenance.credits as credits_module
+    from provenance.credits import agency_credits
+    from provenance.records import CleanDoc, Document
+
+    text = newline.join(lines) + newline
+    kept = [(cut, len(text))] if cut < len(text) else [(0, len(text))]
+    clean = CleanDoc(Document(id="w", path="w.txt", text=text, kind="text"), kept, [],
+                     "".join(text[a:b] for a, b in kept))
+    found = agency_credits(clean, default_agencies())
+    original = credits_module._unread
+    credits_module._unread = lambda clean, head: 0
+    try:
+        assert found == agency_credits(clean, default_agencies())
+    finally:
+        credits_module._unread = original

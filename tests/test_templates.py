@@ -118,6 +118,14 @@ def test_short_line_test_counts_words_as_the_word_regex_does(line: str, max_word
     assert _short(line, max_words) == (len(re.findall(r"\w+", line)) <= max_words)
 
 
+@given(st.lists(st.sampled_from(["word", "a", "_x", "42", " ", "  ", "-", "'s", ", ", ".", "\t", "é", "—",
+                                 "state-of-the-art", "\x7f", "~"]), max_size=120).map("".join),
+       st.integers(min_value=0, max_value=45))
+def test_short_line_test_of_long_ascii_lines_counts_words_as_the_regex_does(line: str, max_words: int) -> None:
+    """Long lines, most of them ASCII (counted by mapping bytes, not by the pattern)."""
+    assert _short(line, max_words) == (len(re.findall(r"\w+", line)) <= max_words)
+
+
 def test_learning_with_an_index_counts_each_page_once() -> None:
     cfg = CleanConfig()  # a template: on >= 3 pages and on >= 30 % of the scope's pages
     footer, other = 101, 202
