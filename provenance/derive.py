@@ -428,6 +428,8 @@ def source_rank(d: Derivation, cleaned: Sequence[CleanDoc]) -> tuple[object, ...
 
 
 _RANKED = attrgetter("a", "b", "origin", "common_source", "score")  # what ``by_source_rank`` reads
+_ORIGIN_CODE = {None: 0, "a": 1, "b": 2}
+_UNNAMED = frozenset({None, "unnamed"})  # a common source that names no one
 
 
 def by_source_rank(derivations: Sequence[Derivation], cleaned: Sequence[CleanDoc]) -> list[int]:
@@ -439,24 +441,26 @@ def by_source_rank(derivations: Sequence[Derivation], cleaned: Sequence[CleanDoc
         return []
     n = len(derivations)
     a_doc, b_doc, origin, common, scores = zip(*map(_RANKED, derivations), strict=True)
-    named = sorted(set(a_doc) | set(b_doc))
-    at = {doc: k for k, doc in enumerate(named)}  # a document's row among those named
-    docs = [cleaned[i].doc for i in named]
+    a_at, b_at = np.fromiter(a_doc, dtype=np.int64, count=n), np.fromiter(b_doc, dtype=np.int64, count=n)
+    named = np.union1d(a_at, b_at)  # the documents named, each one's row among them its place here
+    a, b = np.searchsorted(named, a_at), np.searchsorted(named, b_at)
+    docs = [cleaned[i].doc for i in named.tolist()]
+    ids = [doc.id for doc in docs]
     id_rank = np.empty(len(named), dtype=np.int64)
-    id_rank[sorted(range(len(named)), key=lambda k: docs[k].id)] = np.arange(len(named))
-    a = np.fromiter(map(at.__getitem__, a_doc), dtype=np.int64, count=n)
-    b = np.fromiter(map(at.__getitem__, b_doc), dtype=np.int64, count=n)
-    undecided = np.fromiter((o is None for o in origin), dtype=bool, count=n)
-    unnamed = np.fromiter((c is None or c == "unnamed" for c in common), dtype=bool, count=n)
+    id_rank[sorted(range(len(named)), key=ids.__getitem__)] = np.arange(len(named))
+    side = np.fromiter(map(_ORIGIN_CODE.__getitem__, origin), dtype=np.int8, count=n)
+    undecided, a_is_source = side == 0, side == 1
+    unnamed = np.fromiter(map(_UNNAMED.__contains__, common), dtype=bool, count=n)
     score = np.fromiter(scores, dtype=np.float64, count=n)
-    a_is_source = np.fromiter((o == "a" for o in origin), dtype=bool, count=n)
     source, copy = np.where(a_is_source, a, b), np.where(a_is_source, b, a)
     no_agency = np.array([doc.agency is None for doc in docs], dtype=bool)
-    dates = [doc.date for doc in docs]
-    later = np.fromiter((bool(dates[s] and dates[c] and dates[s] > dates[c])
-                         for s, c in zip(source.tolist(), copy.tolist(), strict=True)), dtype=bool, count=n)
+    dated = sorted({doc.date for doc in docs if doc.date})  # ISO dates: their order as strings
+    rank = {date: k for k, date in enumerate(dated)}
+    day = np.array([rank[doc.date] if doc.date else -1 for doc in docs], dtype=np.int64)
+    later = (day[source] >= 0) & (day[copy] >= 0) & (day[source] > day[copy])
     order = np.lexsort((id_rank[b], id_rank[a], -score, later, no_agency[source], unnamed, undecided))
-    return [int(k) for k in order]
+    ranked: list[int] = order.tolist()
+    return ranked
 
 
 def copies(d: Derivation) -> list[int]:
@@ -478,11 +482,16 @@ def best_indices(derivations: Sequence[Derivation], cleaned: Sequence[CleanDoc],
     taken: dict[int, int] = {}
     keep = []
     for k in by_source_rank(derivations, cleaned):
-        sides = copies(derivations[k])
-        if any(taken.get(c, 0) < per_copy for c in sides):
+        d = derivations[k]
+        if d.origin is not None:  # one copy (``copies``), written out: tens of thousands a run
+            copy = d.b if d.origin == "a" else d.a
+            if taken.get(copy, 0) < per_copy:
+                keep.append(k)
+                taken[copy] = taken.get(copy, 0) + 1
+        elif taken.get(d.a, 0) < per_copy or taken.get(d.b, 0) < per_copy:
             keep.append(k)
-            for c in sides:
-                taken[c] = taken.get(c, 0) + 1
+            taken[d.a] = taken.get(d.a, 0) + 1
+            taken[d.b] = taken.get(d.b, 0) + 1
     return sorted(keep)
 
 

@@ -224,3 +224,32 @@ def test_by_source_rank_is_the_order_of_source_rank(data: st.DataObject) -> None
     assert by_source_rank(derivations, cleaned) == expected
     named = {x for d in derivations for x in (d.a, d.b)}  # as an executor holds them: those named
     assert by_source_rank(derivations, {x: cleaned[x] for x in named}) == expected  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_keep_best_keeps_each_copys_best_sources_in_rank_order(data: st.DataObject) -> None:
+    """``best_indices`` walks the derivations in ``by_source_rank`` order and keeps one while a
+    copy of it (``copies``: the side that is not the origin, both when none is) has fewer than
+    ``per_copy`` kept."""
+    from provenance.derive import best_indices, by_source_rank, copies
+    from provenance.records import CleanDoc, Derivation, Document
+
+    n = data.draw(st.integers(2, 6))
+    cleaned = [CleanDoc(Document(f"d{i}", "p", "t", "text"), [(0, 1)], [], "t") for i in range(n)]
+    pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1])
+    derivations = []
+    for a, b in data.draw(st.lists(pairs, max_size=25)):
+        d = Derivation(a, b, 0.5, 0.5, [], score=data.draw(st.sampled_from([0.1, 0.4, 0.9])))
+        d.origin = data.draw(st.sampled_from([None, "a", "b"]))
+        derivations.append(d)
+    per_copy = data.draw(st.integers(1, 3))
+    taken: dict[int, int] = {}
+    expected = []
+    for k in by_source_rank(derivations, cleaned):
+        sides = copies(derivations[k])
+        if any(taken.get(c, 0) < per_copy for c in sides):
+            expected.append(k)
+            for c in sides:
+                taken[c] = taken.get(c, 0) + 1
+    assert best_indices(derivations, cleaned, per_copy) == sorted(expected)
