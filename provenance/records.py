@@ -124,6 +124,9 @@ class CleanDoc:
 
     def span_to_original(self, start: int, end: int) -> Span:
         """Map a half-open span of the cleaned text to ``doc.text`` offsets."""
+        kept = self.kept
+        if len(kept) == 1 and start < end <= kept[0][1] - kept[0][0]:  # (most documents: one piece)
+            return (kept[0][0] + start, kept[0][0] + end)
         if end <= start:
             p = self.to_original(start)
             return (p, p)

@@ -395,3 +395,17 @@ def test_a_long_line_is_named_by_its_normalised_start_as_the_first_200_character
     line = lead + _spaced(phrase.upper() if upper else phrase, gaps) + "rest of the paragraph " * 20
     assert len(line) > 300
     assert classify_line(line, rules) == rules.prefix_reason(_norm_prefix(line[:200]))
+
+
+@given(st.integers(0, 50), st.integers(1, 50), st.integers(-3, 60), st.integers(-3, 60), st.booleans())
+def test_a_span_maps_back_as_its_two_ends_do(a: int, length: int, start: int, end: int, two: bool) -> None:
+    """``CleanDoc.span_to_original`` (one kept piece: a shift) maps a span as ``to_original``
+    maps its ends, for spans inside, empty, reversed and past the kept text."""
+    from provenance.records import CleanDoc, Document
+
+    raw = "x" * (a + length + 10)
+    kept = [(a, a + length)] if not two else [(a, a + length // 2), (a + length // 2 + 3, a + length + 3)]
+    clean = CleanDoc(Document("d", "d", raw, "text"), kept, [], "".join(raw[s:e] for s, e in kept))
+    p = clean.to_original(start)
+    expected = (p, p) if end <= start else (p, clean.to_original(end - 1) + 1)
+    assert clean.span_to_original(start, end) == expected
