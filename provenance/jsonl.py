@@ -179,12 +179,12 @@ def jsonl_record(line: bytes, lineno: int, rel: str, path: str, cfg: IngestConfi
     rec_id = _field(record, "id") or str(lineno)
     doc_id = unique_id(f"{rel}#{rec_id}", seen)
     where = f"{path}#{rec_id}"
-    date_raw = _field(record, "date")
+    date_raw, outlet = _field(record, "date"), _field(record, "outlet")
+    date = parse_date(date_raw) if date_raw else None
     fields: dict[str, Any] = {
         "url": _field(record, "url"), "title": _field(record, "title"),
-        "outlet": _field(record, "outlet"), "outlet_source": "jsonl" if _field(record, "outlet") else None,
-        "date": parse_date(date_raw) if date_raw else None,
-        "date_source": "jsonl" if date_raw and parse_date(date_raw) else None,
+        "outlet": outlet, "outlet_source": "jsonl" if outlet else None,
+        "date": date, "date_source": "jsonl" if date else None,
     }
     html, text = record.get("html"), record.get("text")
     if isinstance(html, str) and html.strip():
