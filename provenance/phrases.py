@@ -145,10 +145,14 @@ def classify_line(line: str, rules: Rules | None = None) -> str | None:
         # A paragraph of prose: only a prefix rule ("Tags: ...") can name it, so
         # only its start is normalised (this keeps cleaning linear and cheap): as many
         # characters as the longest prefix reads, which a normalised start is a start of
-        # (white space that ate the window: the first 200).
+        # (white space that ate the window: the first 200). Not where the window holds a
+        # capital sigma: the one character ``str.lower`` maps by what follows it (a final
+        # "ς" where the window cuts a word, "σ" in the longer start).
         longest: int = rules._prefix_longest  # type: ignore[attr-defined]
-        head = _norm_prefix(line[:min(200, 2 * longest + 16)])
-        return rules.prefix_reason(head if len(head) >= longest else _norm_prefix(line[:200]))
+        window = line[:min(200, 2 * longest + 16)]
+        head = _norm_prefix(window)
+        whole = len(head) >= longest and "\u03a3" not in window
+        return rules.prefix_reason(head if whole else _norm_prefix(line[:200]))
     norm = _norm(line)
     if not norm:
         return None

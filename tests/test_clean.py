@@ -409,3 +409,21 @@ def test_a_span_maps_back_as_its_two_ends_do(a: int, length: int, start: int, en
     p = clean.to_original(start)
     expected = (p, p) if end <= start else (p, clean.to_original(end - 1) + 1)
     assert clean.span_to_original(start, end) == expected
+
+
+def test_a_long_lines_window_cut_after_a_capital_sigma_names_it_as_the_first_200_characters_do(
+        tmp_path: Path) -> None:
+    """``str.lower`` maps a capital sigma by what follows it: cut off by the window it is a final
+    "ς" (here the end of a prefix rule), in the first 200 characters a "σ" (a longer word)."""
+    import json
+
+    from provenance.phrases import _norm_prefix, load_rules
+
+    rules_file = tmp_path / "rules.json"
+    rules_file.write_text(json.dumps({"phrases": {"tags": {"prefix": ["ετικέτες άρθρου μας"]}}}),
+                          encoding="utf-8")
+    rules = load_rules(str(rules_file))
+    assert rules._prefix_longest == 19  # type: ignore[attr-defined]  # the window: 54 characters
+    line = "ΕΤΙΚΈΤΕΣ" + " " * 36 + "ΆΡΘΡΟΥ ΜΑΣΤΟΡΑ " + "λέξη " * 80
+    assert rules.prefix_reason(_norm_prefix(line[:200])) is None
+    assert classify_line(line, rules) is None
