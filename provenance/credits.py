@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .agencies import Agencies, AgencyLine, default_agencies
+from .agencies import Agencies, default_agencies
 from .dates import date_from_url, find_dates
 from .records import CleanDoc, Credit
 
@@ -85,11 +85,9 @@ def agency_credits(clean: CleanDoc, agencies: Agencies | None = None) -> list[Cr
         head = clean.doc.text[:HEADER_WINDOW]
         at = _unread(clean, head)
         mark = next((h for h in agencies.find(head[at:]) if h.kind == "wire header"), None)
-        if mark is not None:
-            mark = AgencyLine(mark.agency, mark.kind, at + mark.start, at + mark.end)
-        if mark is not None:
-            line = head[mark.start:mark.end].strip()
-            out.append(Credit(mark.agency, mark.start, mark.end, mark.kind, line, True))
+        if mark is not None:  # (its offsets are in ``head[at:]``)
+            start, end = at + mark.start, at + mark.end
+            out.append(Credit(mark.agency, start, end, mark.kind, head[start:end].strip(), True))
     return out
 
 

@@ -66,12 +66,11 @@ class Tally:
 def decide(tally: Tally) -> tuple[int | None, float]:
     if not tally.scores:
         return None, 0.0
-    if len(tally.scores) == 1:  # (most decisions: one date, one credit) the sort below, for one
-        ((top_who, top),) = tally.scores.items()
-        return (top_who, round(top / (top + 1.0), 2)) if top >= 1.0 else (None, 0.0)
-    ranked = sorted(tally.scores.items(), key=lambda kv: -kv[1])
-    top_who, top = ranked[0]
-    second = ranked[1][1]
+    if len(tally.scores) == 1:  # (most decisions: one date, one credit) no sort for one
+        ((top_who, top),), second = tally.scores.items(), 0.0
+    else:
+        ranked = sorted(tally.scores.items(), key=lambda kv: -kv[1])
+        (top_who, top), second = ranked[0], ranked[1][1]
     if top - second < 1.0:
         return None, 0.0
     total = sum(tally.scores.values())
@@ -83,12 +82,10 @@ def date_evidence(tally: Tally, cleaned: Sequence[CleanDoc], members: Sequence[i
         return
     docs = {m: cleaned[m].doc for m in members}  # (a rewrite's pair is weighed for each candidate)
     dated = sorted([(doc.date, m) for m, doc in docs.items() if doc.date])
-    if not dated:
+    if len(dated) < 2:
         return
     first_date = dated[0][0]
-    if len(dated) == 1 or dated[1][0] != first_date:  # one member is the earliest
-        if len(dated) == 1:
-            return
+    if dated[1][0] != first_date:  # one member is the earliest
         m = dated[0][1]
         first = docs[m]
         others = ", ".join([f"{docs[o].id} {d}" for d, o in dated[1:]])

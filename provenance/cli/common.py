@@ -36,7 +36,8 @@ def err_console() -> Console:
     return Console(stderr=True)
 
 
-#: What makes rich take a stream for a terminal whatever it is (``Console.is_terminal``).
+#: Variables that make rich take a stream for a terminal whatever it is (``Console.is_terminal``:
+#: rich 15 reads the last two; ``FORCE_TERMINAL`` is read by the rich versions before it).
 _TERMINAL_ENVIRON = ("FORCE_TERMINAL", "TTY_COMPATIBLE", "FORCE_COLOR")
 
 
@@ -52,6 +53,7 @@ def stderr_is_terminal() -> bool:
             return False
     return err_console().is_terminal
 
+
 #: The last command's result, held until the process ends (``hold_until_exit``).
 _HELD: list[object] = []
 
@@ -65,6 +67,7 @@ def hold_until_exit(value: object) -> None:
     test that runs many commands in one process holds one report, not all.
     """
     _HELD[:] = [value]
+
 
 def ingest_config(outlets: Path | None, follow_links: bool) -> IngestConfig:
     """What the reading options say."""

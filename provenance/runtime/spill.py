@@ -251,12 +251,8 @@ class TextField:
         return self.slot.__get__(obj, type(obj))  # type: ignore[no-any-return]
 
 
-def _class_attr(obj: object, name: str) -> Any:
-    """``name`` as the class of ``obj`` holds it (a descriptor, not what it gives)."""
-    return _class_attr_of(type(obj), name)
-
-
-def _class_attr_of(cls: type, name: str) -> Any:
+def _class_attr(cls: type, name: str) -> Any:
+    """``name`` as ``cls`` holds it (a descriptor, not what it gives)."""
     for klass in cls.__mro__:
         if name in klass.__dict__:
             return klass.__dict__[name]
@@ -272,7 +268,7 @@ def _field(obj: object, name: str) -> TextField:
     key = (type(obj), name)
     found = _FIELDS.get(key)
     if found is None:
-        found = _class_attr(obj, name)
+        found = _class_attr(type(obj), name)
         assert isinstance(found, TextField), name
         _FIELDS[key] = found
     return found
@@ -286,7 +282,7 @@ def _slot_descriptors(cls: type) -> tuple[Any, ...]:
     slot under it (what is kept: the ``str`` or the ``SpillRef``). Found once a class."""
     known = _SLOTS.get(cls)
     if known is None:
-        found = [_class_attr_of(cls, name) for name in cls.__slots__]  # type: ignore[attr-defined]
+        found = [_class_attr(cls, name) for name in cls.__slots__]  # type: ignore[attr-defined]
         known = _SLOTS[cls] = tuple(d.slot if isinstance(d, TextField) else d for d in found)
     return known
 
